@@ -1,0 +1,213 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only file that reads the environment. Every setting is a `RESHOOT_*` variable; `reshoot serve`
+ * flags are turned into the same names (see cli/commands/serve.ts) so there is one schema and one
+ * set of messages.
+ */
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((s) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(s), 'must be true or false')
+  .transform((s) => ['1', 'true', 'yes', 'on'].includes(s));
+
+export interface RateLimits {
+  /** task creations per key per minute */
+  createPerMinute: number;
+  /** GET requests per key per minute */
+  readPerMinute: number;
+  /** requests in flight per key */
+  concurrent: number;
+}
+
+/** `off`, or `create=60,read=300,concurrent=10` (any subset; missing parts keep their defaults). */
+const rateLimit = z.string().transform((raw, ctx): RateLimits | null => {
+  const s = raw.trim().toLowerCase();
+  if (s === 'off' || s === 'false' || s === '0') return null;
+  const out: RateLimits = { createPerMinute: 60, readPerMinute: 300, concurrent: 10 };
+  if (s === '' || s === 'on' || s === 'default') return out;
+  for (const part of s.split(',')) {
+    const m = /^(create|read|concurrent)=(\d+)(?:\/min)?$/.exec(part.trim());
+    if (!m || Number(m[2]) < 1) {
+      ctx.addIssue({ code: 'custom', message: `expected "off" or e.g. "create=60,read=300,concurrent=10", got part "${part}"` });
+      return z.NEVER;
+    }
+    const n = Number(m[2]);
+    if (m[1] === 'create') out.createPerMinute = n;
+    else if (m[1] === 'read') out.readPerMinute = n;
+    else out.concurrent = n;
+  }
+  return out;
+});
+
+const schedule = z.string().transform((raw, ctx) => {
+  const parts = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const nums = parts.map(Number);
+  if (nums.some((n) => !Number.isFinite(n) || n < 0)) {
+    ctx.addIssue({ code: 'custom', message: 'expected comma-separated non-negative seconds, e.g. "60,300,1200"' });
+    return z.NEVER;
+  }
+  return nums;
+});
+
+const url = z
+  .string()
+  .trim()
+  .refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), 'must be an http(s) URL')
+  .transform((s) => s.replace(/\/+$/, ''));
+
+const secret = z.string().min(16, 'must be 16 to 256 characters').max(256, 'must be 16 to 256 characters');
+
+const cores = Math.max(1, os.availableParallelism());
+
+const EnvSchema = z.object({
+  RESHOOT_HOST: z.string().min(1).prefault('127.0.0.1'),
+  RESHOOT_PORT: int(0, 65535).prefault('8080'),
+  RESHOOT_DATA_DIR: z.string().min(1).prefault('./data'),
+  RESHOOT_PUBLIC_URL: url.optional(),
+  RESHOOT_ROLE: z.enum(['all', 'api', 'worker']).prefault('all'),
+  RESHOOT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
+  RESHOOT_API_KEYS: csv.prefault(''),
+  RESHOOT_WEBHOOK_SECRET: secret.optional(),
+  RESHOOT_SIGNING_SECRET: secret.optional(),
+  RESHOOT_RATE_LIMIT: rateLimit.prefault('create=60,read=300,concurrent=10'),
+  RESHOOT_BODY_LIMIT_BYTES: int(1024).prefault(String(10 * 1024 * 1024)),
+  RESHOOT_UPLOAD_LIMIT_BYTES: int(1024).prefault(String(20 * 1024 * 1024)),
+  RESHOOT_QUEUE_MAX_DEPTH: int(1).prefault('1000'),
+  RESHOOT_WORKER_CONCURRENCY: int(1, 64).prefault(String(cores)),
+  RESHOOT_ENGINE_THREADS: int(1, 64).prefault(String(cores)),
+  RESHOOT_JOB_LEASE_SECONDS: int(1).prefault('60'),
+  RESHOOT_JOB_MAX_ATTEMPTS: int(1, 20).prefault('3'),
+  RESHOOT_TASK_TIMEOUT_SECONDS: int(1).prefault('600'),
+  RESHOOT_OUTPUT_TTL_SECONDS: int(1).prefault('604800'),
+  RESHOOT_IDEMPOTENCY_TTL_SECONDS: int(1).prefault('86400'),
+  RESHOOT_FETCH_ALLOW_HOSTS: csv.prefault(''),
+  RESHOOT_FETCH_MAX_BYTES: int(1).prefault(String(20 * 1024 * 1024)),
+  RESHOOT_FETCH_TIMEOUT_MS: int(100).prefault('30000'),
+  RESHOOT_FETCH_MAX_REDIRECTS: int(0, 10).prefault('3'),
+  RESHOOT_MAX_INPUT_PIXELS: int(1).prefault(String(50_000_000)),
+  RESHOOT_CALLBACK_RETRY_SCHEDULE: schedule.prefault('60,300,1200'),
+  RESHOOT_CALLBACK_TIMEOUT_MS: int(100).prefault('10000'),
+  RESHOOT_PRICING: z.string().optional(),
+  RESHOOT_MASK_CACHE_MB: int(1).prefault('512'),
+  RESHOOT_WEB_DIR: z.string().optional(),
+  RESHOOT_FIRST_KEY: bool.prefault('true'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  role: 'all' | 'api' | 'worker';
+  http: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; uploadLimitBytes: number; webDir?: string };
+  dataDir: string;
+  log: { level: string };
+  auth: { envKeys: string[]; createFirstKey: boolean };
+  rateLimit: RateLimits | null;
+  queue: { maxDepth: number; concurrency: number; leaseSeconds: number; maxAttempts: number };
+  tasks: { timeoutSeconds: number; outputTtlSeconds: number; idempotencyTtlSeconds: number };
+  signing: { secret?: string };
+  callbacks: { retryScheduleSeconds: number[]; timeoutMs: number; webhookSecret?: string };
+  fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number };
+  engine: { threads: number; maxInputPixels: number; maskCacheBytes: number };
+  pricing?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/** Parses `env` (process.env by default); reports every bad variable in one throw. */
+export function loadConfig(env: Env = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '');
+        return `${name}=${JSON.stringify(picked[name] ?? '')}: ${i.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const host = e.RESHOOT_HOST;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const config: Config = {
+    role: e.RESHOOT_ROLE,
+    http: {
+      host,
+      port: e.RESHOOT_PORT,
+      publicUrl: e.RESHOOT_PUBLIC_URL ?? `http://${shownHost}:${e.RESHOOT_PORT}`,
+      bodyLimitBytes: e.RESHOOT_BODY_LIMIT_BYTES,
+      uploadLimitBytes: e.RESHOOT_UPLOAD_LIMIT_BYTES,
+      webDir: e.RESHOOT_WEB_DIR,
+    },
+    dataDir: path.resolve(e.RESHOOT_DATA_DIR),
+    log: { level: e.RESHOOT_LOG_LEVEL },
+    auth: { envKeys: e.RESHOOT_API_KEYS, createFirstKey: e.RESHOOT_FIRST_KEY },
+    rateLimit: e.RESHOOT_RATE_LIMIT,
+    queue: {
+      maxDepth: e.RESHOOT_QUEUE_MAX_DEPTH,
+      concurrency: e.RESHOOT_WORKER_CONCURRENCY,
+      leaseSeconds: e.RESHOOT_JOB_LEASE_SECONDS,
+      maxAttempts: e.RESHOOT_JOB_MAX_ATTEMPTS,
+    },
+    tasks: {
+      timeoutSeconds: e.RESHOOT_TASK_TIMEOUT_SECONDS,
+      outputTtlSeconds: e.RESHOOT_OUTPUT_TTL_SECONDS,
+      idempotencyTtlSeconds: e.RESHOOT_IDEMPOTENCY_TTL_SECONDS,
+    },
+    signing: { secret: e.RESHOOT_SIGNING_SECRET },
+    callbacks: {
+      retryScheduleSeconds: e.RESHOOT_CALLBACK_RETRY_SCHEDULE,
+      timeoutMs: e.RESHOOT_CALLBACK_TIMEOUT_MS,
+      webhookSecret: e.RESHOOT_WEBHOOK_SECRET,
+    },
+    fetch: {
+      allowHosts: e.RESHOOT_FETCH_ALLOW_HOSTS,
+      maxBytes: e.RESHOOT_FETCH_MAX_BYTES,
+      timeoutMs: e.RESHOOT_FETCH_TIMEOUT_MS,
+      maxRedirects: e.RESHOOT_FETCH_MAX_REDIRECTS,
+    },
+    engine: {
+      threads: e.RESHOOT_ENGINE_THREADS,
+      maxInputPixels: e.RESHOOT_MAX_INPUT_PIXELS,
+      maskCacheBytes: e.RESHOOT_MASK_CACHE_MB * 1024 * 1024,
+    },
+    pricing: e.RESHOOT_PRICING,
+  };
+  return deepFreeze(config);
+}
+
+/** The variable names, for `reshoot serve --help` and the README. */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);

@@ -1,0 +1,126 @@
+import sharpLib, { type Metadata } from 'sharp';
+import type { OutputFormat } from '../contract/models.js';
+
+/**
+ * The one module that imports sharp. Decoding is strict (`failOn: 'error'`), bounded in pixels and
+ * time, honours EXIF orientation and lands in sRGB; everything downstream works on raw RGBA.
+ */
+
+export const sharp = sharpLib;
+
+/** 8-bit interleaved pixels, sRGB. */
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+export interface DecodeOptions {
+  maxPixels: number;
+  timeoutSeconds?: number;
+}
+
+export interface DecodedImage {
+  /** RGBA, oriented, sRGB */
+  image: RawImage;
+  /** the file declared an alpha channel */
+  hasAlpha: boolean;
+  format: string;
+}
+
+export class ImageDecodeError extends Error {
+  constructor(message: string, opts?: ErrorOptions) {
+    super(message, opts);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+let initialised = false;
+/** Process-wide knobs, set from config once, when the engine starts (never at import time). */
+export function initSharp(opts: { concurrency?: number; cacheMb?: number } = {}): void {
+  if (initialised) return;
+  initialised = true;
+  if (opts.concurrency !== undefined) sharpLib.concurrency(opts.concurrency);
+  sharpLib.cache(opts.cacheMb === undefined ? false : { memory: opts.cacheMb, files: 0, items: 100 });
+}
+
+const SUPPORTED = new Set(['jpeg', 'png', 'webp', 'avif', 'heif', 'tiff', 'gif']);
+
+/** Decodes any supported image to oriented sRGB RGBA. Throws ImageDecodeError with a readable reason. */
+export async function decodeImage(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
+  if (Buffer.isBuffer(input) && input.length === 0) throw new ImageDecodeError('the file is empty (0 bytes)');
+  let meta: Metadata;
+  try {
+    meta = await sharpLib(input, { failOn: 'error', limitInputPixels: opts.maxPixels }).metadata();
+  } catch (err) {
+    throw new ImageDecodeError(`not a decodable image (${shortReason(err)})`, { cause: err });
+  }
+  if (!meta.format || !SUPPORTED.has(meta.format)) {
+    throw new ImageDecodeError(`unsupported image format ${meta.format ?? 'unknown'}; expected JPEG, PNG, WebP, AVIF or TIFF`);
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (w * h > opts.maxPixels) {
+    throw new ImageDecodeError(`image is ${w}x${h} = ${(w * h / 1e6).toFixed(1)} MP, over the ${(opts.maxPixels / 1e6).toFixed(0)} MP limit`);
+  }
+  try {
+    const { data, info } = await sharpLib(input, { failOn: 'error', limitInputPixels: opts.maxPixels })
+      .timeout({ seconds: opts.timeoutSeconds ?? 60 })
+      .rotate()
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      image: { data, width: info.width, height: info.height, channels: 4 },
+      hasAlpha: meta.hasAlpha === true,
+      format: meta.format,
+    };
+  } catch (err) {
+    throw new ImageDecodeError(`image could not be decoded (${shortReason(err)})`, { cause: err });
+  }
+}
+
+function shortReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0]!.replace(/^Input (buffer|file) /, '').slice(0, 200);
+}
+
+export interface EncodeOptions {
+  quality?: number;
+}
+
+export const MIME: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+
+/** Encodes raw pixels; PNG is lossless, JPEG/WebP at high quality for catalogue use. */
+export async function encodeImage(img: RawImage, format: OutputFormat, opts: EncodeOptions = {}): Promise<Buffer> {
+  const s = sharpLib(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  switch (format) {
+    case 'png':
+      return s.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
+    case 'jpeg':
+      return s.flatten({ background: '#ffffff' }).jpeg({ quality: opts.quality ?? 92, mozjpeg: true, chromaSubsampling: '4:4:4' }).toBuffer();
+    case 'webp':
+      return s.webp({ quality: opts.quality ?? 92, alphaQuality: 100 }).toBuffer();
+  }
+}
+
+/** Resizes raw pixels with a good filter (lanczos3 down, mitchell-free lanczos up). */
+export async function resizeRaw(img: RawImage, width: number, height: number): Promise<RawImage> {
+  const { data, info } = await sharpLib(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
+}
+
+/** Reads only the header: format and size. */
+export async function probeImage(input: Buffer, maxPixels: number): Promise<{ format: string; width: number; height: number }> {
+  try {
+    const m = await sharpLib(input, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
+    return { format: m.format ?? 'unknown', width: m.width ?? 0, height: m.height ?? 0 };
+  } catch (err) {
+    throw new ImageDecodeError(`not a decodable image (${shortReason(err)})`, { cause: err });
+  }
+}

@@ -1,0 +1,71 @@
+import type { AspectRatio, Background, OutputFormat, Resolution, Tier } from '../contract/models.js';
+import type { ReferenceRole } from '../contract/validate.js';
+import type { SceneOverride } from '../contract/scene.js';
+
+/**
+ * What the worker hands the engine: plain data only (it crosses a worker-thread boundary).
+ * References have already been fetched to local files by engine/inputs.
+ */
+export interface TransformRequest {
+  tier: Tier;
+  prompt: string;
+  /** local file paths of the references, in input_urls order */
+  sources: string[];
+  aspectRatio: AspectRatio;
+  resolution: Resolution;
+  seed: number;
+  scene?: SceneOverride;
+  roles?: ReferenceRole[];
+  background?: Background;
+  outputFormat: OutputFormat;
+  /** a plan to reuse as-is (scene_from, multi-turn edits); the prompt then edits it */
+  basePlan?: unknown;
+}
+
+export interface Placement {
+  /** the product's box in output pixels */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** output pixels per source pixel */
+  scale: number;
+  /** > 1 when the source product had to be enlarged */
+  upscale: number;
+}
+
+export interface Fidelity {
+  /** ΔE2000 between source product and placed product, after undoing the scale */
+  deltaE: { mean: number; p95: number };
+  /** the same with relighting turned off (the pure compositing error) */
+  deltaEUnlit?: { mean: number; p95: number };
+}
+
+export interface TransformReport {
+  engine: string;
+  plan: unknown;
+  placement: Placement;
+  fidelity: Fidelity;
+  /** milliseconds per stage */
+  timings: Record<string, number>;
+  cutout?: { cached: boolean };
+}
+
+export interface TransformResult {
+  data: Uint8Array;
+  format: OutputFormat;
+  mime: string;
+  width: number;
+  height: number;
+  report: TransformReport;
+}
+
+/** Options the engine is built with; plain data so every pool thread can build its own. */
+export interface EngineOptions {
+  /** where the mask cache lives (inside the data dir) */
+  cacheDir: string;
+  maskCacheBytes: number;
+  maxInputPixels: number;
+  /** sharp threads per engine thread */
+  sharpConcurrency?: number;
+}
