@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+
+/**
+ * The `reshoot` command. Each subcommand lives in commands/<name>.ts and exports
+ * `register(program)`; this file only assembles them. The CLI is an adapter: it holds no logic of
+ * its own beyond parsing arguments and printing.
+ */
+import * as serve from './commands/serve.js';
+import * as keys from './commands/keys.js';
+
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('reshoot')
+    .description('Product-photo transforms behind the hiapi task API: server, engine and client in one tool')
+    .version(version(), '-V, --version')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const c of COMMANDS) c.register(program);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}
