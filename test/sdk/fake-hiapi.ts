@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { newTaskId } from '../../src/contract/ids.js';
+
+/**
+ * A small hiapi look-alike on loopback for SDK tests: real HTTP, the contract's envelope, and
+ * scripted faults (429 with Retry-After, 503, a dropped connection, a hanging answer).
+ * Tasks move one status per GET: queued → handling → archiving → success, or → fail when the
+ * prompt contains "FAIL".
+ */
+
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string; errorCode?: string; message?: string }
+  /** destroy the socket without answering; `afterWork` performs the request first (a lost answer) */
+  | { kind: 'drop'; afterWork?: boolean }
+  | { kind: 'hang' };
+
+interface FakeTask {
+  taskId: string;
+  model: string;
+  statuses: string[];
+  step: number;
+  created: number;
+  completed: number;
+  error?: { code: string; message: string };
+}
+
+export interface RequestLog {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface FakeHiapi {
+  url: string;
+  apiKey: string;
+  requests: RequestLog[];
+  /** tasks really created (replays and refusals excluded) */
+  created: () => number;
+  uploads: () => number;
+  /** the next request matching `route` ("POST /v1/tasks", "GET /v1/tasks/:id", "POST /v1/uploads") gets `fault` */
+  fault(route: string, fault: Fault, times?: number): void;
+  /** statuses a task created with this prompt walks through (after queued) */
+  script(prompt: string, statuses: string[]): void;
+  close(): Promise<void>;
+}
+
+const PNG_1x1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+export async function startFakeHiapi(): Promise<FakeHiapi> {
+  const apiKey = 'sk-test-fake';
+  const tasks = new Map<string, FakeTask>();
+  const idem = new Map<string, { hash: string; taskId: string }>();
+  const faults: Array<{ route: string; fault: Fault }> = [];
+  const scripts = new Map<string, string[]>();
+  const requests: RequestLog[] = [];
+  let createdCount = 0;
+  let uploadCount = 0;
+  let reqSeq = 0;
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req-${++reqSeq}`, ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const fail = (res: ServerResponse, status: number, errorCode: string | undefined, message: string, headers: Record<string, string> = {}) =>
+    send(res, status, { code: status, message, data: null, ...(errorCode ? { error_code: errorCode } : {}) }, headers);
+
+  const view = (t: FakeTask, base: string) => {
+    const status = t.statuses[Math.min(t.step, t.statuses.length - 1)]!;
+    const o: Record<string, unknown> = { taskId: t.taskId, model: t.model, status, created: t.created, completed: 0, storage: 'temp' };
+    if (status === 'success' || status === 'fail') {
+      t.completed ||= t.created + 5;
+      o.completed = t.completed;
+    }
+    if (status === 'success') o.output = [{ url: `${base}/files/${t.taskId}.png`, type: 'image', expireAt: t.completed + 604800 }];
+    if (status === 'fail') o.error = t.error ?? { code: 'TASK_FAILED', message: 'input_urls[0]: download failed (HTTP 404)' };
+    return o;
+  };
+
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const base = `http://${req.headers.host}`;
+    requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body: raw.toString('utf8') });
+    const route =
+      req.method === 'GET' && /^\/v1\/tasks\/[^/]+$/.test(url.pathname) ? 'GET /v1/tasks/:id' : `${req.method} ${url.pathname}`;
+
+    const fi = faults.findIndex((f) => f.route === route);
+    const fault = fi >= 0 ? faults.splice(fi, 1)[0]!.fault : undefined;
+    if (fault?.kind === 'hang') return; // never answer
+    if (fault?.kind === 'drop' && !fault.afterWork) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+      return fail(res, fault.status, fault.errorCode, fault.message ?? `HTTP ${fault.status}`, headers);
+    }
+    // After the work is done, drop the answer instead of sending it.
+    const respond: typeof send = fault?.kind === 'drop' ? () => req.socket.destroy() : send;
+
+    if (url.pathname.startsWith('/files/')) {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(PNG_1x1);
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${apiKey}`) return fail(res, 401, undefined, 'invalid api key');
+
+    if (route === 'POST /v1/tasks') {
+      let body: { model?: string; input?: { prompt?: string } };
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return fail(res, 400, 'INVALID_REQUEST', 'invalid request');
+      }
+      const key = req.headers['idempotency-key'];
+      const hash = createHash('sha256').update(raw).digest('hex');
+      if (typeof key === 'string') {
+        const seen = idem.get(key);
+        if (seen && seen.hash !== hash) {
+          return fail(res, 422, 'IDEMPOTENCY_KEY_MISMATCH', 'Idempotency-Key was already used with a different request body');
+        }
+        if (seen) return respond(res, 200, { code: 200, message: 'success', data: { taskId: seen.taskId } }, { 'idempotent-replay': 'true' });
+      }
+      const prompt = body.input?.prompt ?? '';
+      const statuses = ['queued', ...(scripts.get(prompt) ?? (prompt.includes('FAIL') ? ['handling', 'fail'] : ['handling', 'archiving', 'success']))];
+      const t: FakeTask = { taskId: newTaskId(), model: body.model ?? '', statuses, step: 0, created: Math.floor(Date.now() / 1000), completed: 0 };
+      tasks.set(t.taskId, t);
+      createdCount++;
+      if (typeof key === 'string') idem.set(key, { hash, taskId: t.taskId });
+      return respond(res, 200, { code: 200, message: 'success', data: { taskId: t.taskId } });
+    }
+    if (route === 'GET /v1/tasks/:id') {
+      const t = tasks.get(decodeURIComponent(url.pathname.slice('/v1/tasks/'.length)));
+      if (!t) return fail(res, 404, 'NOT_FOUND', 'task not found');
+      const body = view(t, base);
+      t.step++;
+      return respond(res, 200, { code: 200, message: 'success', data: body });
+    }
+    if (route === 'GET /v1/tasks') {
+      const all = [...tasks.values()].reverse();
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const size = Number(url.searchParams.get('size') ?? 10);
+      const slice = all.slice((page - 1) * size, page * size).map((t) => view(t, base));
+      return respond(res, 200, { code: 200, message: 'success', data: { page, size, total: all.length, tasks: slice } });
+    }
+    if (route === 'POST /v1/uploads') {
+      const form = await new Request('http://x/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: raw }).formData();
+      const file = form.get('file');
+      if (!(file instanceof Blob)) return fail(res, 400, 'INVALID_REQUEST', 'file: a multipart file field is required');
+      uploadCount++;
+      return respond(res, 200, { code: 200, message: 'success', data: { url: `${base}/files/upload-${uploadCount}-${(file as File).name}` } });
+    }
+    return fail(res, 404, 'NOT_FOUND', 'not found');
+  });
+  // Short keep-alive so a test's closed server never meets a silently reused socket.
+  server.keepAliveTimeout = 50;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    requests,
+    created: () => createdCount,
+    uploads: () => uploadCount,
+    fault: (route, fault, times = 1) => {
+      for (let i = 0; i < times; i++) faults.push({ route, fault });
+    },
+    script: (prompt, statuses) => scripts.set(prompt, statuses),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
