@@ -114,7 +114,7 @@ export type Env = Record<string, string | undefined>;
 
 export interface Config {
   role: 'all' | 'api' | 'worker';
-  http: { host: string; port: number; publicUrl: string; bodyLimitBytes: number; uploadLimitBytes: number; webDir?: string };
+  http: { host: string; port: number; publicUrl: string; /** false when publicUrl was derived from host and port */ publicUrlSet: boolean; bodyLimitBytes: number; uploadLimitBytes: number; webDir?: string };
   dataDir: string;
   log: { level: string };
   auth: { envKeys: string[]; createFirstKey: boolean };
@@ -168,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
       host,
       port: e.RESHOOT_PORT,
       publicUrl: e.RESHOOT_PUBLIC_URL ?? `http://${shownHost}:${e.RESHOOT_PORT}`,
+      publicUrlSet: e.RESHOOT_PUBLIC_URL !== undefined,
       bodyLimitBytes: e.RESHOOT_BODY_LIMIT_BYTES,
       uploadLimitBytes: e.RESHOOT_UPLOAD_LIMIT_BYTES,
       webDir: e.RESHOOT_WEB_DIR,

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { MODELS } from '../../contract/models.js';
+import { AppError } from '../../errors.js';
+import { ok } from '../envelope.js';
+import type { ServerDeps } from '../server.js';
+
+/** Models, prices, health, readiness and metrics. */
+export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const { pricing, db, blobs, metrics } = deps;
+
+  app.get('/v1/models', async () =>
+    ok({
+      models: Object.values(MODELS).map((m) => ({
+        name: m.name,
+        canonical: m.canonical,
+        tier: m.tier,
+        description: m.description,
+        input_urls: { min: m.minRefs, max: m.maxRefs },
+        aspect_ratios: m.aspectRatios,
+        resolutions: m.resolutions,
+        defaults: { aspect_ratio: m.defaultAspectRatio, resolution: m.defaultResolution },
+        rules: m.rules,
+        price_usd: pricing.price(m.name, { resolution: m.defaultResolution }),
+      })),
+    }),
+  );
+
+  app.get('/api/pricing', async () => ok(pricing.rows()));
+
+  app.get('/healthz', async () => ok({ status: 'ok', version: deps.version }));
+
+  app.get('/readyz', async () => {
+    try {
+      db.prepare('SELECT 1').get();
+      await blobs.check();
+    } catch (err) {
+      throw new AppError('SERVICE_UNAVAILABLE', `not ready: ${(err as Error).message}`, { cause: err, retryAfter: 5 });
+    }
+    return ok({ status: 'ready' });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

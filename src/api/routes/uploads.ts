@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { newId } from '../../contract/ids.js';
+import { probeImage } from '../../engine/sharp.js';
+import { AppError } from '../../errors.js';
+import { ok } from '../envelope.js';
+import type { ServerDeps } from '../server.js';
+
+const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', heif: 'avif', tiff: 'tiff' };
+
+/**
+ * `POST /v1/uploads`: one image as multipart/form-data → a signed URL usable in `input_urls`, for
+ * clients that have no public URL for a local file. The worker resolves these URLs locally.
+ */
+export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const { blobs, signer, config, db } = deps;
+  const insert = db.prepare(`INSERT INTO uploads (id, key_id, blob, mime, bytes, created) VALUES (?, ?, ?, ?, ?, ?)`);
+
+  app.post('/v1/uploads', async (req) => {
+    if (!req.isMultipart()) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be multipart/form-data with one image file');
+    }
+    const file = await req.file();
+    if (!file) throw new AppError('INVALID_REQUEST', 'file: expected one image file in the form');
+    const bytes = await file.toBuffer();
+    if (file.file.truncated) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `file: over the ${config.http.uploadLimitBytes / 1024 / 1024} MB limit`);
+    }
+    if (bytes.length === 0) throw new AppError('INVALID_REQUEST', 'file: the file is empty');
+    let info: { format: string; width: number; height: number };
+    try {
+      info = await probeImage(bytes, config.engine.maxInputPixels);
+    } catch (err) {
+      throw new AppError('INVALID_REQUEST', `file: ${(err as Error).message}`);
+    }
+    const ext = EXT[info.format];
+    if (!ext) throw new AppError('INVALID_REQUEST', `file: unsupported image format ${info.format}; expected JPEG, PNG, WebP, AVIF or TIFF`);
+    if (info.width * info.height > config.engine.maxInputPixels) {
+      throw new AppError('INVALID_REQUEST', `file: ${info.width}x${info.height} is over the ${config.engine.maxInputPixels / 1e6} MP limit`);
+    }
+    const id = newId('up');
+    const key = `uploads/${id}.${ext}`;
+    await blobs.put(key, bytes);
+    const created = Math.floor(Date.now() / 1000);
+    insert.run(id, req.apiKey.id, key, `image/${info.format}`, bytes.length, created);
+    const expireAt = created + config.tasks.outputTtlSeconds;
+    return ok({ url: signer.sign(key, expireAt), expireAt, width: info.width, height: info.height, bytes: bytes.length });
+  });
+}

@@ -1,0 +1,177 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { Logger } from 'pino';
+import { ulid } from 'ulid';
+import type { Config } from '../config.js';
+import { AppError, ERRORS } from '../errors.js';
+import type { AddressGuard } from '../engine/inputs/address-guard.js';
+import type { BlobStore } from '../store/blobs/local-blobs.js';
+import type { UrlSigner } from '../store/blobs/signed-urls.js';
+import type { KeyService, ApiKeyRecord } from '../tasks/keys.js';
+import type { Pricing } from '../tasks/pricing.js';
+import type { TaskService } from '../tasks/service.js';
+import type { Db } from '../store/sqlite/database.js';
+import { failure } from './envelope.js';
+import type { Metrics } from './metrics.js';
+import { createRateLimiter } from './rate-limit.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { registerUploadRoutes } from './routes/uploads.js';
+import { registerFileRoutes } from './routes/files.js';
+import { registerMetaRoutes } from './routes/meta.js';
+import { registerStudio } from './routes/studio.js';
+
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  tasks: TaskService;
+  keys: KeyService;
+  blobs: BlobStore;
+  signer: UrlSigner;
+  pricing: Pricing;
+  guard: AddressGuard;
+  metrics: Metrics;
+  version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: ApiKeyRecord;
+    rawBody?: Buffer;
+  }
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP app without listening, so tests can drive it in-process or on port 0. */
+export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ module: 'api' }) as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    // Requests are logged by our own hooks (refusals at info, failures at error), not twice per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : ulid();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorateRequest('apiKey', null as unknown as ApiKeyRecord);
+
+  // JSON bodies are kept as raw bytes too: idempotency compares the exact bytes sent (contract §8).
+  app.removeAllContentTypeParsers();
+  const parseJson = (req: FastifyRequest, body: Buffer) => {
+    req.rawBody = body;
+    if (body.length === 0) return undefined;
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new AppError('INVALID_REQUEST', 'body: not valid JSON');
+    }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    try {
+      done(null, parseJson(req, body as Buffer));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+  // No Content-Type is read as JSON (D12); any other type is refused with 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    if (req.headers['content-type'] === undefined) {
+      try {
+        done(null, parseJson(req, body as Buffer));
+      } catch (err) {
+        done(err as Error);
+      }
+      return;
+    }
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json (received ${req.headers['content-type']})`));
+  });
+  await app.register(multipart, { limits: { files: 1, fileSize: config.http.uploadLimitBytes, fields: 10, parts: 12 } });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.httpRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const appErr = toAppError(err);
+    if (appErr.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: appErr.code, msg: appErr.message, url: req.url }, 'request refused');
+    if (appErr.retryAfter !== undefined) reply.header('retry-after', String(appErr.retryAfter));
+    else if (appErr.status === 503) reply.header('retry-after', '10');
+    return reply.status(appErr.status).send(failure(appErr));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new AppError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`);
+    return reply.status(404).send(failure(e));
+  });
+
+  const limiter = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
+
+  // Everything under /v1 needs a key; the limiter runs after authentication (budgets are per key).
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/') && req.url !== '/v1') return;
+    const auth = req.headers.authorization;
+    const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+    const key = m ? deps.keys.authenticate(m[1]!) : null;
+    if (!key) throw new AppError('UNAUTHORIZED', m ? 'invalid API key' : 'missing API key: send Authorization: Bearer <key>');
+    req.apiKey = key;
+    if (!limiter) return;
+    const budget = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'create';
+    const release = limiter.enter(key.id);
+    reply.raw.once('close', release);
+    try {
+      const d = limiter.take(key.id, budget);
+      reply.header('x-ratelimit-limit', String(d.limit));
+      reply.header('x-ratelimit-remaining', String(d.remaining));
+      reply.header('x-ratelimit-reset', String(d.reset));
+    } catch (err) {
+      release();
+      if (err instanceof AppError && err.retryAfter !== undefined) {
+        const limit = budget === 'create' ? config.rateLimit!.createPerMinute : config.rateLimit!.readPerMinute;
+        reply.header('x-ratelimit-limit', String(limit));
+        reply.header('x-ratelimit-remaining', '0');
+        reply.header('x-ratelimit-reset', String(Math.floor(Date.now() / 1000) + err.retryAfter));
+      }
+      throw err;
+    }
+  });
+
+  registerTaskRoutes(app, deps);
+  registerUploadRoutes(app, deps);
+  registerFileRoutes(app, deps);
+  registerMetaRoutes(app, deps);
+  await registerStudio(app, deps);
+  return app;
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string; validation?: unknown };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', e.message ?? undefined);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', e.message ?? undefined);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('INVALID_REQUEST', 'body: not valid JSON');
+    default:
+      break;
+  }
+  if (e.validation || (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)) {
+    const status = e.statusCode ?? 400;
+    const code = (Object.keys(ERRORS) as Array<keyof typeof ERRORS>).find((k) => ERRORS[k] === status) ?? 'INVALID_REQUEST';
+    return new AppError(code, e.message || undefined);
+  }
+  return new AppError('INTERNAL_ERROR', 'internal error', { cause: err });
+}

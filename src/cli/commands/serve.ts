@@ -1,0 +1,110 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../../config.js';
+import { startReshoot } from '../../main.js';
+
+/** Flags of `reshoot serve` / `reshoot worker`, each the twin of a RESHOOT_* variable. */
+const FLAGS: Array<[flag: string, env: string, help: string]> = [
+  ['--host <host>', 'RESHOOT_HOST', 'address to listen on (default 127.0.0.1)'],
+  ['--port <port>', 'RESHOOT_PORT', 'port to listen on (default 8080)'],
+  ['--data-dir <dir>', 'RESHOOT_DATA_DIR', 'database, outputs and caches (default ./data)'],
+  ['--public-url <url>', 'RESHOOT_PUBLIC_URL', 'base URL clients reach this server at, for output links'],
+  ['--role <role>', 'RESHOOT_ROLE', 'all | api | worker (default all)'],
+  ['--log-level <level>', 'RESHOOT_LOG_LEVEL', 'fatal | error | warn | info | debug | trace | silent'],
+  ['--api-keys <keys>', 'RESHOOT_API_KEYS', 'extra keys admitted, comma-separated (sk-a,sk-b)'],
+  ['--webhook-secret <secret>', 'RESHOOT_WEBHOOK_SECRET', 'signs callbacks of keys without their own secret (16-256 chars)'],
+  ['--signing-secret <secret>', 'RESHOOT_SIGNING_SECRET', 'signs download links (default: generated once, kept in the database)'],
+  ['--rate-limit <limits>', 'RESHOOT_RATE_LIMIT', '"off" or "create=60,read=300,concurrent=10" per key'],
+  ['--body-limit-bytes <n>', 'RESHOOT_BODY_LIMIT_BYTES', 'largest JSON body (default 10 MB)'],
+  ['--upload-limit-bytes <n>', 'RESHOOT_UPLOAD_LIMIT_BYTES', 'largest upload (default 20 MB)'],
+  ['--queue-max-depth <n>', 'RESHOOT_QUEUE_MAX_DEPTH', 'unfinished render jobs before creates get 503 (default 1000)'],
+  ['--worker-concurrency <n>', 'RESHOOT_WORKER_CONCURRENCY', 'tasks rendered at once (default: cores)'],
+  ['--engine-threads <n>', 'RESHOOT_ENGINE_THREADS', 'engine worker threads (default: cores)'],
+  ['--job-lease-seconds <n>', 'RESHOOT_JOB_LEASE_SECONDS', 'how long a dead worker holds a job (default 60)'],
+  ['--job-max-attempts <n>', 'RESHOOT_JOB_MAX_ATTEMPTS', 'tries per task before it fails (default 3)'],
+  ['--task-timeout-seconds <n>', 'RESHOOT_TASK_TIMEOUT_SECONDS', 'deadline from creation, then TASK_TIMEOUT (default 600)'],
+  ['--output-ttl-seconds <n>', 'RESHOOT_OUTPUT_TTL_SECONDS', 'lifetime of output links (default 604800 = 7 days)'],
+  ['--idempotency-ttl-seconds <n>', 'RESHOOT_IDEMPOTENCY_TTL_SECONDS', 'how long Idempotency-Keys are kept (default 86400)'],
+  ['--fetch-allow-hosts <list>', 'RESHOOT_FETCH_ALLOW_HOSTS', 'hosts, IPs or CIDRs allowed despite the private-address guard'],
+  ['--fetch-max-bytes <n>', 'RESHOOT_FETCH_MAX_BYTES', 'largest reference download (default 20 MB)'],
+  ['--fetch-timeout-ms <n>', 'RESHOOT_FETCH_TIMEOUT_MS', 'reference download time limit (default 30000)'],
+  ['--fetch-max-redirects <n>', 'RESHOOT_FETCH_MAX_REDIRECTS', 'redirects followed (default 3)'],
+  ['--max-input-pixels <n>', 'RESHOOT_MAX_INPUT_PIXELS', 'largest decoded reference (default 50000000)'],
+  ['--callback-retry-schedule <s>', 'RESHOOT_CALLBACK_RETRY_SCHEDULE', 'retry delays in seconds after the first attempt (default 60,300,1200)'],
+  ['--callback-timeout-ms <n>', 'RESHOOT_CALLBACK_TIMEOUT_MS', 'wait for a receiver to answer (default 10000)'],
+  ['--pricing <json|file>', 'RESHOOT_PRICING', 'price rows in the hiapi pricing shape, inline JSON or a file'],
+  ['--mask-cache-mb <n>', 'RESHOOT_MASK_CACHE_MB', 'disk budget for cached mattes (default 512)'],
+  ['--web-dir <dir>', 'RESHOOT_WEB_DIR', 'built web studio to serve at / (default web/dist)'],
+];
+
+const camel = (flag: string) => flag.replace(/^--/, '').split(' ')[0]!.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+/** Config from the environment with flags layered on top; a bad value exits with every problem listed. */
+export function configFromFlags(opts: Record<string, unknown>, extra: Record<string, string> = {}): Config {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  for (const [flag, name] of FLAGS) {
+    const v = opts[camel(flag)];
+    if (typeof v === 'string') env[name] = v;
+  }
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`reshoot: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function serve(config: Config): Promise<void> {
+  const r = await startReshoot(config);
+  if (r.url) process.stdout.write(`reshoot ${config.role === 'all' ? 'server and worker' : config.role} listening on ${r.url}\n`);
+  else process.stdout.write(`reshoot worker running (data in ${config.dataDir})\n`);
+  if (r.firstKey) {
+    process.stdout.write(
+      [
+        '',
+        'First start: an API key was created. It is shown only this once; keep it somewhere safe:',
+        '',
+        `    ${r.firstKey}`,
+        '',
+        'Use it as "Authorization: Bearer <key>". More keys:',
+        '    reshoot keys create --name NAME [--webhook-secret S]',
+        '    reshoot keys list',
+        '    reshoot keys revoke ID',
+        '',
+      ].join('\n'),
+    );
+  }
+  const stop = (signal: string) => {
+    process.stdout.write(`reshoot: ${signal}, finishing running work...\n`);
+    r.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`reshoot: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function addFlags(cmd: Command): Command {
+  for (const [flag, name, help] of FLAGS) cmd.option(flag, `${help} [${name}]`);
+  return cmd;
+}
+
+export function register(program: Command): void {
+  addFlags(
+    program
+      .command('serve')
+      .description('Run the hiapi-compatible API server, the task worker and the web studio (SQLite + local disk)'),
+  )
+    .addHelpText('after', '\nExample:\n  reshoot serve --port 8080 --data-dir ./data\n  RESHOOT_RATE_LIMIT=off reshoot serve --role api\n')
+    .action((opts: Record<string, unknown>) => serve(configFromFlags(opts)));
+
+  addFlags(program.command('worker').description('Run only the task worker (same database and data dir as the API)'))
+    .addHelpText('after', '\nExample:\n  reshoot worker --data-dir ./data --worker-concurrency 2\n')
+    .action((opts: Record<string, unknown>) => serve(configFromFlags(opts, { RESHOOT_ROLE: 'worker' })));
+}

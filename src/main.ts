@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { createServer } from './api/server.js';
+import { createMetrics } from './api/metrics.js';
+import type { Config } from './config.js';
+import { createAddressGuard } from './engine/inputs/address-guard.js';
+import { createSqliteQueue } from './queue/local/sqlite-queue.js';
+import { JOB } from './queue/types.js';
+import { createLocalBlobStore } from './store/blobs/local-blobs.js';
+import { createUrlSigner } from './store/blobs/signed-urls.js';
+import { openDatabase, type Db } from './store/sqlite/database.js';
+import { createCallbackSender } from './tasks/callbacks.js';
+import { createKeyService, type KeyService } from './tasks/keys.js';
+import { loadPricing } from './tasks/pricing.js';
+import { createTaskService } from './tasks/service.js';
+import { createEnginePool } from './worker/engine-pool.js';
+import { createWorker, workerTmpDir } from './worker/worker.js';
+
+export interface Reshoot {
+  config: Config;
+  app: FastifyInstance | null;
+  /** the address the API listens on, when the role serves HTTP */
+  url: string | null;
+  /** the key made on first start (printed once), if one was made */
+  firstKey: string | null;
+  keys: KeyService;
+  close(): Promise<void>;
+}
+
+export function readVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export const databasePath = (config: Config): string => path.join(config.dataDir, 'reshoot.db');
+
+/** Opens the database and the key service alone (the `reshoot keys` commands). */
+export function openKeys(config: Config): { db: Db; keys: KeyService } {
+  const db = openDatabase(databasePath(config));
+  return { db, keys: createKeyService({ db, envKeys: config.auth.envKeys, defaultWebhookSecret: config.callbacks.webhookSecret }) };
+}
+
+/** The signing secret for download links: from config, or made once and kept in the database. */
+function signingSecret(db: Db, config: Config): string {
+  if (config.signing.secret) return config.signing.secret;
+  const row = db.prepare(`SELECT value FROM settings WHERE name = 'url_signing_secret'`).get() as { value: string } | undefined;
+  if (row) return row.value;
+  const secret = randomBytes(32).toString('base64url');
+  db.prepare(`INSERT OR IGNORE INTO settings (name, value) VALUES ('url_signing_secret', ?)`).run(secret);
+  return (db.prepare(`SELECT value FROM settings WHERE name = 'url_signing_secret'`).get() as { value: string }).value;
+}
+
+/**
+ * The composition root: config → store, blobs, queue, engine pool → API and/or worker.
+ * Nothing else wires modules together.
+ */
+export async function startReshoot(config: Config, opts: { logger?: Logger } = {}): Promise<Reshoot> {
+  const logger = opts.logger ?? pino({ level: config.log.level });
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const { db, keys } = openKeys(config);
+  const version = readVersion();
+
+  let firstKey: string | null = null;
+  if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && keys.activeCount() === 0) {
+    firstKey = keys.create('default').key;
+  }
+
+  let publicUrl = config.http.publicUrl;
+  const signer = createUrlSigner(signingSecret(db, config), () => publicUrl);
+  const blobs = createLocalBlobStore(path.join(config.dataDir, 'blobs'));
+  const pricing = loadPricing(config.pricing);
+  const guard = createAddressGuard(config.fetch.allowHosts);
+  const queue = createSqliteQueue({ db, logger, leaseMs: config.queue.leaseSeconds * 1000, defaultMaxAttempts: config.queue.maxAttempts });
+  const tasks = createTaskService({
+    db,
+    queue,
+    signer,
+    pricing,
+    maxQueueDepth: config.queue.maxDepth,
+    outputTtlSeconds: config.tasks.outputTtlSeconds,
+    idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds,
+  });
+  const metrics = createMetrics({ tasksByStatus: () => tasks.countByStatus(), queueDepth: () => queue.depth(JOB.reshoot) });
+
+  let worker: ReturnType<typeof createWorker> | null = null;
+  let pool: ReturnType<typeof createEnginePool> | null = null;
+  if (config.role !== 'api') {
+    pool = createEnginePool(
+      {
+        cacheDir: path.join(config.dataDir, 'cache', 'masks'),
+        maskCacheBytes: config.engine.maskCacheBytes,
+        maxInputPixels: config.engine.maxInputPixels,
+        sharpConcurrency: 1,
+      },
+      config.engine.threads,
+    );
+    const callbacks = createCallbackSender({
+      db,
+      tasks,
+      keys,
+      queue,
+      guard,
+      logger,
+      defaultSecret: config.callbacks.webhookSecret,
+      timeoutMs: config.callbacks.timeoutMs,
+      retryScheduleSeconds: config.callbacks.retryScheduleSeconds,
+      userAgent: `reshoot/${version} (callbacks)`,
+    });
+    worker = createWorker({
+      tasks,
+      queue,
+      blobs,
+      pool,
+      callbacks,
+      metrics,
+      logger,
+      tmpDir: workerTmpDir(config.dataDir),
+      concurrency: config.queue.concurrency,
+      taskTimeoutSeconds: config.tasks.timeoutSeconds,
+      inputs: {
+        guard,
+        limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
+        maxPixels: config.engine.maxInputPixels,
+        ownKey: (url) => signer.ownKey(url),
+        locate: (key) => blobs.locate(key),
+      },
+    });
+    worker.start();
+  }
+
+  let app: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (config.role !== 'worker') {
+    app = await createServer({ config, logger, db, tasks, keys, blobs, signer, pricing, guard, metrics, version });
+    url = await app.listen({ host: config.http.host, port: config.http.port });
+    const addr = app.server.address();
+    if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    if (!config.http.publicUrlSet && config.http.port === 0) publicUrl = url;
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    // Stop taking requests, stop claiming jobs, let running work finish (bounded), then close the store.
+    closing ??= (async () => {
+      await app?.close();
+      await worker?.close(30_000);
+      await pool?.close();
+      await guard.dispatcher.close();
+      db.close();
+    })();
+    return closing;
+  };
+  logger.info({ url, role: config.role, dataDir: config.dataDir, version }, 'reshoot started');
+  return { config, app, url, firstKey, keys, close };
+}

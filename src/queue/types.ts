@@ -1,0 +1,62 @@
+/**
+ * The queue's semantics, independent of the datastore. Jobs carry ids, never bytes.
+ * Adding a job name without routing it in the worker fails to compile (the handler record is exhaustive).
+ */
+export const JOB = {
+  reshoot: 'image.reshoot',
+  callback: 'callback.deliver',
+} as const;
+
+export interface JobPayloads {
+  'image.reshoot': { taskId: string };
+  'callback.deliver': { taskId: string; attempt: number; firstAttemptMs: number };
+}
+export type JobName = keyof JobPayloads;
+export type JobPayload<N extends JobName> = JobPayloads[N];
+
+export interface Job<N extends JobName = JobName> {
+  id: string;
+  name: N;
+  payload: JobPayload<N>;
+  /** 1 on the first run; counts runs cut short by a crash too */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export type JobHandler<N extends JobName> = (job: Job<N>, signal: AbortSignal) => Promise<void>;
+export type JobHandlers = { [N in JobName]: JobHandler<N> };
+
+export interface EnqueueOptions {
+  /** run no earlier than this many ms from now */
+  delayMs?: number;
+  maxAttempts?: number;
+}
+
+export interface WorkOptions {
+  concurrency: number;
+  /** per-name concurrency caps (callbacks should not wait behind long renders) */
+  perName?: Partial<Record<JobName, number>>;
+}
+
+export interface JobQueue {
+  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts?: EnqueueOptions): string;
+  /** jobs of this name not finished yet (waiting or running) */
+  depth(name: JobName): number;
+  work(handlers: JobHandlers, opts: WorkOptions): void;
+  /** stops claiming, waits for running jobs up to `deadlineMs`, then aborts them; idempotent */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+/** Thrown by a handler when retrying cannot help; the job is not retried. */
+export class UnrecoverableJobError extends Error {
+  constructor(message: string, opts?: ErrorOptions) {
+    super(message, opts);
+    this.name = 'UnrecoverableJobError';
+  }
+}
+
+/** Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped at 60 s. */
+export function backoffMs(attempt: number, random = Math.random): number {
+  const cap = Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(cap / 2 + random() * (cap / 2));
+}

@@ -1,0 +1,151 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { OutputFormat } from '../contract/models.js';
+import type { ReshootExtension } from '../contract/task.js';
+import { releaseInputs, resolveInputs, type ResolveDeps } from '../engine/inputs/resolve.js';
+import { PermanentTaskError, type TaskErrorCode } from '../errors.js';
+import type { Job, JobQueue } from '../queue/types.js';
+import type { BlobStore } from '../store/blobs/local-blobs.js';
+import type { CallbackSender } from '../tasks/callbacks.js';
+import type { StoredTaskInput, TaskService } from '../tasks/service.js';
+import type { EnginePool } from './engine-pool.js';
+import type { Metrics } from '../api/metrics.js';
+
+export interface WorkerDeps {
+  tasks: TaskService;
+  queue: JobQueue;
+  blobs: BlobStore;
+  pool: EnginePool;
+  callbacks: CallbackSender;
+  inputs: Omit<ResolveDeps, 'tmpDir'>;
+  tmpDir: string;
+  logger: Logger;
+  metrics?: Metrics;
+  concurrency: number;
+  taskTimeoutSeconds: number;
+}
+
+export interface Worker {
+  start(): void;
+  close(deadlineMs?: number): Promise<void>;
+  /** exposed for tests: runs one `image.reshoot` job */
+  handleReshoot(job: Job<'image.reshoot'>, signal: AbortSignal): Promise<void>;
+}
+
+const EXT: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/**
+ * Claims jobs and carries a task through `handling → archiving → success | fail`. Bad input fails the
+ * task at once with a reason; anything else is retried by the queue and fails the task only on the
+ * last attempt. Handlers are idempotent: a job re-run after a crash starts the task over.
+ */
+export function createWorker(deps: WorkerDeps): Worker {
+  const log = deps.logger.child({ module: 'worker' });
+
+  const finishFailed = (taskId: string, code: TaskErrorCode, message: string) => {
+    const row = deps.tasks.fail(taskId, code, message);
+    if (row) {
+      deps.metrics?.taskFinished('fail');
+      deps.callbacks.schedule(taskId);
+    }
+  };
+
+  async function handleReshoot(job: Job<'image.reshoot'>, signal: AbortSignal): Promise<void> {
+    const { taskId } = job.payload;
+    const row = deps.tasks.load(taskId);
+    if (!row || row.status === 'success' || row.status === 'fail') return;
+    const tlog = log.child({ taskId, job: job.name, attempt: job.attempt });
+    const input = JSON.parse(row.input) as StoredTaskInput;
+    const deadlineMs = row.created * 1000 + deps.taskTimeoutSeconds * 1000 - Date.now();
+    if (deadlineMs <= 0) return finishFailed(taskId, 'TASK_TIMEOUT', `the task passed its ${deps.taskTimeoutSeconds} s deadline`);
+    const timeout = AbortSignal.timeout(deadlineMs);
+    const taskSignal = AbortSignal.any([signal, timeout]);
+
+    deps.tasks.advance(taskId, 'handling');
+    const started = performance.now();
+    let refs: Awaited<ReturnType<typeof resolveInputs>> = [];
+    try {
+      const tFetch = performance.now();
+      refs = await resolveInputs(input.input_urls, { ...deps.inputs, tmpDir: deps.tmpDir }, taskSignal);
+      const fetchMs = Math.round(performance.now() - tFetch);
+      const result = await deps.pool.transform(
+        {
+          tier: input.tier,
+          prompt: input.prompt,
+          sources: refs.map((r) => r.path),
+          aspectRatio: input.aspect_ratio,
+          resolution: input.resolution,
+          seed: input.seed ?? seedFrom(taskId),
+          scene: input.scene,
+          roles: input.roles,
+          background: input.background,
+          outputFormat: input.output_format ?? 'png',
+        },
+        taskSignal,
+      );
+      const report = result.report;
+      const reshoot: ReshootExtension = {
+        engine: report.engine,
+        plan: report.plan,
+        placement: report.placement,
+        fidelity: report.fidelity,
+        timings: { fetch: fetchMs, ...report.timings },
+      };
+      deps.tasks.advance(taskId, 'archiving', reshoot);
+      const key = `tasks/${taskId}/0.${EXT[result.format]}`;
+      const tStore = performance.now();
+      try {
+        await deps.blobs.put(key, result.data);
+      } catch (err) {
+        tlog.error({ err }, 'output could not be stored');
+        if (job.attempt >= job.maxAttempts) return finishFailed(taskId, 'STORAGE_UNAVAILABLE', `the output could not be saved (${(err as Error).message})`);
+        throw err;
+      }
+      reshoot.timings = { ...reshoot.timings, store: Math.round(performance.now() - tStore), total: Math.round(performance.now() - started) };
+      if (deps.tasks.succeed(taskId, [key], reshoot)) {
+        deps.metrics?.taskFinished('success', reshoot.timings);
+        deps.callbacks.schedule(taskId);
+        tlog.info({ ms: reshoot.timings.total }, 'task done');
+      }
+    } catch (err) {
+      if (timeout.aborted) return finishFailed(taskId, 'TASK_TIMEOUT', `the task passed its ${deps.taskTimeoutSeconds} s deadline`);
+      if (signal.aborted) throw err; // shutting down: the queue hands the job back
+      if (err instanceof PermanentTaskError) {
+        tlog.info({ reason: err.message }, 'task failed');
+        return finishFailed(taskId, err.code, err.message);
+      }
+      if (job.attempt >= job.maxAttempts) {
+        tlog.error({ err }, 'task failed after retries');
+        return finishFailed(taskId, 'TASK_FAILED', err instanceof Error ? err.message : String(err));
+      }
+      tlog.warn({ err }, 'task attempt failed; will retry');
+      throw err;
+    } finally {
+      await releaseInputs(refs);
+    }
+  }
+
+  return {
+    start() {
+      deps.queue.work(
+        {
+          'image.reshoot': handleReshoot,
+          'callback.deliver': (job, signal) => deps.callbacks.deliver(job, signal),
+        },
+        // Callbacks are short network calls; they get their own slots so they never wait behind renders.
+        { concurrency: deps.concurrency + 4, perName: { 'image.reshoot': deps.concurrency, 'callback.deliver': 4 } },
+      );
+    },
+    close: (deadlineMs) => deps.queue.close(deadlineMs),
+    handleReshoot,
+  };
+}
+
+/** A stable default seed per task, so a re-run after a crash renders the same image. */
+function seedFrom(taskId: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < taskId.length; i++) h = Math.imul(h ^ taskId.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export const workerTmpDir = (dataDir: string): string => path.join(dataDir, 'tmp');
