@@ -1,9 +1,142 @@
 import { z } from 'zod';
 
 /**
- * `input.scene`: explicit scene settings that win over what the planner reads from the prompt.
- * The planner (engine/plan) owns the full ScenePlan vocabulary; this is the wire-side check that the
- * value is a plain JSON object of bounded size. The planner validates the fields themselves.
+ * The ScenePlan: what a prompt becomes before any pixel work (docs/scene-plan.md). It is plain JSON,
+ * readable by people (materials, moods and directions are words, numbers sit beside them) and
+ * mergeable: a later edit or `input.scene` is a partial plan deep-merged over it.
+ *
+ * `SceneOverrideSchema` is the partial plan accepted in `input.scene`; unknown keys are rejected
+ * with their path so a typo never silently does nothing.
  */
-export const SceneOverrideSchema = z.record(z.string(), z.unknown());
+
+export const SURFACE_MATERIALS = [
+  'none', 'slate', 'marble', 'wood', 'concrete', 'stone', 'linen', 'terrazzo', 'sand', 'paper', 'metal', 'glass', 'mirror', 'water',
+] as const;
+export const TONES = ['light', 'medium', 'dark'] as const;
+export const FINISHES = ['matte', 'satin', 'glossy', 'mirror'] as const;
+export const BACKDROP_KINDS = ['sweep', 'wall', 'plaster', 'gradient', 'solid', 'environment'] as const;
+export const ENVIRONMENTS = [
+  'none', 'cafe', 'kitchen', 'bathroom', 'living-room', 'bedroom', 'office', 'garden', 'forest', 'beach', 'city-night',
+] as const;
+export const LIGHT_DIRECTIONS = [
+  'left', 'right', 'front', 'back', 'top',
+  'front-left', 'front-right', 'back-left', 'back-right', 'top-left', 'top-right', 'top-front', 'top-back',
+] as const;
+export const TIMES_OF_DAY = ['any', 'morning', 'golden-hour', 'noon', 'afternoon', 'evening', 'night'] as const;
+export const MOODS = ['dramatic', 'moody', 'low-key', 'high-key', 'bright', 'airy', 'soft', 'warm', 'cool', 'natural', 'cinematic'] as const;
+export const LIGHT_PATTERNS = ['none', 'window', 'blinds', 'leaves'] as const;
+export const EFFECTS = ['steam', 'smoke', 'mist', 'bokeh', 'rays', 'haze', 'dust'] as const;
+export const POSITIONS = ['center', 'left', 'right', 'left-third', 'right-third'] as const;
+export const CAMERAS = ['low', 'eye', 'high', 'top-down'] as const;
+export const STYLES = ['studio', 'editorial', 'lifestyle', 'minimal', 'luxury', 'catalogue', 'flat-lay'] as const;
+
+const hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #a1b2c3');
+const unit = z.number().min(0).max(1);
+
+export const SurfaceSchema = z.strictObject({
+  material: z.enum(SURFACE_MATERIALS),
+  tone: z.enum(TONES),
+  color: hex,
+  finish: z.enum(FINISHES),
+  /** 0 matte … 1 mirror */
+  gloss: unit,
+});
+
+export const BackdropSchema = z.strictObject({
+  kind: z.enum(BACKDROP_KINDS),
+  environment: z.enum(ENVIRONMENTS),
+  color: hex,
+  /** 0 sharp … 1 fully defocused */
+  blur: unit,
+});
+
+export const LightSchema = z.strictObject({
+  from: z.enum(LIGHT_DIRECTIONS),
+  /** degrees around the product: 0 front (camera side), -90 left, 90 right, 180 back */
+  azimuth: z.number().min(-180).max(180),
+  /** degrees above the surface */
+  elevation: z.number().min(0).max(90),
+  /** 0 diffuse … 1 hard (sharp shadows) */
+  hardness: unit,
+  /** kelvin */
+  temperature: z.number().min(1800).max(12000),
+  intensity: z.number().min(0).max(2),
+  contrast: unit,
+  time_of_day: z.enum(TIMES_OF_DAY),
+  rim: z.strictObject({ enabled: z.boolean(), intensity: unit }),
+  pattern: z.enum(LIGHT_PATTERNS),
+  /** false leaves the product's pixels exactly as cut out */
+  relight_product: z.boolean(),
+});
+
+export const ShadowSchema = z.strictObject({
+  cast: z.boolean(),
+  contact: z.boolean(),
+  softness: unit,
+  opacity: unit,
+  /** the direction the cast shadow falls, in the same degrees as light.azimuth (derived from the light) */
+  direction: z.number().min(-180).max(180),
+});
+
+export const ReflectionSchema = z.strictObject({ enabled: z.boolean(), strength: unit });
+
+export const EffectsSchema = z.strictObject(
+  Object.fromEntries(EFFECTS.map((e) => [e, unit])) as Record<(typeof EFFECTS)[number], typeof unit>,
+);
+
+export const FramingSchema = z.strictObject({
+  /** product height as a fraction of the frame height */
+  size: z.number().min(0.1).max(0.95),
+  position: z.enum(POSITIONS),
+  camera: z.enum(CAMERAS),
+  /** where the surface's far edge meets the backdrop, as a fraction of the frame height from the top */
+  horizon: z.number().min(0).max(0.95),
+});
+
+export const PaletteSchema = z.strictObject({ names: z.array(z.string().max(40)).max(16), colors: z.array(hex).max(16) });
+
+export const GradeSchema = z.strictObject({
+  /** -1 cool … 1 warm, applied to the scene (never to the product) */
+  warmth: z.number().min(-1).max(1),
+  exposure: z.number().min(-1).max(1),
+  saturation: z.number().min(0).max(2),
+  vignette: unit,
+  grain: unit,
+});
+
+const WordSchema = z.strictObject({ text: z.string(), start: z.number(), end: z.number(), fields: z.array(z.string()) });
+
+/** The full plan, as reported in the task's `reshoot.plan`. */
+export const ScenePlanSchema = z.strictObject({
+  version: z.literal(1),
+  style: z.enum(STYLES),
+  mood: z.array(z.enum(MOODS)),
+  surface: SurfaceSchema,
+  backdrop: BackdropSchema,
+  light: LightSchema,
+  shadow: ShadowSchema,
+  reflection: ReflectionSchema,
+  effects: EffectsSchema,
+  framing: FramingSchema,
+  palette: PaletteSchema,
+  grade: GradeSchema,
+  product: z.strictObject({ description: z.string() }),
+  words: z.strictObject({ understood: z.array(WordSchema), unused: z.array(z.string()) }),
+});
+export type ScenePlan = z.infer<typeof ScenePlanSchema>;
+
+/** `input.scene` / `--scene`: any subset of the plan's settings; explicit values win over the prompt. */
+export const SceneOverrideSchema = z.strictObject({
+  style: z.enum(STYLES).optional(),
+  mood: z.array(z.enum(MOODS)).max(8).optional(),
+  surface: SurfaceSchema.partial().optional(),
+  backdrop: BackdropSchema.partial().optional(),
+  light: LightSchema.extend({ rim: LightSchema.shape.rim.partial() }).partial().optional(),
+  shadow: ShadowSchema.partial().optional(),
+  reflection: ReflectionSchema.partial().optional(),
+  effects: EffectsSchema.partial().optional(),
+  framing: FramingSchema.partial().optional(),
+  palette: PaletteSchema.partial().optional(),
+  grade: GradeSchema.partial().optional(),
+});
 export type SceneOverride = z.infer<typeof SceneOverrideSchema>;
