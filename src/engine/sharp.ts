@@ -30,9 +30,12 @@ export interface DecodedImage {
 }
 
 export class ImageDecodeError extends Error {
-  constructor(message: string, opts?: ErrorOptions) {
+  /** the file that failed, when decoding from a path (lets the worker name the reference) */
+  source?: string;
+  constructor(message: string, opts?: ErrorOptions & { source?: string }) {
     super(message, opts);
     this.name = 'ImageDecodeError';
+    this.source = opts?.source;
   }
 }
 
@@ -49,6 +52,15 @@ const SUPPORTED = new Set(['jpeg', 'png', 'webp', 'avif', 'heif', 'tiff', 'gif']
 
 /** Decodes any supported image to oriented sRGB RGBA. Throws ImageDecodeError with a readable reason. */
 export async function decodeImage(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
+  try {
+    return await decodeStrict(input, opts);
+  } catch (err) {
+    if (err instanceof ImageDecodeError && typeof input === 'string') err.source = input;
+    throw err;
+  }
+}
+
+async function decodeStrict(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
   if (Buffer.isBuffer(input) && input.length === 0) throw new ImageDecodeError('the file is empty (0 bytes)');
   let meta: Metadata;
   try {

@@ -27,7 +27,12 @@ export function createEnginePool(options: EngineOptions, threads: number): Engin
   return {
     async transform(request, signal) {
       const out = await pool.run({ options, request }, { signal });
-      if (!out.ok) throw out.permanent ? new PermanentTaskError(out.message) : new Error(out.message);
+      if (!out.ok) {
+        // Name the reference that failed the way the contract does: `input_urls[1]: ...`.
+        const i = out.source === undefined ? -1 : request.sources.indexOf(out.source);
+        const message = i >= 0 ? `input_urls[${i}]: ${out.message}` : out.message;
+        throw out.permanent ? new PermanentTaskError(message) : new Error(message);
+      }
       return out.result;
     },
     queueSize: () => pool.queueSize,

@@ -15,7 +15,7 @@ export interface ThreadTask {
 
 export type ThreadResult =
   | { ok: true; result: TransformResult }
-  | { ok: false; permanent: boolean; message: string };
+  | { ok: false; permanent: boolean; message: string; source?: string };
 
 export default async function run(task: ThreadTask): Promise<ThreadResult> {
   const key = JSON.stringify(task.options);
@@ -30,6 +30,7 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   } catch (err) {
     // Bad input is not retried; anything else (a bug, a resource problem) may succeed on another try.
     const permanent = err instanceof ImageDecodeError || (err instanceof Error && err.name === 'PermanentTaskError');
-    return { ok: false, permanent, message: err instanceof Error ? err.message : String(err) };
+    const source = err instanceof ImageDecodeError ? err.source : undefined;
+    return { ok: false, permanent, message: err instanceof Error ? err.message : String(err), source };
   }
 }

@@ -1,0 +1,135 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderPackshot } from '../fixtures/index.js';
+import { apiClient, MODEL } from '../helpers/api.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// Reference downloads: the address guard (loopback, private, link-local, metadata, redirects, DNS)
+// and bad references, each ending the task in `fail` with the URL's position — never a crash.
+
+let png: Buffer;
+let upstream: http.Server;
+let base: string; // the fake upstream, on 127.0.0.2 (allow-listed)
+let loopbackTarget: string; // the same server reached as 127.0.0.1 (not allow-listed)
+
+function startUpstream(): Promise<http.Server> {
+  const srv = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    switch (url.pathname) {
+      case '/product.png':
+        res.setHeader('content-type', 'image/png');
+        return res.end(png);
+      case '/missing.png':
+        res.statusCode = 404;
+        return res.end('not here');
+      case '/page.html':
+        res.setHeader('content-type', 'text/html');
+        return res.end('<html><body>not an image</body></html>');
+      case '/truncated.png':
+        res.setHeader('content-type', 'image/png');
+        return res.end(png.subarray(0, Math.floor(png.length / 3)));
+      case '/empty.png':
+        res.setHeader('content-type', 'image/png');
+        return res.end();
+      case '/huge.png':
+        res.setHeader('content-type', 'image/png');
+        return res.end(Buffer.alloc(300 * 1024, 1));
+      case '/to-loopback':
+        res.statusCode = 302;
+        res.setHeader('location', `${loopbackTarget}/product.png`);
+        return res.end();
+      case '/loop':
+        res.statusCode = 302;
+        res.setHeader('location', `/loop?n=${Number(url.searchParams.get('n') ?? 0) + 1}`);
+        return res.end();
+      case '/hop':
+        res.statusCode = 301;
+        res.setHeader('location', '/product.png');
+        return res.end();
+      default:
+        res.statusCode = 404;
+        return res.end();
+    }
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.2', () => resolve(srv)));
+}
+
+let server: TestServer;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  png = (await renderPackshot({ product: 'bottle', background: 'white', width: 300, height: 400 })).png;
+  upstream = await startUpstream();
+  const { port } = upstream.address() as AddressInfo;
+  base = `http://127.0.0.2:${port}`;
+  loopbackTarget = `http://127.0.0.1:${port}`;
+  server = await startTestServer({
+    RESHOOT_FETCH_ALLOW_HOSTS: '127.0.0.2',
+    RESHOOT_FETCH_MAX_BYTES: String(200 * 1024),
+    RESHOOT_FETCH_TIMEOUT_MS: '3000',
+    RESHOOT_JOB_MAX_ATTEMPTS: '1',
+  });
+  api = apiClient(server);
+});
+afterAll(async () => {
+  await server.close();
+  await new Promise((r) => upstream.close(r));
+});
+
+async function run(urls: string[]) {
+  const created = await api.post('/v1/tasks', { model: MODEL, input: { prompt: 'on concrete', input_urls: urls } });
+  expect(created.status).toBe(200);
+  return (await api.wait(created.body.data.taskId)).task;
+}
+
+describe('reference downloads', () => {
+  it('fetches an allowed host and follows a redirect', async () => {
+    expect((await run([`${base}/product.png`])).status).toBe('success');
+    expect((await run([`${base}/hop`])).status).toBe('success');
+  });
+
+  it.each([
+    ['loopback', 'http://127.0.0.1:9/p.png'],
+    ['private 10/8', 'http://10.0.0.1/p.png'],
+    ['cloud metadata', 'http://169.254.169.254/latest/meta-data/'],
+    ['IPv6 loopback', 'http://[::1]:9/p.png'],
+    ['IPv4-mapped IPv6', 'http://[::ffff:127.0.0.1]:9/p.png'],
+    ['a hostname resolving to loopback', 'http://localhost:9/p.png'],
+  ])('refuses %s', async (_name, url) => {
+    const task = await run([`${base}/product.png`, url]);
+    expect(task.status).toBe('fail');
+    expect(task.error.code).toBe('TASK_FAILED');
+    expect(task.error.message).toMatch(/^input_urls\[1\]: refused: /);
+  });
+
+  it('refuses a redirect to loopback, checked again on the hop', async () => {
+    const task = await run([`${base}/to-loopback`]);
+    expect(task.status).toBe('fail');
+    expect(task.error.message).toMatch(/^input_urls\[0\]: refused: .*127\.0\.0\.1/);
+  });
+
+  it('stops after 3 redirects', async () => {
+    const task = await run([`${base}/loop`]);
+    expect(task.error.message).toBe('input_urls[0]: download failed (more than 3 redirects)');
+  });
+
+  it.each([
+    ['a 404', '/missing.png', /download failed \(HTTP 404\)/],
+    ['a page that is not an image', '/page.html', /not a decodable image/],
+    ['a truncated image', '/truncated.png', /input_urls\[0\]: .*(decod|truncat|premature|end)/i],
+    ['an empty body', '/empty.png', /empty \(0 bytes\)/],
+    ['an oversized body', '/huge.png', /over the 0\.20 MB limit|over the 0 MB limit|limit/],
+  ])('fails the task for %s', async (_name, p, re) => {
+    const task = await run([`${base}${p}`]);
+    expect(task.status).toBe('fail');
+    expect(task.error.code).toBe('TASK_FAILED');
+    expect(task.error.message).toMatch(/^input_urls\[0\]: /);
+    expect(task.error.message).toMatch(re);
+  });
+
+  it('keeps serving after all of that', async () => {
+    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await run([`${base}/product.png`])).status).toBe('success');
+  });
+});
