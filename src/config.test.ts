@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has defaults for everything and freezes the result', () => {
+    const c = loadConfig({});
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080', publicUrlSet: false });
+    expect(c.rateLimit).toEqual({ createPerMinute: 60, readPerMinute: 300, concurrent: 10 });
+    expect(c.callbacks.retryScheduleSeconds).toEqual([60, 300, 1200]);
+    expect(c.tasks.outputTtlSeconds).toBe(604800);
+    expect(Object.isFrozen(c) && Object.isFrozen(c.http)).toBe(true);
+  });
+
+  it('reads every setting from RESHOOT_* variables', () => {
+    const c = loadConfig({
+      RESHOOT_PORT: '9000',
+      RESHOOT_PUBLIC_URL: 'https://img.example.com/',
+      RESHOOT_RATE_LIMIT: 'create=5,concurrent=2',
+      RESHOOT_CALLBACK_RETRY_SCHEDULE: '1,2',
+      RESHOOT_API_KEYS: 'sk-a, sk-b',
+      RESHOOT_FETCH_ALLOW_HOSTS: 'images.internal,10.0.0.0/8',
+    });
+    expect(c.http.publicUrl).toBe('https://img.example.com');
+    expect(c.rateLimit).toEqual({ createPerMinute: 5, readPerMinute: 300, concurrent: 2 });
+    expect(c.callbacks.retryScheduleSeconds).toEqual([1, 2]);
+    expect(c.auth.envKeys).toEqual(['sk-a', 'sk-b']);
+    expect(c.fetch.allowHosts).toEqual(['images.internal', '10.0.0.0/8']);
+    expect(loadConfig({ RESHOOT_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
+  });
+
+  it('reports every bad variable in one error', () => {
+    let err: unknown;
+    try {
+      loadConfig({ RESHOOT_PORT: 'eighty', RESHOOT_RATE_LIMIT: 'lots', RESHOOT_WEBHOOK_SECRET: 'short', RESHOOT_ROLE: 'boss', RESHOOT_CALLBACK_RETRY_SCHEDULE: '1,-2' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const name of ['RESHOOT_PORT', 'RESHOOT_RATE_LIMIT', 'RESHOOT_WEBHOOK_SECRET', 'RESHOOT_ROLE', 'RESHOOT_CALLBACK_RETRY_SCHEDULE']) {
+      expect(problems).toContain(name);
+    }
+    expect(problems).toContain('"eighty"');
+  });
+});
