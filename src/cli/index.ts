@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
  */
 import * as serve from './commands/serve.js';
 import * as keys from './commands/keys.js';
+import * as transform from './commands/transform.js';
+import * as batch from './commands/batch.js';
+import * as tasks from './commands/tasks.js';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys, transform, batch, tasks];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

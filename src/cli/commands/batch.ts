@@ -1,0 +1,347 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../config.js';
+import { createEngine } from '../../engine/index.js';
+import { priceFor, type Client, type PricingRow } from '../../sdk/index.js';
+import { collectJobs, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
+import { createLocalExecutor, createRemoteExecutor, type Executor } from '../batch/executors.js';
+import { createProgressBar, formatDuration, type ProgressCounts } from '../batch/progress.js';
+import { appendState, lockDir, readState, removePartials, STATE_FILE } from '../batch/state.js';
+import { lookupThroughput, recordThroughput } from '../batch/throughput.js';
+import {
+  DEFAULT_MODEL,
+  addRemoteOptions,
+  clientFrom,
+  engineOptions,
+  eprintln,
+  localPrice,
+  localPricing,
+  localRequest,
+  parseIntFlag,
+  println,
+  type RemoteFlags,
+} from '../shared.js';
+
+interface BatchFlags extends RemoteFlags {
+  out: string;
+  prompt: string[];
+  prompts?: string;
+  aspectRatio: string[];
+  resolution?: string;
+  model: string;
+  seed?: number;
+  background?: string;
+  format?: string;
+  concurrency?: number;
+  dryRun?: boolean;
+  json?: boolean;
+  timeout: number;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+interface Outcome {
+  item: BatchItem;
+  status: 'done' | 'failed';
+  ms: number;
+  error?: string;
+  taskId?: string;
+}
+
+function itemLine(o: Outcome, outDir: string): string {
+  const line: Record<string, unknown> = {
+    type: 'item',
+    status: o.status,
+    key: o.item.key,
+    image: o.item.image,
+    name: o.item.name,
+    prompt: o.item.prompt,
+    aspect_ratio: o.item.input?.aspect_ratio ?? o.item.aspectRatio ?? null,
+    resolution: o.item.input?.resolution ?? o.item.resolution ?? null,
+    out: path.join(outDir, o.item.out),
+    ms: Math.round(o.ms),
+  };
+  if (o.taskId) line.taskId = o.taskId;
+  if (o.error) line.error = o.error;
+  return JSON.stringify(line);
+}
+
+/** `images × prompts × ratios` as the user would say it. */
+function shape(items: BatchItem[]): string {
+  const n = (f: (i: BatchItem) => string) => new Set(items.map(f)).size;
+  return `${n((i) => i.image)} images × ${n((i) => i.prompt)} prompts × ${n((i) => i.input?.aspect_ratio ?? i.aspectRatio ?? '')} ratios`;
+}
+
+async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, client: Client | null, config: Config, parallel: number): Promise<void> {
+  // cost
+  let rows: PricingRow[] | null = null;
+  let priceSource = 'model registry defaults';
+  if (client) {
+    try {
+      rows = await client.pricing();
+      priceSource = `${client.baseUrl}/api/pricing`;
+    } catch (err) {
+      priceSource = `model registry defaults (${client.baseUrl}/api/pricing: ${(err as Error).message})`;
+    }
+  } else {
+    rows = localPricing(config);
+    if (rows) priceSource = 'RESHOOT_PRICING';
+  }
+  const byModel = new Map<string, { items: number; usd: number }>();
+  const valid = todo.filter((i) => i.input);
+  for (const item of valid) {
+    const input = item.input as unknown as Record<string, unknown>;
+    const usd = (client && rows ? priceFor(rows, flags.model, input) : undefined) ?? localPrice(rows, flags.model, input);
+    const m = byModel.get(flags.model) ?? { items: 0, usd: 0 };
+    m.items++;
+    m.usd += usd;
+    byModel.set(flags.model, m);
+  }
+  const totalUsd = [...byModel.values()].reduce((a, b) => a + b.usd, 0);
+
+  // duration, from measured throughput
+  const mode = client ? client.baseUrl : 'local';
+  let estimateMs = 0;
+  let estimateSource = '';
+  let unknown = false;
+  const byRes = new Map<string, number>();
+  for (const item of valid) byRes.set(item.input!.resolution, (byRes.get(item.input!.resolution) ?? 0) + 1);
+  for (const [res, count] of byRes) {
+    const hit = lookupThroughput(config.dataDir, mode, res, parallel);
+    if (hit) {
+      estimateMs += hit.msPerItem * count;
+      estimateSource = `measured in an earlier batch (${(60_000 / hit.from.msPerItem).toFixed(1)} images/min at ${hit.resolution}, ${hit.from.parallel} at a time)`;
+    } else if (!client) {
+      // Nothing measured yet: time one real transform of the first item now (its output is discarded).
+      const sample = valid.find((i) => i.input!.resolution === res)!;
+      const engine = createEngine(engineOptions(config));
+      const t0 = performance.now();
+      try {
+        await engine.transform(localRequest(flags.model, sample.flags, [sample.image], sample.key));
+      } finally {
+        await engine.close();
+      }
+      const single = performance.now() - t0;
+      estimateMs += (single * count) / parallel;
+      estimateSource = `measured now: one ${res} transform of ${path.basename(sample.image)} took ${(single / 1000).toFixed(2)} s, ${parallel} at a time`;
+    } else unknown = true;
+  }
+
+  const invalid = todo.filter((i) => i.invalid);
+  if (flags.json) {
+    println(
+      JSON.stringify({
+        type: 'quote',
+        items: items.length,
+        alreadyDone: items.length - todo.length,
+        todo: todo.length,
+        invalid: invalid.map((i) => ({ image: i.image, prompt: i.prompt, error: i.invalid })),
+        cost: { source: priceSource, totalUsd: round(totalUsd), byModel: Object.fromEntries([...byModel].map(([k, v]) => [k, { items: v.items, usd: round(v.usd) }])) },
+        estimate: unknown ? null : { ms: Math.round(estimateMs), concurrency: parallel, source: estimateSource },
+      }),
+    );
+    return;
+  }
+  println(`dry run: ${items.length} items (${shape(items)}), ${items.length - todo.length} already done, ${todo.length} to render`);
+  println('');
+  println(`  ${'model'.padEnd(34)} ${'items'.padStart(6)} ${'USD'.padStart(10)}`);
+  for (const [model, v] of byModel) println(`  ${model.padEnd(34)} ${String(v.items).padStart(6)} ${v.usd.toFixed(2).padStart(10)}`);
+  println(`  ${'total'.padEnd(34)} ${String(valid.length).padStart(6)} ${totalUsd.toFixed(2).padStart(10)}`);
+  println(`  prices: ${priceSource}`);
+  println('');
+  if (unknown) println(`estimated time: unknown (no batch has run through ${mode} yet; run one to measure)`);
+  else println(`estimated time: ${formatDuration(estimateMs)} at concurrency ${parallel} (${estimateSource})`);
+  for (const i of invalid) println(`invalid: ${i.name} "${i.prompt}": ${i.invalid}`);
+}
+
+const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
+
+async function runBatch(input: string, flags: BatchFlags): Promise<void> {
+  const prompts = [...flags.prompt, ...(flags.prompts ? readPromptsFile(flags.prompts) : [])];
+  const opts: BatchOptions = {
+    model: flags.model,
+    prompts,
+    aspectRatios: flags.aspectRatio,
+    resolution: flags.resolution,
+    seed: flags.seed,
+    background: flags.background,
+    format: flags.format,
+  };
+  const items = collectJobs(input, opts);
+  const client = clientFrom(flags);
+  const config = loadConfig();
+  const cores = Math.max(1, os.availableParallelism());
+  const concurrency = flags.concurrency ?? (client ? 4 : config.engine.threads);
+  if (concurrency < 1) throw new Error('--concurrency: must be at least 1');
+  const parallel = client ? concurrency : Math.min(concurrency, cores);
+
+  const outDir = path.resolve(flags.out);
+  const state = readState(outDir);
+  const isDone = (i: BatchItem) => state.done.has(i.key) && existsSync(path.join(outDir, i.out));
+  const todo = items.filter((i) => !isDone(i));
+
+  if (flags.dryRun) {
+    await quote(items, todo, flags, client, config, parallel);
+    return;
+  }
+
+  mkdirSync(outDir, { recursive: true });
+  const unlock = lockDir(outDir);
+  removePartials(outDir);
+  const jsonLines = flags.json || !process.stdout.isTTY;
+  const bar = !jsonLines && process.stderr.isTTY ? createProgressBar(process.stderr) : null;
+  const counts: ProgressCounts = { total: items.length, done: 0, failed: 0, skipped: items.length - todo.length, running: 0 };
+  const outcomes: Outcome[] = [];
+  const started = Date.now();
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    // Stop starting items. In-process work finishes (seconds); server tasks are journalled and resumed.
+    if (client) controller.abort(new Error('interrupted'));
+    eprintln(`\nreshoot: interrupted; finishing in-flight items (press Ctrl-C again to quit now). Re-run the same command to resume.`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let executor: Executor | null = null;
+  const finish = (o: Outcome) => {
+    outcomes.push(o);
+    if (o.status === 'done') {
+      counts.done++;
+      appendState(outDir, { t: 'done', key: o.item.key, out: o.item.out, ms: Math.round(o.ms), at: Date.now(), ...(o.taskId ? { taskId: o.taskId } : {}) });
+    } else {
+      counts.failed++;
+      appendState(outDir, { t: 'failed', key: o.item.key, error: o.error ?? 'failed', at: Date.now(), ...(o.taskId ? { taskId: o.taskId } : {}) });
+    }
+    if (jsonLines) println(itemLine(o, outDir));
+    else if (o.status === 'failed') (bar ? bar.log.bind(bar) : eprintln)(`failed: ${o.item.out}: ${o.error}`);
+    bar?.update(counts);
+  };
+
+  try {
+    const queue = [...todo];
+    const runnable = queue.filter((i) => !i.invalid);
+    if (runnable.length > 0) {
+      executor = client
+        ? createRemoteExecutor(client, flags.model, outDir, state, { timeoutMs: flags.timeout * 1000 })
+        : createLocalExecutor(flags.model, outDir, engineOptions(config), Math.min(concurrency, config.engine.threads));
+    }
+    bar?.update(counts);
+    const worker = async () => {
+      for (let item = queue.shift(); item && !interrupted; item = queue.shift()) {
+        const t0 = performance.now();
+        if (item.invalid) {
+          finish({ item, status: 'failed', ms: 0, error: item.invalid });
+          continue;
+        }
+        counts.running++;
+        try {
+          const r = await executor!.run(item, controller.signal);
+          finish({ item, status: 'done', ms: performance.now() - t0, taskId: r.taskId });
+        } catch (err) {
+          if (interrupted && controller.signal.aborted) break; // journalled as submitted; resumed next run
+          const e = err as Error & { task?: { taskId?: string } };
+          finish({ item, status: 'failed', ms: performance.now() - t0, error: e.message, taskId: e.task?.taskId });
+        } finally {
+          counts.running--;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, todo.length)) }, worker));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await executor?.close();
+    bar?.stop();
+    unlock();
+  }
+
+  const elapsed = Date.now() - started;
+  const failures = outcomes.filter((o) => o.status === 'failed');
+  const failuresFile = path.join(outDir, 'failures.jsonl');
+  if (failures.length > 0) writeFileSync(failuresFile, failures.map((o) => itemLine(o, outDir)).join('\n') + '\n');
+  else rmSync(failuresFile, { force: true });
+
+  // Only a run that rendered everything it set out to is a fair throughput sample.
+  const rendered = outcomes.filter((o) => o.status === 'done');
+  if (rendered.length >= 2 && !interrupted) {
+    const byRes = new Map<string, number>();
+    for (const o of rendered) byRes.set(o.item.input!.resolution, (byRes.get(o.item.input!.resolution) ?? 0) + 1);
+    const [res] = [...byRes].sort((a, b) => b[1] - a[1])[0]!;
+    recordThroughput(config.dataDir, `${client ? client.baseUrl : 'local'}|${res}`, { msPerItem: elapsed / rendered.length, parallel, items: rendered.length, at: Date.now() });
+  }
+
+  const perMin = rendered.length > 0 ? (rendered.length / elapsed) * 60_000 : 0;
+  const summary = {
+    type: 'summary',
+    total: items.length,
+    done: counts.done,
+    failed: counts.failed,
+    skipped: counts.skipped,
+    notStarted: items.length - counts.done - counts.failed - counts.skipped,
+    ms: elapsed,
+    imagesPerMinute: Math.round(perMin * 10) / 10,
+    out: outDir,
+    state: path.join(outDir, STATE_FILE),
+    failures: failures.length > 0 ? failuresFile : null,
+    interrupted,
+  };
+  const table = [
+    `  ${'done'.padEnd(12)} ${String(counts.done).padStart(6)}`,
+    `  ${'failed'.padEnd(12)} ${String(counts.failed).padStart(6)}`,
+    `  ${'skipped'.padEnd(12)} ${String(counts.skipped).padStart(6)}   already done in an earlier run`,
+    ...(summary.notStarted > 0 ? [`  ${'not started'.padEnd(12)} ${String(summary.notStarted).padStart(6)}   interrupted; re-run to resume`] : []),
+    `  ${'total'.padEnd(12)} ${String(items.length).padStart(6)}   ${shape(items)}`,
+    `  ${formatDuration(elapsed)} elapsed, ${perMin.toFixed(1)} images/min, ${concurrency} at a time${client ? ` via ${client.baseUrl}` : ' in-process'}`,
+    `  outputs in ${outDir}`,
+    ...(failures.length > 0 ? [`  failures in ${failuresFile}`] : []),
+    ...failures.slice(0, 10).map((o) => `    ${o.item.out}: ${o.error}`),
+  ];
+  const print = jsonLines ? eprintln : println;
+  for (const l of table) print(l);
+  if (jsonLines) println(JSON.stringify(summary));
+
+  if (interrupted) process.exitCode = 130;
+  else if (failures.length > 0) process.exitCode = 2;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('batch')
+    .description('Transform a folder or a manifest of packshots: images × prompts × ratios, resumable')
+    .argument('<input>', 'a folder of images, or a CSV/JSONL manifest with image, prompt, aspect_ratio, resolution, name')
+    .requiredOption('-o, --out <dir>', 'output directory (also holds the resume state and failures.jsonl)')
+    .option('-p, --prompt <text>', 'a prompt; repeat for several', collect, [])
+    .option('--prompts <file>', 'prompts, one per line (# comments allowed)')
+    .option('-a, --aspect-ratio <ratio>', 'an aspect ratio; repeat for several (default: the model default)', collect, [])
+    .option('-r, --resolution <res>', '1K, 2K or 4K for every item without its own')
+    .option('-m, --model <name>', 'model name', DEFAULT_MODEL)
+    .option('--seed <n>', 'fixed seed for every item (default: derived from each item)', parseIntFlag('--seed'))
+    .option('--background <mode>', 'auto, opaque or transparent')
+    .option('--format <fmt>', 'png, jpeg or webp (default png)')
+    .option('-c, --concurrency <n>', 'items at once (default: cores in-process, 4 with --server)', parseIntFlag('--concurrency'))
+    .option('--dry-run', 'print the quote (items, cost by model, estimated time) and stop')
+    .option('--json', 'one JSON line per finished item (the default when stdout is not a terminal)')
+    .option('--timeout <seconds>', 'with --server: how long to wait for each task', parseIntFlag('--timeout'), 900);
+  addRemoteOptions(cmd)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ reshoot batch ./packshots --out ./renders -p "dark slate, moody rim light" -p "cafe counter, morning" -a 1:1 -a 4:5
+  $ reshoot batch catalogue.csv --out ./renders --dry-run
+  $ reshoot batch catalogue.jsonl --out ./renders --server http://127.0.0.1:8080 --key sk-... -c 8
+
+Outputs are named <name>--<prompt words>-<hash>--<ratio>-<res>.png. Re-running the same command skips
+finished items and retries failed ones. Exit codes: 0 all done, 1 bad arguments, 2 some items
+failed (see failures.jsonl), 130 interrupted.`,
+    )
+    .action(async (input: string, flags: BatchFlags) => {
+      await runBatch(input, flags);
+    });
+}

@@ -1,0 +1,142 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { createEngine } from '../../engine/index.js';
+import type { TaskObject } from '../../sdk/index.js';
+import {
+  DEFAULT_MODEL,
+  EXT,
+  addRemoteOptions,
+  clientFrom,
+  engineOptions,
+  eprintln,
+  formatFor,
+  isDirectory,
+  isRemoteRef,
+  localRequest,
+  parseIntFlag,
+  parseSceneFlag,
+  println,
+  wireInput,
+  type InputFlags,
+  type RemoteFlags,
+} from '../shared.js';
+
+interface TransformFlags extends RemoteFlags {
+  prompt: string;
+  model: string;
+  aspectRatio?: string;
+  resolution?: string;
+  seed?: number;
+  scene?: Record<string, unknown>;
+  background?: string;
+  format?: string;
+  out?: string;
+  json?: boolean;
+  timeout: number;
+}
+
+/** Where the output goes: --out as a file, --out DIR/, or `<first image>-reshoot.<ext>` here. */
+function outputPath(images: string[], flags: TransformFlags, ext: string): string {
+  const stem = `${path.basename(images[0]!.split('?')[0]!).replace(/\.[^.]+$/, '') || 'image'}-reshoot.${ext}`;
+  if (!flags.out) return path.resolve(stem);
+  if (flags.out.endsWith('/') || isDirectory(flags.out)) return path.resolve(flags.out, stem);
+  return path.resolve(flags.out);
+}
+
+async function runLocal(images: string[], flags: TransformFlags, input: InputFlags): Promise<void> {
+  const remote = images.find(isRemoteRef);
+  if (remote) throw new Error(`${remote.slice(0, 60)}: URLs need --server; in-process transforms read local files`);
+  const req = localRequest(flags.model, input, images, `${flags.prompt}\n${images.map((i) => path.basename(i)).join('\n')}`);
+  const config = loadConfig();
+  const engine = createEngine(engineOptions(config));
+  const t0 = performance.now();
+  try {
+    const result = await engine.transform(req);
+    const out = outputPath(images, flags, EXT[result.format]);
+    await mkdir(path.dirname(out), { recursive: true });
+    await writeFile(out, result.data);
+    const ms = Math.round(performance.now() - t0);
+    if (flags.json) {
+      println(JSON.stringify({ out, width: result.width, height: result.height, format: result.format, ms, seed: req.seed, report: result.report }));
+    } else {
+      println(`${out}  ${result.width}x${result.height} ${result.format}  ${(ms / 1000).toFixed(2)} s`);
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+async function runRemote(images: string[], flags: TransformFlags, input: InputFlags): Promise<void> {
+  const client = clientFrom(flags)!;
+  const urls: string[] = [];
+  for (const image of images) {
+    if (isRemoteRef(image)) urls.push(image);
+    else urls.push((await client.uploads.create(image)).url);
+  }
+  const wire = wireInput(input, urls);
+  const t0 = performance.now();
+  const created = await client.tasks.createRaw({ model: flags.model, input: wire });
+  if (!flags.json) eprintln(`task ${created.taskId}`);
+  const task: TaskObject = await client.tasks.wait(created.taskId, {
+    intervalMs: 1000,
+    timeoutMs: flags.timeout * 1000,
+    onStatus: (t) => {
+      if (!flags.json) eprintln(`  ${t.status}`);
+    },
+  });
+  const first = task.output?.[0];
+  if (!first) throw new Error(`task ${task.taskId} succeeded without an output`);
+  const urlExt = path.extname(new URL(first.url, 'http://x').pathname).slice(1).toLowerCase();
+  const out = outputPath(images, flags, urlExt === 'jpeg' ? 'jpg' : urlExt || EXT[(input.format as 'png') ?? 'png']);
+  await mkdir(path.dirname(out), { recursive: true });
+  const dl = await client.download(first, out);
+  const ms = Math.round(performance.now() - t0);
+  if (flags.json) println(JSON.stringify({ out, bytes: dl.bytes, ms, task }));
+  else println(`${out}  ${task.taskId}  ${(ms / 1000).toFixed(2)} s`);
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('transform')
+    .description('Transform product photos: a new scene, light and framing around the unchanged product')
+    .argument('<image...>', 'reference images (local files; with --server also http(s) URLs); the first is the product')
+    .requiredOption('-p, --prompt <text>', 'what the new shot should look like')
+    .option('-m, --model <name>', 'model name', DEFAULT_MODEL)
+    .option('-a, --aspect-ratio <ratio>', 'auto, 1:1, 4:3, 16:9, ... (the model decides the default)')
+    .option('-r, --resolution <res>', '1K, 2K or 4K')
+    .option('--seed <n>', 'same inputs + same seed = same bytes (default: derived from prompt and images)', parseIntFlag('--seed'))
+    .option('--scene <json>', 'explicit scene settings as JSON, or @file.json', parseSceneFlag)
+    .option('--background <mode>', 'auto, opaque or transparent')
+    .option('--format <fmt>', 'png, jpeg or webp (default from --out, else png)')
+    .option('-o, --out <path>', 'output file, or a directory (default ./<image>-reshoot.<ext>)')
+    .option('--json', 'print one JSON object with the output path and the engine report')
+    .option('--timeout <seconds>', 'with --server: how long to wait for the task', parseIntFlag('--timeout'), 600);
+  addRemoteOptions(cmd)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ reshoot transform sneaker.jpg -p "on wet concrete under soft morning light" -a 4:3 -r 2K -o sneaker-concrete.png
+  $ reshoot transform mug.png -p "dark slate, moody rim light" --json
+  $ reshoot transform bottle.png -p "marble counter" --server http://127.0.0.1:8080 --key sk-...
+
+Without --server the engine runs in this process (data dir: RESHOOT_DATA_DIR, default ./data).
+Exit codes: 0 done, 1 bad arguments or a failed transform.`,
+    )
+    .action(async (images: string[], flags: TransformFlags) => {
+      const format = formatFor(flags.format, flags.out);
+      const input: InputFlags = {
+        prompt: flags.prompt,
+        aspectRatio: flags.aspectRatio,
+        resolution: flags.resolution,
+        seed: flags.seed,
+        scene: flags.scene,
+        background: flags.background,
+        format,
+      };
+      if (flags.server) await runRemote(images, flags, input);
+      else await runLocal(images, flags, input);
+    });
+}

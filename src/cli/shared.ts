@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Config } from '../config.js';
+import { MODELS, OUTPUT_FORMATS, type OutputFormat } from '../contract/models.js';
+import { validateCreateBody, type TaskInput } from '../contract/validate.js';
+import type { EngineOptions, TransformRequest } from '../engine/types.js';
+import { Client, priceFor, type PricingRow } from '../sdk/index.js';
+
+/**
+ * Helpers shared by the client-side commands (transform, batch, tasks): the --server/--key pair,
+ * turning flags into a checked create body, and engine options from the config. The rules
+ * themselves live in src/contract; nothing here re-implements them.
+ */
+
+export const DEFAULT_MODEL = 'gpt-image-2-image-to-image';
+
+export interface RemoteFlags {
+  server?: string;
+  key?: string;
+}
+
+/** Adds `--server URL` / `--key K`, read from RESHOOT_SERVER / RESHOOT_API_KEY when not given. */
+export function addRemoteOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--server <url>', 'use a reshoot (or hiapi) server instead of the in-process engine').env('RESHOOT_SERVER'))
+    .addOption(new Option('--key <key>', 'API key for --server').env('RESHOOT_API_KEY'));
+}
+
+/** A client for --server, or null when the command should run in-process. */
+export function clientFrom(flags: RemoteFlags, opts: { required?: boolean } = {}): Client | null {
+  if (!flags.server) {
+    if (opts.required) throw new Error('--server URL (or RESHOOT_SERVER) is required for this command');
+    return null;
+  }
+  if (!flags.key) throw new Error('--key K (or RESHOOT_API_KEY) is required with --server');
+  try {
+    return new Client({ baseUrl: flags.server, apiKey: flags.key });
+  } catch (err) {
+    throw new Error(`--server: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** EngineOptions as the brief prescribes: the mask cache inside the data dir. */
+export function engineOptions(config: Config): EngineOptions {
+  return {
+    cacheDir: path.join(config.dataDir, 'cache', 'masks'),
+    maskCacheBytes: config.engine.maskCacheBytes,
+    maxInputPixels: config.engine.maxInputPixels,
+  };
+}
+
+export const isRemoteRef = (s: string): boolean => /^https?:\/\//i.test(s) || /^data:image\//i.test(s);
+
+/** Flags that make up a task's `input`, before the references are known. */
+export interface InputFlags {
+  prompt: string;
+  aspectRatio?: string;
+  resolution?: string;
+  seed?: number;
+  scene?: Record<string, unknown>;
+  background?: string;
+  format?: string;
+}
+
+/** The wire `input` for these flags (only what was set, so server defaults apply). */
+export function wireInput(flags: InputFlags, inputUrls: readonly string[]): Record<string, unknown> {
+  const input: Record<string, unknown> = { prompt: flags.prompt, input_urls: [...inputUrls] };
+  if (flags.aspectRatio !== undefined) input.aspect_ratio = flags.aspectRatio;
+  if (flags.resolution !== undefined) input.resolution = flags.resolution;
+  if (flags.seed !== undefined) input.seed = flags.seed;
+  if (flags.scene !== undefined) input.scene = flags.scene;
+  if (flags.background !== undefined) input.background = flags.background;
+  if (flags.format !== undefined) input.output_format = flags.format;
+  return input;
+}
+
+/**
+ * Checks flags with the server's own validator and returns the normalised input. Local files are
+ * not URLs, so each stands in as a placeholder URL for the check; the count still matters (1-16 / 1-5).
+ */
+export function checkInput(model: string, flags: InputFlags, refCount: number): TaskInput {
+  const placeholders = Array.from({ length: refCount }, (_, i) => `https://local.invalid/${i}`);
+  return validateCreateBody({ model, input: wireInput(flags, placeholders) }).input;
+}
+
+/** A stable default seed from a key, so re-running the same item renders the same bytes. */
+export function seedFrom(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0);
+}
+
+/** The engine request for local files, after the same checks the server makes. */
+export function localRequest(model: string, flags: InputFlags, sources: readonly string[], seedKey: string): TransformRequest {
+  const input = checkInput(model, flags, sources.length);
+  const spec = MODELS[model]!;
+  const req: TransformRequest = {
+    tier: spec.tier,
+    prompt: input.prompt,
+    sources: sources.map((s) => path.resolve(s)),
+    aspectRatio: input.aspect_ratio,
+    resolution: input.resolution,
+    seed: input.seed ?? seedFrom(seedKey),
+    outputFormat: input.output_format ?? 'png',
+  };
+  if (input.scene) req.scene = input.scene;
+  if (input.background) req.background = input.background;
+  return req;
+}
+
+/** `--format`, else the output file's extension, else png. */
+export function formatFor(explicit: string | undefined, outPath: string | undefined): OutputFormat | undefined {
+  if (explicit !== undefined) {
+    if (!OUTPUT_FORMATS.includes(explicit as OutputFormat)) throw new Error(`--format: must be one of ${OUTPUT_FORMATS.join(', ')} (received ${explicit})`);
+    return explicit as OutputFormat;
+  }
+  const ext = outPath ? path.extname(outPath).toLowerCase() : '';
+  if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
+  if (ext === '.webp') return 'webp';
+  if (ext === '.png') return 'png';
+  return undefined;
+}
+
+export const EXT: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+export function parseIntFlag(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v.trim())) throw new Error(`${name}: expected a non-negative integer but received ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+}
+
+export function parseSceneFlag(v: string): Record<string, unknown> {
+  let text = v;
+  // --scene @file.json reads a file, so long scene settings need no shell quoting
+  if (v.startsWith('@')) text = readFileSync(v.slice(1), 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--scene: expected a JSON object (${(err as Error).message})`, { cause: err });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--scene: expected a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+export function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Price rows from RESHOOT_PRICING (inline JSON or a file), or null to use the registry's defaults. */
+export function localPricing(config: Config): PricingRow[] | null {
+  if (!config.pricing) return null;
+  const raw = config.pricing.trim();
+  const text = raw.startsWith('[') || raw.startsWith('{') ? raw : readFileSync(raw, 'utf8');
+  const parsed = JSON.parse(text) as unknown;
+  if (Array.isArray(parsed)) return parsed as PricingRow[];
+  const data = (parsed as { data?: unknown }).data;
+  return Array.isArray(data) ? (data as PricingRow[]) : null;
+}
+
+/** USD for one task of `model` with `input`, from price rows or the model registry. */
+export function localPrice(rows: PricingRow[] | null, model: string, input: Record<string, unknown>): number {
+  return (rows ? priceFor(rows, model, input) : undefined) ?? MODELS[model]?.priceUsd ?? 0;
+}
+
+/** Writes one line to stdout. */
+export const println = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
+/** Writes one line to stderr. */
+export const eprintln = (s = ''): void => {
+  process.stderr.write(`${s}\n`);
+};
