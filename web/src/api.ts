@@ -1,0 +1,118 @@
+import type { Envelope, TaskList, TaskObject } from '../../src/contract/task.js';
+import type { AspectRatio, Background, OutputFormat, Resolution } from '../../src/contract/models.js';
+
+export type { TaskList, TaskObject };
+
+export type ReferenceRole = 'product' | 'scene' | 'style';
+
+/** The `input` object of a create request, as the studio sends it. */
+export interface StudioTaskInput {
+  prompt: string;
+  input_urls: string[];
+  aspect_ratio: AspectRatio;
+  resolution: Resolution;
+  seed?: number;
+  scene?: Record<string, unknown>;
+  roles?: ReferenceRole[];
+  output_format?: OutputFormat;
+  background?: Background;
+  scene_from?: string;
+}
+
+/** A failed call: `code` is the envelope's `error_code`, or `NETWORK` when no answer came back. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ApiClient {
+  upload(file: Blob, filename: string): Promise<string>;
+  createTask(model: string, input: StudioTaskInput): Promise<string>;
+  getTask(taskId: string): Promise<TaskObject>;
+  listTasks(page: number, size: number): Promise<TaskList>;
+  /** Checks a key without creating anything; resolves when the server accepts it. */
+  checkKey(key: string): Promise<void>;
+}
+
+/**
+ * A client for the hiapi endpoints the studio uses. `getKey` is read on every call so a changed key
+ * takes effect at once.
+ */
+export function createApiClient(deps: { baseUrl?: string; getKey: () => string | null; onUnauthorized?: () => void }): ApiClient {
+  const base = deps.baseUrl ?? '';
+
+  async function call<T>(path: string, init: RequestInit = {}, key = deps.getKey()): Promise<T> {
+    const headers = new Headers(init.headers);
+    if (key) headers.set('authorization', `Bearer ${key}`);
+    let res: Response;
+    try {
+      res = await fetch(base + path, { ...init, headers });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', `The server could not be reached (${(err as Error).message}).`);
+    }
+    // A proxy or a crash may answer with something that is not the envelope.
+    const body = (await res.json().catch(() => null)) as Partial<Envelope<T>> | null;
+    if (!res.ok || !body || (typeof body.code === 'number' && body.code !== 200)) {
+      const code = body?.error_code ?? String(res.status);
+      const message = body?.message ?? `HTTP ${res.status} ${res.statusText}`;
+      if (res.status === 401 && deps.onUnauthorized) deps.onUnauthorized();
+      throw new ApiError(res.status, code, message);
+    }
+    return body.data as T;
+  }
+
+  return {
+    async upload(file, filename) {
+      const form = new FormData();
+      form.append('file', file, filename);
+      const data = await call<{ url: string }>('/v1/uploads', { method: 'POST', body: form });
+      return data.url;
+    },
+    async createTask(model, input) {
+      const data = await call<{ taskId: string }>('/v1/tasks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, input }),
+      });
+      return data.taskId;
+    },
+    getTask: (taskId) => call<TaskObject>(`/v1/tasks/${encodeURIComponent(taskId)}`),
+    listTasks: (page, size) => call<TaskList>(`/v1/tasks?page=${page}&size=${size}`),
+    async checkKey(key) {
+      // Called with the candidate key and without the 401 hook: a wrong key here is an answer, not a logout.
+      const res = await fetch(`${base}/v1/tasks?page=1&size=1`, { headers: { authorization: `Bearer ${key}` } }).catch(
+        (err: Error) => {
+          throw new ApiError(0, 'NETWORK', `The server could not be reached (${err.message}).`);
+        },
+      );
+      if (res.ok) return;
+      const body = (await res.json().catch(() => null)) as Partial<Envelope<unknown>> | null;
+      throw new ApiError(res.status, body?.error_code ?? String(res.status), body?.message ?? `HTTP ${res.status}`);
+    },
+  };
+}
+
+/** Polls a task until it reaches success or fail, reporting every status change. */
+export async function waitForTask(
+  api: ApiClient,
+  taskId: string,
+  onUpdate: (task: TaskObject) => void,
+  signal?: AbortSignal,
+): Promise<TaskObject> {
+  let delay = 400;
+  for (;;) {
+    if (signal?.aborted) throw new ApiError(0, 'ABORTED', 'Stopped waiting for the task.');
+    const task = await api.getTask(taskId);
+    onUpdate(task);
+    if (task.status === 'success' || task.status === 'fail') return task;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    // Studio renders take a second or two: poll briskly at first, then back off.
+    delay = Math.min(2000, Math.round(delay * 1.25));
+  }
+}

@@ -1,0 +1,78 @@
+import { planScene, nearestDirection, type ScenePlan, type SceneOverride } from '../../src/engine/plan/index.js';
+
+/** A phrase the planner used, with the part of the plan it set (`surface`, `light` …). */
+export interface UnderstoodChip {
+  text: string;
+  field: string;
+}
+
+export interface PromptReading {
+  understood: UnderstoodChip[];
+  ignored: string[];
+  /** the full plan the engine would render, the fine controls merged in; null when it cannot be made */
+  plan: ScenePlan | null;
+  /** why no plan could be made (an out-of-range setting), for the form */
+  problem: string | null;
+}
+
+/**
+ * What the engine's own planner makes of a prompt and the fine controls, for the live chips and the
+ * controls' "from prompt" values: each phrase it used (once, in prompt order) and the words it did not use.
+ */
+export function readPrompt(prompt: string, scene?: SceneOverride): PromptReading {
+  let plan: ScenePlan;
+  try {
+    plan = planScene(prompt, scene ? { scene } : {});
+  } catch (err) {
+    // A planner error must never take the form down; the server reports it again on submit.
+    return { understood: [], ignored: [], plan: null, problem: (err as Error).message };
+  }
+  const understood: UnderstoodChip[] = [];
+  let last: { field: string; start: number; end: number } | null = null;
+  for (const w of plan.words.understood) {
+    const field = w.fields.length ? groupOf(w.fields[0]!) : 'noted';
+    // Neighbouring words that set the same part of the plan read as one phrase ("dark slate stone surface").
+    if (last && last.field === field && /^[\s\w'-]{0,12}$/.test(prompt.slice(last.end, w.start)) && !/\s{2,}/.test(prompt.slice(last.end, w.start))) {
+      last.end = w.end;
+      understood[understood.length - 1] = { field, text: prompt.slice(last.start, last.end) };
+      continue;
+    }
+    last = { field, start: w.start, end: w.end };
+    understood.push({ field, text: prompt.slice(w.start, w.end) || w.text });
+  }
+  const ignored = [...new Set(plan.words.unused.map((w) => w.toLowerCase()))];
+  return { understood, ignored, plan, problem: null };
+}
+
+const GROUPS: Record<string, string> = { product: 'product', palette: 'colour', grade: 'grade' };
+
+/** `surface.material` → `surface`: the chip's label is the part of the plan a word set. */
+function groupOf(field: string): string {
+  const top = field.split('.')[0]!;
+  return GROUPS[top] ?? top;
+}
+
+const words = (s: string) => s.replace(/-/g, ' ');
+
+/** The plan in a few readable lines: what the render will look like before it is made. */
+export function planSummary(plan: ScenePlan): Array<[string, string]> {
+  const s = plan.surface;
+  const b = plan.backdrop;
+  const l = plan.light;
+  const rows: Array<[string, string]> = [];
+  rows.push(['Style', [words(plan.style), ...plan.mood.map(words)].join(', ')]);
+  rows.push(['Surface', s.material === 'none' ? 'none (floating)' : `${s.tone} ${s.material}, ${s.finish}`]);
+  rows.push(['Backdrop', b.kind === 'environment' ? `blurred ${words(b.environment)}` : words(b.kind)]);
+  const hard = l.hardness >= 0.65 ? 'hard' : l.hardness <= 0.35 ? 'soft' : 'medium';
+  rows.push(['Light', `from ${words(l.from)}, ${hard}, ${l.temperature} K${l.pattern !== 'none' ? `, ${l.pattern} pattern` : ''}`]);
+  const fx = Object.entries(plan.effects)
+    .filter(([, v]) => v > 0.05)
+    .map(([k]) => k);
+  if (fx.length) rows.push(['Effects', fx.join(', ')]);
+  return rows;
+}
+
+/** The plan's direction word for an angle, as the planner itself names it. */
+export function directionName(azimuth: number): string {
+  return words(nearestDirection(azimuth, 30));
+}

@@ -1,0 +1,104 @@
+import type { AspectRatio, OutputFormat, Background, Resolution } from '../../src/contract/models.js';
+import { MODELS, comboProblem } from '../../src/contract/models.js';
+import type { ReferenceRole, StudioTaskInput, TaskObject } from './api.js';
+
+/** One reference image in the form: uploaded (or given by URL) and shown with a local preview. */
+export interface Reference {
+  id: string;
+  name: string;
+  /** what input_urls gets; null while uploading */
+  url: string | null;
+  /** what the page shows; an object URL for local files */
+  preview: string;
+  role: ReferenceRole;
+  status: 'uploading' | 'ready' | 'error';
+  error?: string;
+}
+
+/** What a create call sent, kept so edits, variants and aspect sets can re-send it with one change. */
+export interface SentRequest {
+  model: string;
+  input: StudioTaskInput;
+}
+
+/** One render the user asked for: a first shot, an edit of another turn, or one picked from a batch. */
+export interface Turn {
+  taskId: string;
+  parentId: string | null;
+  kind: 'new' | 'edit' | 'variant' | 'aspect' | 'history';
+  prompt: string;
+  /** the image the result is compared against: the product for a first turn, the parent's result for an edit */
+  beforeUrl: string | null;
+  request: SentRequest | null;
+}
+
+export interface Batch {
+  kind: 'variants' | 'aspects';
+  fromTaskId: string;
+  items: { taskId: string; label: string; request: SentRequest }[];
+}
+
+export interface FormatChoice {
+  model: string;
+  aspectRatio: AspectRatio;
+  resolution: Resolution;
+  outputFormat: OutputFormat;
+  background: Background;
+  /** blank means a fresh random seed per render */
+  seed: string;
+}
+
+/** The models a person picks from: the canonical names (the slashed alias is the same model). */
+export const STUDIO_MODELS = ['gpt-image-2-image-to-image', 'gpt-image-2-image-to-image-pro'] as const;
+
+export const DEFAULT_FORMAT: FormatChoice = {
+  model: 'gpt-image-2-image-to-image',
+  aspectRatio: '1:1',
+  resolution: '1K',
+  outputFormat: 'png',
+  background: 'auto',
+  seed: '',
+};
+
+/** Brings a choice back to a valid combination after the model changed, keeping what still fits. */
+export function fitFormat(choice: FormatChoice): FormatChoice {
+  const spec = MODELS[choice.model] ?? MODELS[DEFAULT_FORMAT.model]!;
+  let { aspectRatio, resolution } = choice;
+  if (!spec.aspectRatios.includes(aspectRatio)) aspectRatio = spec.aspectRatios.includes('1:1') ? '1:1' : spec.defaultAspectRatio;
+  if (!spec.resolutions.includes(resolution)) resolution = spec.defaultResolution;
+  if (comboProblem(spec, aspectRatio, resolution)) resolution = spec.defaultResolution;
+  return { ...choice, model: spec.name, aspectRatio, resolution };
+}
+
+export function randomSeed(): number {
+  const buf = new Uint32Array(1);
+  crypto.getRandomValues(buf);
+  return buf[0]! % 2_147_483_647;
+}
+
+/** The seed a render will use: the typed one, or a fresh random one so the request is reproducible later. */
+export function pickSeed(typed: string): number {
+  const n = Number(typed);
+  return typed.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : randomSeed();
+}
+
+export function isTerminal(task: TaskObject | undefined): boolean {
+  return task?.status === 'success' || task?.status === 'fail';
+}
+
+/** Turn numbers along the chain of parents: the first shot is turn 1. */
+export function turnNumber(turns: readonly Turn[], taskId: string): number {
+  let n = 0;
+  let cur: string | null = taskId;
+  const byId = new Map(turns.map((t) => [t.taskId, t]));
+  while (cur && n < 1000) {
+    n += 1;
+    cur = byId.get(cur)?.parentId ?? null;
+  }
+  return n;
+}
+
+/** Absolute URL: input_urls must be http(s), and the server may answer with a path. */
+export function absoluteUrl(url: string): string {
+  return new URL(url, window.location.href).toString();
+}
