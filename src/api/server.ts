@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Logger } from 'pino';
-import { ulid } from 'ulid';
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { AppError, ERRORS } from '../errors.js';
 import type { AddressGuard } from '../engine/inputs/address-guard.js';
@@ -54,7 +54,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : ulid();
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',

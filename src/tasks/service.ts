@@ -179,6 +179,14 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
   });
 
   let lastPurge = 0;
+  // Queue depth is read at most every 250 ms (a count over the jobs table is O(depth)); creates in
+  // between add to it. Load shedding only needs an approximate figure.
+  let depth = { value: 0, at: -Infinity };
+  const queueDepth = () => {
+    const t = nowMs();
+    if (t - depth.at > 250) depth = { value: queue.depth(JOB.reshoot), at: t };
+    return depth.value;
+  };
 
   return {
     create(keyId, req, opts = {}) {
@@ -195,7 +203,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       }
       try {
         // Refusals come before anything is created or charged (contract §7.4).
-        if (queue.depth(JOB.reshoot) >= deps.maxQueueDepth) {
+        if (queueDepth() >= deps.maxQueueDepth) {
           throw new AppError('SERVICE_UNAVAILABLE', 'the task queue is full; retry later', { retryAfter: 10 });
         }
         const cost = pricing.price(req.modelName, req.input as unknown as Record<string, unknown>);
@@ -209,6 +217,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           }
         }
         const taskId = createTx.immediate(keyId, req, idem, cost, opts.parentId ?? null);
+        depth.value++;
         return { taskId, replay: false };
       } catch (err) {
         // A rejected request does not use up the key (D11).

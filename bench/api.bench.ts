@@ -1,0 +1,93 @@
+// API throughput and latency with the engine not involved: `npm run bench:api`.
+// The server runs in its own process (role api: no worker), autocannon drives it over loopback.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const KEY = 'sk-bench-0123456789';
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+
+async function startServer(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../test/helpers/serve-child.ts')], {
+    env: {
+      ...process.env,
+      RESHOOT_ROLE: 'api',
+      RESHOOT_PORT: '0',
+      RESHOOT_DATA_DIR: dataDir,
+      RESHOOT_API_KEYS: KEY,
+      RESHOOT_FIRST_KEY: 'false',
+      RESHOOT_LOG_LEVEL: 'warn',
+      RESHOOT_RATE_LIMIT: 'off',
+      RESHOOT_QUEUE_MAX_DEPTH: '10000000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /LISTENING (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const createBody = JSON.stringify({
+  model: 'gpt-image-2-image-to-image',
+  input: { prompt: 'Place this exact white ceramic dripper on dark slate, dramatic side light', input_urls: ['https://example.com/p.jpg'], aspect_ratio: '1:1' },
+});
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-bench-'));
+const server = await startServer(dataDir);
+const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+const rows: string[][] = [];
+const row = (name: string, r: autocannon.Result, target: string) => {
+  const errors = r.non2xx + r.errors + r.timeouts;
+  rows.push([name, r.requests.average.toFixed(0), r.latency.p50.toFixed(1), r.latency.p99.toFixed(1), String(errors), target]);
+};
+
+try {
+  // Warm up (JIT, SQLite page cache).
+  await run({ url: `${server.url}/v1/tasks`, method: 'POST', headers, body: createBody, connections: 10, duration: 2 });
+
+  const maxCreate = await run({ url: `${server.url}/v1/tasks`, method: 'POST', headers, body: createBody, connections: 32, duration: DURATION });
+  row('POST /v1/tasks, max rate (32 conns)', maxCreate, '>= 1500 req/s');
+
+  const paced = await run({ url: `${server.url}/v1/tasks`, method: 'POST', headers, body: createBody, connections: 16, overallRate: 500, duration: DURATION });
+  row('POST /v1/tasks at 500 req/s', paced, 'p99 <= 20 ms');
+
+  const created = await fetch(`${server.url}/v1/tasks`, { method: 'POST', headers, body: createBody });
+  const { data } = (await created.json()) as { data: { taskId: string } };
+  const poll = await run({ url: `${server.url}/v1/tasks/${data.taskId}`, headers: { authorization: `Bearer ${KEY}` }, connections: 32, duration: DURATION });
+  row('GET /v1/tasks/:id, max rate (32 conns)', poll, '>= 8000 req/s');
+} finally {
+  await server.stop();
+  await fs.rm(dataDir, { recursive: true, force: true });
+}
+
+const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(`\nAPI benchmark (${os.cpus().length} cores, ${DURATION} s per scenario, node ${process.version})\n`);
+console.log(line(head));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));
