@@ -23,7 +23,7 @@ afterAll(() => server.close());
 
 async function upload(bytes: Buffer, name = 'product.png', type = 'image/png') {
   const form = new FormData();
-  form.append('file', new Blob([bytes], { type }), name);
+  form.append('file', new Blob([new Uint8Array(bytes)], { type }), name);
   const res = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${server.apiKey}` }, body: form });
   return { status: res.status, body: await res.json() };
 }
