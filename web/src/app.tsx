@@ -64,6 +64,15 @@ export function App() {
   const [submitting, setSubmitting] = useState(false);
   const [editPrompt, setEditPrompt] = useState('');
   const stageRef = useRef<HTMLElement>(null);
+  const [revealStage, setRevealStage] = useState(false);
+
+  // After Generate, bring the progress into view once it is on the page (on a phone it sits below the form).
+  useEffect(() => {
+    if (!revealStage) return;
+    setRevealStage(false);
+    const el = stageRef.current;
+    if (el && el.getBoundingClientRect().top > window.innerHeight * 0.4) el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }, [revealStage]);
 
   const spec = MODELS[format.model]!;
   const override = useMemo(() => sceneOverride(scene), [scene]);
@@ -131,7 +140,7 @@ export function App() {
         setTasks((ts) => ({
           ...ts,
           [taskId]: {
-            ...(ts[taskId] ?? { taskId, model: '', created: Date.now(), completed: 0, storage: 'temp' }),
+            ...(ts[taskId] ?? { taskId, model: '', created: Math.floor(Date.now() / 1000), completed: 0, storage: 'temp' }),
             status: 'fail',
             error: { code: err.code, message: `Lost track of the task: ${err.message}` },
           } as TaskObject,
@@ -195,7 +204,7 @@ export function App() {
       setTurns((ts) => [...ts, { taskId, parentId: null, kind: 'new', prompt: input.prompt, beforeUrl: readyRefs[0]!.preview, request }]);
       setSelected(taskId);
       setBatch(null);
-      stageRef.current?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      setRevealStage(true);
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -406,7 +415,7 @@ export function App() {
               </div>
             )}
             {current && currentTask?.status === 'fail' && (
-              <div class="stage-frame stage-failed" role="alert" style={frameStyle}>
+              <div class="stage-frame stage-failed" role="alert">
                 <div>
                   <h2>This render failed</h2>
                   <p>{currentTask.error?.message ?? 'No reason was given.'}</p>

@@ -16,8 +16,9 @@ const STATUS_LABEL: Record<string, string> = {
   fail: 'Failed',
 };
 
-function when(ms: number): string {
-  const d = new Date(ms);
+/** Task times are Unix seconds (hiapi contract). */
+function when(seconds: number): string {
+  const d = new Date(seconds * 1000);
   return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
@@ -66,7 +67,7 @@ export function History({ api, onOpen }: Props) {
         <ul class="history-grid">
           {data.tasks.map((t) => {
             const out = t.output?.[0];
-            const expired = out ? out.expireAt > 0 && out.expireAt < now : false;
+            const expired = out ? out.expireAt > 0 && out.expireAt * 1000 < now : false;
             const url = t.status === 'success' && out && !expired ? out.url : undefined;
             return (
               <li key={t.taskId} class={`card card-${t.status}`}>

@@ -25,6 +25,8 @@ export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onR
   const [over, setOver] = useState(false);
   const [url, setUrl] = useState('');
   const [urlError, setUrlError] = useState<string | null>(null);
+  // Links the browser cannot show (another site's hotlink rules, or not an image) still go to the server.
+  const [broken, setBroken] = useState<ReadonlySet<string>>(new Set());
   const full = refs.length >= max;
 
   function drop(e: DragEvent) {
@@ -58,7 +60,13 @@ export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onR
         <ul class="refs" aria-label="Reference images">
           {refs.map((r, i) => (
             <li class={`ref ref-${r.status}`} key={r.id}>
-              <img src={r.preview} alt={`Reference ${i + 1}: ${r.name}`} />
+              {broken.has(r.id) ? (
+                <span class="ref-thumb-missing" role="img" aria-label={`Reference ${i + 1}: no preview`}>
+                  link
+                </span>
+              ) : (
+                <img src={r.preview} alt={`Reference ${i + 1}: ${r.name}`} onError={() => setBroken((b) => new Set(b).add(r.id))} />
+              )}
               <div class="ref-body">
                 <span class="ref-name" title={r.name}>
                   {i + 1}. {r.name}
