@@ -103,7 +103,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => {
     const appErr = toAppError(err);
     if (appErr.status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.info({ code: appErr.code, msg: appErr.message, url: req.url }, 'request refused');
+    else req.log.info({ code: appErr.code, reason: appErr.message, url: req.url }, 'request refused');
     if (appErr.retryAfter !== undefined) reply.header('retry-after', String(appErr.retryAfter));
     else if (appErr.status === 503) reply.header('retry-after', '10');
     return reply.status(appErr.status).send(failure(appErr));

@@ -18,8 +18,13 @@ export interface TransformRequest {
   roles?: ReferenceRole[];
   background?: Background;
   outputFormat: OutputFormat;
-  /** a plan to reuse as-is (scene_from, multi-turn edits); the prompt then edits it */
+  /** a plan to start from: another task's (`scene_from`) or the parent turn's (multi-turn edits) */
   basePlan?: unknown;
+  /**
+   * `reuse`: render basePlan as it is (scene_from: same scene, same light); `edit`: the prompt edits
+   * basePlan ("make the light warmer", "now on white marble"). Ignored without basePlan.
+   */
+  planMode?: 'reuse' | 'edit';
 }
 
 export interface Placement {
