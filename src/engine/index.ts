@@ -1,5 +1,6 @@
+import { cutoutImage } from './cutout/index.js';
 import { initSharp } from './sharp.js';
-import { transform } from './transform.js';
+import { transform, type CutoutFn } from './transform.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 export type { EngineOptions, TransformRequest, TransformResult } from './types.js';
@@ -12,8 +13,9 @@ export interface Engine {
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
 export function createEngine(opts: EngineOptions): Engine {
   initSharp({ concurrency: opts.sharpConcurrency });
+  const cutout: CutoutFn = async (image) => cutoutImage(image);
   return {
-    transform: (req) => transform(req, opts),
+    transform: (req, signal) => transform(req, { opts, cutout }, signal),
     close: async () => {},
   };
 }

@@ -20,7 +20,7 @@ const mat = (light: string, medium: string, dark: string, tone: Tone, finish: Su
 
 export const MATERIALS: Record<Material, MaterialPreset> = {
   none: mat('#eceae6', '#b9b6b0', '#2c2d30', 'light', 'matte', 0),
-  slate: mat('#7b8087', '#4b4f55', '#2a2d31', 'dark', 'satin', 0.22),
+  slate: mat('#7b8087', '#565a60', '#43474d', 'dark', 'satin', 0.22),
   marble: mat('#ebe8e3', '#bdb8b0', '#1e1e20', 'light', 'glossy', 0.5),
   wood: mat('#c39a6b', '#8c5d3a', '#4a2f20', 'medium', 'satin', 0.18),
   concrete: mat('#bdbbb6', '#8f8d89', '#4f4f4f', 'medium', 'matte', 0.04),

@@ -1,0 +1,106 @@
+import { outputSize, type AspectRatio, type Resolution } from '../../contract/models.js';
+import type { ScenePlan } from '../../contract/scene.js';
+
+/**
+ * Framing: the output size for the ratio and resolution (DESIGN.md "Output sizes"), where the
+ * product lands and how large, and the camera that goes with it (horizon, focal length,
+ * foreshortening). All positions are in output pixels; the scene is rendered at a working scale.
+ */
+
+/** The scene is rendered at most this long on its long side and resized to the output size. */
+export const WORK_LONG_SIDE = 1536;
+
+export interface Box { x: number; y: number; width: number; height: number }
+
+export interface Camera {
+  /** top-down flat lay: orthographic, no horizon */
+  topDown: boolean;
+  /** row of the vanishing line (may lie above the frame) */
+  vanishY: number;
+  /** row where the surface ends and the backdrop begins (sweep curve or table edge) */
+  edgeY: number;
+  /** focal length in output pixels */
+  focal: number;
+  /** depth of the product's base in product heights */
+  baseDepth: number;
+}
+
+export interface Layout {
+  width: number;
+  height: number;
+  /** scene working size and its scale relative to the output */
+  work: { width: number; height: number; scale: number };
+  /** the product's alpha bounding box in output pixels */
+  product: Box;
+  /** output pixels per source pixel */
+  scale: number;
+  /** > 1 when the source product is enlarged */
+  upscale: number;
+  /** row of the product's base (its lowest opaque row) and its centre column */
+  baseY: number;
+  centerX: number;
+  camera: Camera;
+}
+
+const POSITION_X: Record<ScenePlan['framing']['position'], number> = {
+  center: 0.5, left: 0.38, right: 0.62, 'left-third': 1 / 3, 'right-third': 2 / 3,
+};
+
+/** Lays out the frame for a product whose opaque box in the source is `box`. */
+export function computeLayout(
+  plan: Pick<ScenePlan, 'framing'>,
+  aspectRatio: AspectRatio,
+  resolution: Resolution,
+  source: { width: number; height: number },
+  box: Box,
+): Layout {
+  const { width, height } = outputSize(aspectRatio, resolution, source);
+  const f = plan.framing;
+  const topDown = f.camera === 'top-down';
+  // Size is the product's height as a share of the frame; wide products are limited by the width.
+  const maxW = width * (topDown ? 0.8 : 0.86);
+  const scale = Math.min((f.size * height) / box.height, (maxW * Math.min(1, f.size / 0.6 + 0.15)) / box.width, (height * 0.92) / box.height);
+  const pw = Math.max(1, Math.round(box.width * scale));
+  const ph = Math.max(1, Math.round(box.height * scale));
+  let cx = width * POSITION_X[f.position];
+  cx = Math.min(width - pw / 2 - width * 0.04, Math.max(pw / 2 + width * 0.04, cx));
+  let baseY: number;
+  if (topDown) baseY = height * 0.5 + ph / 2;
+  else baseY = Math.min(height * 0.93, height * 0.47 + ph / 2 + height * 0.07);
+  const x = Math.round(cx - pw / 2);
+  const y = Math.round(baseY - ph);
+  baseY = y + ph;
+
+  // Camera: the surface's far edge sits at `horizon`; the vanishing line above it sets how strongly
+  // the surface is foreshortened (a low camera looks along the table, a high one down onto it).
+  let edgeY = Math.min(f.horizon * height, y + ph * 0.55);
+  if (edgeY >= baseY - 4) edgeY = baseY - Math.max(8, ph * 0.3);
+  const lift = f.camera === 'low' ? 0.05 : f.camera === 'high' ? 0.45 : 0.16;
+  const vanishY = edgeY - lift * height;
+  const focal = 1.7 * Math.max(width, height);
+  const baseDepth = focal / ph;
+
+  const ws = Math.min(1, WORK_LONG_SIDE / Math.max(width, height));
+  return {
+    width,
+    height,
+    work: { width: Math.max(16, Math.round(width * ws)), height: Math.max(16, Math.round(height * ws)), scale: ws },
+    product: { x, y, width: pw, height: ph },
+    scale,
+    upscale: Math.max(1, scale),
+    baseY,
+    centerX: x + pw / 2,
+    camera: { topDown, vanishY, edgeY, focal, baseDepth },
+  };
+}
+
+/**
+ * The surface's geometry at a row: depth relative to the product's base (1 at the base, growing
+ * toward the edge) and world units (product heights) per output pixel.
+ */
+export function groundAt(l: Layout, y: number): { depth: number; unitsPerPx: number } {
+  const c = l.camera;
+  if (c.topDown) return { depth: 1, unitsPerPx: 1 / l.product.height };
+  const ratio = (l.baseY - c.vanishY) / Math.max(1e-3, y - c.vanishY);
+  return { depth: ratio, unitsPerPx: (ratio * c.baseDepth) / c.focal };
+}

@@ -1,0 +1,96 @@
+import { sharp } from './sharp.js';
+
+/**
+ * Product fidelity: how far the placed product's pixels moved from the source's, as CIEDE2000
+ * between the two in CIELAB (D65), over the product's fully opaque interior. Both images are
+ * brought to one comparison size first, which undoes the placement scale.
+ */
+
+export interface DeltaE { mean: number; p95: number }
+
+const COMPARE_LONG = 384;
+
+function srgbToLab(r8: number, g8: number, b8: number, out: Float64Array, o: number): void {
+  const lin = (c: number) => { const v = c / 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const r = lin(r8), g = lin(g8), b = lin(b8);
+  const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+  const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
+  const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const fx = f(x), fy = f(y), fz = f(z);
+  out[o] = 116 * fy - 16;
+  out[o + 1] = 500 * (fx - fy);
+  out[o + 2] = 200 * (fy - fz);
+}
+
+/** CIEDE2000 colour difference (Sharma, Wu, Dalal 2005). */
+export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number): number {
+  const rad = Math.PI / 180;
+  const C1 = Math.hypot(a1, b1);
+  const C2 = Math.hypot(a2, b2);
+  const Cb = (C1 + C2) / 2;
+  const G = 0.5 * (1 - Math.sqrt(Cb ** 7 / (Cb ** 7 + 25 ** 7)));
+  const a1p = (1 + G) * a1;
+  const a2p = (1 + G) * a2;
+  const C1p = Math.hypot(a1p, b1);
+  const C2p = Math.hypot(a2p, b2);
+  const h = (b: number, a: number) => { if (b === 0 && a === 0) return 0; const v = Math.atan2(b, a) / rad; return v < 0 ? v + 360 : v; };
+  const h1p = h(b1, a1p);
+  const h2p = h(b2, a2p);
+  const dLp = L2 - L1;
+  const dCp = C2p - C1p;
+  let dhp = 0;
+  if (C1p * C2p !== 0) {
+    dhp = h2p - h1p;
+    if (dhp > 180) dhp -= 360;
+    else if (dhp < -180) dhp += 360;
+  }
+  const dHp = 2 * Math.sqrt(C1p * C2p) * Math.sin((dhp / 2) * rad);
+  const Lbp = (L1 + L2) / 2;
+  const Cbp = (C1p + C2p) / 2;
+  let hbp = h1p + h2p;
+  if (C1p * C2p !== 0) {
+    if (Math.abs(h1p - h2p) > 180) hbp = h1p + h2p < 360 ? hbp + 360 : hbp - 360;
+    hbp /= 2;
+  }
+  const T = 1 - 0.17 * Math.cos((hbp - 30) * rad) + 0.24 * Math.cos(2 * hbp * rad) + 0.32 * Math.cos((3 * hbp + 6) * rad) - 0.2 * Math.cos((4 * hbp - 63) * rad);
+  const dTheta = 30 * Math.exp(-(((hbp - 275) / 25) ** 2));
+  const Rc = 2 * Math.sqrt(Cbp ** 7 / (Cbp ** 7 + 25 ** 7));
+  const Sl = 1 + (0.015 * (Lbp - 50) ** 2) / Math.sqrt(20 + (Lbp - 50) ** 2);
+  const Sc = 1 + 0.045 * Cbp;
+  const Sh = 1 + 0.015 * Cbp * T;
+  const Rt = -Math.sin(2 * dTheta * rad) * Rc;
+  return Math.sqrt((dLp / Sl) ** 2 + (dCp / Sc) ** 2 + (dHp / Sh) ** 2 + Rt * (dCp / Sc) * (dHp / Sh));
+}
+
+interface Patch { data: Buffer; width: number; height: number; channels: number }
+
+async function toCompare(p: Patch, w: number, h: number): Promise<Buffer> {
+  return sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels as 3 | 4 } })
+    .resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha().raw().toBuffer();
+}
+
+/**
+ * ΔE2000 between `source` (RGBA, the cut-out product at source scale, alpha = matte) and `placed`
+ * (the same region cut from the result, RGB or RGBA), over pixels the matte holds fully opaque.
+ */
+export async function measureFidelity(source: Patch, placed: Patch): Promise<DeltaE> {
+  const s = Math.min(1, COMPARE_LONG / Math.max(source.width, source.height));
+  const w = Math.max(1, Math.round(source.width * s));
+  const h = Math.max(1, Math.round(source.height * s));
+  const a = await toCompare(source, w, h);
+  const b = await toCompare(placed, w, h);
+  const lab = new Float64Array(6);
+  const values: number[] = [];
+  for (let p = 0; p < w * h; p++) {
+    if (a[p * 4 + 3]! < 250) continue;
+    srgbToLab(a[p * 4]!, a[p * 4 + 1]!, a[p * 4 + 2]!, lab, 0);
+    srgbToLab(b[p * 4]!, b[p * 4 + 1]!, b[p * 4 + 2]!, lab, 3);
+    values.push(deltaE2000(lab[0]!, lab[1]!, lab[2]!, lab[3]!, lab[4]!, lab[5]!));
+  }
+  if (values.length === 0) return { mean: 0, p95: 0 };
+  values.sort((x, y) => x - y);
+  const mean = values.reduce((acc, v) => acc + v, 0) / values.length;
+  const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
+  return { mean: Math.round(mean * 100) / 100, p95: Math.round(p95 * 100) / 100 };
+}

@@ -1,0 +1,258 @@
+import type { ScenePlan } from '../../contract/scene.js';
+import type { Layout } from '../compose/framing.js';
+import type { ShadowMasks } from '../light/shadows.js';
+import { sharp } from '../sharp.js';
+import { renderBackdrop } from './backdrop.js';
+import { kelvinToLinear, linearToSrgbFn, softenLight, srgbToLinearLut } from './color.js';
+import { smoothstep } from './noise.js';
+import { createSurfaceShader } from './surface.js';
+
+/**
+ * The set, at the working size: backdrop, the surface in perspective (texture foreshortened and
+ * faded with distance), the key light's falloff and pattern, shadows, reflections, colour grading
+ * and depth of field. Returns 8-bit sRGB RGB; the product is composited later at full size.
+ */
+
+export interface SceneInput {
+  plan: ScenePlan;
+  layout: Layout;
+  seed: number;
+  /** the product at the working size (RGBA), its box in working pixels */
+  product: { rgba: Buffer; x: number; y: number; w: number; h: number };
+  shadows: ShadowMasks;
+  pattern: Float32Array | null;
+  /** RGBA layer blended (screen) behind the product: bokeh, rays, mist */
+  behind: Buffer | null;
+}
+
+export async function renderScene(input: SceneInput): Promise<Buffer> {
+  const { plan, layout } = input;
+  const W = layout.work.width;
+  const H = layout.work.height;
+  const ws = layout.work.scale;
+  const cam = layout.camera;
+  const baseY = layout.baseY * ws;
+  const vanishY = cam.vanishY * ws;
+  const edgeY = cam.topDown ? -1 : cam.edgeY * ws;
+  const centerX = layout.centerX * ws;
+  const ph = layout.product.height * ws;
+
+  const backdrop = await renderBackdrop({ plan, width: W, height: H, seed: input.seed, centerX, centerY: baseY - ph / 2, productHeight: ph });
+  const reflection = plan.reflection.enabled && !cam.topDown ? await productReflection(input, W, H, baseY) : null;
+
+  const shade = createSurfaceShader(plan.surface, input.seed);
+  const light = plan.light;
+  const keyColour = softenLight(kelvinToLinear(light.temperature), 0.55);
+  const ambColour = softenLight(kelvinToLinear(light.temperature > 5000 ? 7500 : 5200), 0.35);
+  const amb = 0.52 - 0.34 * light.contrast;
+  const el = (light.elevation * Math.PI) / 180;
+  const az = (light.azimuth * Math.PI) / 180;
+  const D = 3.4 + (1 - light.contrast) * 6;
+  const zb = cam.baseDepth;
+  const P = [Math.sin(az) * Math.cos(el) * D, Math.sin(el) * D, zb - Math.cos(az) * Math.cos(el) * D] as const;
+  const e0 = P[1] / D ** 3;
+  const gloss = plan.surface.gloss;
+  const sweep = plan.backdrop.kind === 'sweep';
+  const band = sweep ? H * 0.14 : Math.max(1.5, H * 0.002);
+  const surfaceTop = cam.topDown ? 0 : Math.max(0, Math.floor(edgeY - band));
+  const castOpacity = plan.shadow.opacity;
+  const { cast, contact, occlusion } = input.shadows;
+  const pattern = input.pattern;
+  const noSurface = plan.surface.material === 'none';
+
+  const scene = new Float32Array(W * H * 3);
+  scene.set(backdrop);
+  const albedo = new Float32Array(3);
+  const upp0 = 1 / (layout.product.height * ws);
+  for (let y = surfaceTop; y < H; y++) {
+    let upp: number;
+    let fp: number;
+    let Z: number;
+    if (cam.topDown) {
+      upp = upp0; fp = upp; Z = zb - (y - baseY) * upp;
+    } else {
+      const dy = Math.max(0.5, y - vanishY);
+      const depth = (baseY - vanishY) / dy;
+      upp = (depth * zb) / (cam.focal * ws);
+      const dZ = (zb * (baseY - vanishY)) / (dy * dy);
+      fp = Math.sqrt(upp * dZ);
+      Z = depth * zb;
+    }
+    // how much this row belongs to the surface rather than the backdrop
+    const cover = cam.topDown ? 1 : sweep ? smoothstep(edgeY - band, edgeY + band * 0.3, y) : smoothstep(edgeY - band, edgeY + band, y);
+    if (cover <= 0) continue;
+    const fres = gloss * (0.06 + 0.55 * (1 - Math.min(1, (y - edgeY) / Math.max(1, H - edgeY))) ** 3);
+    const mirrorY = Math.max(0, Math.min(H - 1, Math.round(edgeY - (y - edgeY) * 0.7)));
+    for (let x = 0; x < W; x++) {
+      const X = (x - centerX) * upp;
+      shade(X, Z, fp, albedo);
+      const p = y * W + x;
+      // key light falloff on the surface (inverse square and incidence), relative to the base
+      const vx = P[0] - X;
+      const vz = P[2] - Z;
+      const d2 = vx * vx + P[1] * P[1] + vz * vz;
+      let e = Math.min(2.4, (P[1] / (d2 * Math.sqrt(d2))) / e0);
+      if (pattern) e *= pattern[p]!;
+      if (cast) e *= 1 - cast[p]! * castOpacity;
+      let lum = amb + (1 - amb) * light.intensity * e;
+      let ambPart = amb;
+      if (contact) {
+        const c = contact[p]!;
+        const o = occlusion![p]!;
+        const k = (1 - c * 0.85) * (1 - o * 0.55);
+        lum *= k;
+        ambPart *= k;
+      }
+      const keyPart = lum - ambPart;
+      const i = p * 3;
+      let r = albedo[0]! * (ambPart * ambColour[0] + keyPart * keyColour[0]);
+      let g = albedo[1]! * (ambPart * ambColour[1] + keyPart * keyColour[1]);
+      let b = albedo[2]! * (ambPart * ambColour[2] + keyPart * keyColour[2]);
+      if (fres > 0.005) {
+        const m = (mirrorY * W + x) * 3;
+        r += backdrop[m]! * fres;
+        g += backdrop[m + 1]! * fres;
+        b += backdrop[m + 2]! * fres;
+      }
+      if (reflection) {
+        const q = p * 4;
+        const a = (reflection.data[q + 3]! / 255) * reflection.weight[y]!;
+        if (a > 0) {
+          const lut = reflection.lut;
+          r = r * (1 - a) + lut[reflection.data[q]!]! * a;
+          g = g * (1 - a) + lut[reflection.data[q + 1]!]! * a;
+          b = b * (1 - a) + lut[reflection.data[q + 2]!]! * a;
+        }
+      }
+      if (noSurface) {
+        // floating: no surface, only the shadow falls on the backdrop below
+        const s = lum / (amb + (1 - amb) * light.intensity);
+        r = backdrop[i]! * s; g = backdrop[i + 1]! * s; b = backdrop[i + 2]! * s;
+      }
+      scene[i] = backdrop[i]! + (r - backdrop[i]!) * cover;
+      scene[i + 1] = backdrop[i + 1]! + (g - backdrop[i + 1]!) * cover;
+      scene[i + 2] = backdrop[i + 2]! + (b - backdrop[i + 2]!) * cover;
+    }
+  }
+  if (pattern && plan.backdrop.kind !== 'environment') {
+    // the pattern also falls on the backdrop, more faintly (it is farther from the gobo's focus)
+    for (let y = 0; y < Math.min(H, Math.ceil(edgeY + band)); y++) {
+      for (let x = 0; x < W; x++) {
+        const p = y * W + x;
+        const k = 0.55 + 0.45 * pattern[p]!;
+        const cover = sweep ? 1 - smoothstep(edgeY - band, edgeY + band * 0.3, y) : 1 - smoothstep(edgeY - band, edgeY + band, y);
+        const m = 1 + (k - 1) * cover;
+        scene[p * 3] = scene[p * 3]! * m; scene[p * 3 + 1] = scene[p * 3 + 1]! * m; scene[p * 3 + 2] = scene[p * 3 + 2]! * m;
+      }
+    }
+  }
+
+  const graded = grade(scene, W, H, plan);
+  const focused = await depthOfField(graded, W, H, plan, layout);
+  if (!input.behind) return focused;
+  return sharp(focused, { raw: { width: W, height: H, channels: 3 } })
+    .composite([{ input: input.behind, raw: { width: W, height: H, channels: 4 }, blend: 'screen' }])
+    .removeAlpha().raw().toBuffer();
+}
+
+/** The product mirrored about its base, faded with height and softened by the surface's roughness. */
+async function productReflection(input: SceneInput, W: number, H: number, baseY: number): Promise<{ data: Buffer; weight: Float32Array; lut: Float32Array }> {
+  const { product: pr, plan } = input;
+  const data = Buffer.alloc(W * H * 4);
+  const by = Math.round(baseY);
+  for (let y = by; y < Math.min(H, by + pr.h); y++) {
+    const sy = by - (y - by) - 1 - pr.y;
+    if (sy < 0 || sy >= pr.h) continue;
+    for (let x = Math.max(0, pr.x); x < Math.min(W, pr.x + pr.w); x++) {
+      const s = (sy * pr.w + (x - pr.x)) * 4;
+      const d = (y * W + x) * 4;
+      data[d] = pr.rgba[s]!; data[d + 1] = pr.rgba[s + 1]!; data[d + 2] = pr.rgba[s + 2]!; data[d + 3] = pr.rgba[s + 3]!;
+    }
+  }
+  const sigma = Math.max(0.5, (1 - plan.surface.gloss) * pr.h * 0.03);
+  const blurred = await sharp(data, { raw: { width: W, height: H, channels: 4 } }).blur(sigma).raw().toBuffer();
+  const weight = new Float32Array(H);
+  const reach = pr.h * (0.25 + plan.surface.gloss * 0.45);
+  for (let y = by; y < H; y++) weight[y] = plan.reflection.strength * Math.max(0, 1 - (y - by) / reach) ** 1.6;
+  return { data: blurred, weight, lut: srgbToLinearLut() };
+}
+
+/** Exposure, warmth, saturation, contrast and vignette, then linear → 8-bit sRGB. */
+function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buffer {
+  const g = plan.grade;
+  const enc = linearToSrgbFn();
+  const expo = 2 ** (g.exposure * 1.2);
+  const wr = 1 + g.warmth * 0.09;
+  const wb = 1 - g.warmth * 0.12;
+  const sat = g.saturation;
+  const contrast = 0.9 + plan.light.contrast * 0.25;
+  const pivot = 0.18;
+  const out = Buffer.alloc(W * H * 3);
+  const cx = W / 2;
+  const cy = H / 2;
+  const rad = Math.hypot(cx, cy);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const p = (y * W + x) * 3;
+      const d = Math.hypot(x - cx, y - cy) / rad;
+      const v = 1 - g.vignette * 0.75 * smoothstep(0.35, 1.05, d);
+      let r = scene[p]! * expo * wr * v;
+      let gg = scene[p + 1]! * expo * v;
+      let b = scene[p + 2]! * expo * wb * v;
+      const l = 0.2126 * r + 0.7152 * gg + 0.0722 * b;
+      r = l + (r - l) * sat; gg = l + (gg - l) * sat; b = l + (b - l) * sat;
+      // contrast around middle grey, in a log-like space so shadows keep detail
+      if (l > 1e-5) {
+        const k = (pivot * (l / pivot) ** contrast) / l;
+        r *= k; gg *= k; b *= k;
+      }
+      // gentle shoulder so highlights roll off instead of clipping
+      out[p] = enc(r / (1 + Math.max(0, r - 0.8) * 0.8));
+      out[p + 1] = enc(gg / (1 + Math.max(0, gg - 0.8) * 0.8));
+      out[p + 2] = enc(b / (1 + Math.max(0, b - 0.8) * 0.8));
+    }
+  }
+  return out;
+}
+
+/**
+ * Depth of field: two blurred copies, and each row takes the blur its distance from the focal plane
+ * (the product's base) calls for. Backdrop rows take the most.
+ */
+async function depthOfField(img: Buffer, W: number, H: number, plan: ScenePlan, layout: Layout): Promise<Buffer> {
+  const cam = layout.camera;
+  const long = Math.max(W, H);
+  const A = long * 0.014 * (0.3 + plan.backdrop.blur * 0.9);
+  if (A < 0.8 || cam.topDown) return img;
+  const ws = layout.work.scale;
+  const baseY = layout.baseY * ws;
+  const vanishY = cam.vanishY * ws;
+  const edgeY = cam.edgeY * ws;
+  const env = plan.backdrop.kind === 'environment';
+  const s1 = A * 0.3;
+  const raw = { raw: { width: W, height: H, channels: 3 as const } };
+  const l1 = await sharp(img, raw).blur(Math.max(0.4, s1)).raw().toBuffer();
+  // the strong blur runs at a quarter size: same look, a fraction of the cost
+  const qw = Math.max(8, Math.round(W / 4));
+  const qh = Math.max(8, Math.round(H / 4));
+  const l2 = await sharp(img, raw).resize(qw, qh, { fit: 'fill' }).blur(Math.max(0.4, A / 4)).resize(W, H, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
+  const out = Buffer.alloc(img.length);
+  const edgeS = Math.min(1, Math.max(0, 1 - (edgeY - vanishY) / (baseY - vanishY)));
+  for (let y = 0; y < H; y++) {
+    let s: number;
+    if (y <= edgeY) s = env ? edgeS * 0.5 : 1;
+    else {
+      const depth = (baseY - vanishY) / Math.max(0.5, y - vanishY);
+      s = Math.min(1, Math.abs(1 - 1 / depth) * 1.2);
+    }
+    const row = y * W * 3;
+    if (s < 0.3) {
+      const t = s / 0.3;
+      for (let i = row; i < row + W * 3; i++) out[i] = img[i]! + (l1[i]! - img[i]!) * t;
+    } else {
+      const t = (s - 0.3) / 0.7;
+      for (let i = row; i < row + W * 3; i++) out[i] = l1[i]! + (l2[i]! - l1[i]!) * t;
+    }
+  }
+  return out;
+}

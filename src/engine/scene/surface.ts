@@ -1,0 +1,138 @@
+import type { ScenePlan } from '../../contract/scene.js';
+import { hexToLinear } from './color.js';
+import { clamp01, createRng, fbmField, sample, smoothstep, type NoiseField } from './noise.js';
+
+/**
+ * Procedural surface materials. A shader maps a point on the surface (X across, Z in depth, in
+ * product heights) to a linear-RGB albedo. `fp` is the footprint of one pixel in the same units:
+ * detail finer than a pixel fades out instead of aliasing, which is also what makes distant
+ * texture look soft.
+ */
+export type Shader = (X: number, Z: number, fp: number, out: Float32Array) => void;
+
+/** How much of a detail of period `period` survives at footprint `fp` (0 = fully averaged away). */
+const keep = (period: number, fp: number) => clamp01(1.5 - (2.2 * fp) / period);
+
+interface Fields { a: NoiseField; b: NoiseField; c: NoiseField }
+
+function fields(seed: number): Fields {
+  return { a: fbmField(seed, 11, 256, 4, 5), b: fbmField(seed, 12, 256, 8, 4), c: fbmField(seed, 13, 128, 16, 3) };
+}
+
+export function createSurfaceShader(surface: ScenePlan['surface'], seed: number): Shader {
+  const base = hexToLinear(surface.color);
+  const n = fields(seed);
+  const rng = createRng(seed, 17);
+  const [br, bg, bb] = base;
+  const put = (out: Float32Array, m: number, tr = 1, tg = 1, tb = 1) => {
+    out[0] = br * m * tr;
+    out[1] = bg * m * tg;
+    out[2] = bb * m * tb;
+  };
+  // 256 noise pixels span `span` product heights for the broad layers.
+  const S = 256;
+  switch (surface.material) {
+    case 'slate':
+      return (X, Z, fp, out) => {
+        const broad = sample(n.a, X * S * 0.22, Z * S * 0.22);
+        const mid = sample(n.b, X * S * 0.9, Z * S * 0.6) * keep(0.25, fp);
+        const fine = sample(n.c, X * S * 4, Z * S * 4) * keep(0.03, fp);
+        // cleft layers: faint lighter bands running across
+        const band = Math.sin((Z * 7 + X * 0.8 + broad * 1.4) * 3.1) * keep(0.4, fp);
+        const m = 1 + broad * 0.24 + mid * 0.12 + fine * 0.09 + band * 0.05;
+        put(out, m, 1 - broad * 0.03, 1, 1 + broad * 0.05);
+      };
+    case 'marble': {
+      const dark = br < 0.2;
+      const angle = rng() * 0.6 - 0.3;
+      return (X, Z, fp, out) => {
+        const w = sample(n.a, X * S * 0.3, Z * S * 0.3);
+        const t = (X * Math.cos(angle) + Z * 0.6) * 2.2 + w * 2.6;
+        const vein = 1 - smoothstep(0.0, 0.09 + 0.2 * (1 - keep(0.05, fp)), Math.abs(Math.sin(t * 3.1)));
+        const t2 = (X * 0.7 - Z * 1.1) * 5 + sample(n.b, X * S * 0.7, Z * S * 0.7) * 3;
+        const vein2 = (1 - smoothstep(0, 0.05, Math.abs(Math.sin(t2 * 2)))) * keep(0.06, fp);
+        const cloud = sample(n.b, X * S * 0.5, Z * S * 0.5) * 0.05;
+        const v = vein * 0.55 + vein2 * 0.3;
+        if (dark) put(out, 1 + cloud + v * 2.2, 1, 1, 1);
+        else put(out, 1 + cloud - v * 0.38, 1 - v * 0.02, 1, 1 + v * 0.03);
+      };
+    }
+    case 'wood': {
+      const plank = 0.9 + rng() * 0.5;
+      const tones = Array.from({ length: 64 }, () => rng() * 2 - 1);
+      return (X, Z, fp, out) => {
+        const pz = Z / plank;
+        const pi = Math.floor(pz);
+        const pf = pz - pi;
+        const tone = tones[((pi % 64) + 64) % 64]!;
+        const warp = sample(n.a, X * S * 0.05 + pi * 37, Z * S * 0.4) * 1.8;
+        const rings = Math.sin((Z * 26 + warp * 3 + tone * 5) * 1.0);
+        const ringLine = (1 - smoothstep(0.55, 1, Math.abs(rings))) * keep(0.05, fp);
+        const fiber = sample(n.c, X * S * 0.15, Z * S * 7) * keep(0.01, fp);
+        const seam = (1 - smoothstep(0, 0.012 + fp * 0.6, Math.min(pf, 1 - pf) * plank)) * keep(0.02, fp);
+        const m = (1 + tone * 0.1 + warp * 0.05 - ringLine * 0.14 + fiber * 0.08) * (1 - seam * 0.55);
+        put(out, m, 1 + tone * 0.03, 1, 1 - tone * 0.04);
+      };
+    }
+    case 'concrete':
+    case 'stone': {
+      const speck = surface.material === 'stone' ? 0.1 : 0.05;
+      return (X, Z, fp, out) => {
+        const broad = sample(n.a, X * S * 0.35, Z * S * 0.35);
+        const mid = sample(n.b, X * S * 1.2, Z * S * 1.2) * keep(0.15, fp);
+        const fine = sample(n.c, X * S * 6, Z * S * 6);
+        const pores = fine > 0.55 ? (fine - 0.55) * 2.2 * keep(0.02, fp) : 0;
+        const flecks = fine < -0.6 ? (-0.6 - fine) * keep(0.02, fp) : 0;
+        const m = 1 + broad * 0.1 + mid * 0.06 + fine * 0.04 * keep(0.02, fp) - pores * 0.35 + flecks * speck * 4;
+        put(out, m, 1 + broad * 0.02, 1, 1 - broad * 0.02);
+      };
+    }
+    case 'linen':
+      return (X, Z, fp, out) => {
+        const folds = sample(n.a, X * S * 0.25, Z * S * 0.5);
+        const k = keep(0.012, fp);
+        const weave = (Math.sin(X * 520) * 0.5 + Math.sin(Z * 520) * 0.5) * k;
+        const slub = sample(n.c, X * S * 0.5, Z * S * 12) * keep(0.02, fp);
+        put(out, 1 + folds * 0.09 + weave * 0.035 + slub * 0.05);
+      };
+    case 'terrazzo': {
+      const chipColours = [hexToLinear('#8a8a86'), hexToLinear('#c0704d'), hexToLinear('#2f4a3e'), hexToLinear('#1d1d1d'), hexToLinear('#f2efe9'), hexToLinear('#d9a46c')];
+      const cell = 0.07;
+      return (X, Z, fp, out) => {
+        const cx = Math.floor(X / cell);
+        const cz = Math.floor(Z / cell);
+        const h = Math.imul(cx * 73856093 ^ cz * 19349663, 0x5bd1e995) >>> 0;
+        const jx = ((h & 255) / 255) * 0.6 + 0.2;
+        const jz = (((h >> 8) & 255) / 255) * 0.6 + 0.2;
+        const r = (((h >> 16) & 255) / 255) * 0.32 + 0.08;
+        const d = Math.hypot(X / cell - cx - jx, Z / cell - cz - jz);
+        const chip = (1 - smoothstep(r - 0.06 - fp / cell, r + 0.02 + fp / cell, d)) * keep(0.03, fp) * ((h >> 24) % 3 === 0 ? 0 : 1);
+        const c = chipColours[(h >> 26) % chipColours.length]!;
+        const m = 1 + sample(n.b, X * S, Z * S) * 0.03;
+        out[0] = (br * (1 - chip) + c[0] * chip) * m;
+        out[1] = (bg * (1 - chip) + c[1] * chip) * m;
+        out[2] = (bb * (1 - chip) + c[2] * chip) * m;
+      };
+    }
+    case 'sand':
+      return (X, Z, fp, out) => {
+        const ripple = Math.sin((Z * 9 + sample(n.a, X * S * 0.3, Z * S * 0.3) * 2.5) * 2.2) * keep(0.15, fp);
+        const grain = sample(n.c, X * S * 10, Z * S * 10) * keep(0.008, fp);
+        put(out, 1 + ripple * 0.06 + grain * 0.08 + sample(n.a, X * S * 0.1, Z * S * 0.1) * 0.06, 1, 1, 1 - ripple * 0.02);
+      };
+    case 'metal':
+      return (X, Z, fp, out) => {
+        const brush = sample(n.c, X * S * 0.2, Z * S * 20) * keep(0.008, fp);
+        put(out, 1 + brush * 0.07 + sample(n.a, X * S * 0.2, Z * S * 0.2) * 0.05);
+      };
+    case 'water':
+      return (X, Z, fp, out) => {
+        const r = Math.sin((Z * 14 + sample(n.a, X * S * 0.4, Z * S * 0.4) * 3) * 2) * keep(0.1, fp);
+        put(out, 1 + r * 0.12);
+      };
+    case 'paper':
+      return (X, Z, fp, out) => put(out, 1 + sample(n.c, X * S * 3, Z * S * 3) * 0.012 * keep(0.02, fp) + sample(n.a, X * S * 0.2, Z * S * 0.2) * 0.012);
+    default:
+      return (X, Z, _fp, out) => put(out, 1 + sample(n.a, X * S * 0.3, Z * S * 0.3) * 0.02);
+  }
+}
