@@ -32,6 +32,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let fixturePath: string;
+let mugPath: string;
 const taskIds: string[] = [];
 
 async function shot(p: Page, name: string, fullPage = false): Promise<void> {
@@ -41,6 +42,25 @@ async function shot(p: Page, name: string, fullPage = false): Promise<void> {
 async function apiGet(pathname: string): Promise<any> {
   const res = await fetch(`${server.url}${pathname}`, { headers: { authorization: `Bearer ${server.apiKey}` } });
   return ((await res.json()) as { data: unknown }).data;
+}
+
+/** Hands the page an image file the way a person would: dropped on the drop zone or pasted. */
+async function giveFile(p: Page, file: string, how: 'drop' | 'paste'): Promise<void> {
+  await p.evaluate(
+    ([b64, name, kind]) => {
+      const bytes = Uint8Array.from(atob(b64!), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name!, { type: 'image/png' }));
+      if (kind === 'paste') {
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+        return;
+      }
+      const zone = document.querySelector('.dropzone')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    [fs.readFileSync(file).toString('base64'), path.basename(file), how],
+  );
 }
 
 /** Waits until the result image has really loaded (not just been put in the page). */
@@ -67,6 +87,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
     fixturePath = path.join(tmp, 'dripper.png');
     fs.writeFileSync(fixturePath, (await renderPackshot({ ...FIXTURES.dripper, width: 640, height: 640 })).png);
+    mugPath = path.join(tmp, 'mug.png');
+    fs.writeFileSync(mugPath, (await renderPackshot({ ...FIXTURES.mug, width: 480, height: 480 })).png);
     server = await startTestServer({ RESHOOT_WEB_DIR: webDir, RESHOOT_JOB_MAX_ATTEMPTS: '1' });
     // launch() gives the browser a fresh temporary profile of its own and removes it on close.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -170,7 +192,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     await resultLoaded(page, new URL(firstSrc!, server.url).toString());
     const turns = page.locator('.turns > li');
     expect(await turns.count()).toBe(2);
-    expect(await turns.nth(1).textContent()).toMatch(/Turn 2 · Edit.*make the light warmer/);
+    expect(await turns.nth(1).textContent()).toMatch(/#2 · Edit of #1.*make the light warmer/);
     // Branching: selecting turn 1 shows its result again.
     await turns.nth(0).getByRole('button').click();
     expect(await page.locator('img.compare-after').getAttribute('src')).toBe(firstSrc);
@@ -235,13 +257,40 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     await resultLoaded(page);
   });
 
+  it('sends Pro references dropped and pasted, with the role chosen for each', async () => {
+    await page.getByRole('button', { name: 'Studio' }).click();
+    await page.getByRole('button', { name: 'Remove reference 1' }).click();
+    await page.getByRole('radio', { name: /^Pro/ }).check({ force: true });
+    await giveFile(page, fixturePath, 'drop');
+    await page.getByText('1. dripper.png').waitFor();
+    await giveFile(page, mugPath, 'paste');
+    await page.getByText('2. mug.png').waitFor();
+    await page.getByLabel('Role of reference 2').selectOption('style');
+    await page.getByRole('radio', { name: '4:3', exact: true }).check({ force: true });
+    await page.waitForFunction(() => !document.body.textContent?.includes('Uploading…'));
+    const created = page.waitForRequest((r) => r.url().endsWith('/v1/tasks') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const sent = (await created).postDataJSON() as { model: string; input: { input_urls: string[]; roles?: string[]; aspect_ratio: string } };
+    expect(sent.model).toBe('gpt-image-2-image-to-image-pro');
+    expect(sent.input.input_urls).toHaveLength(2);
+    // Reference 1 was left on Auto: it goes as the documented default, a product.
+    expect(sent.input.roles).toEqual(['product', 'style']);
+    expect(sent.input.aspect_ratio).toBe('4:3');
+    const src = await resultLoaded(page);
+    expect(await page.locator('img.compare-after').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([1024, 768]);
+    expect(src).toMatch(/\/files\//);
+    await page.locator('.compare').scrollIntoViewIfNeeded();
+    await shot(page, 'pro');
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     await phone.addInitScript((key) => localStorage.setItem('reshoot.apiKey', key), server.apiKey);
     const p = await phone.newPage();
     await p.goto(server.url);
     await p.getByRole('button', { name: 'Generate' }).waitFor();
-    await p.locator('input[type=file]').setInputFiles(fixturePath);
+    await giveFile(p, fixturePath, 'paste');
+    await p.getByText('1. dripper.png').waitFor();
     await p.getByRole('button', { name: 'Cafe counter, morning' }).click();
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(p, 'phone-form', true);

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { MODELS, comboProblem, outputSize } from '../../src/contract/models.js';
-import { ApiError, createApiClient, waitForTask, type ReferenceRole, type StudioTaskInput, type TaskObject } from './api.js';
+import { ApiError, createApiClient, waitForTask, type StudioTaskInput, type TaskObject } from './api.js';
 import { loadKey, maskKey, saveKey } from './key-store.js';
 import { readPrompt } from './planner.js';
 import {
@@ -9,6 +9,7 @@ import {
   fitFormat,
   isTerminal,
   pickSeed,
+  rolesFor,
   type Batch,
   type FormatChoice,
   type Reference,
@@ -90,7 +91,7 @@ export function App() {
       for (const file of files.slice(0, room)) {
         const id = `ref-${++refCounter}`;
         const name = file.name || 'pasted image';
-        const ref: Reference = { id, name, url: null, preview: URL.createObjectURL(file), role: 'product', status: 'uploading' };
+        const ref: Reference = { id, name, url: null, preview: URL.createObjectURL(file), role: 'auto', status: 'uploading' };
         if (file.size > MAX_UPLOAD_BYTES) {
           setRefs((rs) => [...rs, { ...ref, status: 'error', error: 'Larger than 20 MB.' }]);
           continue;
@@ -109,7 +110,7 @@ export function App() {
     if (refs.length >= spec.maxRefs) return;
     const id = `ref-${++refCounter}`;
     const name = url.split('/').pop()?.split('?')[0] || url;
-    setRefs((rs) => [...rs, { id, name, url, preview: url, role: 'product', status: 'ready' }]);
+    setRefs((rs) => [...rs, { id, name, url, preview: url, role: 'auto', status: 'ready' }]);
   };
 
   const removeRef = (id: string) =>
@@ -167,7 +168,9 @@ export function App() {
   const blocker =
     refs.length === 0
       ? 'Add a product image first.'
-      : uploading
+      : refs.length > spec.maxRefs
+        ? `This model takes at most ${spec.maxRefs} reference images; remove ${refs.length - spec.maxRefs}.`
+        : uploading
         ? 'Waiting for the upload to finish…'
         : readyRefs.length === 0
           ? 'None of the images could be uploaded.'
@@ -196,7 +199,8 @@ export function App() {
       output_format: format.outputFormat,
     };
     if (format.background !== 'auto') input.background = format.background;
-    if (spec.tier === 'pro' && readyRefs.length > 1) input.roles = readyRefs.map((r) => r.role);
+    const roles = spec.tier === 'pro' ? rolesFor(readyRefs) : undefined;
+    if (roles) input.roles = roles;
     if (override) input.scene = override;
     const request: SentRequest = { model: format.model, input };
     try {
@@ -282,7 +286,7 @@ export function App() {
         ...ts,
         {
           taskId,
-          parentId: from?.parentId ?? null,
+          parentId: batch.fromTaskId,
           kind: batch.kind === 'variants' ? 'variant' : 'aspect',
           prompt: `${item.request.input.prompt} (${item.label})`,
           beforeUrl: from?.beforeUrl ?? null,
@@ -379,7 +383,7 @@ export function App() {
               onFiles={addFiles}
               onUrl={addUrl}
               onRemove={removeRef}
-              onRole={(id, role: ReferenceRole) => setRefs((rs) => rs.map((r) => (r.id === id ? { ...r, role } : r)))}
+              onRole={(id, role: Reference['role']) => setRefs((rs) => rs.map((r) => (r.id === id ? { ...r, role } : r)))}
             />
             <PromptPanel prompt={prompt} reading={reading} onPrompt={setPrompt} />
             <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} />

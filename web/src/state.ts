@@ -10,7 +10,8 @@ export interface Reference {
   url: string | null;
   /** what the page shows; an object URL for local files */
   preview: string;
-  role: ReferenceRole;
+  /** `auto`: the prompt and the image decide (the first image is the product) */
+  role: ReferenceRole | 'auto';
   status: 'uploading' | 'ready' | 'error';
   error?: string;
 }
@@ -70,6 +71,19 @@ export function fitFormat(choice: FormatChoice): FormatChoice {
   return { ...choice, model: spec.name, aspectRatio, resolution };
 }
 
+/**
+ * `input.roles` for the Pro model: up to the last reference given a role by hand, so the server still
+ * decides for the rest; an Auto before that becomes a product (the documented default).
+ */
+export function rolesFor(refs: readonly Pick<Reference, 'role'>[]): ReferenceRole[] | undefined {
+  let last = -1;
+  refs.forEach((r, i) => {
+    if (r.role !== 'auto') last = i;
+  });
+  if (last < 0) return undefined;
+  return refs.slice(0, last + 1).map((r) => (r.role === 'auto' ? 'product' : r.role));
+}
+
 export function randomSeed(): number {
   const buf = new Uint32Array(1);
   crypto.getRandomValues(buf);
@@ -84,18 +98,6 @@ export function pickSeed(typed: string): number {
 
 export function isTerminal(task: TaskObject | undefined): boolean {
   return task?.status === 'success' || task?.status === 'fail';
-}
-
-/** Turn numbers along the chain of parents: the first shot is turn 1. */
-export function turnNumber(turns: readonly Turn[], taskId: string): number {
-  let n = 0;
-  let cur: string | null = taskId;
-  const byId = new Map(turns.map((t) => [t.taskId, t]));
-  while (cur && n < 1000) {
-    n += 1;
-    cur = byId.get(cur)?.parentId ?? null;
-  }
-  return n;
 }
 
 /** Absolute URL: input_urls must be http(s), and the server may answer with a path. */

@@ -2,11 +2,12 @@ import { useRef, useState } from 'preact/hooks';
 import type { ReferenceRole } from '../api.js';
 import type { Reference } from '../state.js';
 
-const ROLES: readonly ReferenceRole[] = ['product', 'scene', 'style'];
-const ROLE_HELP: Record<ReferenceRole, string> = {
-  product: 'cut out and placed',
-  scene: 'a photo to place products into',
-  style: 'palette and light to borrow',
+const ROLES: readonly (ReferenceRole | 'auto')[] = ['auto', 'product', 'scene', 'style'];
+const ROLE_TEXT: Record<ReferenceRole | 'auto', string> = {
+  auto: 'Auto — the prompt decides',
+  product: 'Product — cut out and placed',
+  scene: 'Scene — a photo to place into',
+  style: 'Style — palette and light to borrow',
 };
 
 interface Props {
@@ -16,7 +17,7 @@ interface Props {
   onFiles: (files: File[]) => void;
   onUrl: (url: string) => void;
   onRemove: (id: string) => void;
-  onRole: (id: string, role: ReferenceRole) => void;
+  onRole: (id: string, role: Reference['role']) => void;
 }
 
 /** Product images: drop, pick, paste (handled page-wide) or link; with a role each on the Pro model. */
@@ -76,10 +77,10 @@ export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onR
                 {withRoles && r.status !== 'error' && (
                   <label class="ref-role">
                     <span class="sr-only">Role of reference {i + 1}</span>
-                    <select value={r.role} onChange={(e) => onRole(r.id, e.currentTarget.value as ReferenceRole)}>
+                    <select value={r.role} onChange={(e) => onRole(r.id, e.currentTarget.value as Reference['role'])}>
                       {ROLES.map((role) => (
                         <option value={role} key={role}>
-                          {role} — {ROLE_HELP[role]}
+                          {ROLE_TEXT[role]}
                         </option>
                       ))}
                     </select>
@@ -148,8 +149,11 @@ export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onR
           {urlError}
         </p>
       )}
-      {withRoles && refs.length > 1 && (
-        <p class="muted small">The first image is the product unless you choose otherwise; the prompt can also say it.</p>
+      {withRoles && (
+        <p class="muted small">
+          Roles: on Auto the prompt decides (“place the product from image 1 on the table in image 2”); the first image is the
+          product unless said otherwise.
+        </p>
       )}
     </section>
   );

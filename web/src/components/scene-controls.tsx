@@ -146,7 +146,7 @@ export function SceneControls({ value, plan, onChange }: Props) {
         <label class="field">
           <span class="label">Surface</span>
           <select value={value.material ?? ''} onChange={(e) => select('material', e)}>
-            <option value="">From prompt{plan ? ` (${title(plan.surface.material)})` : ''}</option>
+            <option value="">{plan ? `Prompt: ${title(plan.surface.material)}` : 'From prompt'}</option>
             {SURFACE_MATERIALS.map((m) => (
               <option key={m} value={m}>
                 {m === 'none' ? 'None (floating)' : title(m)}
@@ -157,7 +157,7 @@ export function SceneControls({ value, plan, onChange }: Props) {
         <label class="field">
           <span class="label">Backdrop</span>
           <select value={value.backdrop ?? ''} onChange={(e) => select('backdrop', e)}>
-            <option value="">From prompt{plannedBackdrop ? ` (${title(plannedBackdrop)})` : ''}</option>
+            <option value="">{plannedBackdrop ? `Prompt: ${title(plannedBackdrop)}` : 'From prompt'}</option>
             <optgroup label="Studio">
               {BACKDROP_KINDS.filter((k) => k !== 'environment').map((k) => (
                 <option key={k} value={k}>
@@ -176,7 +176,7 @@ export function SceneControls({ value, plan, onChange }: Props) {
         </label>
       </div>
       {touched > 0 && (
-        <button type="button" class="btn btn-quiet btn-small" onClick={() => onChange(EMPTY_SCENE)}>
+        <button type="button" class="btn btn-quiet btn-small reset-all" onClick={() => onChange(EMPTY_SCENE)}>
           Reset all to the prompt
         </button>
       )}

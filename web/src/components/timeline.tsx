@@ -1,5 +1,5 @@
 import type { TaskObject } from '../api.js';
-import { turnNumber, type Turn } from '../state.js';
+import type { Turn } from '../state.js';
 
 interface Props {
   turns: readonly Turn[];
@@ -15,14 +15,16 @@ const KIND: Record<Turn['kind'], string> = {
   aspect: 'Aspect',
   history: 'From history',
 };
+const OF: Record<Turn['kind'], string> = { new: '', edit: ' of', variant: ' of', aspect: ' of', history: ', from' };
 
 /**
- * Every turn of this session in the order it was made. Selecting an older turn and editing it
- * starts a branch; the branch point is shown as "from turn N".
+ * Every turn of this session in the order it was made, numbered #1, #2 … Selecting an older turn and
+ * editing it starts a branch: the new turn says which one it edits ("Edit of #1") and is indented
+ * when that is not the turn just above it.
  */
 export function Timeline({ turns, tasks, selected, onSelect }: Props) {
   if (turns.length === 0) return null;
-  const byId = new Map(turns.map((t) => [t.taskId, t]));
+  const index = new Map(turns.map((t, i) => [t.taskId, i + 1]));
   return (
     <section class="panel timeline" aria-labelledby="timeline-title">
       <div class="panel-head">
@@ -33,9 +35,8 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
         {turns.map((t, i) => {
           const task = tasks[t.taskId];
           const thumb = task?.status === 'success' ? task.output?.[0]?.url : undefined;
-          const n = turnNumber(turns, t.taskId);
-          const prev = turns[i - 1];
-          const branched = t.parentId !== null && prev?.taskId !== t.parentId && byId.has(t.parentId);
+          const parentNo = t.parentId ? index.get(t.parentId) : undefined;
+          const branched = parentNo !== undefined && parentNo !== i;
           return (
             <li key={t.taskId} class={branched ? 'turn-branch' : undefined}>
               <button
@@ -49,8 +50,8 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
                 </span>
                 <span class="turn-body">
                   <span class="turn-title">
-                    Turn {n} · {KIND[t.kind]}
-                    {branched && t.parentId && <span class="muted"> · from turn {turnNumber(turns, t.parentId)}</span>}
+                    #{i + 1} · {KIND[t.kind]}
+                    {parentNo !== undefined && `${OF[t.kind]} #${parentNo}`}
                     {task?.status === 'fail' && <span class="error-text"> · failed</span>}
                   </span>
                   <span class="turn-prompt">{t.prompt || '(no prompt)'}</span>
