@@ -23,7 +23,8 @@ export interface ReshootExtension {
   fidelity?: unknown;
   timings?: Record<string, number>;
   cost?: { usd: number; model: string };
-  lineage?: { parent: string; turn: number };
+  /** multi-turn edits: the parent task, this task's turn (the first task is turn 1) and the chain's first task */
+  lineage?: { parent: string; turn: number; root: string };
   [key: string]: unknown;
 }
 

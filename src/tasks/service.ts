@@ -32,6 +32,9 @@ export interface TaskRow {
   reshoot: string | null;
   cost_usd: number;
   parent_id: string | null;
+  /** JSON array of blob keys: the references this task rendered from (kept for later turns) */
+  sources: string | null;
+  seed: number | null;
 }
 
 /** What the worker needs to run a task. */
@@ -56,12 +59,18 @@ export interface TaskServiceDeps {
 }
 
 export interface TaskService {
+  /**
+   * Creates a task. When `input_urls[0]` is an output of one of the caller's own tasks, the new task
+   * is the next turn of that one (its parent).
+   */
   create(keyId: string, req: CreateTaskRequest, opts?: { idempotencyKey?: string; rawBody?: Buffer | string; budgetUsd?: number | null; parentId?: string | null }): CreateResult;
   get(keyId: string, taskId: string): TaskObject;
   list(keyId: string, page: number, size: number): TaskList;
   /** worker side: the row regardless of owner */
   load(taskId: string): TaskRow | undefined;
   toObject(row: TaskRow): TaskObject;
+  /** remembers what a task rendered from, so later turns and scene_from can start from it */
+  recordRun(taskId: string, sources: string[], seed: number): void;
   /** moves a non-terminal task forward; returns false if it was already terminal */
   advance(taskId: string, status: 'handling' | 'archiving', reshoot?: ReshootExtension): boolean;
   /** stores the outputs (blob keys); their links expire `outputTtlSeconds` after completion (D8) */
@@ -108,6 +117,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
               reshoot = coalesce(@reshoot, reshoot), updated_ms = @now
        WHERE id = @id AND status NOT IN ('success', 'fail') RETURNING *`,
     ),
+    recordRun: db.prepare(`UPDATE tasks SET sources = ?, seed = ? WHERE id = ?`),
     byStatus: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     spent: db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM tasks WHERE key_id = ? AND status != 'fail'`),
     usage: db.prepare(
@@ -118,6 +128,15 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
        GROUP BY day, model ORDER BY day, model`,
     ),
   };
+
+  /** The task whose output this URL is, if it is one of ours, still valid, and the caller's. */
+  function parentOf(keyId: string, url: string | undefined): string | null {
+    const key = url ? signer.ownKey(url) : null;
+    const m = key ? /^tasks\/(tk-hiapi-[0-9A-Z]{26})\//.exec(key) : null;
+    if (!m) return null;
+    const parent = stmt.getOwned.get(m[1], keyId) as TaskRow | undefined;
+    return parent ? parent.id : null;
+  }
 
   function toObject(row: TaskRow): TaskObject {
     const obj: TaskObject = {
@@ -202,6 +221,14 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         if (answered) return answered;
       }
       try {
+        const parentId = opts.parentId ?? parentOf(keyId, req.input.input_urls[0]);
+        if (req.input.scene_from !== undefined) {
+          const from = stmt.getOwned.get(req.input.scene_from, keyId) as TaskRow | undefined;
+          if (!from) throw new AppError('INVALID_REQUEST', `input.scene_from: task ${req.input.scene_from} not found`);
+          if (from.status !== 'success') {
+            throw new AppError('INVALID_REQUEST', `input.scene_from: task ${req.input.scene_from} has status ${from.status}; only a successful task's scene can be reused`);
+          }
+        }
         // Refusals come before anything is created or charged (contract §7.4).
         if (queueDepth() >= deps.maxQueueDepth) {
           throw new AppError('SERVICE_UNAVAILABLE', 'the task queue is full; retry later', { retryAfter: 10 });
@@ -216,7 +243,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
             );
           }
         }
-        const taskId = createTx.immediate(keyId, req, idem, cost, opts.parentId ?? null);
+        const taskId = createTx.immediate(keyId, req, idem, cost, parentId);
         depth.value++;
         return { taskId, replay: false };
       } catch (err) {
@@ -236,6 +263,9 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       return { page, size, total, tasks: rows.map(toObject) };
     },
     load: (taskId) => stmt.get.get(taskId) as TaskRow | undefined,
+    recordRun(taskId, sources, seed) {
+      stmt.recordRun.run(JSON.stringify(sources), seed, taskId);
+    },
     toObject,
     advance(taskId, status, reshoot) {
       return stmt.advance.run({ id: taskId, status, reshoot: reshoot ? JSON.stringify(reshoot) : null, now: nowMs() }).changes > 0;

@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { OutputFormat } from '../contract/models.js';
 import type { ReshootExtension } from '../contract/task.js';
-import { releaseInputs, resolveInputs, type ResolveDeps } from '../engine/inputs/resolve.js';
+import type { ReferenceRole } from '../contract/validate.js';
+import { releaseInputs, resolveInputs, type ResolveDeps, type ResolvedInput } from '../engine/inputs/resolve.js';
 import { PermanentTaskError, type TaskErrorCode } from '../errors.js';
 import type { Job, JobQueue } from '../queue/types.js';
 import type { BlobStore } from '../store/blobs/local-blobs.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
-import type { StoredTaskInput, TaskService } from '../tasks/service.js';
+import type { StoredTaskInput, TaskRow, TaskService } from '../tasks/service.js';
 import type { EnginePool } from './engine-pool.js';
 import type { Metrics } from '../api/metrics.js';
 
@@ -65,21 +68,40 @@ export function createWorker(deps: WorkerDeps): Worker {
     const started = performance.now();
     let refs: Awaited<ReturnType<typeof resolveInputs>> = [];
     try {
+      // A later turn starts from its parent's own sources, never from the parent's output pixels,
+      // so the product stays the original photograph however many turns follow.
+      const parent = row.parent_id ? deps.tasks.load(row.parent_id) : undefined;
+      const inherited = parent?.sources ? (JSON.parse(parent.sources) as string[]) : [];
+      const sceneFrom = input.scene_from ? deps.tasks.load(input.scene_from) : undefined;
+      const urls = inherited.length > 0 ? input.input_urls.slice(1) : input.input_urls;
+
       const tFetch = performance.now();
-      refs = await resolveInputs(input.input_urls, { ...deps.inputs, tmpDir: deps.tmpDir }, taskSignal);
+      refs = await resolveInputs(urls, { ...deps.inputs, tmpDir: deps.tmpDir }, taskSignal, input.input_urls.length - urls.length);
+      const sources = [...inherited, ...(await Promise.all(refs.map((r) => persistSource(deps.blobs, r))))];
+      const paths = await Promise.all(sources.map((key) => deps.blobs.locate(key)));
+      if (paths.some((p) => p === null)) throw new PermanentTaskError('input_urls[0]: the earlier turn\'s source image is no longer stored');
       const fetchMs = Math.round(performance.now() - tFetch);
+
+      const seed = input.seed ?? sceneFrom?.seed ?? parent?.seed ?? seedFrom(taskId);
+      deps.tasks.recordRun(taskId, sources, seed);
+      const base = sceneFrom ?? parent;
+      const basePlan = base?.reshoot ? (JSON.parse(base.reshoot) as ReshootExtension).plan : undefined;
+      const parentExt = parent?.reshoot ? (JSON.parse(parent.reshoot) as ReshootExtension) : undefined;
+      const roles = parent ? rolesForTurn(parent, inherited.length, input.roles) : input.roles;
       const result = await deps.pool.transform(
         {
           tier: input.tier,
           prompt: input.prompt,
-          sources: refs.map((r) => r.path),
+          sources: paths as string[],
           aspectRatio: input.aspect_ratio,
           resolution: input.resolution,
-          seed: input.seed ?? seedFrom(taskId),
+          seed,
           scene: input.scene,
-          roles: input.roles,
+          roles,
           background: input.background,
           outputFormat: input.output_format ?? 'png',
+          basePlan,
+          planMode: basePlan === undefined ? undefined : sceneFrom ? 'reuse' : 'edit',
         },
         taskSignal,
       );
@@ -90,7 +112,13 @@ export function createWorker(deps: WorkerDeps): Worker {
         placement: report.placement,
         fidelity: report.fidelity,
         timings: { fetch: fetchMs, ...report.timings },
+        seed,
       };
+      if (parent) {
+        const turn = (parentExt?.lineage?.turn ?? 1) + 1;
+        reshoot.lineage = { parent: parent.id, turn, root: parentExt?.lineage?.root ?? parent.id };
+      }
+      if (sceneFrom) reshoot.scene_from = sceneFrom.id;
       deps.tasks.advance(taskId, 'archiving', reshoot);
       const key = `tasks/${taskId}/0.${EXT[result.format]}`;
       const tStore = performance.now();
@@ -139,6 +167,26 @@ export function createWorker(deps: WorkerDeps): Worker {
     close: (deadlineMs) => deps.queue.close(deadlineMs),
     handleReshoot,
   };
+}
+
+/**
+ * Keeps a reference for later turns: our own blobs (uploads, outputs) as they are, anything fetched
+ * under a content hash, so the same image is stored once.
+ */
+async function persistSource(blobs: BlobStore, ref: ResolvedInput): Promise<string> {
+  if (ref.ownKey) return ref.ownKey;
+  const bytes = await fs.readFile(ref.path);
+  const key = `sources/${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
+  if (!(await blobs.locate(key))) await blobs.put(key, bytes);
+  return key;
+}
+
+/** A turn's roles: the parent's for the sources it inherits, then the caller's for the rest. */
+function rolesForTurn(parent: TaskRow, inherited: number, own: ReferenceRole[] | undefined): ReferenceRole[] | undefined {
+  const parentRoles = (JSON.parse(parent.input) as StoredTaskInput).roles;
+  if (!parentRoles && !own) return undefined;
+  const head: ReferenceRole[] = Array.from({ length: inherited }, (_, i) => parentRoles?.[i] ?? 'product');
+  return [...head, ...(own?.slice(1) ?? [])];
 }
 
 /** A stable default seed per task, so a re-run after a crash renders the same image. */

@@ -33,12 +33,18 @@ const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'avif', 'heif', 'tiff', 'gif'])
  * is not a usable image ends the task with a message naming its position, e.g.
  * `input_urls[1]: download failed (HTTP 404)`. Network hiccups stay retryable.
  */
-export async function resolveInputs(urls: readonly string[], deps: ResolveDeps, signal?: AbortSignal): Promise<ResolvedInput[]> {
+export async function resolveInputs(
+  urls: readonly string[],
+  deps: ResolveDeps,
+  signal?: AbortSignal,
+  /** position of urls[0] in input_urls, for messages */
+  offset = 0,
+): Promise<ResolvedInput[]> {
   await fs.mkdir(deps.tmpDir, { recursive: true });
   const out: ResolvedInput[] = [];
   try {
     for (const [i, url] of urls.entries()) {
-      const where = `input_urls[${i}]`;
+      const where = `input_urls[${i + offset}]`;
       let bytes: Buffer | null = null;
       let resolved: ResolvedInput;
       const own = deps.ownKey(url);

@@ -94,6 +94,11 @@ const MIGRATIONS: string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: what a later turn or scene_from needs: the stored source references and the seed used.
+  `
+  ALTER TABLE tasks ADD COLUMN sources TEXT;
+  ALTER TABLE tasks ADD COLUMN seed INTEGER;
+  `,
 ];
 
 /** Opens (creating if needed) the database in WAL mode and brings its schema up to date. */
