@@ -129,9 +129,12 @@ export function readPrompt(prompt: string): Reading {
 
   const gapBetween = (a: Match, b: Match) => b.i - (a.i + a.n);
   const gapWords = (a: Match, b: Match) => tokens.slice(a.i + a.n, b.i).map((t) => t.text);
-  const near = (m: Match, words: ReadonlySet<string>, before: number, after: number) =>
-    tokens.slice(Math.max(0, m.i - before), m.i).some((t) => words.has(t.text)) ||
-    tokens.slice(m.i + m.n, m.i + m.n + after).some((t) => words.has(t.text));
+  // context words count only within the same clause (punctuation ends it)
+  const near = (m: Match, words: ReadonlySet<string>, before: number, after: number) => {
+    for (let j = m.i - 1, k = 0; j >= 0 && k < before && !tokens[j + 1]!.breakBefore; j--, k++) if (words.has(tokens[j]!.text)) return true;
+    for (let j = m.i + m.n, k = 0; j < tokens.length && k < after && !tokens[j]!.breakBefore; j++, k++) if (words.has(tokens[j]!.text)) return true;
+    return false;
+  };
 
   // Pass 1: modifiers scale what follows them, or fall back to their own meaning.
   for (let k = 0; k < matches.length; k++) {
