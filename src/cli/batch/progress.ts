@@ -51,7 +51,7 @@ export function createProgressBar(stream: NodeJS.WriteStream, start = Date.now()
   let drawnAt = 0;
   const draw = () => {
     if (!last) return;
-    const line = renderBar(last, Date.now() - start).slice(0, Math.max(20, (stream.columns ?? 100) - 1));
+    const line = renderBar(last, Date.now() - start).slice(0, Math.max(20, (stream.columns || 120) - 1));
     stream.write(`\r\x1b[2K${line}`);
     drawnAt = Date.now();
   };
