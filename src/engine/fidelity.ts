@@ -8,20 +8,7 @@ import { sharp } from './sharp.js';
 
 export interface DeltaE { mean: number; p95: number }
 
-const COMPARE_LONG = 384;
-
-function srgbToLab(r8: number, g8: number, b8: number, out: Float64Array, o: number): void {
-  const lin = (c: number) => { const v = c / 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  const r = lin(r8), g = lin(g8), b = lin(b8);
-  const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
-  const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
-  const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
-  const fx = f(x), fy = f(y), fz = f(z);
-  out[o] = 116 * fy - 16;
-  out[o + 1] = 500 * (fx - fy);
-  out[o + 2] = 200 * (fy - fz);
-}
+const COMPARE_LONG = 256;
 
 /** CIEDE2000 colour difference (Sharma, Wu, Dalal 2005). */
 export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number): number {
@@ -70,27 +57,54 @@ async function toCompare(p: Patch, w: number, h: number): Promise<Buffer> {
     .resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha().raw().toBuffer();
 }
 
+let linear: Float64Array | undefined;
+
+function labOf(img: Buffer, idx: number[]): Float64Array {
+  if (!linear) {
+    linear = new Float64Array(256);
+    for (let i = 0; i < 256; i++) { const v = i / 255; linear[i] = v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }
+  }
+  const lin = linear;
+  const out = new Float64Array(idx.length * 3);
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  idx.forEach((p, k) => {
+    const r = lin[img[p * 4]!]!, g = lin[img[p * 4 + 1]!]!, b = lin[img[p * 4 + 2]!]!;
+    const fx = f((0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047);
+    const fy = f(0.2126729 * r + 0.7151522 * g + 0.072175 * b);
+    const fz = f((0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883);
+    out[k * 3] = 116 * fy - 16;
+    out[k * 3 + 1] = 500 * (fx - fy);
+    out[k * 3 + 2] = 200 * (fy - fz);
+  });
+  return out;
+}
+
 /**
- * ΔE2000 between `source` (RGBA, the cut-out product at source scale, alpha = matte) and `placed`
- * (the same region cut from the result, RGB or RGBA), over pixels the matte holds fully opaque.
+ * ΔE2000 between `source` (RGBA, the cut-out product at source scale, alpha = matte) and each of
+ * `placed` (the same region from a result, RGB or RGBA), over pixels the matte holds fully opaque.
  */
-export async function measureFidelity(source: Patch, placed: Patch): Promise<DeltaE> {
+export async function measureFidelity(source: Patch, ...placed: Patch[]): Promise<DeltaE[]> {
   const s = Math.min(1, COMPARE_LONG / Math.max(source.width, source.height));
   const w = Math.max(1, Math.round(source.width * s));
   const h = Math.max(1, Math.round(source.height * s));
   const a = await toCompare(source, w, h);
-  const b = await toCompare(placed, w, h);
-  const lab = new Float64Array(6);
-  const values: number[] = [];
-  for (let p = 0; p < w * h; p++) {
-    if (a[p * 4 + 3]! < 250) continue;
-    srgbToLab(a[p * 4]!, a[p * 4 + 1]!, a[p * 4 + 2]!, lab, 0);
-    srgbToLab(b[p * 4]!, b[p * 4 + 1]!, b[p * 4 + 2]!, lab, 3);
-    values.push(deltaE2000(lab[0]!, lab[1]!, lab[2]!, lab[3]!, lab[4]!, lab[5]!));
+  const idx: number[] = [];
+  for (let p = 0; p < w * h; p++) if (a[p * 4 + 3]! >= 250) idx.push(p);
+  const labA = labOf(a, idx);
+  const results: DeltaE[] = [];
+  for (const patch of placed) {
+    if (idx.length === 0) { results.push({ mean: 0, p95: 0 }); continue; }
+    const labB = labOf(await toCompare(patch, w, h), idx);
+    const values = new Float64Array(idx.length);
+    let sum = 0;
+    for (let k = 0; k < idx.length; k++) {
+      const d = deltaE2000(labA[k * 3]!, labA[k * 3 + 1]!, labA[k * 3 + 2]!, labB[k * 3]!, labB[k * 3 + 1]!, labB[k * 3 + 2]!);
+      values[k] = d;
+      sum += d;
+    }
+    values.sort();
+    const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
+    results.push({ mean: Math.round((sum / values.length) * 100) / 100, p95: Math.round(p95 * 100) / 100 });
   }
-  if (values.length === 0) return { mean: 0, p95: 0 };
-  values.sort((x, y) => x - y);
-  const mean = values.reduce((acc, v) => acc + v, 0) / values.length;
-  const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
-  return { mean: Math.round(mean * 100) / 100, p95: Math.round(p95 * 100) / 100 };
+  return results;
 }

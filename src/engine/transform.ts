@@ -97,9 +97,9 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   if (req.background === 'transparent') {
     const frame = await composeTransparent(layout, product);
     lap('compose');
-    const fidelity = await measureFidelity(sourcePatch, cropPatch(frame, layout));
+    const [fidelity] = await measureFidelity(sourcePatch, cropPatch(frame, layout));
     lap('fidelity');
-    return finish(req, frame, plan, placement, { deltaE: fidelity, deltaEUnlit: fidelity }, timings, cut.cached, lap);
+    return finish(req, frame, plan, placement, { deltaE: fidelity!, deltaEUnlit: fidelity! }, timings, cut.cached, lap);
   }
 
   const work = await workProduct(product, layout);
@@ -125,12 +125,11 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     layout, scene, product: relit, front: effects.front, grain: plan.grade.grain, seed: req.seed, grainOverProduct: plan.light.relight_product,
   });
   lap('compose');
-  const lit = await measureFidelity(sourcePatch, cropPatch(frame, layout));
-  const unlit = plan.light.relight_product
-    ? await measureFidelity(sourcePatch, { data: product, width: layout.product.width, height: layout.product.height, channels: 4 })
-    : lit;
+  // with relighting on, also measure the product as composited before the light touched it
+  const [lit, unlit = lit] = await measureFidelity(sourcePatch, cropPatch(frame, layout),
+    ...(plan.light.relight_product ? [{ data: product, width: layout.product.width, height: layout.product.height, channels: 4 }] : []));
   lap('fidelity');
-  return finish(req, frame, plan, placement, { deltaE: lit, deltaEUnlit: unlit }, timings, cut.cached, lap);
+  return finish(req, frame, plan, placement, { deltaE: lit!, deltaEUnlit: unlit! }, timings, cut.cached, lap);
 }
 
 async function finish(

@@ -67,7 +67,7 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
   const frx = Math.max(2, ((fp.x1 - fp.x0) / 2) * 1.1);
   const fry = g.topDown ? frx : Math.max(1.5, frx * g.foreshorten);
 
-  if (sh.contact) {
+  if (sh.contact && !g.topDown) {
     const pad = Math.ceil(frx * 1.8 + s.h * 0.12);
     const rx0 = Math.max(0, Math.floor(fcx - pad));
     const rx1 = Math.min(W, Math.ceil(fcx + pad));
@@ -78,12 +78,12 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
     if (rw > 2 && rh > 2) {
       const tight = new Uint8Array(rw * rh);
       const broad = new Uint8Array(rw * rh);
-      const cy = g.baseY - fry * 0.4;
+      const cy = g.baseY - fry * 0.6;
       for (let y = 0; y < rh; y++) {
         for (let x = 0; x < rw; x++) {
           const dx = (x + rx0 - fcx) / frx;
           const dy = (y + ry0 - cy) / fry;
-          tight[y * rw + x] = dx * dx + (dy * dy) / 1.8 < 1 ? 255 : 0;
+          tight[y * rw + x] = dx * dx + (dy * dy) / 1.3 < 1 ? 255 : 0;
           const d2 = dx * dx / 1.7 + dy * dy / 2.6;
           broad[y * rw + x] = d2 < 1 ? 255 : 0;
         }

@@ -45,9 +45,9 @@ const ENVS: Record<Exclude<Env, 'none'>, EnvPreset> = {
   'living-room': { material: 'wood', color: '#a88f76', from: 'left', temperature: 4600, bokeh: 0.15, blur: 0.85, exposure: 0 },
   bedroom: { material: 'linen', color: '#c9bba9', from: 'left', temperature: 4800, bokeh: 0.1, blur: 0.85, exposure: 0.05 },
   office: { material: 'wood', tone: 'light', color: '#a9a49c', from: 'left', temperature: 5300, bokeh: 0.1, blur: 0.8, exposure: 0.05 },
-  garden: { material: 'stone', color: '#6f8a5a', from: 'top-left', temperature: 5600, bokeh: 0.2, blur: 0.85, exposure: 0.05 },
+  garden: { material: 'stone', color: '#6f8a5a', from: 'top-left', temperature: 5600, bokeh: 0.1, blur: 0.85, exposure: 0.05 },
   forest: { material: 'wood', tone: 'dark', color: '#3f5a3a', from: 'top-left', temperature: 5400, bokeh: 0.25, blur: 0.85, exposure: -0.1 },
-  beach: { material: 'sand', color: '#9cc3d8', from: 'top-right', temperature: 5900, bokeh: 0.1, blur: 0.75, exposure: 0.15 },
+  beach: { material: 'sand', color: '#9cc3d8', from: 'top-right', temperature: 5900, bokeh: 0, blur: 0.75, exposure: 0.15 },
   'city-night': { material: 'stone', tone: 'dark', color: '#1c2233', from: 'left', temperature: 4000, bokeh: 0.8, blur: 0.9, exposure: -0.3 },
 };
 

@@ -99,7 +99,7 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
       if (contact) {
         const c = contact[p]!;
         const o = occlusion![p]!;
-        const k = (1 - c * 0.85) * (1 - o * 0.55);
+        const k = (1 - c * 0.75) * (1 - o * 0.5);
         lum *= k;
         ambPart *= k;
       }
@@ -187,6 +187,16 @@ function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buff
   const sat = g.saturation;
   const contrast = 0.9 + plan.light.contrast * 0.25;
   const pivot = 0.18;
+  // contrast around middle grey in a log-like space (shadows keep detail), and a gentle shoulder so
+  // highlights roll off instead of clipping; one byte table instead of a pow per pixel
+  const lut = srgbToLinearLut();
+  const curve = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) {
+    const l = lut[i]!;
+    let v = l > 1e-6 ? pivot * (l / pivot) ** contrast : 0;
+    v = v / (1 + Math.max(0, v - 0.8) * 0.8);
+    curve[i] = enc(v);
+  }
   const out = Buffer.alloc(W * H * 3);
   const cx = W / 2;
   const cy = H / 2;
@@ -201,15 +211,9 @@ function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buff
       let b = scene[p + 2]! * expo * wb * v;
       const l = 0.2126 * r + 0.7152 * gg + 0.0722 * b;
       r = l + (r - l) * sat; gg = l + (gg - l) * sat; b = l + (b - l) * sat;
-      // contrast around middle grey, in a log-like space so shadows keep detail
-      if (l > 1e-5) {
-        const k = (pivot * (l / pivot) ** contrast) / l;
-        r *= k; gg *= k; b *= k;
-      }
-      // gentle shoulder so highlights roll off instead of clipping
-      out[p] = enc(r / (1 + Math.max(0, r - 0.8) * 0.8));
-      out[p + 1] = enc(gg / (1 + Math.max(0, gg - 0.8) * 0.8));
-      out[p + 2] = enc(b / (1 + Math.max(0, b - 0.8) * 0.8));
+      out[p] = curve[enc(r)]!;
+      out[p + 1] = curve[enc(gg)]!;
+      out[p + 2] = curve[enc(b)]!;
     }
   }
   return out;

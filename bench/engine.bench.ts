@@ -1,0 +1,61 @@
+/**
+ * `npm run bench:engine`: per-stage median times of the studio engine at 1K, 2K and 4K for the two
+ * seed prompts, with the cutout cached (the fixture's matte is handed in, as a mask-cache hit
+ * would be), and the process's peak RSS. Targets (issue 4, on 2 cores): ≤ 400 ms at 1K,
+ * ≤ 1.2 s at 2K, ≤ 3 s at 4K; peak RSS ≤ 1.5 GB at 4K. Options: --runs N (default 5).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FIXTURES, renderPackshot } from '../test/fixtures/index.js';
+import type { AspectRatio, Resolution } from '../src/contract/models.js';
+import { decodeImage, initSharp } from '../src/engine/sharp.js';
+import { transform, type CutoutFn } from '../src/engine/transform.js';
+
+const PROMPTS = [
+  'Place this exact white ceramic pour-over dripper on a dark slate stone surface with dramatic side lighting and a soft steam wisp, moody editorial product photography, keep the product shape and color unchanged',
+  'Place this exact white ceramic pour-over dripper on a wooden cafe counter with a blurred warm cafe interior behind it, morning light, lifestyle product photography, keep the product shape and color unchanged',
+];
+const CASES: Array<{ resolution: Resolution; ratio: AspectRatio }> = [
+  { resolution: '1K', ratio: '4:3' },
+  { resolution: '2K', ratio: '4:3' },
+  { resolution: '4K', ratio: '4:3' },
+];
+const STAGES = ['decode', 'cutout', 'plan', 'layout', 'light', 'scene', 'compose', 'fidelity', 'encode', 'total'];
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+
+async function main(): Promise<void> {
+  const runsArg = process.argv.indexOf('--runs');
+  const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
+  initSharp({ concurrency: 2 });
+  const dir = mkdtempSync(path.join(tmpdir(), 'reshoot-bench-'));
+  const shot = await renderPackshot(FIXTURES.dripper);
+  const file = path.join(dir, 'dripper.png');
+  writeFileSync(file, shot.png);
+  const decoded = await decodeImage(shot.png, { maxPixels: 1e8 });
+  const fg = Buffer.from(decoded.image.data);
+  for (let i = 0; i < shot.width * shot.height; i++) fg[i * 4 + 3] = shot.alpha[i]!;
+  const cutout: CutoutFn = async () => ({ alpha: Buffer.from(shot.alpha), foreground: { data: fg, width: shot.width, height: shot.height, channels: 4 }, cached: true });
+  const opts = { cacheDir: dir, maskCacheBytes: 0, maxInputPixels: 50e6 };
+
+  console.log(`studio engine, dripper fixture ${shot.width}x${shot.height}, cutout cached, PNG out, median of ${runs} runs per prompt (ms)\n`);
+  console.log(['res', 'size', ...STAGES].map((s) => s.padStart(8)).join(' '));
+  for (const c of CASES) {
+    const samples: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
+    let size = '';
+    for (const [k, prompt] of PROMPTS.entries()) {
+      const req = { tier: 'standard' as const, prompt, sources: [file], aspectRatio: c.ratio, resolution: c.resolution, seed: 7 + k, outputFormat: 'png' as const };
+      await transform(req, { opts, cutout }); // warm-up
+      for (let i = 0; i < runs; i++) {
+        const r = await transform(req, { opts, cutout });
+        size = `${r.width}x${r.height}`;
+        for (const s of STAGES) samples[s]!.push(r.report.timings[s] ?? 0);
+      }
+    }
+    console.log([c.resolution, size, ...STAGES.map((s) => median(samples[s]!).toFixed(0))].map((s) => s.padStart(8)).join(' '));
+  }
+  console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}
+
+await main();
