@@ -99,6 +99,14 @@ describe('Client against a fake hiapi server', () => {
     expect(task.taskId).toBe(created.taskId);
   });
 
+  it('retries a 409 "still in progress" with the same key and body', async () => {
+    hiapi.fault('POST /v1/tasks', { kind: 'status', status: 409, retryAfter: '0', errorCode: 'IDEMPOTENCY_KEY_PROCESSING' });
+    const created = await client.tasks.create('gpt-image-2-image-to-image', INPUT, { idempotencyKey: 'in-flight-1' });
+    expect(created.taskId).toMatch(/^tk-hiapi-/);
+    expect(creates().map((r) => r.headers['idempotency-key'])).toEqual(['in-flight-1', 'in-flight-1']);
+    expect(hiapi.created()).toBe(1);
+  });
+
   it('replays an idempotent create and refuses the same key with another body', async () => {
     const a = await client.tasks.create('gpt-image-2-image-to-image', INPUT, { idempotencyKey: 'sku-1-concrete' });
     const b = await client.tasks.create('gpt-image-2-image-to-image', INPUT, { idempotencyKey: 'sku-1-concrete' });
