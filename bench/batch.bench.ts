@@ -86,11 +86,14 @@ const req = (image: string, ratio: string, seed: number): TransformRequest => ({
 });
 await engine.transform(req(images[0]!, '1:1', 0));
 const singleTimes: number[] = [];
+const cpuStart = process.cpuUsage();
 for (const [i, image] of images.entries()) {
   const t0 = performance.now();
   await engine.transform(req(image, RATIOS[i % RATIOS.length]!, i));
   singleTimes.push(performance.now() - t0);
 }
+const singleCpu = process.cpuUsage(cpuStart);
+const singleCpuMs = (singleCpu.user + singleCpu.system) / 1000;
 await engine.close();
 const singleMs = singleTimes.reduce((a, b) => a + b, 0) / singleTimes.length;
 const reference = singleMs * COUNT;
@@ -110,14 +113,15 @@ try {
   await server.stop();
 }
 
-const row = (mode: string, wallMs: number, batchMs: number, done: number) => {
+const row = (mode: string, wallMs: number, batchMs: number, done: number, cpuMs?: number) => {
   const perMin = (done / batchMs) * 60_000;
-  return [mode, String(done), (wallMs / 1000).toFixed(1), (batchMs / 1000).toFixed(1), perMin.toFixed(1), (reference / batchMs).toFixed(2)];
+  const busy = cpuMs === undefined ? '(in the server)' : (cpuMs / batchMs).toFixed(2);
+  return [mode, String(done), (wallMs / 1000).toFixed(1), (batchMs / 1000).toFixed(1), perMin.toFixed(1), (reference / batchMs).toFixed(2), busy];
 };
-const head = ['mode', 'images', 'wall s', 'batch s', 'images/min', 'speed-up vs single × count'];
+const head = ['mode', 'images', 'wall s', 'batch s', 'images/min', 'speed-up vs single × count', 'CPU cores busy'];
 const rows = [
-  ['single (1 engine, sequential)', String(COUNT), '-', (reference / 1000).toFixed(1), ((60_000 / singleMs)).toFixed(1), '1.00'],
-  row(`cli in-process (c=${cores})`, local.ms, Number(local.summary.ms), Number(local.summary.done)),
+  ['single (1 engine, sequential)', String(COUNT), '-', (reference / 1000).toFixed(1), (60_000 / singleMs).toFixed(1), '1.00', (singleCpuMs / singleTimes.reduce((a, b) => a + b, 0)).toFixed(2)],
+  row(`cli in-process (c=${cores})`, local.ms, Number(local.summary.ms), Number(local.summary.done), Number(local.summary.cpuMs)),
   row(`cli --server (c=${cores * 2})`, remote.ms, Number(remote.summary.ms), Number(remote.summary.done)),
 ];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

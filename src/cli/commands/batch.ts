@@ -195,6 +195,8 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   const counts: ProgressCounts = { total: items.length, done: 0, failed: 0, skipped: items.length - todo.length, running: 0 };
   const outcomes: Outcome[] = [];
   const started = Date.now();
+  // CPU of this process and its engine threads: how many cores the batch kept busy
+  const cpu0 = process.cpuUsage();
 
   const controller = new AbortController();
   let interrupted = false;
@@ -262,6 +264,8 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   }
 
   const elapsed = Date.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const failures = outcomes.filter((o) => o.status === 'failed');
   const failuresFile = path.join(outDir, 'failures.jsonl');
   if (failures.length > 0) writeFileSync(failuresFile, failures.map((o) => itemLine(o, outDir)).join('\n') + '\n');
@@ -286,6 +290,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     notStarted: items.length - counts.done - counts.failed - counts.skipped,
     ms: elapsed,
     imagesPerMinute: Math.round(perMin * 10) / 10,
+    cpuMs,
     out: outDir,
     state: path.join(outDir, STATE_FILE),
     failures: failures.length > 0 ? failuresFile : null,
@@ -297,7 +302,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     `  ${'skipped'.padEnd(12)} ${String(counts.skipped).padStart(6)}   already done in an earlier run`,
     ...(summary.notStarted > 0 ? [`  ${'not started'.padEnd(12)} ${String(summary.notStarted).padStart(6)}   interrupted; re-run to resume`] : []),
     `  ${'total'.padEnd(12)} ${String(items.length).padStart(6)}   ${shape(items)}`,
-    `  ${formatDuration(elapsed)} elapsed, ${perMin.toFixed(1)} images/min, ${concurrency} at a time${client ? ` via ${client.baseUrl}` : ' in-process'}`,
+    `  ${formatDuration(elapsed)} elapsed, ${perMin.toFixed(1)} images/min, ${concurrency} at a time${client ? ` via ${client.baseUrl}` : ` in-process, ${(cpuMs / Math.max(1, elapsed)).toFixed(2)} cores busy`}`,
     `  outputs in ${outDir}`,
     ...(failures.length > 0 ? [`  failures in ${failuresFile}`] : []),
     ...failures.slice(0, 10).map((o) => `    ${o.item.out}: ${o.error}`),
