@@ -198,7 +198,13 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     expect(await page.locator('img.compare-after').getAttribute('src')).toBe(firstSrc);
     await turns.nth(1).getByRole('button').click();
     await resultLoaded(page, firstSrc ?? '');
-    await shot(page, 'edit', true);
+    // The timeline survives a reload: the selected turn comes back with its result and its before image.
+    await page.reload();
+    await resultLoaded(page);
+    expect(await page.locator('.turns > li').count()).toBe(2);
+    expect(await page.locator('.turn-on').textContent()).toMatch(/#2 · Edit of #1/);
+    expect(await page.locator('.compare-before img').getAttribute('src')).toBe(new URL(firstSrc!, server.url).toString());
+    await shot(page, 'edit');
   });
 
   it('downloads the result as PNG, JPEG and WebP, each decoding to the output size', async () => {

@@ -8,7 +8,10 @@ import {
   absoluteUrl,
   fitFormat,
   isTerminal,
+  clearSession,
+  loadSession,
   pickSeed,
+  saveSession,
   rolesFor,
   type Batch,
   type FormatChoice,
@@ -51,18 +54,20 @@ export function App() {
     [],
   );
 
+  const [saved] = useState(loadSession);
   const [view, setView] = useState<'studio' | 'history'>('studio');
-  const [refs, setRefs] = useState<Reference[]>([]);
-  const [prompt, setPrompt] = useState('');
-  const [format, setFormat] = useState<FormatChoice>(DEFAULT_FORMAT);
-  const [scene, setScene] = useState<SceneSettings>(EMPTY_SCENE);
+  const [refs, setRefs] = useState<Reference[]>(saved.form?.refs ?? []);
+  const [prompt, setPrompt] = useState(saved.form?.prompt ?? '');
+  const [format, setFormat] = useState<FormatChoice>(saved.form?.format ?? DEFAULT_FORMAT);
+  const [scene, setScene] = useState<SceneSettings>(() => ({ ...EMPTY_SCENE, ...(saved.form?.scene as Partial<SceneSettings> | undefined) }));
   const [tasks, setTasks] = useState<Record<string, TaskObject>>({});
   const [startedAt, setStartedAt] = useState<Record<string, number>>({});
-  const [turns, setTurns] = useState<Turn[]>([]);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [turns, setTurns] = useState<Turn[]>(saved.turns);
+  const [selected, setSelected] = useState<string | null>(saved.selected);
   const [batch, setBatch] = useState<Batch | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const [showBlocker, setShowBlocker] = useState(false);
   const [editPrompt, setEditPrompt] = useState('');
   const stageRef = useRef<HTMLElement>(null);
   const [revealStage, setRevealStage] = useState(false);
@@ -133,6 +138,8 @@ export function App() {
     return () => document.removeEventListener('paste', onPaste);
   }, [addFiles, key]);
 
+  useEffect(() => saveSession({ turns, selected, form: { refs, prompt, format, scene } }), [turns, selected, refs, prompt, format, scene]);
+
   // ---- tasks --------------------------------------------------------------------------------
   const track = useCallback(
     (taskId: string) => {
@@ -150,6 +157,22 @@ export function App() {
     },
     [api],
   );
+
+  // Turns restored from the last visit: fetch their tasks again (and follow any still running).
+  const restored = useRef(false);
+  useEffect(() => {
+    if (!key || restored.current) return;
+    restored.current = true;
+    for (const t of saved.turns) {
+      api
+        .getTask(t.taskId)
+        .then((task) => {
+          setTasks((ts) => ({ ...ts, [task.taskId]: task }));
+          if (!isTerminal(task)) track(task.taskId);
+        })
+        .catch(() => setTurns((ts) => ts.filter((x) => x.taskId !== t.taskId)));
+    }
+  }, [api, key, saved, track]);
 
   async function send(request: SentRequest): Promise<string> {
     const taskId = await api.createTask(request.model, request.input);
@@ -185,9 +208,11 @@ export function App() {
   async function generate(e: Event) {
     e.preventDefault();
     if (blocker) {
-      setError(blocker);
+      // Announce why nothing happened; the alert follows the blocker until it is resolved.
+      setShowBlocker(true);
       return;
     }
+    setShowBlocker(false);
     setError(null);
     setSubmitting(true);
     const input: StudioTaskInput = {
@@ -205,7 +230,7 @@ export function App() {
     const request: SentRequest = { model: format.model, input };
     try {
       const taskId = await send(request);
-      setTurns((ts) => [...ts, { taskId, parentId: null, kind: 'new', prompt: input.prompt, beforeUrl: readyRefs[0]!.preview, request }]);
+      setTurns((ts) => [...ts, { taskId, parentId: null, kind: 'new', prompt: input.prompt, beforeUrl: readyRefs[0]!.url ?? readyRefs[0]!.preview, request }]);
       setSelected(taskId);
       setBatch(null);
       setRevealStage(true);
@@ -320,6 +345,13 @@ export function App() {
 
   function signOut() {
     saveKey(null);
+    // Another key cannot see these tasks; start the next session clean.
+    clearSession();
+    setRefs([]);
+    setTurns([]);
+    setSelected(null);
+    setBatch(null);
+    setTasks({});
     setGateNotice(null);
     setKey(null);
   }
@@ -389,16 +421,16 @@ export function App() {
             <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} />
             <SceneControls value={scene} plan={reading.plan} onChange={setScene} />
             <div class="generate">
-              {error && (
+              {(error || (showBlocker && blocker)) && (
                 <p class="error" role="alert">
-                  {error}
+                  {showBlocker && blocker ? blocker : error}
                 </p>
               )}
-              <button type="submit" class="btn btn-primary btn-block btn-large" disabled={submitting || blocker !== null} aria-describedby="generate-hint">
+              <button type="submit" class="btn btn-primary btn-block btn-large" disabled={submitting} aria-disabled={blocker !== null ? 'true' : undefined} aria-describedby="generate-hint">
                 {submitting ? 'Sending…' : 'Generate'}
               </button>
               <p id="generate-hint" class="muted small center">
-                {blocker ?? `${spec.tier === 'pro' ? 'Pro' : 'Standard'} · ${format.aspectRatio} · ${format.resolution}`}
+                {showBlocker && blocker ? '' : (blocker ?? `${spec.tier === 'pro' ? 'Pro' : 'Standard'} · ${format.aspectRatio} · ${format.resolution}`)}
               </p>
             </div>
           </form>

@@ -104,3 +104,74 @@ export function isTerminal(task: TaskObject | undefined): boolean {
 export function absoluteUrl(url: string): string {
   return new URL(url, window.location.href).toString();
 }
+
+const SESSION_KEY = 'reshoot.session';
+const MAX_SAVED_TURNS = 60;
+
+/** The form as it was left: references already on the server, prompt, output choice and fine controls. */
+export interface SavedForm {
+  refs: Reference[];
+  prompt: string;
+  format: FormatChoice;
+  scene: unknown;
+}
+
+export interface Session {
+  turns: Turn[];
+  selected: string | null;
+  form: SavedForm | null;
+}
+
+/** Our signed file URLs carry `expires` (Unix seconds); an upload past it cannot be used again. */
+function expired(url: string | null): boolean {
+  if (!url) return true;
+  try {
+    const exp = Number(new URL(url).searchParams.get('expires'));
+    return exp > 0 && exp * 1000 < Date.now();
+  } catch {
+    return true;
+  }
+}
+
+/** The studio as it was left in this browser, so a reload or a closed tab does not lose the work. */
+export function loadSession(): Session {
+  try {
+    const raw = localStorage.getItem(SESSION_KEY);
+    if (!raw) return { turns: [], selected: null, form: null };
+    const data = JSON.parse(raw) as Partial<Session>;
+    const turns = Array.isArray(data.turns) ? data.turns.filter((t) => typeof t?.taskId === 'string') : [];
+    const selected = typeof data.selected === 'string' && turns.some((t) => t.taskId === data.selected) ? data.selected : null;
+    const f = data.form;
+    const form =
+      f && Array.isArray(f.refs) && typeof f.prompt === 'string' && f.format && typeof f.format.model === 'string'
+        ? { ...f, refs: f.refs.filter((r) => !expired(r.url)), format: fitFormat({ ...DEFAULT_FORMAT, ...f.format }) }
+        : null;
+    return { turns, selected, form };
+  } catch {
+    return { turns: [], selected: null, form: null };
+  }
+}
+
+export function saveSession(session: Session): void {
+  try {
+    // blob: previews die with the page; keep only URLs that will still load.
+    const turns = session.turns.slice(-MAX_SAVED_TURNS).map((t) => (t.beforeUrl?.startsWith('blob:') ? { ...t, beforeUrl: null } : t));
+    const form = session.form && {
+      ...session.form,
+      refs: session.form.refs
+        .filter((r) => r.status === 'ready' && r.url)
+        .map((r) => ({ ...r, preview: r.preview.startsWith('blob:') ? r.url! : r.preview })),
+    };
+    localStorage.setItem(SESSION_KEY, JSON.stringify({ turns, selected: session.selected, form }));
+  } catch {
+    // Storage full or refused: the session simply is not kept.
+  }
+}
+
+export function clearSession(): void {
+  try {
+    localStorage.removeItem(SESSION_KEY);
+  } catch {
+    // nothing to clear
+  }
+}

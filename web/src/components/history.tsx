@@ -74,7 +74,7 @@ export function History({ api, onOpen }: Props) {
                 <button type="button" class="card-open" disabled={!url} onClick={() => onOpen(t)} aria-label={url ? `Open task ${t.taskId}` : undefined}>
                   <span class="card-thumb">
                     {url ? (
-                      <img src={url} alt="" loading="lazy" />
+                      <img src={url} alt="" loading="lazy" decoding="async" />
                     ) : (
                       <span class="card-placeholder">{t.status === 'fail' ? '!' : expired ? 'Expired' : '…'}</span>
                     )}

@@ -115,71 +115,73 @@ export function SceneControls({ value, plan, onChange }: Props) {
         <h2>Fine controls</h2>
         <span class="muted small">{touched ? `${touched} set` : 'optional'}</span>
       </summary>
-      <div class="control control-dial">
-        <LightDial azimuth={az} planned={plannedAz} onChange={(a) => set('azimuth', a)} />
-        <div class="control-grow">
-          <label class="control-head" for="scene-azimuth">
-            <span class="label">Light direction</span>
-            <span class="control-value">{az === null ? `${azText} · from prompt` : azText}</span>
-          </label>
-          <div class="control-row">
-            <input
-              id="scene-azimuth"
-              type="range"
-              min={-180}
-              max={180}
-              step={15}
-              value={shownAz}
-              aria-valuetext={`from the ${directionName(shownAz)}, ${shownAz} degrees${az === null ? ', from the prompt' : ''}`}
-              onInput={(e) => set('azimuth', Number(e.currentTarget.value))}
-            />
-            <ResetButton label="light direction" hidden={az === null} onClick={() => set('azimuth', null)} />
+      <div class="scene-body">
+        <div class="control control-dial">
+          <LightDial azimuth={az} planned={plannedAz} onChange={(a) => set('azimuth', a)} />
+          <div class="control-grow">
+            <label class="control-head" for="scene-azimuth">
+              <span class="label">Light direction</span>
+              <span class="control-value">{az === null ? `${azText} · from prompt` : azText}</span>
+            </label>
+            <div class="control-row">
+              <input
+                id="scene-azimuth"
+                type="range"
+                min={-180}
+                max={180}
+                step={15}
+                value={shownAz}
+                aria-valuetext={`from the ${directionName(shownAz)}, ${shownAz} degrees${az === null ? ', from the prompt' : ''}`}
+                onInput={(e) => set('azimuth', Number(e.currentTarget.value))}
+              />
+              <ResetButton label="light direction" hidden={az === null} onClick={() => set('azimuth', null)} />
+            </div>
+            <p class="muted small">Seen from above; the camera is at the bottom.</p>
           </div>
-          <p class="muted small">Seen from above; the camera is at the bottom.</p>
         </div>
-      </div>
-      <Slider id="hardness" label="Light hardness" value={value.hardness} min={0} max={1} step={0.05} initial={planned.hardness} shown={(v) => (v < 0.35 ? `soft ${pct(v)}` : v > 0.65 ? `hard ${pct(v)}` : pct(v))} onChange={(v) => set('hardness', v)} />
-      <Slider id="warmth" label="Warmth" value={value.warmth} min={-1} max={1} step={0.1} initial={planned.warmth} shown={(v) => `${warmthToKelvin(v)} K`} autoText={plan ? `${plan.light.temperature} K` : undefined} onChange={(v) => set('warmth', v)} />
-      <Slider id="shadow" label="Shadow strength" value={value.shadow} min={0} max={1} step={0.05} initial={planned.shadow} shown={(v) => (v === 0 ? 'no shadow' : pct(v))} onChange={(v) => set('shadow', v)} />
-      <Slider id="size" label="Product size" value={value.size} min={0.1} max={0.95} step={0.05} initial={planned.size} shown={(v) => `${pct(v)} of frame height`} onChange={(v) => set('size', v)} />
-      <div class="row-2">
-        <label class="field">
-          <span class="label">Surface</span>
-          <select value={value.material ?? ''} onChange={(e) => select('material', e)}>
-            <option value="">{plan ? `Prompt: ${title(plan.surface.material)}` : 'From prompt'}</option>
-            {SURFACE_MATERIALS.map((m) => (
-              <option key={m} value={m}>
-                {m === 'none' ? 'None (floating)' : title(m)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          <span class="label">Backdrop</span>
-          <select value={value.backdrop ?? ''} onChange={(e) => select('backdrop', e)}>
-            <option value="">{plannedBackdrop ? `Prompt: ${title(plannedBackdrop)}` : 'From prompt'}</option>
-            <optgroup label="Studio">
-              {BACKDROP_KINDS.filter((k) => k !== 'environment').map((k) => (
-                <option key={k} value={k}>
-                  {title(k)}
+        <Slider id="hardness" label="Light hardness" value={value.hardness} min={0} max={1} step={0.05} initial={planned.hardness} shown={(v) => (v < 0.35 ? `soft ${pct(v)}` : v > 0.65 ? `hard ${pct(v)}` : pct(v))} onChange={(v) => set('hardness', v)} />
+        <Slider id="warmth" label="Warmth" value={value.warmth} min={-1} max={1} step={0.1} initial={planned.warmth} shown={(v) => `${warmthToKelvin(v)} K`} autoText={plan ? `${plan.light.temperature} K` : undefined} onChange={(v) => set('warmth', v)} />
+        <Slider id="shadow" label="Shadow strength" value={value.shadow} min={0} max={1} step={0.05} initial={planned.shadow} shown={(v) => (v === 0 ? 'no shadow' : pct(v))} onChange={(v) => set('shadow', v)} />
+        <Slider id="size" label="Product size" value={value.size} min={0.1} max={0.95} step={0.05} initial={planned.size} shown={(v) => `${pct(v)} of frame height`} onChange={(v) => set('size', v)} />
+        <div class="row-2">
+          <label class="field">
+            <span class="label">Surface</span>
+            <select value={value.material ?? ''} onChange={(e) => select('material', e)}>
+              <option value="">{plan ? `Prompt: ${title(plan.surface.material)}` : 'From prompt'}</option>
+              {SURFACE_MATERIALS.map((m) => (
+                <option key={m} value={m}>
+                  {m === 'none' ? 'None (floating)' : title(m)}
                 </option>
               ))}
-            </optgroup>
-            <optgroup label="Blurred place">
-              {ENVIRONMENTS.filter((e) => e !== 'none').map((e) => (
-                <option key={e} value={`environment:${e}`}>
-                  {title(e)}
-                </option>
-              ))}
-            </optgroup>
-          </select>
-        </label>
+            </select>
+          </label>
+          <label class="field">
+            <span class="label">Backdrop</span>
+            <select value={value.backdrop ?? ''} onChange={(e) => select('backdrop', e)}>
+              <option value="">{plannedBackdrop ? `Prompt: ${title(plannedBackdrop)}` : 'From prompt'}</option>
+              <optgroup label="Studio">
+                {BACKDROP_KINDS.filter((k) => k !== 'environment').map((k) => (
+                  <option key={k} value={k}>
+                    {title(k)}
+                  </option>
+                ))}
+              </optgroup>
+              <optgroup label="Blurred place">
+                {ENVIRONMENTS.filter((e) => e !== 'none').map((e) => (
+                  <option key={e} value={`environment:${e}`}>
+                    {title(e)}
+                  </option>
+                ))}
+              </optgroup>
+            </select>
+          </label>
+        </div>
+        {touched > 0 && (
+          <button type="button" class="btn btn-quiet btn-small reset-all" onClick={() => onChange(EMPTY_SCENE)}>
+            Reset all to the prompt
+          </button>
+        )}
       </div>
-      {touched > 0 && (
-        <button type="button" class="btn btn-quiet btn-small reset-all" onClick={() => onChange(EMPTY_SCENE)}>
-          Reset all to the prompt
-        </button>
-      )}
     </details>
   );
 }

@@ -46,7 +46,7 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
                 onClick={() => onSelect(t.taskId)}
               >
                 <span class="turn-thumb">
-                  {thumb ? <img src={thumb} alt="" loading="lazy" /> : <span class={`status-dot status-${task?.status ?? 'queued'}`} />}
+                  {thumb ? <img src={thumb} alt="" loading="lazy" decoding="async" /> : <span class={`status-dot status-${task?.status ?? 'queued'}`} />}
                 </span>
                 <span class="turn-body">
                   <span class="turn-title">
