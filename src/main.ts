@@ -13,6 +13,7 @@ import { createLocalBlobStore } from './store/blobs/local-blobs.js';
 import { createUrlSigner } from './store/blobs/signed-urls.js';
 import { openDatabase, type Db } from './store/sqlite/database.js';
 import { createCallbackSender } from './tasks/callbacks.js';
+import { createJanitor } from './tasks/janitor.js';
 import { createKeyService, type KeyService } from './tasks/keys.js';
 import { loadPricing } from './tasks/pricing.js';
 import { createTaskService } from './tasks/service.js';
@@ -87,6 +88,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
 
   let worker: ReturnType<typeof createWorker> | null = null;
   let pool: ReturnType<typeof createEnginePool> | null = null;
+  let janitor: ReturnType<typeof createJanitor> | null = null;
   if (config.role !== 'api') {
     pool = createEnginePool(
       {
@@ -129,6 +131,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       },
     });
     worker.start();
+    janitor = createJanitor({ db, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
+    janitor.start();
   }
 
   let app: FastifyInstance | null = null;
@@ -146,6 +150,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     // Stop taking requests, stop claiming jobs, let running work finish (bounded), then close the store.
     closing ??= (async () => {
       await app?.close();
+      janitor?.stop();
       await worker?.close(30_000);
       await pool?.close();
       await guard.dispatcher.close();

@@ -55,7 +55,9 @@ describe('GET /files/...', () => {
   let url: string;
   beforeAll(async () => {
     const created = await api.post('/v1/tasks', { model: MODEL, input: { prompt: 'on terrazzo', input_urls: [(await upload(png)).body.data.url], aspect_ratio: '1:1' } });
-    url = (await api.wait(created.body.data.taskId)).task.output[0].url;
+    const { task } = await api.wait(created.body.data.taskId);
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    url = task.output[0].url;
   });
 
   it('serves with Content-Type, ETag, conditional GET and ranges, no auth needed', async () => {

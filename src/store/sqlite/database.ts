@@ -99,6 +99,12 @@ const MIGRATIONS: string[] = [
   ALTER TABLE tasks ADD COLUMN sources TEXT;
   ALTER TABLE tasks ADD COLUMN seed INTEGER;
   `,
+  // 3: expired output files are deleted by the janitor; the task row stays.
+  `
+  ALTER TABLE tasks ADD COLUMN swept INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE uploads ADD COLUMN swept INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX tasks_sweep ON tasks (swept, completed);
+  `,
 ];
 
 /** Opens (creating if needed) the database in WAL mode and brings its schema up to date. */

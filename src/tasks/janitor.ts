@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { BlobStore } from '../store/blobs/local-blobs.js';
+import type { Db } from '../store/sqlite/database.js';
+import type { StoredOutput } from './service.js';
+
+export interface JanitorDeps {
+  db: Db;
+  blobs: BlobStore;
+  logger: Logger;
+  outputTtlSeconds: number;
+  /** finished job rows are kept this long for inspection */
+  jobRetentionSeconds?: number;
+  nowMs?: () => number;
+}
+
+/**
+ * Keeps the data dir from growing without bound: output and upload files are deleted once their
+ * links have expired (the task rows stay, so history and usage are unchanged), and finished job
+ * rows are dropped after a week. Source images kept for later turns are left alone.
+ */
+export function createJanitor(deps: JanitorDeps) {
+  const { db, blobs } = deps;
+  const now = deps.nowMs ?? Date.now;
+  const log = deps.logger.child({ module: 'janitor' });
+  const expiredTasks = db.prepare(`SELECT id, outputs FROM tasks WHERE swept = 0 AND status = 'success' AND completed > 0 AND completed < ? LIMIT 500`);
+  const markTask = db.prepare(`UPDATE tasks SET swept = 1 WHERE id = ?`);
+  const expiredUploads = db.prepare(`SELECT id, blob FROM uploads WHERE swept = 0 AND created < ? LIMIT 500`);
+  const markUpload = db.prepare(`UPDATE uploads SET swept = 1 WHERE id = ?`);
+  const dropJobs = db.prepare(`DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_ms < ?`);
+
+  async function sweep(): Promise<{ outputs: number; uploads: number; jobs: number }> {
+    const nowSec = Math.floor(now() / 1000);
+    const cutoff = nowSec - deps.outputTtlSeconds;
+    let outputs = 0;
+    for (const row of expiredTasks.all(cutoff) as Array<{ id: string; outputs: string | null }>) {
+      const outs = JSON.parse(row.outputs ?? '[]') as StoredOutput[];
+      // Each output carries its own expiry; sweep only once all have passed.
+      if (outs.some((o) => o.expireAt >= nowSec)) continue;
+      for (const o of outs) await blobs.remove(o.key);
+      markTask.run(row.id);
+      outputs += outs.length;
+    }
+    let uploads = 0;
+    for (const row of expiredUploads.all(cutoff) as Array<{ id: string; blob: string }>) {
+      await blobs.remove(row.blob);
+      markUpload.run(row.id);
+      uploads++;
+    }
+    const jobs = dropJobs.run(now() - (deps.jobRetentionSeconds ?? 7 * 86400) * 1000).changes;
+    if (outputs + uploads + jobs > 0) log.info({ outputs, uploads, jobs }, 'swept expired files and old jobs');
+    return { outputs, uploads, jobs };
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    sweep,
+    start(intervalMs = 10 * 60_000) {
+      const tick = () => {
+        sweep()
+          .catch((err: unknown) => log.error({ err }, 'sweep failed'))
+          .finally(() => {
+            if (timer) timer = setTimeout(tick, intervalMs).unref();
+          });
+      };
+      timer = setTimeout(tick, 5_000).unref();
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
