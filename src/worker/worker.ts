@@ -58,6 +58,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     const row = deps.tasks.load(taskId);
     if (!row || row.status === 'success' || row.status === 'fail') return;
     const tlog = log.child({ taskId, job: job.name, attempt: job.attempt });
+    // Runs cut short by a crash count as attempts too: a task that keeps taking its worker down stops here.
+    if (job.attempt > job.maxAttempts) {
+      tlog.error('task abandoned after repeated worker crashes');
+      return finishFailed(taskId, 'TASK_FAILED', `the worker stopped ${job.attempt - 1} times while rendering this task`);
+    }
     const input = JSON.parse(row.input) as StoredTaskInput;
     const deadlineMs = row.created * 1000 + deps.taskTimeoutSeconds * 1000 - Date.now();
     if (deadlineMs <= 0) return finishFailed(taskId, 'TASK_TIMEOUT', `the task passed its ${deps.taskTimeoutSeconds} s deadline`);
