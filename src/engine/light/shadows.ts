@@ -124,9 +124,9 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
       const hgt = g.baseY - py;
       corners.push(g.topDown ? [px, py] : [px + a * hgt, g.baseY - c * hgt]);
     }
-    const offX = g.topDown ? -Math.sin(az) * k * s.h * 0.12 : 0;
-    const offY = g.topDown ? -Math.cos(az) * k * s.h * 0.12 : 0;
-    const sigmaFar = Math.max(1, s.h * (0.025 + sh.softness * 0.1));
+    const offX = g.topDown ? -Math.sin(az) * (0.04 + k * 0.08) * s.h : 0;
+    const offY = g.topDown ? Math.cos(az) * -(0.04 + k * 0.08) * s.h + 0.03 * s.h : 0;
+    const sigmaFar = Math.max(1, s.h * (0.015 + sh.softness * 0.06));
     const sigmaNear = Math.max(0.6, s.h * (0.003 + sh.softness * 0.018));
     const pad = Math.ceil(sigmaFar * 3 + fry * 2);
     const xs = corners.map((p) => p[0] + offX);
@@ -163,8 +163,8 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
       }
     }
     // Thickness: a solid object's shadow is as deep as its footprint, even when the light skims it.
-    const thick = await blurMask(proj, rw, rh, g.topDown ? 0 : Math.max(0.5, fry * 0.5));
-    for (let i = 0; i < thick.length; i++) thick[i] = Math.min(255, thick[i]! * 1.5);
+    const thick = await blurMask(proj, rw, rh, g.topDown ? 0 : Math.max(0.5, fry * 0.25));
+    for (let i = 0; i < thick.length; i++) thick[i] = Math.min(255, thick[i]! * 1.8);
     const near = await blurMask(thick, rw, rh, sigmaNear);
     const far = await blurMask(thick, rw, rh, sigmaFar);
     const cast = new Float32Array(W * H);
@@ -173,7 +173,7 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
         const i = y * rw + x;
         const t = Math.min(1, dist[i]! * 1.6);
         // the shadow lightens as it leaves the contact point (more skylight reaches it)
-        const v = (near[i]! * (1 - t) + far[i]! * t) / 255 * (1 - 0.35 * t);
+        const v = (near[i]! * (1 - t) + far[i]! * t) / 255 * (1 - 0.15 * t);
         cast[(y + ry0) * W + x + rx0] = v;
       }
     }

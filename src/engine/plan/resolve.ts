@@ -115,7 +115,7 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
   const gloss = e.surface.gloss ?? (e.surface.finish ? FINISH_GLOSS[e.surface.finish] : mp.gloss);
 
   // ---- backdrop ----
-  let backdropColor = e.backdrop.color ?? (backdropKind === 'environment' ? envPreset?.color ?? '#6e6a64' : palette0);
+  let backdropColor = e.backdrop.color ?? (backdropKind === 'environment' ? envPreset?.color ?? '#6e6a64' : undefined);
   if (!backdropColor) {
     if (dark) backdropColor = material === 'paper' ? '#2a2b2e' : mixHex(surfaceColor, '#141517', 0.55);
     else if (style === 'catalogue' || brightMood) backdropColor = '#f3f2ef';
@@ -123,6 +123,8 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
     else if (material === 'paper' || material === 'none') backdropColor = '#e6e3de';
     else backdropColor = mixHex(surfaceColor, luma(surfaceColor) > 0.5 ? '#f4f2ee' : '#2a2a2c', 0.45);
   }
+  // Colours named loosely ("with sage accents") tint the backdrop rather than replace it.
+  if (palette0 && !e.backdrop.color && !dark) backdropColor = mixHex(backdropColor, palette0, dark ? 0.15 : 0.4);
   // A sweep is one sheet: the floor takes the backdrop's colour unless the prompt named a surface.
   if (backdropKind === 'sweep' && material === 'paper' && !e.surface.color) {
     surfaceColor = mixHex(backdropColor, '#000000', 0.04);

@@ -93,8 +93,13 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
       const d2 = vx * vx + P[1] * P[1] + vz * vz;
       let e = Math.min(2.4, (P[1] / (d2 * Math.sqrt(d2))) / e0);
       if (pattern) e *= pattern[p]!;
-      if (cast) e *= 1 - cast[p]! * castOpacity;
-      let lum = amb + (1 - amb) * light.intensity * e;
+      let lum: number;
+      if (cast) {
+        // the shadow blocks the key and, near the product, some of the fill as well
+        const c = cast[p]!;
+        e *= 1 - Math.min(1, c * castOpacity * 1.3);
+        lum = (amb + (1 - amb) * light.intensity * e) * (1 - c * castOpacity * 0.3);
+      } else lum = amb + (1 - amb) * light.intensity * e;
       let ambPart = amb;
       if (contact) {
         const c = contact[p]!;
