@@ -116,11 +116,12 @@ try {
 const row = (mode: string, wallMs: number, batchMs: number, done: number, cpuMs?: number) => {
   const perMin = (done / batchMs) * 60_000;
   const busy = cpuMs === undefined ? '(in the server)' : (cpuMs / batchMs).toFixed(2);
-  return [mode, String(done), (wallMs / 1000).toFixed(1), (batchMs / 1000).toFixed(1), perMin.toFixed(1), (reference / batchMs).toFixed(2), busy];
+  const perImage = cpuMs === undefined ? '-' : (cpuMs / done / 1000).toFixed(2);
+  return [mode, String(done), (wallMs / 1000).toFixed(1), (batchMs / 1000).toFixed(1), perMin.toFixed(1), (reference / batchMs).toFixed(2), busy, perImage];
 };
-const head = ['mode', 'images', 'wall s', 'batch s', 'images/min', 'speed-up vs single × count', 'CPU cores busy'];
+const head = ['mode', 'images', 'wall s', 'batch s', 'images/min', 'speed-up vs single × count', 'CPU cores busy', 'CPU s/image'];
 const rows = [
-  ['single (1 engine, sequential)', String(COUNT), '-', (reference / 1000).toFixed(1), (60_000 / singleMs).toFixed(1), '1.00', (singleCpuMs / singleTimes.reduce((a, b) => a + b, 0)).toFixed(2)],
+  ['single (1 engine, sequential)', String(COUNT), '-', (reference / 1000).toFixed(1), (60_000 / singleMs).toFixed(1), '1.00', (singleCpuMs / singleTimes.reduce((a, b) => a + b, 0)).toFixed(2), (singleCpuMs / singleTimes.length / 1000).toFixed(2)],
   row(`cli in-process (c=${cores})`, local.ms, Number(local.summary.ms), Number(local.summary.done), Number(local.summary.cpuMs)),
   row(`cli --server (c=${cores * 2})`, remote.ms, Number(remote.summary.ms), Number(remote.summary.done)),
 ];
@@ -132,4 +133,5 @@ console.log(line(head));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));
 console.log(`\n"batch s" is the batch's own clock (from its summary line); "wall s" adds process start-up. Target: speed-up ≥ ${(0.9 * cores).toFixed(1)}.`);
+console.log(`On a shared machine the wall-clock columns follow the load; "CPU s/image" does not, and "CPU cores busy" shows how much of it the run got (load now: ${os.loadavg()[0]!.toFixed(1)}).`);
 await fs.rm(tmp, { recursive: true, force: true });
