@@ -8,7 +8,7 @@ import { sharp } from './sharp.js';
 
 export interface DeltaE { mean: number; p95: number }
 
-const COMPARE_LONG = 256;
+const COMPARE_LONG = 192;
 
 /** CIEDE2000 colour difference (Sharma, Wu, Dalal 2005). */
 export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number): number {

@@ -205,12 +205,16 @@ function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buff
   const out = Buffer.alloc(W * H * 3);
   const cx = W / 2;
   const cy = H / 2;
-  const rad = Math.hypot(cx, cy);
+  const rad2 = cx * cx + cy * cy;
+  // vignette as a table over the squared radius: no square root or smoothstep per pixel
+  const VSTEPS = 1024;
+  const vig = new Float32Array(VSTEPS + 1);
+  for (let i = 0; i <= VSTEPS; i++) vig[i] = 1 - g.vignette * 0.75 * smoothstep(0.35, 1.05, Math.sqrt(i / VSTEPS));
   for (let y = 0; y < H; y++) {
+    const dy2 = (y - cy) * (y - cy);
     for (let x = 0; x < W; x++) {
       const p = (y * W + x) * 3;
-      const d = Math.hypot(x - cx, y - cy) / rad;
-      const v = 1 - g.vignette * 0.75 * smoothstep(0.35, 1.05, d);
+      const v = vig[Math.min(VSTEPS, (((x - cx) * (x - cx) + dy2) / rad2 * VSTEPS) | 0)]!;
       let r = scene[p]! * expo * wr * v;
       let gg = scene[p + 1]! * expo * v;
       let b = scene[p + 2]! * expo * wb * v;
