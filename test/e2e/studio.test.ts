@@ -201,9 +201,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     // The timeline survives a reload: the selected turn comes back with its result and its before image.
     await page.reload();
     await resultLoaded(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
     expect(await page.locator('.turns > li').count()).toBe(2);
     expect(await page.locator('.turn-on').textContent()).toMatch(/#2 · Edit of #1/);
-    expect(await page.locator('.compare-before img').getAttribute('src')).toBe(new URL(firstSrc!, server.url).toString());
+    expect(await page.locator('.compare-before img.compare-source').getAttribute('src')).toBe(new URL(firstSrc!, server.url).toString());
     await shot(page, 'edit');
   });
 
@@ -251,7 +252,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     expect(await failed.textContent()).toMatch(/This render failed.*input_urls\[0\]: refused/);
     await shot(page, 'failed');
 
-    await page.getByRole('button', { name: 'History' }).click();
+    await page.getByRole('button', { name: 'History', exact: true }).click();
     await page.locator('.history-grid').waitFor();
     const cards = page.locator('.history-grid > li');
     expect(await cards.count()).toBe(taskIds.length + 4 + 1);
@@ -264,7 +265,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
   });
 
   it('sends Pro references dropped and pasted, with the role chosen for each', async () => {
-    await page.getByRole('button', { name: 'Studio' }).click();
+    await page.getByRole('button', { name: 'Studio', exact: true }).click();
     await page.getByRole('button', { name: 'Remove reference 1' }).click();
     await page.getByRole('radio', { name: /^Pro/ }).check({ force: true });
     await giveFile(page, fixturePath, 'drop');
@@ -317,5 +318,23 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(p, 'phone-result');
     await phone.close();
+  });
+
+  it('pages through the history, newest first', async () => {
+    const all = (await apiGet('/v1/tasks?page=1&size=50')) as { total: number; tasks: Array<{ taskId: string }> };
+    expect(all.total).toBe(9);
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/Page 1 of 2/);
+    expect(await page.locator('.history-grid > li').count()).toBe(8);
+    expect(await page.locator('.card-id').first().textContent()).toBe(all.tasks[0]!.taskId);
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/Page 2 of 2/);
+    expect(await page.locator('.history-grid > li').count()).toBe(1);
+    // The oldest task is the first render of this run.
+    expect(await page.locator('.card-id').first().textContent()).toBe(taskIds[0]);
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/Page 1 of 2/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'history-page-1');
   });
 });

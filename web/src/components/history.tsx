@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiClient, TaskList, TaskObject } from '../api.js';
 
-const PAGE_SIZE = 12;
+const PAGE_SIZE = 8;
 
 interface Props {
   api: ApiClient;

@@ -68,7 +68,9 @@ export function Compare({ before, after, width, height, alt }: CompareProps) {
     <figure class="compare" style={frame}>
       <img class="compare-after" src={after} alt={alt} onLoad={onLoad} />
       <div class="compare-before" style={{ clipPath: `inset(0 ${100 - pos}% 0 0)` }} aria-hidden="true">
-        <img src={before} alt="" />
+        {/* The source keeps its own shape; a blurred copy fills the rest of the frame instead of bars. */}
+        <img class="compare-fill" src={before} alt="" />
+        <img class="compare-source" src={before} alt="" />
       </div>
       <div class="compare-line" style={{ left: `${pos}%` }} aria-hidden="true">
         <span class="compare-knob" />
