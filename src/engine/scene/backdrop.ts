@@ -110,8 +110,7 @@ function environmentSvg(env: Env, plan: ScenePlan, rng: () => number, aspect: nu
       window(winX, 22, '#fbf7ee');
       for (let k = 0; k < 12; k++) rect(k * 8.5, 30, 8, 4, mixHex(bg, '#ffffff', 0.4), 0.6);
       rect(0, 50, 100, 50, mixHex(bg, '#6b6259', 0.25));
-      circle(fromLeft ? 78 : 20, 40, 7, '#5f7f4a', 0.85);
-      circle(fromLeft ? 60 : 40, 42, 3, '#b87333', 0.8);
+      for (let k = 0; k < 5; k++) circle((fromLeft ? 80 : 18) + r(-4, 4), 38 + r(-5, 4), r(2.5, 4.5), '#5f7f4a', 0.7);
       break;
     }
     case 'bathroom': {
@@ -180,7 +179,7 @@ function environmentSvg(env: Env, plan: ScenePlan, rng: () => number, aspect: nu
       rect(0, 52, 100, 3, '#d9f0f4', 0.8);
       rect(0, 55, 100, 45, '#e3cfa8');
       circle(fromLeft ? 18 : 82, 14, 6, '#ffffff', 0.9);
-      for (let k = 0; k < 5; k++) circle(r(0, 100), r(6, 22), r(4, 9), '#ffffff', 0.5);
+      for (let k = 0; k < 4; k++) parts.push(`<ellipse cx="${r(0, 100).toFixed(1)}" cy="${r(6, 24).toFixed(1)}" rx="${r(10, 22).toFixed(1)}" ry="${r(1.5, 3).toFixed(1)}" fill="#ffffff" fill-opacity="0.45"/>`);
       break;
     }
     case 'city-night': {
@@ -208,7 +207,7 @@ async function drawEnvironment(ctx: BackdropContext, out: Float32Array): Promise
   const lw = Math.max(32, Math.round(W / 6));
   const lh = Math.max(32, Math.round(H / 6));
   const svg = environmentSvg(env, plan, rng, W / H).replace('width="100%" height="100%"', `width="${lw}" height="${lh}"`);
-  const sigma = Math.max(0.6, plan.backdrop.blur * Math.max(lw, lh) * 0.035);
+  const sigma = Math.max(0.6, plan.backdrop.blur * Math.max(lw, lh) * 0.045);
   const { data } = await sharp(Buffer.from(svg)).resize(lw, lh, { fit: 'fill' }).removeAlpha().blur(sigma)
     .resize(W, H, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
   const lut = srgbToLinearLut();
