@@ -1,36 +1,182 @@
-import type { RawImage } from '../sharp.js';
+import { availableParallelism } from 'node:os';
+import { loadSegmenter, type Segmenter } from '../onnx.js';
+import { resizeRaw, type RawImage } from '../sharp.js';
+import { fitBackground } from './background.js';
+import { createMaskCache } from './cache.js';
+import { fuseMattes, refineMatte } from './matte.js';
 
 /**
- * Interim cutout: a matte from the distance to the border colour. The full cutout (IS-Net fused with
- * a plain-background matte, edge refinement, decontamination, cache) replaces this module.
+ * Product cutout: IS-Net (medium) fused with a classical matte from the modelled studio backdrop,
+ * refined at full resolution, with decontaminated edge colours and an on-disk matte cache.
+ *
+ * Steps: hash -> cache lookup -> (model at size x size, backdrop fit, fusion) -> upsample ->
+ * guided filter + colour alpha on the edge band -> decontamination -> cache store.
  */
 export interface CutoutResult {
-  /** single-channel alpha, width*height */
+  /** single-channel alpha, width*height, the source's size */
   alpha: Buffer;
-  /** RGBA foreground with the background's colour removed from edge pixels */
+  /** RGBA foreground, decontaminated edge colours, alpha = matte */
   foreground: RawImage;
   cached: boolean;
+  /** ms per step */
   timings: Record<string, number>;
 }
 
-export async function cutoutImage(image: RawImage): Promise<CutoutResult> {
-  const t0 = performance.now();
-  const { data, width: w, height: h } = image;
-  let r = 0, g = 0, b = 0, n = 0;
-  const sample = (x: number, y: number) => {
-    const i = (y * w + x) * 4;
-    r += data[i]!; g += data[i + 1]!; b += data[i + 2]!; n++;
+export interface CutoutOptions {
+  /** where mattes are cached (the engine passes <dataDir>/cache/masks) */
+  cacheDir: string;
+  /** size bound of the cache; 0 disables it */
+  maskCacheBytes: number;
+  /** model input side (multiple of 64, 256..1024). Default 768: see README "Cutout model" */
+  modelSize?: number;
+  /** onnxruntime intra-op threads. Default: all cores */
+  threads?: number;
+  /** a segmenter to use instead of this process's own session (e.g. one shared across threads) */
+  segmenter?: () => Promise<Segmenter>;
+}
+
+export interface Cutout {
+  cutout(image: RawImage, o?: { hasAlpha?: boolean; signal?: AbortSignal }): Promise<CutoutResult>;
+  close(): Promise<void>;
+}
+
+/** Bump when the algorithm changes so cached mattes from an older version are not reused. */
+const ALGO_VERSION = 'cutout-1';
+export const DEFAULT_MODEL_SIZE = 768;
+
+let lastLoadMs: number | null = null;
+/** ms the model took to load in this process, or null if it has not been loaded. */
+export function modelLoadMs(): number | null {
+  return lastLoadMs;
+}
+
+export function createCutout(opts: CutoutOptions): Cutout {
+  const size = opts.modelSize ?? DEFAULT_MODEL_SIZE;
+  const threads = opts.threads ?? Math.max(1, availableParallelism());
+  const cache = createMaskCache(opts.cacheDir, opts.maskCacheBytes);
+  let seg: Promise<Segmenter> | null = null;
+  const segmenter = () => {
+    seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads })).then((s) => { lastLoadMs ??= s.loadMs; return s; });
+    return seg;
   };
-  for (let x = 0; x < w; x++) { sample(x, 0); sample(x, h - 1); }
-  for (let y = 0; y < h; y++) { sample(0, y); sample(w - 1, y); }
-  r /= n; g /= n; b /= n;
-  const alpha = Buffer.alloc(w * h);
-  for (let p = 0, i = 0; p < w * h; p++, i += 4) {
-    const d = Math.hypot(data[i]! - r, data[i + 1]! - g, data[i + 2]! - b);
-    const a = Math.min(1, Math.max(0, (d - 12) / 30)) * (data[i + 3]! / 255);
-    alpha[p] = Math.round(a * 255);
+
+  return {
+    async cutout(image, o = {}) {
+      const timings: Record<string, number> = {};
+      let t = performance.now();
+      const lap = (name: string) => { const now = performance.now(); timings[name] = round1(now - t); t = now; o.signal?.throwIfAborted(); };
+      const rgba = ensureRgba(image);
+      const { width: w, height: h } = rgba;
+      o.signal?.throwIfAborted();
+
+      if (o.hasAlpha && meaningfulAlpha(rgba)) {
+        const alpha = Buffer.alloc(w * h);
+        for (let i = 0; i < w * h; i++) alpha[i] = rgba.data[i * 4 + 3]!;
+        lap('alpha');
+        return { alpha, foreground: rgba, cached: false, timings };
+      }
+
+      const key = cache.key(rgba.data, w, h, `${ALGO_VERSION}:${size}`);
+      lap('hash');
+      const hit = await cache.get(key, w, h);
+      if (hit) {
+        const fg = Buffer.from(rgba.data);
+        let e = 0;
+        for (let i = 0; i < w * h; i++) {
+          const a = hit.alpha[i]!;
+          fg[i * 4 + 3] = a;
+          if (a > 0 && a < 255 && e + 3 <= hit.edgeColours.length) {
+            fg[i * 4] = hit.edgeColours[e++]!; fg[i * 4 + 1] = hit.edgeColours[e++]!; fg[i * 4 + 2] = hit.edgeColours[e++]!;
+          }
+        }
+        lap('cache');
+        return { alpha: hit.alpha, foreground: { data: fg, width: w, height: h, channels: 4 }, cached: true, timings };
+      }
+      lap('cache');
+
+      const s = await segmenter();
+      lap('load');
+      const small = await resizeRaw(rgba, s.size, s.size);
+      lap('resize');
+      const model = await s.run(small.data);
+      lap('model');
+      const bg = fitBackground(small);
+      const prior = fuseMattes({ small, model, bg });
+      lap('fuse');
+      const p8 = Buffer.alloc(prior.length);
+      for (let i = 0; i < prior.length; i++) p8[i] = Math.round(Math.min(1, Math.max(0, prior[i]!)) * 255);
+      const up = await resizeRaw({ data: p8, width: s.size, height: s.size, channels: 1 }, w, h);
+      const upPrior = firstChannel(up);
+      lap('upsample');
+      const { alpha, foreground } = refineMatte({ image: rgba, prior: upPrior, bg, scale: Math.max(w, h) / s.size });
+      lap('refine');
+
+      let edges = 0;
+      for (let i = 0; i < w * h; i++) if (alpha[i]! > 0 && alpha[i]! < 255) edges++;
+      const edgeColours = Buffer.alloc(edges * 3);
+      for (let i = 0, e = 0; i < w * h; i++) {
+        const a = alpha[i]!;
+        if (a > 0 && a < 255) { edgeColours[e++] = foreground.data[i * 4]!; edgeColours[e++] = foreground.data[i * 4 + 1]!; edgeColours[e++] = foreground.data[i * 4 + 2]!; }
+      }
+      await cache.put(key, { width: w, height: h, alpha, edgeColours });
+      lap('store');
+      return { alpha, foreground, cached: false, timings };
+    },
+    async close() {
+      // sessions are per process and shared by every cutout in it; they live as long as the process
+      seg = null;
+    },
+  };
+}
+
+/** An alpha channel is meaningful when a real part of the image is transparent and a real part opaque. */
+function meaningfulAlpha(img: RawImage): boolean {
+  const n = img.width * img.height;
+  let clear = 0, solid = 0;
+  const step = Math.max(1, Math.floor(n / 200_000));
+  for (let i = 0; i < n; i += step) {
+    const a = img.data[i * 4 + 3]!;
+    if (a < 250) clear++;
+    if (a > 5) solid++;
   }
-  const fg = Buffer.from(data);
-  for (let p = 0; p < w * h; p++) fg[p * 4 + 3] = alpha[p]!;
-  return { alpha, foreground: { data: fg, width: w, height: h, channels: 4 }, cached: false, timings: { cutout: performance.now() - t0 } };
+  const m = Math.ceil(n / step);
+  return clear > m * 0.005 && solid > m * 0.005;
+}
+
+function ensureRgba(img: RawImage): RawImage {
+  if (img.channels === 4) return img;
+  const n = img.width * img.height;
+  const out = Buffer.alloc(n * 4);
+  for (let i = 0; i < n; i++) {
+    const c = img.channels;
+    const g = img.data[i * c]!;
+    out[i * 4] = g;
+    out[i * 4 + 1] = c >= 3 ? img.data[i * c + 1]! : g;
+    out[i * 4 + 2] = c >= 3 ? img.data[i * c + 2]! : g;
+    out[i * 4 + 3] = c === 2 ? img.data[i * 2 + 1]! : 255;
+  }
+  return { data: out, width: img.width, height: img.height, channels: 4 };
+}
+
+/** libvips may hand a single-channel resize back as sRGB; keep one plane. */
+function firstChannel(img: RawImage): Buffer {
+  if (img.channels === 1) return img.data;
+  const n = img.width * img.height, c = img.channels;
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) out[i] = img.data[i * c]!;
+  return out;
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+let legacy: Cutout | null = null;
+/**
+ * The first cutout API: no cache. Kept until every caller uses createCutout.
+ * @deprecated use createCutout
+ */
+export async function cutoutImage(image: RawImage): Promise<CutoutResult> {
+  legacy ??= createCutout({ cacheDir: '', maskCacheBytes: 0 });
+  return legacy.cutout(image);
 }

@@ -1,0 +1,59 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createCutout, modelLoadMs } from '../src/engine/cutout/index.js';
+import { scoreMatte } from '../src/engine/cutout/metrics.js';
+import { decodeImage, encodeImage, initSharp } from '../src/engine/sharp.js';
+import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
+
+/**
+ * `npm run eval:cutout [-- NAME... --size N --out DIR]`: runs the cutout over the synthetic packshot set and
+ * prints IoU, boundary F (3 px), mean absolute alpha error and time per image and overall.
+ * With --out, writes each cut-out composited on dark slate for inspection.
+ */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string) => { const i = args.indexOf(name); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
+  const size = opt('--size');
+  const outDir = opt('--out');
+  const names = (args.length ? args : Object.keys(FIXTURES)) as FixtureName[];
+  initSharp({ concurrency: 2 });
+  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size ? Number(size) : undefined });
+  if (outDir) await mkdir(outDir, { recursive: true });
+  const rows: Array<{ name: string; size: string; iou: number; boundaryF: number; mae: number; ms: number }> = [];
+  for (const name of names) {
+    const spec = FIXTURES[name];
+    if (!spec) throw new Error(`Expected a fixture name (${Object.keys(FIXTURES).join(', ')}) but received ${name}`);
+    const shot = await renderPackshot(spec);
+    const { image } = await decodeImage(shot.png, { maxPixels: 100e6 });
+    const t0 = performance.now();
+    const res = await cutout.cutout(image);
+    const ms = performance.now() - t0;
+    const s = scoreMatte(res.alpha, shot.alpha, shot.width, shot.height);
+    rows.push({ name, size: `${shot.width}x${shot.height}`, ...s, ms });
+    console.log(`${name.padEnd(16)} ${`${shot.width}x${shot.height}`.padEnd(10)} IoU ${s.iou.toFixed(4)}  bF ${s.boundaryF.toFixed(4)}  MAE ${s.mae.toFixed(4)}  ${ms.toFixed(0).padStart(6)} ms  ${JSON.stringify(res.timings)}`);
+    if (outDir) {
+      const { width: w, height: h } = res.foreground;
+      const slate = Buffer.alloc(w * h * 3);
+      const f = res.foreground.data;
+      for (let i = 0; i < w * h; i++) {
+        const a = f[i * 4 + 3]! / 255;
+        slate[i * 3] = Math.round(f[i * 4]! * a + 38 * (1 - a));
+        slate[i * 3 + 1] = Math.round(f[i * 4 + 1]! * a + 42 * (1 - a));
+        slate[i * 3 + 2] = Math.round(f[i * 4 + 2]! * a + 48 * (1 - a));
+      }
+      await writeFile(`${outDir}/${name}-slate.png`, await encodeImage({ data: slate, width: w, height: h, channels: 3 }, 'png'));
+      await writeFile(`${outDir}/${name}-alpha.png`, await encodeImage({ data: res.alpha, width: w, height: h, channels: 1 }, 'png'));
+    }
+  }
+  const mean = (k: 'iou' | 'boundaryF' | 'mae' | 'ms') => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+  const min = (k: 'iou' | 'boundaryF') => Math.min(...rows.map((r) => r[k]));
+  console.log('');
+  console.log('| image | size | IoU | boundary F (3 px) | MAE | ms |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.name} | ${r.size} | ${r.iou.toFixed(4)} | ${r.boundaryF.toFixed(4)} | ${r.mae.toFixed(4)} | ${r.ms.toFixed(0)} |`);
+  console.log(`| **mean** | | ${mean('iou').toFixed(4)} | ${mean('boundaryF').toFixed(4)} | ${mean('mae').toFixed(4)} | ${mean('ms').toFixed(0)} |`);
+  console.log(`| **min** | | ${min('iou').toFixed(4)} | ${min('boundaryF').toFixed(4)} | | |`);
+  console.log(`\nmodel load ${modelLoadMs()?.toFixed(0)} ms (once, not in the per-image times)`);
+  await cutout.close();
+}
+
+await main();

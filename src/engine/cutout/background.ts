@@ -1,0 +1,166 @@
+import type { RawImage } from '../sharp.js';
+
+/**
+ * Plain studio backgrounds (white, light grey, a seamless sweep) modelled from the image border.
+ *
+ * Each side's border band is averaged into a profile, cleaned with a median filter (so a product that
+ * touches the edge for a short run does not bend it) and the four profiles are joined by a Coons patch:
+ * a smooth surface that reproduces every side exactly, which covers flat colours, linear and curved
+ * gradient sweeps and vignettes. The model works in normalised coordinates so one fit serves any scale.
+ */
+export interface BackgroundModel {
+  /** the border is plain enough to model */
+  plain: boolean;
+  /** estimated noise (8-bit levels) of the background around its model */
+  noise: number;
+  /** background colour at normalised (u, v) in 0..1, written to out[0..2] */
+  sample(u: number, v: number, out: Float32Array): void;
+}
+
+type Profile = Float32Array; // n*3, RGB per position
+
+/** Fits the background model to an RGBA image (usually a small working copy of the source). */
+export function fitBackground(img: RawImage): BackgroundModel {
+  const { width: w, height: h, data, channels: ch } = img;
+  const band = Math.max(2, Math.round(Math.min(w, h) * 0.008));
+  const top = sideProfile(data, w, h, ch, band, 'top');
+  const bottom = sideProfile(data, w, h, ch, band, 'bottom');
+  const left = sideProfile(data, w, h, ch, band, 'left');
+  const right = sideProfile(data, w, h, ch, band, 'right');
+
+  let valid = 0, total = 0;
+  const residuals: number[] = [];
+  const clean = (p: Profile): Profile => {
+    const n = p.length / 3;
+    const med = medianFilter(p, Math.max(5, Math.round(n * 0.06) | 1));
+    const smooth = boxSmooth(med, Math.max(2, Math.round(n * 0.01)));
+    // positions far from the smooth profile are product (or clutter) touching the edge
+    const ok = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs(p[i * 3]! - smooth[i * 3]!) + Math.abs(p[i * 3 + 1]! - smooth[i * 3 + 1]!) + Math.abs(p[i * 3 + 2]! - smooth[i * 3 + 2]!);
+      residuals.push(d / 3);
+      ok[i] = d < 18 ? 1 : 0;
+      valid += ok[i]!;
+      total++;
+    }
+    return fillInvalid(smooth, ok);
+  };
+  const T = clean(top), B = clean(bottom), L = clean(left), R = clean(right);
+  residuals.sort((a, b) => a - b);
+  const medRes = residuals[Math.floor(residuals.length / 2)] ?? 0;
+  // band averaging divides pixel noise by sqrt(band); undo that for a per-pixel estimate
+  const noise = Math.max(1, medRes * 1.4826 * Math.sqrt(band));
+  // the sides must agree where they meet, or the border is a scene, not a backdrop
+  const cornerGap = Math.max(
+    colourGap(T, 0, L, 0), colourGap(T, T.length / 3 - 1, R, 0),
+    colourGap(B, 0, L, L.length / 3 - 1), colourGap(B, B.length / 3 - 1, R, R.length / 3 - 1),
+  );
+  const roughness = Math.max(profileRoughness(T), profileRoughness(B), profileRoughness(L), profileRoughness(R));
+  const plain = valid / total > 0.7 && cornerGap < 20 && roughness < 6;
+
+  const nT = T.length / 3, nL = L.length / 3;
+  const at = (p: Profile, n: number, t: number, c: number): number => {
+    const x = Math.min(n - 1, Math.max(0, t * (n - 1)));
+    const i = Math.min(n - 2, Math.floor(x));
+    const f = x - i;
+    return p[i * 3 + c]! * (1 - f) + p[(i + 1) * 3 + c]! * f;
+  };
+  const c00 = [T[0]!, T[1]!, T[2]!], c10 = [T[(nT - 1) * 3]!, T[(nT - 1) * 3 + 1]!, T[(nT - 1) * 3 + 2]!];
+  const c01 = [B[0]!, B[1]!, B[2]!], c11 = [B[(nT - 1) * 3]!, B[(nT - 1) * 3 + 1]!, B[(nT - 1) * 3 + 2]!];
+  return {
+    plain,
+    noise,
+    sample(u, v, out) {
+      for (let c = 0; c < 3; c++) {
+        const val =
+          (1 - v) * at(T, nT, u, c) + v * at(B, nT, u, c) + (1 - u) * at(L, nL, v, c) + u * at(R, nL, v, c) -
+          ((1 - u) * (1 - v) * c00[c]! + u * (1 - v) * c10[c]! + (1 - u) * v * c01[c]! + u * v * c11[c]!);
+        out[c] = val;
+      }
+    },
+  };
+}
+
+function sideProfile(data: Buffer, w: number, h: number, ch: number, band: number, side: 'top' | 'bottom' | 'left' | 'right'): Profile {
+  const horizontal = side === 'top' || side === 'bottom';
+  const n = horizontal ? w : h;
+  const out = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    let r = 0, g = 0, b = 0;
+    for (let k = 0; k < band; k++) {
+      const x = horizontal ? i : side === 'left' ? k : w - 1 - k;
+      const y = horizontal ? (side === 'top' ? k : h - 1 - k) : i;
+      const p = (y * w + x) * ch;
+      r += data[p]!; g += data[p + 1]!; b += data[p + 2]!;
+    }
+    out[i * 3] = r / band; out[i * 3 + 1] = g / band; out[i * 3 + 2] = b / band;
+  }
+  return out;
+}
+
+function medianFilter(p: Profile, win: number): Profile {
+  const n = p.length / 3;
+  const out = new Float32Array(p.length);
+  const half = win >> 1;
+  const buf: number[] = [];
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) {
+      buf.length = 0;
+      for (let k = Math.max(0, i - half); k <= Math.min(n - 1, i + half); k++) buf.push(p[k * 3 + c]!);
+      buf.sort((a, b) => a - b);
+      out[i * 3 + c] = buf[buf.length >> 1]!;
+    }
+  }
+  return out;
+}
+
+function boxSmooth(p: Profile, r: number): Profile {
+  const n = p.length / 3;
+  const out = new Float32Array(p.length);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0, k = 0;
+      for (let j = Math.max(0, i - r); j <= Math.min(n - 1, i + r); j++) { s += p[j * 3 + c]!; k++; }
+      out[i * 3 + c] = s / k;
+    }
+  }
+  return out;
+}
+
+/** Replaces invalid runs by linear interpolation between the nearest valid neighbours. */
+function fillInvalid(p: Profile, ok: Uint8Array): Profile {
+  const n = ok.length;
+  const out = new Float32Array(p);
+  let prev = -1;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && !ok[i]) continue;
+    if (i - prev > 1) {
+      for (let j = prev + 1; j < i; j++) {
+        for (let c = 0; c < 3; c++) {
+          const a = prev >= 0 ? p[prev * 3 + c]! : i < n ? p[i * 3 + c]! : p[j * 3 + c]!;
+          const b = i < n ? p[i * 3 + c]! : a;
+          const t = prev >= 0 && i < n ? (j - prev) / (i - prev) : 0;
+          out[j * 3 + c] = a * (1 - t) + b * t;
+        }
+      }
+    }
+    prev = i;
+  }
+  return out;
+}
+
+function colourGap(a: Profile, i: number, b: Profile, j: number): number {
+  return Math.max(Math.abs(a[i * 3]! - b[j * 3]!), Math.abs(a[i * 3 + 1]! - b[j * 3 + 1]!), Math.abs(a[i * 3 + 2]! - b[j * 3 + 2]!));
+}
+
+/** Mean absolute second difference over a coarse grid: low for gradients, high for busy scenes. */
+function profileRoughness(p: Profile): number {
+  const n = p.length / 3;
+  const step = Math.max(1, Math.floor(n / 32));
+  let s = 0, k = 0;
+  for (let i = step; i + step < n; i += step) {
+    for (let c = 0; c < 3; c++) s += Math.abs(p[(i - step) * 3 + c]! - 2 * p[i * 3 + c]! + p[(i + step) * 3 + c]!);
+    k += 3;
+  }
+  return k ? s / k : 0;
+}

@@ -1,0 +1,59 @@
+/** Small image filters on float planes, O(n) in the pixel count regardless of radius. */
+
+/** Mean over a (2r+1)^2 window, clamped at the borders (window shrinks). Writes into `out`. */
+export function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array = new Float32Array(w * h)): Float32Array {
+  const tmp = new Float32Array(w * h);
+  // horizontal running sums
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let s = 0;
+    for (let x = 0; x <= Math.min(r, w - 1); x++) s += src[row + x]!;
+    for (let x = 0; x < w; x++) {
+      const lo = Math.max(0, x - r), hi = Math.min(w - 1, x + r);
+      tmp[row + x] = s / (hi - lo + 1);
+      if (x + r + 1 < w) s += src[row + x + r + 1]!;
+      if (x - r >= 0) s -= src[row + x - r]!;
+    }
+  }
+  // vertical running sums, column-wise with a row accumulator for cache friendliness
+  const acc = new Float64Array(w);
+  for (let y = 0; y <= Math.min(r, h - 1); y++) for (let x = 0; x < w; x++) acc[x] += tmp[y * w + x]!;
+  for (let y = 0; y < h; y++) {
+    const lo = Math.max(0, y - r), hi = Math.min(h - 1, y + r);
+    const inv = 1 / (hi - lo + 1);
+    const row = y * w;
+    for (let x = 0; x < w; x++) out[row + x] = acc[x]! * inv;
+    if (y + r + 1 < h) { const add = (y + r + 1) * w; for (let x = 0; x < w; x++) acc[x] += tmp[add + x]!; }
+    if (y - r >= 0) { const sub = (y - r) * w; for (let x = 0; x < w; x++) acc[x] -= tmp[sub + x]!; }
+  }
+  return out;
+}
+
+/**
+ * Guided filter (He, Sun, Tang): an edge-preserving smoothing of `p` that follows the edges of the
+ * grey guide `I`. Used to snap an upsampled low-resolution matte onto the source's real edges.
+ */
+export function guidedFilter(I: Float32Array, p: Float32Array, w: number, h: number, r: number, eps: number): Float32Array {
+  const n = w * h;
+  const mI = boxMean(I, w, h, r);
+  const mP = boxMean(p, w, h, r);
+  const t = new Float32Array(n);
+  for (let i = 0; i < n; i++) t[i] = I[i]! * p[i]!;
+  const mIP = boxMean(t, w, h, r);
+  for (let i = 0; i < n; i++) t[i] = I[i]! * I[i]!;
+  const mII = boxMean(t, w, h, r);
+  const a = t; // reuse
+  const b = mP; // reuse after reading
+  for (let i = 0; i < n; i++) {
+    const varI = mII[i]! - mI[i]! * mI[i]!;
+    const cov = mIP[i]! - mI[i]! * mP[i]!;
+    const ai = cov / (varI + eps);
+    a[i] = ai;
+    b[i] = mP[i]! - ai * mI[i]!;
+  }
+  const mA = boxMean(a, w, h, r, mIP);
+  const mB = boxMean(b, w, h, r, mII);
+  const q = mI; // reuse
+  for (let i = 0; i < n; i++) q[i] = mA[i]! * I[i]! + mB[i]!;
+  return q;
+}

@@ -1,0 +1,229 @@
+import type { RawImage } from '../sharp.js';
+import type { BackgroundModel } from './background.js';
+import { boxMean, guidedFilter } from './filters.js';
+
+/**
+ * The matte steps after the model: fusing the model's matte with a classical matte from the modelled
+ * background (at the model's resolution), then refining the edges at the source's full resolution and
+ * removing the background's colour from edge pixels.
+ */
+
+export interface FuseInput {
+  /** the working image, size*size RGBA (the model's input) */
+  small: RawImage;
+  /** model probabilities, size*size */
+  model: Float32Array;
+  bg: BackgroundModel;
+}
+
+/**
+ * Combines the model matte with the background model:
+ * - enclosed holes in the model matte stay holes only where the background shows through (its
+ *   colour matches the backdrop); otherwise they are product the model punched out (labels, pictures);
+ * - near the object, pixels the model dropped but whose colour cannot be the backdrop or its shadow
+ *   (thin stems, wires, saturated edges) are added back.
+ * Returns a soft prior 0..1 at the small size.
+ */
+export function fuseMattes({ small, model, bg }: FuseInput): Float32Array {
+  const { width: S, height: H, data } = small;
+  const n = S * H;
+  const prior = new Float32Array(model);
+  if (!bg.plain) return prior;
+
+  const tol = 4 * bg.noise + 8;
+  const matchBg = new Uint8Array(n); // colour equals the backdrop within noise
+  const notBg = new Float32Array(n); // 0..1: colour cannot be the backdrop nor its shadow
+  const B = new Float32Array(3);
+  for (let y = 0; y < H; y++) {
+    const v = (y + 0.5) / H;
+    for (let x = 0; x < S; x++) {
+      const i = y * S + x;
+      bg.sample((x + 0.5) / S, v, B);
+      const r = data[i * 4]!, g = data[i * 4 + 1]!, b = data[i * 4 + 2]!;
+      const dr = r - B[0]!, dg = g - B[1]!, db = b - B[2]!;
+      const dist = Math.sqrt((dr * dr + dg * dg + db * db) / 3);
+      matchBg[i] = dist < tol ? 1 : 0;
+      // a shadow scales the backdrop's colour; what a scale cannot explain is product
+      const bb = B[0]! * B[0]! + B[1]! * B[1]! + B[2]! * B[2]!;
+      const s = bb > 0 ? (r * B[0]! + g * B[1]! + b * B[2]!) / bb : 1;
+      let resid: number;
+      if (s > 1) resid = dist;
+      else {
+        const cr = r - s * B[0]!, cg = g - s * B[1]!, cb = b - s * B[2]!;
+        resid = Math.sqrt((cr * cr + cg * cg + cb * cb) / 3);
+      }
+      notBg[i] = Math.min(1, Math.max(0, (resid - tol) / 25));
+    }
+  }
+
+  // connected regions of "model says background"; those not touching the border are holes
+  const fg = new Uint8Array(n);
+  for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
+  const label = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  let next = 0;
+  for (let start = 0; start < n; start++) {
+    if (fg[start] || label[start] !== -1) continue;
+    const id = next++;
+    let touches = false, count = 0, matching = 0;
+    const members: number[] = [];
+    label[start] = id;
+    stack.push(start);
+    while (stack.length) {
+      const i = stack.pop()!;
+      members.push(i);
+      count++;
+      matching += matchBg[i]!;
+      const x = i % S, y = (i - x) / S;
+      if (x === 0 || y === 0 || x === S - 1 || y === H - 1) touches = true;
+      if (x > 0 && !fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack.push(i - 1); }
+      if (x < S - 1 && !fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack.push(i + 1); }
+      if (y > 0 && !fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack.push(i - S); }
+      if (y < H - 1 && !fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack.push(i + S); }
+    }
+    if (!touches && matching < count * 0.5) {
+      // a punched-out label or picture: the backdrop does not show there
+      for (const i of members) prior[i] = Math.max(prior[i]!, notBg[i]! > 0 || !matchBg[i] ? 1 : prior[i]!);
+    } else if (!touches) {
+      // a real hole: keep product pixels inside it that are clearly not backdrop
+      for (const i of members) if (notBg[i]! > 0.5) prior[i] = Math.max(prior[i]!, notBg[i]!);
+    }
+  }
+
+  // thin parts the model dropped: only close to the object and where the model saw something
+  const near = dilateMask(fg, S, H, Math.max(2, Math.round(S * 0.02)));
+  for (let i = 0; i < n; i++) {
+    if (near[i] && model[i]! < 0.5 && model[i]! > 0.03 && notBg[i]! > 0.5) prior[i] = Math.max(prior[i]!, notBg[i]!);
+  }
+  return prior;
+}
+
+function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  const f = new Float32Array(m.length);
+  for (let i = 0; i < m.length; i++) f[i] = m[i]!;
+  const mean = boxMean(f, w, h, r);
+  const out = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) out[i] = mean[i]! > 1e-6 ? 1 : 0;
+  return out;
+}
+
+export interface RefineInput {
+  image: RawImage; // full-resolution RGBA
+  /** the fused prior upsampled to full resolution, 0..255 */
+  prior: Buffer;
+  bg: BackgroundModel;
+  /** full-res pixels per model pixel */
+  scale: number;
+}
+
+export interface Refined {
+  alpha: Buffer;
+  foreground: RawImage;
+}
+
+/**
+ * Full-resolution edges: a guided filter on the source snaps the upsampled prior to the real edges;
+ * on a plain backdrop the edge alpha is then re-estimated from colour (how far each pixel sits between
+ * the backdrop and the nearby product colour). Finally edge colours are decontaminated.
+ */
+export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
+  const { width: w, height: h, data } = image;
+  const alpha = Buffer.from(prior);
+  // the unknown band: where the prior is neither 0 nor 1, padded by the upsampling footprint
+  const pad = Math.max(2, Math.ceil(scale * 2));
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const a = prior[row + x]!;
+      if (a > 2 && a < 253) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
+    }
+  }
+  const fg = Buffer.from(data);
+  if (x1 < 0) {
+    for (let i = 0; i < w * h; i++) fg[i * 4 + 3] = alpha[i]!;
+    return { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
+  }
+  const r = Math.max(2, Math.round(scale * 1.5));
+  x0 = Math.max(0, x0 - pad - 2 * r); y0 = Math.max(0, y0 - pad - 2 * r);
+  x1 = Math.min(w - 1, x1 + pad + 2 * r); y1 = Math.min(h - 1, y1 + pad + 2 * r);
+  const bw = x1 - x0 + 1, bh = y1 - y0 + 1, bn = bw * bh;
+
+  // crop planes: grey guide, prior, colour
+  const I = new Float32Array(bn), P = new Float32Array(bn);
+  const R = new Float32Array(bn), G = new Float32Array(bn), Bl = new Float32Array(bn);
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      const j = y * bw + x, s = (y + y0) * w + (x + x0);
+      const r8 = data[s * 4]!, g8 = data[s * 4 + 1]!, b8 = data[s * 4 + 2]!;
+      R[j] = r8; G[j] = g8; Bl[j] = b8;
+      I[j] = (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
+      P[j] = prior[s]! / 255;
+    }
+  }
+  // only the band is uncertain: away from it the prior stands
+  const bandF = new Float32Array(bn);
+  for (let j = 0; j < bn; j++) bandF[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
+  const band = boxMean(bandF, bw, bh, pad);
+  const q = guidedFilter(I, P, bw, bh, r, 2e-4);
+
+  // nearby product colour: mean colour of confident product pixels around each pixel
+  const conf = new Float32Array(bn);
+  for (let j = 0; j < bn; j++) conf[j] = P[j]! >= 0.99 ? 1 : 0;
+  const cr = 3 * r;
+  const wF = boxMean(conf, bw, bh, cr);
+  const tmp = new Float32Array(bn);
+  const mean = (c: Float32Array): Float32Array => { for (let j = 0; j < bn; j++) tmp[j] = c[j]! * conf[j]!; return boxMean(tmp, bw, bh, cr); };
+  const FR = mean(R), FG = mean(G), FB = mean(Bl);
+  // nearby background colour, for backdrops that are not plain
+  const confBg = new Float32Array(bn);
+  for (let j = 0; j < bn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
+  const wB = boxMean(confBg, bw, bh, cr);
+  const meanB = (c: Float32Array): Float32Array => { for (let j = 0; j < bn; j++) tmp[j] = c[j]! * confBg[j]!; return boxMean(tmp, bw, bh, cr); };
+  const BR = meanB(R), BG = meanB(G), BB = meanB(Bl);
+
+  const Bc = new Float32Array(3);
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      const j = y * bw + x, s = (y + y0) * w + (x + x0);
+      if (band[j]! <= 0) continue;
+      let a = Math.min(1, Math.max(0, q[j]!));
+      // backdrop colour here
+      if (bg.plain) bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
+      else if (wB[j]! > 0.02) { Bc[0] = BR[j]! / wB[j]!; Bc[1] = BG[j]! / wB[j]!; Bc[2] = BB[j]! / wB[j]!; }
+      else { Bc[0] = R[j]!; Bc[1] = G[j]!; Bc[2] = Bl[j]!; }
+      const hasF = wF[j]! > 0.02;
+      const fr = hasF ? FR[j]! / wF[j]! : 0, fgc = hasF ? FG[j]! / wF[j]! : 0, fb = hasF ? FB[j]! / wF[j]! : 0;
+      if (bg.plain && hasF && a > 0.02 && a < 0.98) {
+        // colour-based alpha: projection of (I - B) on (F - B), trusted in proportion to the contrast
+        const ex = fr - Bc[0]!, ey = fgc - Bc[1]!, ez = fb - Bc[2]!;
+        const k2 = ex * ex + ey * ey + ez * ez;
+        const k = Math.sqrt(k2 / 3);
+        const trust = Math.min(1, Math.max(0, (k - 20) / 40));
+        if (trust > 0) {
+          const ac = Math.min(1, Math.max(0, ((R[j]! - Bc[0]!) * ex + (G[j]! - Bc[1]!) * ey + (Bl[j]! - Bc[2]!) * ez) / k2));
+          a = trust * ac + (1 - trust) * a;
+        }
+      }
+      const a8 = Math.round(a * 255);
+      alpha[s] = a8;
+      if (a8 > 0 && a8 < 255) {
+        // decontaminate: the foreground that, laid over the backdrop with alpha a, gives this pixel
+        const aa = Math.max(a, 0.2);
+        let or = Bc[0]! + (R[j]! - Bc[0]!) / aa, og = Bc[1]! + (G[j]! - Bc[1]!) / aa, ob = Bc[2]! + (Bl[j]! - Bc[2]!) / aa;
+        if (hasF && a < 0.5) {
+          // faint pixels carry little colour: lean on the nearby product colour
+          const t = (0.5 - a) / 0.5;
+          or = or * (1 - t) + fr * t; og = og * (1 - t) + fgc * t; ob = ob * (1 - t) + fb * t;
+        }
+        fg[s * 4] = clamp255(or); fg[s * 4 + 1] = clamp255(og); fg[s * 4 + 2] = clamp255(ob);
+      }
+    }
+  }
+  for (let i = 0; i < w * h; i++) fg[i * 4 + 3] = alpha[i]!;
+  return { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
+}
+
+function clamp255(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+}
