@@ -15,6 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 const CHROMIUM = process.env.RESHOOT_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = path.join(ROOT, '.tmp', 'e2e');
+const POLL = { timeout: 15_000 };
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -66,19 +67,20 @@ async function giveFile(p: Page, file: string, how: 'drop' | 'paste'): Promise<v
 /** Waits until the result image has really loaded (not just been put in the page). */
 async function resultLoaded(p: Page, src?: string): Promise<string> {
   const img = p.locator('img.compare-after');
-  await img.waitFor({ timeout: 60_000 });
+  await img.waitFor({ timeout: 120_000 });
   await p.waitForFunction(
     (prev) => {
       const el = document.querySelector<HTMLImageElement>('img.compare-after');
       return !!el && el.complete && el.naturalWidth > 0 && el.src !== prev;
     },
     src ?? '',
-    { timeout: 60_000 },
+    { timeout: 120_000 },
   );
   return (await img.getAttribute('src'))!;
 }
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
+// Renders share two cores with everything else in CI; the first one also loads the cutout model.
+describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', { timeout: 150_000 }, () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-'));
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -112,7 +114,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     const keyField = page.getByLabel('API key');
     await keyField.fill('sk-not-a-real-key');
     await page.getByRole('button', { name: 'Continue' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not accepted \(UNAUTHORIZED\)/);
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/not accepted \(UNAUTHORIZED\)/);
     await shot(page, 'key-invalid');
     await keyField.fill(server.apiKey);
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -130,12 +132,12 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     await page.waitForFunction(() => !document.body.textContent?.includes('Uploading…'));
     await page.getByRole('button', { name: 'Dark slate, steam' }).click();
     const understood = page.getByRole('list', { name: 'Understood' });
-    await expect.poll(() => understood.textContent()).toMatch(/slate stone/);
+    await expect.poll(() => understood.textContent(), POLL).toMatch(/slate stone/);
     expect(await understood.textContent()).toMatch(/steam/);
     // Typing a word the planner does not know shows it as ignored, live.
     await page.getByRole('textbox', { name: 'Prompt' }).press('End');
     await page.getByRole('textbox', { name: 'Prompt' }).pressSequentially(' zorblax');
-    await expect.poll(() => page.getByRole('list', { name: 'Ignored words' }).textContent()).toMatch(/zorblax/);
+    await expect.poll(() => page.getByRole('list', { name: 'Ignored words' }).textContent(), POLL).toMatch(/zorblax/);
     await page.getByRole('button', { name: 'Dark slate, steam' }).click();
     // Same rule table as the server: 1:1 at 4K is not offered, so the 4K radio is disabled.
     expect(await page.getByRole('radio', { name: '1:1', exact: true }).isChecked()).toBe(true);
@@ -173,7 +175,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     for (let i = 0; i < 30; i++) await range.press('ArrowRight');
     expect(await range.inputValue()).toBe('30');
     expect(await page.locator('.compare-before').getAttribute('style')).toMatch(/inset\(0(px)? 70% 0(px)? 0(px)?\)/);
-    await expect.poll(() => page.locator('.figures').textContent()).toMatch(/ΔE \d+\.\d\d/);
+    await expect.poll(() => page.locator('.figures').textContent(), POLL).toMatch(/ΔE \d+\.\d\d/);
     await page.locator('.compare').scrollIntoViewIfNeeded();
     await shot(page, 'result');
   });
@@ -234,7 +236,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     await page.getByRole('button', { name: /Aspect set/ }).click();
     const grid = page.locator('.batch-grid');
     await grid.waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('.batch-grid img').length === 4 && [...document.querySelectorAll<HTMLImageElement>('.batch-grid img')].every((i) => i.complete && i.naturalWidth > 0), undefined, { timeout: 90_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.batch-grid img').length === 4 && [...document.querySelectorAll<HTMLImageElement>('.batch-grid img')].every((i) => i.complete && i.naturalWidth > 0), undefined, { timeout: 120_000 });
     const sizes = await grid.locator('img').evaluateAll((imgs) => (imgs as HTMLImageElement[]).map((i) => `${i.naturalWidth}x${i.naturalHeight}`));
     expect(sizes).toEqual(['1024x1024', '816x1024', '1024x576', '576x1024']);
     await grid.scrollIntoViewIfNeeded();
@@ -248,7 +250,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('button', { name: 'Generate' }).click();
     const failed = page.locator('.stage-failed');
-    await failed.waitFor({ timeout: 60_000 });
+    await failed.waitFor({ timeout: 120_000 });
     expect(await failed.textContent()).toMatch(/This render failed.*input_urls\[0\]: refused/);
     await shot(page, 'failed');
 
@@ -324,16 +326,16 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', () => {
     const all = (await apiGet('/v1/tasks?page=1&size=50')) as { total: number; tasks: Array<{ taskId: string }> };
     expect(all.total).toBe(9);
     await page.getByRole('button', { name: 'History', exact: true }).click();
-    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/Page 1 of 2/);
+    await expect.poll(() => page.locator('.pager').textContent(), POLL).toMatch(/Page 1 of 2/);
     expect(await page.locator('.history-grid > li').count()).toBe(8);
     expect(await page.locator('.card-id').first().textContent()).toBe(all.tasks[0]!.taskId);
     await page.getByRole('button', { name: 'Older →' }).click();
-    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/Page 2 of 2/);
-    expect(await page.locator('.history-grid > li').count()).toBe(1);
+    await expect.poll(() => page.locator('.pager').textContent(), POLL).toMatch(/Page 2 of 2/);
+    await expect.poll(() => page.locator('.history-grid > li').count(), POLL).toBe(1);
     // The oldest task is the first render of this run.
     expect(await page.locator('.card-id').first().textContent()).toBe(taskIds[0]);
     await page.getByRole('button', { name: '← Newer' }).click();
-    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/Page 1 of 2/);
+    await expect.poll(() => page.locator('.history-grid > li').count(), POLL).toBe(8);
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'history-page-1');
   });

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { MODELS, comboProblem, outputSize } from '../../src/contract/models.js';
 import { ApiError, createApiClient, waitForTask, type StudioTaskInput, type TaskObject } from './api.js';
 import { loadKey, maskKey, saveKey } from './key-store.js';
-import { readPrompt } from './planner.js';
+import { describePlan, readPrompt } from './planner.js';
 import {
   DEFAULT_FORMAT,
   absoluteUrl,
@@ -333,7 +333,7 @@ export function App() {
           taskId: task.taskId,
           parentId: parent && ts.some((t) => t.taskId === parent) ? parent : null,
           kind: 'history',
-          prompt: planPrompt(task) ?? `Task ${task.taskId}`,
+          prompt: describePlan(task.reshoot?.plan) ?? `Task ${task.taskId}`,
           beforeUrl: parentTask?.output?.[0]?.url ?? null,
           request: null,
         },
@@ -468,7 +468,7 @@ export function App() {
                   height={fallbackSize.height}
                   alt={`Result: ${current.prompt}`}
                 />
-                <ResultPanel task={currentTask} />
+                <ResultPanel task={currentTask} seed={current.request?.input.seed} />
                 <div class="actions">
                   <form class="edit-form" onSubmit={edit}>
                     <label class="field field-grow">
@@ -505,9 +505,4 @@ export function App() {
       )}
     </div>
   );
-}
-
-function planPrompt(task: TaskObject): string | null {
-  const plan = task.reshoot?.plan as { prompt?: unknown } | undefined;
-  return typeof plan?.prompt === 'string' ? plan.prompt : null;
 }

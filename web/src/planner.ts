@@ -76,3 +76,13 @@ export function planSummary(plan: ScenePlan): Array<[string, string]> {
 export function directionName(azimuth: number): string {
   return words(nearestDirection(azimuth, 30));
 }
+
+/** A one-line caption for a finished task from the plan it reports (`reshoot.plan`), or null. */
+export function describePlan(plan: unknown): string | null {
+  const p = plan as Partial<ScenePlan> | null | undefined;
+  if (!p || typeof p !== 'object' || !p.surface || !p.backdrop || !p.light) return null;
+  const surface = p.surface.material === 'none' ? 'floating' : `${p.surface.tone} ${p.surface.material}`;
+  const backdrop = p.backdrop.kind === 'environment' ? `blurred ${words(p.backdrop.environment)}` : `${words(p.backdrop.kind)} backdrop`;
+  const fx = p.effects ? Object.entries(p.effects).filter(([, v]) => typeof v === 'number' && v > 0.05).map(([k]) => k) : [];
+  return [surface, backdrop, `light from ${words(p.light.from)}`, ...fx].join(' · ');
+}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiClient, TaskList, TaskObject } from '../api.js';
+import { describePlan } from '../planner.js';
 
 const PAGE_SIZE = 8;
 
@@ -86,6 +87,7 @@ export function History({ api, onOpen }: Props) {
                     <span class="muted small">{modelLabel(t.model)}</span>
                   </div>
                   <span class="muted small">{when(t.created)}</span>
+                  {t.status === 'success' && describePlan(t.reshoot?.plan) && <p class="card-caption">{describePlan(t.reshoot?.plan)}</p>}
                   {t.status === 'fail' && t.error && (
                     <p class="card-error">
                       <span class="sr-only">Reason: </span>

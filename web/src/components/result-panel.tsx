@@ -33,7 +33,7 @@ function leaves(obj: unknown, prefix = ''): [string, number | string | boolean][
 const fmt = (v: number | string | boolean) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v));
 
 /** Fidelity figures, timings, cost and the download buttons for one finished task. */
-export function ResultPanel({ task }: { task: TaskObject }) {
+export function ResultPanel({ task, seed }: { task: TaskObject; seed?: number }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const url = task.output?.[0]?.url;
@@ -70,6 +70,12 @@ export function ResultPanel({ task }: { task: TaskObject }) {
           <div class="figure">
             <span class="figure-value">{(totalMs / 1000).toFixed(2)} s</span>
             <span class="figure-label">Render time</span>
+          </div>
+        )}
+        {seed !== undefined && (
+          <div class="figure" title="The same prompt and seed render the same image">
+            <span class="figure-value">{seed}</span>
+            <span class="figure-label">Seed</span>
           </div>
         )}
         {ext.cost && (
