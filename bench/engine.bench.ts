@@ -40,22 +40,29 @@ async function main(): Promise<void> {
   const opts = { cacheDir: dir, maskCacheBytes: 0, maxInputPixels: 50e6 };
 
   console.log(`studio engine, dripper fixture ${shot.width}x${shot.height}, cutout cached, PNG out, median of ${runs} runs per prompt (ms)\n`);
-  console.log(['res', 'size', ...STAGES].map((s) => s.padStart(8)).join(' '));
+  console.log(['res', 'size', ...STAGES, 'cpu'].map((s) => s.padStart(8)).join(' '));
   for (const c of CASES) {
     const samples: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
+    // CPU time of the whole process (JS + libvips threads): unlike wall time it barely moves when
+    // other work shares the machine, so it is the figure to compare between runs
+    const cpuMs: number[] = [];
     let size = '';
     for (const [k, prompt] of PROMPTS.entries()) {
       const req = { tier: 'standard' as const, prompt, sources: [file], aspectRatio: c.ratio, resolution: c.resolution, seed: 7 + k, outputFormat: 'png' as const };
       await transform(req, { opts, cutout }); // warm-up
       for (let i = 0; i < runs; i++) {
+        const cpu0 = process.cpuUsage();
         const r = await transform(req, { opts, cutout });
+        const cpu = process.cpuUsage(cpu0);
+        cpuMs.push((cpu.user + cpu.system) / 1000);
         size = `${r.width}x${r.height}`;
         for (const s of STAGES) samples[s]!.push(r.report.timings[s] ?? 0);
       }
     }
-    console.log([c.resolution, size, ...STAGES.map((s) => median(samples[s]!).toFixed(0))].map((s) => s.padStart(8)).join(' '));
+    console.log([c.resolution, size, ...STAGES.map((s) => median(samples[s]!).toFixed(0)), median(cpuMs).toFixed(0)].map((s) => s.padStart(8)).join(' '));
   }
-  console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  console.log(`\nstage columns and total: wall-clock medians; cpu: process CPU time per transform (all threads); load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }
 
 await main();

@@ -144,7 +144,7 @@ describe('framing', () => {
           expect(l.product.y).toBeGreaterThanOrEqual(0);
           expect(l.product.x + l.product.width).toBeLessThanOrEqual(l.width);
           expect(l.product.y + l.product.height).toBeLessThanOrEqual(l.height);
-          expect(Math.max(l.work.width, l.work.height)).toBeLessThanOrEqual(1536);
+          expect(Math.max(l.work.width, l.work.height)).toBeLessThanOrEqual(1440);
         }
       }
     }
