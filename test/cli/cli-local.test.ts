@@ -12,7 +12,8 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'reshoot-cli-'));
-  env = { RESHOOT_DATA_DIR: path.join(tmp, 'data'), RESHOOT_ENGINE_THREADS: '2' };
+  // one data dir for the file: the mask cache makes a fixture segmented once count for every later run
+  env = { RESHOOT_DATA_DIR: path.join(tmp, 'data'), RESHOOT_ENGINE_THREADS: '1' };
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -24,7 +25,8 @@ const stateRecords = async (dir: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { t: string; key: string });
 
-describe('reshoot CLI, in-process', () => {
+// Child processes that each load the segmentation model: generous timeouts, no timing assertions.
+describe('reshoot CLI, in-process', { timeout: 300_000 }, () => {
   it('transform writes the image at the requested ratio and reports it as JSON', async () => {
     const [mug] = await writePackshots(path.join(tmp, 't'), ['mug']);
     const out = path.join(tmp, 't', 'mug-slate.jpg');
@@ -45,17 +47,17 @@ describe('reshoot CLI, in-process', () => {
   it('batch with one corrupt image: exit 2, the others written, failures.jsonl names it', async () => {
     const input = path.join(tmp, 'b-in');
     const out = path.join(tmp, 'b-out');
-    await writePackshots(input, ['bottle', 'can', 'box'], { corrupt: 'zz-broken.jpg' });
+    await writePackshots(input, ['bottle', 'can'], { corrupt: 'zz-broken.jpg' });
     const r = await runCli(['batch', input, '--out', out, '-p', 'marble counter, soft window light', '-a', '1:1', '-c', '2'], env);
     expect(r.code).toBe(2);
     const lines = jsonLines(r.stdout);
     const items = lines.filter((l) => l.type === 'item');
-    expect(items).toHaveLength(4);
-    expect(items.filter((l) => l.status === 'done')).toHaveLength(3);
+    expect(items).toHaveLength(3);
+    expect(items.filter((l) => l.status === 'done')).toHaveLength(2);
     const written = (await readdir(out)).filter((f) => f.endsWith('.png')).sort();
     // stable, readable names: <image>--<prompt words>-<prompt hash>--<ratio>-<resolution>
-    expect(written).toHaveLength(3);
-    ['bottle-0', 'box-2', 'can-1'].forEach((stem, i) => {
+    expect(written).toHaveLength(2);
+    ['bottle-0', 'can-1'].forEach((stem, i) => {
       expect(written[i]).toMatch(new RegExp(`^${stem}--marble-counter-soft-window-light-[0-9a-f]{4}--1x1-1k\\.png$`));
     });
     for (const f of written) expect(await sharp(path.join(out, f)).metadata()).toMatchObject({ width: 1024, height: 1024 });
@@ -63,17 +65,17 @@ describe('reshoot CLI, in-process', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ name: 'zz-broken', status: 'failed' });
     expect(String(failures[0]!.error)).toMatch(/decod/);
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', done: 3, failed: 1, skipped: 0 });
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', done: 2, failed: 1, skipped: 0 });
     expect(r.stderr).toContain('failures in');
   });
 
   it('batch interrupted and resumed: nothing done twice, nothing lost', async () => {
     const input = path.join(tmp, 'r-in');
     const out = path.join(tmp, 'r-out');
-    await writePackshots(input, ['mug', 'cup', 'bottle', 'can', 'box', 'glass']);
-    const args = ['batch', input, '--out', out, '-p', 'cafe counter, morning light', '-a', '1:1', '-a', '16:9', '-a', '4:5', '-c', '1', '--json'];
+    await writePackshots(input, ['mug', 'cup', 'box']);
+    const args = ['batch', input, '--out', out, '-p', 'cafe counter, morning light', '-a', '1:1', '-a', '16:9', '-c', '1', '--json'];
 
-    // first run: killed hard as soon as one item has finished (17 are still to go)
+    // first run: killed hard as soon as one item has finished (5 are still to go)
     const child = spawnCli(args, env);
     const first = collect(child);
     let seen = 0;
@@ -85,7 +87,7 @@ describe('reshoot CLI, in-process', () => {
     expect(r1.signal).toBe('SIGKILL');
     const doneAfterKill = new Set((await stateRecords(out)).filter((r) => r.t === 'done').map((r) => r.key));
     expect(doneAfterKill.size).toBeGreaterThanOrEqual(1);
-    expect(doneAfterKill.size).toBeLessThan(18);
+    expect(doneAfterKill.size).toBeLessThan(6);
 
     // second run: skips what was done, renders the rest
     const r2 = await runCli(args, env);
@@ -93,15 +95,15 @@ describe('reshoot CLI, in-process', () => {
     const lines = jsonLines(r2.stdout);
     const redone = lines.filter((l) => l.type === 'item' && doneAfterKill.has(String(l.key)));
     expect(redone).toEqual([]);
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', skipped: doneAfterKill.size, done: 18 - doneAfterKill.size, failed: 0 });
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', skipped: doneAfterKill.size, done: 6 - doneAfterKill.size, failed: 0 });
 
     const records = (await stateRecords(out)).filter((r) => r.t === 'done');
     const perKey = new Map<string, number>();
     for (const r of records) perKey.set(r.key, (perKey.get(r.key) ?? 0) + 1);
-    expect(perKey.size).toBe(18);
+    expect(perKey.size).toBe(6);
     expect([...perKey.values()].every((n) => n === 1)).toBe(true);
     const files = await readdir(out);
-    expect(files.filter((f) => f.endsWith('.png'))).toHaveLength(18);
+    expect(files.filter((f) => f.endsWith('.png'))).toHaveLength(6);
     expect(files.filter((f) => f.endsWith('.part'))).toEqual([]);
     expect(files).not.toContain('failures.jsonl');
   });
@@ -109,7 +111,8 @@ describe('reshoot CLI, in-process', () => {
   it('--dry-run quotes items, cost and time without rendering', async () => {
     const input = path.join(tmp, 'd-in');
     const out = path.join(tmp, 'd-out');
-    await writePackshots(input, ['vase', 'stem']);
+    // the same packshots as the resumed batch: its measured throughput feeds the estimate
+    await writePackshots(input, ['mug', 'cup']);
     const r = await runCli(['batch', input, '--out', out, '-p', 'a', '-p', 'b', '-a', '1:1', '-a', '3:2', '-m', 'gpt-image-2-image-to-image-pro', '--dry-run', '--json'], env);
     expect(r.code).toBe(0);
     const [q] = jsonLines(r.stdout);

@@ -18,13 +18,14 @@ beforeAll(async () => {
   // the key travels by environment, the server by flag: both ways are exercised
   env = { RESHOOT_API_KEY: server.apiKey, RESHOOT_DATA_DIR: path.join(tmp, 'data') };
   images = await writePackshots(path.join(tmp, 'in'), ['mug', 'bottle']);
-});
+}, 120_000);
 afterAll(async () => {
   await server?.close();
   await rm(tmp, { recursive: true, force: true });
 });
 
-describe('reshoot CLI through a server', () => {
+// Child processes and a server that loads the segmentation model: generous timeouts.
+describe('reshoot CLI through a server', { timeout: 300_000 }, () => {
   it('transform --server uploads the local file and downloads the result', async () => {
     const out = path.join(tmp, 'mug-remote.png');
     const r = await runCli(['transform', images[0]!, '-p', 'terracotta backdrop', '-a', '3:2', '--out', out, '--server', server.url, '--json'], env);
@@ -36,7 +37,7 @@ describe('reshoot CLI through a server', () => {
   });
 
   it('tasks create --wait, then get (found and missing)', async () => {
-    const created = await runCli(['tasks', 'create', '-i', images[1]!, '-p', 'on linen', '--wait', '--json', '--server', server.url], env);
+    const created = await runCli(['tasks', 'create', '-i', images[0]!, '-p', 'on linen', '--wait', '--json', '--server', server.url], env);
     expect(created.code).toBe(0);
     const task = jsonLines(created.stdout).at(-1)!;
     expect(task).toMatchObject({ status: 'success', model: 'gpt-image-2-image-to-image' });

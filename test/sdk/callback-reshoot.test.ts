@@ -45,7 +45,7 @@ afterAll(async () => {
   await new Promise((r) => receiver?.close(r));
 });
 
-describe('verifyCallback against callbacks the real server sends', () => {
+describe('verifyCallback against callbacks the real server sends', { timeout: 180_000 }, () => {
   it('accepts the signed terminal task and refuses the same bytes with one byte changed', async () => {
     const client = new Client({ baseUrl: server.url, apiKey: server.apiKey });
     const png = (await renderPackshot({ product: 'can', background: 'white', width: 300, height: 300 })).png;

@@ -23,7 +23,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-describe('Client against the real reshoot server', () => {
+// The server loads the segmentation model on first use: generous timeouts.
+describe('Client against the real reshoot server', { timeout: 180_000 }, () => {
   it('uploads a packshot, transforms it and downloads the image', async () => {
     const { url } = await client.uploads.create(productPng, { filename: 'mug.png' });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
