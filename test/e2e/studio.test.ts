@@ -233,12 +233,21 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', { timeout: 1
   });
 
   it('renders an aspect set: the same scene in 1:1, 4:5, 16:9 and 9:16', async () => {
+    const sent: Array<{ input: { aspect_ratio: string; scene_from?: string } }> = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      if (r.url().endsWith('/v1/tasks') && r.method() === 'POST') sent.push(r.postDataJSON());
+    };
+    page.on('request', onRequest);
     await page.getByRole('button', { name: /Aspect set/ }).click();
     const grid = page.locator('.batch-grid');
     await grid.waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.batch-grid img').length === 4 && [...document.querySelectorAll<HTMLImageElement>('.batch-grid img')].every((i) => i.complete && i.naturalWidth > 0), undefined, { timeout: 120_000 });
     const sizes = await grid.locator('img').evaluateAll((imgs) => (imgs as HTMLImageElement[]).map((i) => `${i.naturalWidth}x${i.naturalHeight}`));
     expect(sizes).toEqual(['1024x1024', '816x1024', '1024x576', '576x1024']);
+    page.off('request', onRequest);
+    // Every placement reuses the selected turn's plan and seed.
+    expect(sent.map((b) => b.input.aspect_ratio).sort()).toEqual(['16:9', '1:1', '4:5', '9:16']);
+    expect(sent.every((b) => b.input.scene_from === taskIds[1])).toBe(true);
     await grid.scrollIntoViewIfNeeded();
     await shot(page, 'aspect-set');
   });

@@ -106,9 +106,22 @@ export async function waitForTask(
   signal?: AbortSignal,
 ): Promise<TaskObject> {
   let delay = 400;
+  let misses = 0;
   for (;;) {
     if (signal?.aborted) throw new ApiError(0, 'ABORTED', 'Stopped waiting for the task.');
-    const task = await api.getTask(taskId);
+    let task: TaskObject;
+    try {
+      task = await api.getTask(taskId);
+      misses = 0;
+    } catch (err) {
+      // A dropped connection or a restarting server is not the task's fate: keep asking for a while.
+      const e = err as ApiError;
+      if ((e.status === 0 || e.status >= 500) && ++misses <= 8) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 * misses));
+        continue;
+      }
+      throw err;
+    }
     onUpdate(task);
     if (task.status === 'success' || task.status === 'fail') return task;
     await new Promise((resolve) => setTimeout(resolve, delay));

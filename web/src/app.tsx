@@ -34,6 +34,8 @@ import { History } from './components/history.js';
 const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 const ASPECT_SET = ['1:1', '4:5', '16:9', '9:16'] as const;
 let refCounter = 0;
+// Unique across reloads too: restored references keep the ids they were saved with.
+const newRefId = () => `ref-${Date.now().toString(36)}-${++refCounter}`;
 
 export function App() {
   const [key, setKey] = useState<string | null>(() => loadKey());
@@ -94,7 +96,7 @@ export function App() {
         return;
       }
       for (const file of files.slice(0, room)) {
-        const id = `ref-${++refCounter}`;
+        const id = newRefId();
         const name = file.name || 'pasted image';
         const ref: Reference = { id, name, url: null, preview: URL.createObjectURL(file), role: 'auto', status: 'uploading' };
         if (file.size > MAX_UPLOAD_BYTES) {
@@ -113,7 +115,7 @@ export function App() {
 
   const addUrl = (url: string) => {
     if (refs.length >= spec.maxRefs) return;
-    const id = `ref-${++refCounter}`;
+    const id = newRefId();
     const name = url.split('/').pop()?.split('?')[0] || url;
     setRefs((rs) => [...rs, { id, name, url, preview: url, role: 'auto', status: 'ready' }]);
   };
@@ -125,7 +127,7 @@ export function App() {
       return rs.filter((r) => r.id !== id);
     });
 
-  // Paste an image anywhere on the page (but leave text fields their own paste).
+  // Paste an image anywhere on the page; a paste without image files (text) is left alone.
   useEffect(() => {
     const onPaste = (e: ClipboardEvent) => {
       const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
@@ -195,8 +197,8 @@ export function App() {
         ? `This model takes at most ${spec.maxRefs} reference images; remove ${refs.length - spec.maxRefs}.`
         : uploading
         ? 'Waiting for the upload to finish…'
-        : readyRefs.length === 0
-          ? 'None of the images could be uploaded.'
+        : refs.some((r) => r.status === 'error')
+          ? 'Remove the image that could not be uploaded (marked in red).'
           : !prompt.trim()
             ? 'Write a prompt or pick a preset.'
             : combo
@@ -260,6 +262,9 @@ export function App() {
       input_urls: [absoluteUrl(currentUrl), ...(base?.input.input_urls.slice(1) ?? [])],
       seed: base?.input.seed ?? pickSeed(''),
     };
+    // The parent's plan already holds its explicit settings; re-sending them would pin what the
+    // follow-up is trying to change ("light from the right instead").
+    delete input.scene;
     delete input.scene_from;
     try {
       const taskId = await send({ model, input });
@@ -288,7 +293,8 @@ export function App() {
         : ASPECT_SET.map((ratio) => {
             // Keep the resolution when the rules allow it at this ratio; otherwise use the model default.
             const resolution = comboProblem(baseSpec, ratio, base.input.resolution) ? baseSpec.defaultResolution : base.input.resolution;
-            const input: StudioTaskInput = { ...base.input, aspect_ratio: ratio, resolution };
+            // scene_from: the server renders this task's exact plan and seed, only reframed.
+            const input: StudioTaskInput = { ...base.input, aspect_ratio: ratio, resolution, scene_from: current.taskId };
             return { label: ratio, request: { model: base.model, input } };
           });
     try {
