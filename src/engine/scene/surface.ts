@@ -106,8 +106,8 @@ export function createSurfaceShader(surface: ScenePlan['surface'], seed: number)
         const jz = (((h >> 8) & 255) / 255) * 0.6 + 0.2;
         const r = (((h >> 16) & 255) / 255) * 0.32 + 0.08;
         const d = Math.hypot(X / cell - cx - jx, Z / cell - cz - jz);
-        const chip = (1 - smoothstep(r - 0.06 - fp / cell, r + 0.02 + fp / cell, d)) * keep(0.03, fp) * ((h >> 24) % 3 === 0 ? 0 : 1);
-        const c = chipColours[(h >> 26) % chipColours.length]!;
+        const chip = (1 - smoothstep(r - 0.06 - fp / cell, r + 0.02 + fp / cell, d)) * keep(0.03, fp) * ((h >>> 24) % 3 === 0 ? 0 : 1);
+        const c = chipColours[(h >>> 26) % chipColours.length]!;
         const m = 1 + sample(n.b, X * S, Z * S) * 0.03;
         out[0] = (br * (1 - chip) + c[0] * chip) * m;
         out[1] = (bg * (1 - chip) + c[1] * chip) * m;
