@@ -84,19 +84,32 @@ const engine = createEngine({ cacheDir: path.join(tmp, 'data-single', 'cache', '
 const req = (image: string, ratio: string, seed: number): TransformRequest => ({
   tier: 'standard', prompt: PROMPT, sources: [image], aspectRatio: ratio as TransformRequest['aspectRatio'], resolution: '1K', seed, outputFormat: 'png',
 });
-await engine.transform(req(images[0]!, '1:1', 0));
+// Warm-up on an image outside the set (model load, JIT), so no timed run pays for it.
+const warm = await renderPackshot({ product: 'mug', background: 'sweep', width: SIZE, height: SIZE, seed: 99 });
+await fs.writeFile(path.join(tmp, 'warm.png'), warm.png);
+await engine.transform(req(path.join(tmp, 'warm.png'), '1:1', 0));
+// The batch segments each packshot once and reuses the mask for its other ratios (the engine's mask
+// cache), so the reference does the same: per image one first ratio (segmentation) and one later
+// ratio (cache hit), and single × count = Σ first + (ratios - 1) × Σ later.
 const singleTimes: number[] = [];
+const firstTimes: number[] = [];
+const laterTimes: number[] = [];
 const cpuStart = process.cpuUsage();
 for (const [i, image] of images.entries()) {
-  const t0 = performance.now();
-  await engine.transform(req(image, RATIOS[i % RATIOS.length]!, i));
-  singleTimes.push(performance.now() - t0);
+  for (const [k, ratio] of RATIOS.slice(0, 2).entries()) {
+    const t0 = performance.now();
+    await engine.transform(req(image, ratio, i));
+    const ms = performance.now() - t0;
+    singleTimes.push(ms);
+    (k === 0 ? firstTimes : laterTimes).push(ms);
+  }
 }
 const singleCpu = process.cpuUsage(cpuStart);
 const singleCpuMs = (singleCpu.user + singleCpu.system) / 1000;
 await engine.close();
-const singleMs = singleTimes.reduce((a, b) => a + b, 0) / singleTimes.length;
-const reference = singleMs * COUNT;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const reference = sum(firstTimes) + (RATIOS.length - 1) * sum(laterTimes);
+const singleMs = reference / COUNT;
 
 // 2. The CLI in-process.
 const common = ['-p', PROMPT, ...RATIOS.flatMap((r) => ['-a', r]), '-r', '1K', '--json'];
@@ -128,7 +141,7 @@ const rows = [
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(`\nBatch benchmark: ${COUNT} transforms at 1K (${images.length} packshots ${SIZE}px × ${RATIOS.length} ratios), ${cores} cores, node ${process.version}`);
-console.log(`single-image engine time: mean ${singleMs.toFixed(0)} ms (min ${Math.min(...singleTimes).toFixed(0)}, max ${Math.max(...singleTimes).toFixed(0)})\n`);
+console.log(`single-image engine time: first ratio of an image ${(sum(firstTimes) / firstTimes.length).toFixed(0)} ms, later ratios ${(sum(laterTimes) / laterTimes.length).toFixed(0)} ms (mask cached); ${singleMs.toFixed(0)} ms per item over the batch's mix\n`);
 console.log(line(head));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));

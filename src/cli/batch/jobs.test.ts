@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectJobs, parseCsv, readPromptsFile, slug } from './jobs.js';
+import { collectJobs, interleaveByImage, parseCsv, readPromptsFile, slug } from './jobs.js';
 
 let dir: string;
 beforeEach(() => {
@@ -68,5 +68,13 @@ describe('batch jobs', () => {
   it('reads a prompts file', () => {
     writeFileSync(path.join(dir, 'p.txt'), '# moods\ndark slate\n\n  cafe counter  \n');
     expect(readPromptsFile(path.join(dir, 'p.txt'))).toEqual(['dark slate', 'cafe counter']);
+  });
+});
+
+describe('run order', () => {
+  it('takes one item per image in turn', () => {
+    const item = (image: string, n: number) => ({ image, key: `${image}${n}` }) as never;
+    const order = interleaveByImage([item('a', 1), item('a', 2), item('a', 3), item('b', 1), item('c', 1), item('c', 2)]);
+    expect(order.map((i: { key: string }) => i.key)).toEqual(['a1', 'b1', 'c1', 'a2', 'c2', 'a3']);
   });
 });

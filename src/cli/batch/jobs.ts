@@ -204,3 +204,20 @@ export function readPromptsFile(file: string): string[] {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
+
+/**
+ * Run order: one item per image in turn (round-robin), so items running side by side use different
+ * images and every later variant of an image finds its mask in the engine's cache instead of two
+ * threads segmenting the same packshot at once.
+ */
+export function interleaveByImage(items: BatchItem[]): BatchItem[] {
+  const groups = new Map<string, BatchItem[]>();
+  for (const item of items) {
+    const g = groups.get(item.image);
+    if (g) g.push(item);
+    else groups.set(item.image, [item]);
+  }
+  const out: BatchItem[] = [];
+  for (let k = 0; out.length < items.length; k++) for (const g of groups.values()) if (g[k]) out.push(g[k]);
+  return out;
+}

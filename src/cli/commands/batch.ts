@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import { createEngine } from '../../engine/index.js';
 import { priceFor, type Client, type PricingRow } from '../../sdk/index.js';
-import { collectJobs, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
+import { collectJobs, interleaveByImage, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
 import { createLocalExecutor, createRemoteExecutor, type Executor } from '../batch/executors.js';
 import { createProgressBar, formatDuration, type ProgressCounts } from '../batch/progress.js';
 import { appendState, lockDir, readState, removePartials, STATE_FILE } from '../batch/state.js';
@@ -226,7 +226,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   };
 
   try {
-    const queue = [...todo];
+    const queue = interleaveByImage(todo);
     const runnable = queue.filter((i) => !i.invalid);
     if (runnable.length > 0) {
       executor = client
