@@ -47,7 +47,15 @@ const CODE_BY_STATUS: Record<number, KnownErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** The code for an HTTP failure: the envelope's `error_code`, else one derived from the status. */
+/**
+ * The code for an HTTP failure: the envelope's `error_code`, else one derived from the status.
+ *
+ * @example
+ * ```ts
+ * codeForStatus(401); // 'UNAUTHORIZED' (upstream hiapi sends no error_code with 401)
+ * codeForStatus(400, 'MODEL_UNAVAILABLE'); // 'MODEL_UNAVAILABLE'
+ * ```
+ */
 export function codeForStatus(status: number, errorCode?: unknown): ApiErrorCode {
   if (typeof errorCode === 'string' && errorCode !== '') return errorCode;
   return CODE_BY_STATUS[status] ?? `HTTP_${status}`;

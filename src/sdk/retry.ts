@@ -6,6 +6,12 @@ export const MAX_RETRY_DELAY_MS = 60_000;
 /**
  * Parses `Retry-After` as integer seconds or an HTTP date (RFC 9110 §10.2.3).
  * Returns milliseconds (≥ 0), or undefined when the header is missing or unreadable.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('5'); // 5000
+ * parseRetryAfter('Wed, 21 Oct 2026 07:28:00 GMT'); // ms until then, 0 if past
+ * ```
  */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (value == null) return undefined;
