@@ -12,8 +12,9 @@ import * as transform from './commands/transform.js';
 import * as batch from './commands/batch.js';
 import * as tasks from './commands/tasks.js';
 import * as plan from './commands/plan.js';
+import * as cutout from './commands/cutout.js';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys, transform, batch, tasks, plan];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys, transform, batch, tasks, plan, cutout];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -15,6 +15,8 @@ export interface BackgroundModel {
   noise: number;
   /** background colour at normalised (u, v) in 0..1, written to out[0..2] */
   sample(u: number, v: number, out: Float32Array): void;
+  /** the whole background at w*h, RGB planes interleaved (w*h*3) */
+  render(w: number, h: number): Float32Array;
 }
 
 type Profile = Float32Array; // n*3, RGB per position
@@ -77,6 +79,25 @@ export function fitBackground(img: RawImage): BackgroundModel {
           ((1 - u) * (1 - v) * c00[c]! + u * (1 - v) * c10[c]! + (1 - u) * v * c01[c]! + u * v * c11[c]!);
         out[c] = val;
       }
+    },
+    render(w, h) {
+      // the Coons patch is separable into per-column and per-row terms; precompute them
+      const out = new Float32Array(w * h * 3);
+      const tx = new Float32Array(w * 3), bx = new Float32Array(w * 3), ly = new Float32Array(h * 3), ry = new Float32Array(h * 3);
+      for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) { const u = (x + 0.5) / w; tx[x * 3 + c] = at(T, nT, u, c); bx[x * 3 + c] = at(B, nT, u, c); }
+      for (let y = 0; y < h; y++) for (let c = 0; c < 3; c++) { const v = (y + 0.5) / h; ly[y * 3 + c] = at(L, nL, v, c); ry[y * 3 + c] = at(R, nL, v, c); }
+      for (let y = 0; y < h; y++) {
+        const v = (y + 0.5) / h;
+        for (let x = 0; x < w; x++) {
+          const u = (x + 0.5) / w;
+          const o = (y * w + x) * 3;
+          for (let c = 0; c < 3; c++) {
+            out[o + c] = (1 - v) * tx[x * 3 + c]! + v * bx[x * 3 + c]! + (1 - u) * ly[y * 3 + c]! + u * ry[y * 3 + c]! -
+              ((1 - u) * (1 - v) * c00[c]! + u * (1 - v) * c10[c]! + (1 - u) * v * c01[c]! + u * v * c11[c]!);
+          }
+        }
+      }
+      return out;
     },
   };
 }

@@ -33,27 +33,23 @@ export function fuseMattes({ small, model, bg }: FuseInput): Float32Array {
   const tol = 4 * bg.noise + 8;
   const matchBg = new Uint8Array(n); // colour equals the backdrop within noise
   const notBg = new Float32Array(n); // 0..1: colour cannot be the backdrop nor its shadow
-  const B = new Float32Array(3);
-  for (let y = 0; y < H; y++) {
-    const v = (y + 0.5) / H;
-    for (let x = 0; x < S; x++) {
-      const i = y * S + x;
-      bg.sample((x + 0.5) / S, v, B);
-      const r = data[i * 4]!, g = data[i * 4 + 1]!, b = data[i * 4 + 2]!;
-      const dr = r - B[0]!, dg = g - B[1]!, db = b - B[2]!;
-      const dist = Math.sqrt((dr * dr + dg * dg + db * db) / 3);
-      matchBg[i] = dist < tol ? 1 : 0;
-      // a shadow scales the backdrop's colour; what a scale cannot explain is product
-      const bb = B[0]! * B[0]! + B[1]! * B[1]! + B[2]! * B[2]!;
-      const s = bb > 0 ? (r * B[0]! + g * B[1]! + b * B[2]!) / bb : 1;
-      let resid: number;
-      if (s > 1) resid = dist;
-      else {
-        const cr = r - s * B[0]!, cg = g - s * B[1]!, cb = b - s * B[2]!;
-        resid = Math.sqrt((cr * cr + cg * cg + cb * cb) / 3);
-      }
-      notBg[i] = Math.min(1, Math.max(0, (resid - tol) / 25));
+  const bgImg = bg.render(S, H);
+  for (let i = 0; i < n; i++) {
+    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+    const r = data[i * 4]!, g = data[i * 4 + 1]!, b = data[i * 4 + 2]!;
+    const dr = r - B0, dg = g - B1, db = b - B2;
+    const dist = Math.sqrt((dr * dr + dg * dg + db * db) / 3);
+    matchBg[i] = dist < tol ? 1 : 0;
+    // a shadow scales the backdrop's colour; what a scale cannot explain is product
+    const bb = B0 * B0 + B1 * B1 + B2 * B2;
+    const s = bb > 0 ? (r * B0 + g * B1 + b * B2) / bb : 1;
+    let resid: number;
+    if (s > 1) resid = dist;
+    else {
+      const cr = r - s * B0, cg = g - s * B1, cb = b - s * B2;
+      resid = Math.sqrt((cr * cr + cg * cg + cb * cb) / 3);
     }
+    notBg[i] = Math.min(1, Math.max(0, (resid - tol) / 25));
   }
 
   // connected regions of "model says background"; those not touching the border are holes
@@ -61,32 +57,35 @@ export function fuseMattes({ small, model, bg }: FuseInput): Float32Array {
   for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
   const label = new Int32Array(n).fill(-1);
   const stack: number[] = [];
-  let next = 0;
+  const touches: boolean[] = [], counts: number[] = [], matching: number[] = [];
   for (let start = 0; start < n; start++) {
     if (fg[start] || label[start] !== -1) continue;
-    const id = next++;
-    let touches = false, count = 0, matching = 0;
-    const members: number[] = [];
+    const id = touches.length;
+    let touch = false, count = 0, match = 0;
     label[start] = id;
     stack.push(start);
     while (stack.length) {
       const i = stack.pop()!;
-      members.push(i);
       count++;
-      matching += matchBg[i]!;
+      match += matchBg[i]!;
       const x = i % S, y = (i - x) / S;
-      if (x === 0 || y === 0 || x === S - 1 || y === H - 1) touches = true;
+      if (x === 0 || y === 0 || x === S - 1 || y === H - 1) touch = true;
       if (x > 0 && !fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack.push(i - 1); }
       if (x < S - 1 && !fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack.push(i + 1); }
       if (y > 0 && !fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack.push(i - S); }
       if (y < H - 1 && !fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack.push(i + S); }
     }
-    if (!touches && matching < count * 0.5) {
+    touches.push(touch); counts.push(count); matching.push(match);
+  }
+  for (let i = 0; i < n; i++) {
+    const id = label[i]!;
+    if (id < 0 || touches[id]) continue;
+    if (matching[id]! < counts[id]! * 0.5) {
       // a punched-out label or picture: the backdrop does not show there
-      for (const i of members) prior[i] = Math.max(prior[i]!, notBg[i]! > 0 || !matchBg[i] ? 1 : prior[i]!);
-    } else if (!touches) {
+      if (notBg[i]! > 0 || !matchBg[i]) prior[i] = 1;
+    } else if (notBg[i]! > 0.5) {
       // a real hole: keep product pixels inside it that are clearly not backdrop
-      for (const i of members) if (notBg[i]! > 0.5) prior[i] = Math.max(prior[i]!, notBg[i]!);
+      prior[i] = Math.max(prior[i]!, notBg[i]!);
     }
   }
 
@@ -165,7 +164,7 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
   const bandF = new Float32Array(bn);
   for (let j = 0; j < bn; j++) bandF[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
   const band = boxMean(bandF, bw, bh, pad);
-  const q = guidedFilter(I, P, bw, bh, r, 2e-4);
+  const q = guidedFilter(I, P, bw, bh, r, 6e-5);
 
   // nearby product colour: mean colour of confident product pixels around each pixel
   const conf = new Float32Array(bn);
@@ -194,16 +193,23 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
       else { Bc[0] = R[j]!; Bc[1] = G[j]!; Bc[2] = Bl[j]!; }
       const hasF = wF[j]! > 0.02;
       const fr = hasF ? FR[j]! / wF[j]! : 0, fgc = hasF ? FG[j]! / wF[j]! : 0, fb = hasF ? FB[j]! / wF[j]! : 0;
-      if (bg.plain && hasF && a > 0.02 && a < 0.98) {
+      if (!(bg.plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
+      else {
         // colour-based alpha: projection of (I - B) on (F - B), trusted in proportion to the contrast
         const ex = fr - Bc[0]!, ey = fgc - Bc[1]!, ez = fb - Bc[2]!;
         const k2 = ex * ex + ey * ey + ez * ez;
         const k = Math.sqrt(k2 / 3);
         const trust = Math.min(1, Math.max(0, (k - 20) / 40));
         if (trust > 0) {
-          const ac = Math.min(1, Math.max(0, ((R[j]! - Bc[0]!) * ex + (G[j]! - Bc[1]!) * ey + (Bl[j]! - Bc[2]!) * ez) / k2));
-          a = trust * ac + (1 - trust) * a;
-        }
+          const dx = R[j]! - Bc[0]!, dy = G[j]! - Bc[1]!, dz = Bl[j]! - Bc[2]!;
+          const raw = (dx * ex + dy * ey + dz * ez) / k2;
+          // the pixel must lie near the backdrop-to-product colour line, or the two-colour model is wrong here
+          const px = dx - raw * ex, py = dy - raw * ey, pz = dz - raw * ez;
+          const perp = Math.sqrt((px * px + py * py + pz * pz) / 3);
+          const fit = Math.min(1, Math.max(0, 1 - (perp - 2 * bg.noise) / 15)) * (raw < -0.15 || raw > 1.15 ? 0 : 1);
+          const t2 = trust * fit;
+          a = t2 * Math.min(1, Math.max(0, raw)) + (1 - t2) * sharpen(a);
+        } else a = sharpen(a);
       }
       const a8 = Math.round(a * 255);
       alpha[s] = a8;
@@ -222,6 +228,11 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
   }
   for (let i = 0; i < w * h; i++) fg[i * 4 + 3] = alpha[i]!;
   return { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
+}
+
+/** The upsampled model edge is softer than a real product edge; steepen it around 50%. */
+function sharpen(a: number): number {
+  return Math.min(1, Math.max(0, (a - 0.5) * 1.6 + 0.5));
 }
 
 function clamp255(v: number): number {

@@ -1,0 +1,114 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, renderPackshot, shadowScore, type PackshotSpec } from '../../../test/fixtures/index.js';
+import { decodeImage, ImageDecodeError, type RawImage } from '../sharp.js';
+import { createCutout, type Cutout } from './index.js';
+import { scoreMatte } from './metrics.js';
+
+/**
+ * The cutout with the real model on a small subset of the synthetic packshots. One file, so the
+ * session is loaded once for all of them.
+ */
+
+let dir: string;
+let cutout: Cutout;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'reshoot-cutout-'));
+  cutout = createCutout({ cacheDir: path.join(dir, 'masks'), maskCacheBytes: 64 * 1024 * 1024 });
+});
+
+afterAll(async () => {
+  await cutout.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function shot(spec: PackshotSpec): Promise<{ image: RawImage; alpha: Buffer }> {
+  const p = await renderPackshot(spec);
+  const { image } = await decodeImage(p.png, { maxPixels: 50e6 });
+  return { image, alpha: p.alpha };
+}
+
+describe('cutout quality on synthetic packshots', () => {
+  const cases: Array<[string, PackshotSpec, number]> = [
+    ['can with a white label band', { ...FIXTURES.can, width: 720, height: 720 }, 0.95],
+    ['white vase on white', { ...FIXTURES['white-on-white'], width: 720, height: 720 }, 0.97],
+    ['plant with thin stems', { ...FIXTURES.stem, width: 800, height: 800 }, 0.95],
+    ['white dripper with a handle on light grey', { ...FIXTURES.dripper, width: 800, height: 800 }, 0.95],
+  ];
+  const ious: number[] = [];
+
+  it.each(cases)('%s: IoU over the threshold, floor shadow excluded', async (_name, spec, minIou) => {
+    const { image, alpha } = await shot(spec);
+    const res = await cutout.cutout(image);
+    expect(res.cached).toBe(false);
+    expect(res.alpha.length).toBe(image.width * image.height);
+    const s = scoreMatte(res.alpha, alpha, image.width, image.height);
+    ious.push(s.iou);
+    expect(s.iou).toBeGreaterThanOrEqual(minIou);
+    expect(s.boundaryF).toBeGreaterThan(0.85);
+    expect(s.mae).toBeLessThan(0.01);
+    const { shadowPixels, shadowKept } = shadowScore(spec, res.alpha);
+    expect(shadowPixels).toBeGreaterThan(1000);
+    expect(shadowKept).toBeLessThan(0.01);
+  });
+
+  it('mean IoU over the subset is at least 0.98', () => {
+    expect(ious).toHaveLength(cases.length);
+    expect(ious.reduce((a, b) => a + b, 0) / ious.length).toBeGreaterThanOrEqual(0.98);
+  });
+
+});
+
+describe('cutout plumbing', () => {
+  it('removes the backdrop colour from edge pixels, then serves the repeat from the disk cache', async () => {
+    const { image } = await shot({ ...FIXTURES.mug, width: 500, height: 500 });
+    const first = await cutout.cutout(image);
+    // edge pixels of a teal mug must not stay light: the white backdrop is taken out of them
+    let edge = 0, light = 0;
+    const f = first.foreground.data;
+    for (let i = 0; i < first.alpha.length; i++) {
+      const a = first.alpha[i]!;
+      if (a < 40 || a > 215) continue;
+      edge++;
+      if (f[i * 4]! > 200 && f[i * 4 + 1]! > 200 && f[i * 4 + 2]! > 200) light++;
+    }
+    expect(edge).toBeGreaterThan(100);
+    expect(light / edge).toBeLessThan(0.02);
+
+    const second = await cutout.cutout(image);
+    expect(second.cached).toBe(true);
+    expect(second.alpha.equals(first.alpha)).toBe(true);
+    expect(second.foreground.data.equals(first.foreground.data)).toBe(true);
+    expect(second.timings.model).toBeUndefined();
+    const files = await readdir(path.join(dir, 'masks'));
+    expect(files.some((name) => name.endsWith('.matte'))).toBe(true);
+    expect(files.some((name) => name.endsWith('.tmp'))).toBe(false);
+  });
+
+  it('uses a meaningful alpha channel as it is', async () => {
+    const w = 64, h = 64;
+    const data = Buffer.alloc(w * h * 4, 200);
+    for (let i = 0; i < w * h; i++) data[i * 4 + 3] = i % w < 32 ? 0 : 255;
+    const res = await cutout.cutout({ data, width: w, height: h, channels: 4 }, { hasAlpha: true });
+    expect(res.alpha[0]).toBe(0);
+    expect(res.alpha[40]).toBe(255);
+    expect(res.timings.model).toBeUndefined();
+  });
+
+  it('stops when the signal is aborted', async () => {
+    const { image } = await shot({ ...FIXTURES.can, width: 300, height: 300, seed: 99 });
+    const ac = new AbortController();
+    ac.abort(new Error('stopped by test'));
+    await expect(cutout.cutout(image, { signal: ac.signal })).rejects.toThrow('stopped by test');
+  });
+
+  it('rejects corrupt, truncated and empty files with a clear error', async () => {
+    const good = (await renderPackshot({ ...FIXTURES.mug, width: 200, height: 200 })).png;
+    const bad = [Buffer.alloc(0), good.subarray(0, good.length >> 1), Buffer.from('definitely not an image')];
+    for (const b of bad) await expect(decodeImage(b, { maxPixels: 50e6 })).rejects.toBeInstanceOf(ImageDecodeError);
+    await expect(decodeImage(good, { maxPixels: 1000 })).rejects.toThrow(/pixel limit|over the/);
+  });
+});

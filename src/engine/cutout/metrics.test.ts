@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { scoreMatte } from './metrics.js';
+
+function disc(w: number, h: number, cx: number, cy: number, r: number): Buffer {
+  const m = Buffer.alloc(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) m[y * w + x] = Math.hypot(x - cx, y - cy) <= r ? 255 : 0;
+  return m;
+}
+
+describe('scoreMatte', () => {
+  it('is perfect for identical mattes', () => {
+    const m = disc(100, 80, 50, 40, 20);
+    expect(scoreMatte(m, m, 100, 80)).toEqual({ iou: 1, boundaryF: 1, mae: 0 });
+  });
+
+  it('scores a shifted disc: IoU drops, boundary F holds within the tolerance and fails beyond it', () => {
+    const a = disc(200, 200, 100, 100, 50);
+    const near = scoreMatte(disc(200, 200, 102, 100, 50), a, 200, 200);
+    expect(near.iou).toBeLessThan(0.98);
+    expect(near.iou).toBeGreaterThan(0.9);
+    expect(near.boundaryF).toBeGreaterThan(0.95);
+    const far = scoreMatte(disc(200, 200, 110, 100, 50), a, 200, 200);
+    expect(far.boundaryF).toBeLessThan(0.5);
+    expect(far.mae).toBeGreaterThan(near.mae);
+  });
+
+  it('rejects mattes of the wrong size', () => {
+    expect(() => scoreMatte(Buffer.alloc(10), Buffer.alloc(12), 3, 4)).toThrow(/Expected two 3x4 mattes/);
+  });
+});
