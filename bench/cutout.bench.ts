@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createCutout, modelLoadMs } from '../src/engine/cutout/index.js';
+import { decodeImage, initSharp } from '../src/engine/sharp.js';
+import { renderPackshot } from '../test/fixtures/index.js';
+
+/**
+ * `npm run bench:cutout [-- --runs N --size N]`: median uncached and cached cutout time by image
+ * size, and peak RSS, with one model session in this process. Images are synthetic packshots
+ * (a white dripper on light grey), so runs are reproducible.
+ */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string, dflt: number) => { const i = args.indexOf(name); return i < 0 ? dflt : Number(args[i + 1]); };
+  const runs = opt('--runs', 3);
+  const modelSize = opt('--size', 0) || undefined;
+  initSharp({ concurrency: 2 });
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const dir = await mkdtemp(path.join(tmpdir(), 'reshoot-bench-'));
+  const cutout = createCutout({ cacheDir: dir, maskCacheBytes: 2 << 30, modelSize });
+  const sizes: Array<[string, number, number]> = [['1 MP', 1000, 1000], ['4 MP', 2000, 2000], ['12 MP', 4000, 3000], ['24 MP', 6000, 4000]];
+  const rows: string[] = [];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const [label, w, h] of sizes) {
+    const uncached: number[] = [], cached: number[] = [], cpu: number[] = [];
+    let steps: Record<string, number> = {};
+    for (let r = 0; r < runs; r++) {
+      // a different seed each run: different pixels, so the cache never answers the first call
+      const shot = await renderPackshot({ product: 'dripper', background: 'light-grey', width: w, height: h, seed: 100 + r });
+      const { image } = await decodeImage(shot.png, { maxPixels: 100e6 });
+      const c0 = process.cpuUsage();
+      let t = performance.now();
+      const first = await cutout.cutout(image);
+      uncached.push(performance.now() - t);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+      steps = first.timings;
+      t = performance.now();
+      const again = await cutout.cutout(image);
+      cached.push(performance.now() - t);
+      if (!again.cached) throw new Error('Expected the repeat to come from the cache but it did not');
+    }
+    const line = `| ${label} (${w}x${h}) | ${median(uncached).toFixed(0)} | ${median(cpu).toFixed(0)} | ${median(cached).toFixed(1)} | ${JSON.stringify(steps)} |`;
+    rows.push(line);
+    console.log(line);
+  }
+  clearInterval(timer);
+  console.log('');
+  console.log(`model load: ${modelLoadMs()?.toFixed(0)} ms (once per process); runs per size: ${runs}`);
+  console.log('| size | uncached median ms | CPU ms (all threads) | cached median ms | steps of the last uncached run (ms) |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+  console.log(`\npeak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
+  await cutout.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+await main();
