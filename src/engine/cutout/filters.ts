@@ -57,3 +57,27 @@ export function guidedFilter(I: Float32Array, p: Float32Array, w: number, h: num
   for (let i = 0; i < n; i++) q[i] = mA[i]! * I[i]! + mB[i]!;
   return q;
 }
+
+/**
+ * The guided filter's smoothed linear coefficients (mean a, mean b), so that q = A * I + B can be
+ * evaluated at another resolution: computed on a subsampled grid and applied with the full-resolution
+ * guide, this is the "fast guided filter" (He & Sun 2015).
+ */
+export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, h: number, r: number, eps: number): { A: Float32Array; B: Float32Array } {
+  const n = w * h;
+  const mI = boxMean(I, w, h, r);
+  const mP = boxMean(p, w, h, r);
+  const t = new Float32Array(n);
+  for (let i = 0; i < n; i++) t[i] = I[i]! * p[i]!;
+  const mIP = boxMean(t, w, h, r);
+  for (let i = 0; i < n; i++) t[i] = I[i]! * I[i]!;
+  const mII = boxMean(t, w, h, r);
+  for (let i = 0; i < n; i++) {
+    const varI = mII[i]! - mI[i]! * mI[i]!;
+    const cov = mIP[i]! - mI[i]! * mP[i]!;
+    const ai = cov / (varI + eps);
+    t[i] = ai;
+    mP[i] = mP[i]! - ai * mI[i]!;
+  }
+  return { A: boxMean(t, w, h, r, mIP), B: boxMean(mP, w, h, r, mII) };
+}

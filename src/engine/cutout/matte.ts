@@ -1,6 +1,6 @@
 import type { RawImage } from '../sharp.js';
 import type { BackgroundModel } from './background.js';
-import { boxMean, guidedFilter } from './filters.js';
+import { boxMean, guidedCoefficients } from './filters.js';
 
 /**
  * The matte steps after the model: fusing the model's matte with a classical matte from the modelled
@@ -146,62 +146,84 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
   const r = Math.max(2, Math.round(scale * 1.5));
   x0 = Math.max(0, x0 - pad - 2 * r); y0 = Math.max(0, y0 - pad - 2 * r);
   x1 = Math.min(w - 1, x1 + pad + 2 * r); y1 = Math.min(h - 1, y1 + pad + 2 * r);
-  const bw = x1 - x0 + 1, bh = y1 - y0 + 1, bn = bw * bh;
+  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
 
-  // crop planes: grey guide, prior, colour
-  const I = new Float32Array(bn), P = new Float32Array(bn);
-  const R = new Float32Array(bn), G = new Float32Array(bn), Bl = new Float32Array(bn);
+  // the smooth quantities (guided-filter coefficients, nearby colours, the band) are computed on a
+  // grid subsampled by k and read back at full resolution; the guide itself stays full resolution
+  const k = Math.max(1, Math.round(scale / 1.5));
+  const cw = Math.ceil(bw / k), chh = Math.ceil(bh / k), cn = cw * chh;
+  const I = new Float32Array(cn), P = new Float32Array(cn);
+  const R = new Float32Array(cn), G = new Float32Array(cn), Bl = new Float32Array(cn);
+  const cnt = new Float32Array(cn);
   for (let y = 0; y < bh; y++) {
+    const cy = Math.floor(y / k);
     for (let x = 0; x < bw; x++) {
-      const j = y * bw + x, s = (y + y0) * w + (x + x0);
+      const j = cy * cw + Math.floor(x / k), s = (y + y0) * w + (x + x0);
       const r8 = data[s * 4]!, g8 = data[s * 4 + 1]!, b8 = data[s * 4 + 2]!;
-      R[j] = r8; G[j] = g8; Bl[j] = b8;
-      I[j] = (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
-      P[j] = prior[s]! / 255;
+      R[j] += r8; G[j] += g8; Bl[j] += b8;
+      I[j] += (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
+      P[j] += prior[s]! / 255;
+      cnt[j]++;
     }
   }
+  for (let j = 0; j < cn; j++) { const c = cnt[j]!; R[j] /= c; G[j] /= c; Bl[j] /= c; I[j] /= c; P[j] /= c; }
+
   // only the band is uncertain: away from it the prior stands
-  const bandF = new Float32Array(bn);
-  for (let j = 0; j < bn; j++) bandF[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
-  const band = boxMean(bandF, bw, bh, pad);
-  const q = guidedFilter(I, P, bw, bh, r, 6e-5);
+  const bandF = new Float32Array(cn);
+  for (let j = 0; j < cn; j++) bandF[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
+  const band = boxMean(bandF, cw, chh, Math.max(1, Math.ceil(pad / k)));
+  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, Math.max(1, Math.round(r / k)), 6e-5);
 
   // nearby product colour: mean colour of confident product pixels around each pixel
-  const conf = new Float32Array(bn);
-  for (let j = 0; j < bn; j++) conf[j] = P[j]! >= 0.99 ? 1 : 0;
-  const cr = 3 * r;
-  const wF = boxMean(conf, bw, bh, cr);
-  const tmp = new Float32Array(bn);
-  const mean = (c: Float32Array): Float32Array => { for (let j = 0; j < bn; j++) tmp[j] = c[j]! * conf[j]!; return boxMean(tmp, bw, bh, cr); };
-  const FR = mean(R), FG = mean(G), FB = mean(Bl);
-  // nearby background colour, for backdrops that are not plain
-  const confBg = new Float32Array(bn);
-  for (let j = 0; j < bn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
-  const wB = boxMean(confBg, bw, bh, cr);
-  const meanB = (c: Float32Array): Float32Array => { for (let j = 0; j < bn; j++) tmp[j] = c[j]! * confBg[j]!; return boxMean(tmp, bw, bh, cr); };
-  const BR = meanB(R), BG = meanB(G), BB = meanB(Bl);
+  const cr = Math.max(2, Math.round((3 * r) / k));
+  const conf = new Float32Array(cn);
+  for (let j = 0; j < cn; j++) conf[j] = P[j]! >= 0.99 ? 1 : 0;
+  const tmp = new Float32Array(cn);
+  const meanOver = (c: Float32Array, m: Float32Array): Float32Array => { for (let j = 0; j < cn; j++) tmp[j] = c[j]! * m[j]!; return boxMean(tmp, cw, chh, cr); };
+  const wF = boxMean(conf, cw, chh, cr);
+  const FR = meanOver(R, conf), FG = meanOver(G, conf), FB = meanOver(Bl, conf);
+  // nearby backdrop colour, only needed where the backdrop is not modelled
+  let wB: Float32Array | null = null, BR: Float32Array | null = null, BG: Float32Array | null = null, BB: Float32Array | null = null;
+  if (!bg.plain) {
+    const confBg = new Float32Array(cn);
+    for (let j = 0; j < cn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
+    wB = boxMean(confBg, cw, chh, cr);
+    BR = meanOver(R, confBg); BG = meanOver(G, confBg); BB = meanOver(Bl, confBg);
+  }
 
   const Bc = new Float32Array(3);
   for (let y = 0; y < bh; y++) {
+    // bilinear read of the coefficients at this row
+    const fy = Math.min(chh - 1, Math.max(0, (y + 0.5) / k - 0.5));
+    const ya = Math.floor(fy), yb = Math.min(chh - 1, ya + 1), ty = fy - ya;
+    const cy = Math.min(chh - 1, Math.floor(y / k));
     for (let x = 0; x < bw; x++) {
-      const j = y * bw + x, s = (y + y0) * w + (x + x0);
-      if (band[j]! <= 0) continue;
-      let a = Math.min(1, Math.max(0, q[j]!));
+      const cj = cy * cw + Math.min(cw - 1, Math.floor(x / k));
+      if (band[cj]! <= 0) continue;
+      const s = (y + y0) * w + (x + x0);
+      const fx = Math.min(cw - 1, Math.max(0, (x + 0.5) / k - 0.5));
+      const xa = Math.floor(fx), xb = Math.min(cw - 1, xa + 1), tx = fx - xa;
+      const i00 = ya * cw + xa, i01 = ya * cw + xb, i10 = yb * cw + xa, i11 = yb * cw + xb;
+      const Av = (A[i00]! * (1 - tx) + A[i01]! * tx) * (1 - ty) + (A[i10]! * (1 - tx) + A[i11]! * tx) * ty;
+      const Bv = (Bq[i00]! * (1 - tx) + Bq[i01]! * tx) * (1 - ty) + (Bq[i10]! * (1 - tx) + Bq[i11]! * tx) * ty;
+      const r8 = data[s * 4]!, g8 = data[s * 4 + 1]!, b8 = data[s * 4 + 2]!;
+      const lum = (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
+      let a = Math.min(1, Math.max(0, Av * lum + Bv));
       // backdrop colour here
       if (bg.plain) bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
-      else if (wB[j]! > 0.02) { Bc[0] = BR[j]! / wB[j]!; Bc[1] = BG[j]! / wB[j]!; Bc[2] = BB[j]! / wB[j]!; }
-      else { Bc[0] = R[j]!; Bc[1] = G[j]!; Bc[2] = Bl[j]!; }
-      const hasF = wF[j]! > 0.02;
-      const fr = hasF ? FR[j]! / wF[j]! : 0, fgc = hasF ? FG[j]! / wF[j]! : 0, fb = hasF ? FB[j]! / wF[j]! : 0;
+      else if (wB![cj]! > 0.02) { Bc[0] = BR![cj]! / wB![cj]!; Bc[1] = BG![cj]! / wB![cj]!; Bc[2] = BB![cj]! / wB![cj]!; }
+      else { Bc[0] = r8; Bc[1] = g8; Bc[2] = b8; }
+      const hasF = wF[cj]! > 0.02;
+      const fr = hasF ? FR[cj]! / wF[cj]! : 0, fgc = hasF ? FG[cj]! / wF[cj]! : 0, fb = hasF ? FB[cj]! / wF[cj]! : 0;
       if (!(bg.plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
       else {
         // colour-based alpha: projection of (I - B) on (F - B), trusted in proportion to the contrast
         const ex = fr - Bc[0]!, ey = fgc - Bc[1]!, ez = fb - Bc[2]!;
         const k2 = ex * ex + ey * ey + ez * ez;
-        const k = Math.sqrt(k2 / 3);
-        const trust = Math.min(1, Math.max(0, (k - 20) / 40));
+        const kk = Math.sqrt(k2 / 3);
+        const trust = Math.min(1, Math.max(0, (kk - 20) / 40));
         if (trust > 0) {
-          const dx = R[j]! - Bc[0]!, dy = G[j]! - Bc[1]!, dz = Bl[j]! - Bc[2]!;
+          const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
           const raw = (dx * ex + dy * ey + dz * ez) / k2;
           // the pixel must lie near the backdrop-to-product colour line, or the two-colour model is wrong here
           const px = dx - raw * ex, py = dy - raw * ey, pz = dz - raw * ez;
@@ -216,7 +238,7 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
       if (a8 > 0 && a8 < 255) {
         // decontaminate: the foreground that, laid over the backdrop with alpha a, gives this pixel
         const aa = Math.max(a, 0.2);
-        let or = Bc[0]! + (R[j]! - Bc[0]!) / aa, og = Bc[1]! + (G[j]! - Bc[1]!) / aa, ob = Bc[2]! + (Bl[j]! - Bc[2]!) / aa;
+        let or = Bc[0]! + (r8 - Bc[0]!) / aa, og = Bc[1]! + (g8 - Bc[1]!) / aa, ob = Bc[2]! + (b8 - Bc[2]!) / aa;
         if (hasF && a < 0.5) {
           // faint pixels carry little colour: lean on the nearby product colour
           const t = (0.5 - a) / 0.5;
