@@ -104,6 +104,33 @@ export const GradeSchema = z.strictObject({
   grain: unit,
 });
 
+/**
+ * Where the products go, for a scene photo or a group: fractions of the output frame. `x` is the
+ * group's centre column, `y` the row the products stand on, `height` the tallest product's height,
+ * `sizes` the products' heights relative to each other (in reference order; default: their pixel
+ * heights in their sources).
+ */
+export const PlacementSchema = z.strictObject({
+  x: unit,
+  y: unit,
+  height: z.number().min(0.02).max(0.95),
+  sizes: z.array(z.number().positive().max(100)).max(5),
+}).partial();
+
+export const REFERENCE_ROLE_NAMES = ['product', 'scene', 'style'] as const;
+/** How a reference's role was decided. */
+export const ROLE_SOURCES = ['input.roles', 'prompt', 'detected', 'default'] as const;
+
+const ReferenceSchema = z.strictObject({
+  /** 1-based, as people count images ("image 2") */
+  index: z.number().int().min(1),
+  role: z.enum(REFERENCE_ROLE_NAMES),
+  source: z.enum(ROLE_SOURCES),
+});
+
+/** One field a relative edit changed: `{ path: "light.temperature", from: 4500, to: 3600 }`. */
+const ChangeSchema = z.strictObject({ path: z.string(), from: z.unknown(), to: z.unknown() });
+
 const WordSchema = z.strictObject({ text: z.string(), start: z.number(), end: z.number(), fields: z.array(z.string()) });
 
 /** The full plan, as reported in the task's `reshoot.plan`. */
@@ -122,6 +149,19 @@ export const ScenePlanSchema = z.strictObject({
   grade: GradeSchema,
   product: z.strictObject({ description: z.string() }),
   words: z.strictObject({ understood: z.array(WordSchema), unused: z.array(z.string()) }),
+  /** the roles the references played (only when there was more than one, or roles were given) */
+  references: z.array(ReferenceSchema).optional(),
+  /** what a relative edit (multi-turn) changed in the parent's plan */
+  changes: z.array(ChangeSchema).optional(),
+  /** the look borrowed from a style reference, and the values taken */
+  style_from: z.strictObject({ index: z.number().int().min(1), values: z.record(z.string(), z.unknown()) }).optional(),
+  /** what was read from a scene photo: the surface row and the light (fractions of the output frame) */
+  scene_photo: z.strictObject({
+    index: z.number().int().min(1),
+    surface_y: z.number(),
+    light: z.strictObject({ from: z.enum(LIGHT_DIRECTIONS), azimuth: z.number(), temperature: z.number(), luminance: z.number() }),
+  }).optional(),
+  placement: PlacementSchema.optional(),
 });
 export type ScenePlan = z.infer<typeof ScenePlanSchema>;
 
@@ -138,5 +178,6 @@ export const SceneOverrideSchema = z.strictObject({
   framing: FramingSchema.partial().optional(),
   palette: PaletteSchema.partial().optional(),
   grade: GradeSchema.partial().optional(),
+  placement: PlacementSchema.optional(),
 });
 export type SceneOverride = z.infer<typeof SceneOverrideSchema>;

@@ -4,8 +4,13 @@ import { composeFrame, composeTransparent, computeLayout, type Box, type Layout 
 import { measureFidelity, type DeltaE } from './fidelity.js';
 import { renderPattern } from './light/pattern.js';
 import { relightProduct } from './light/relight.js';
-import { computeShadows } from './light/shadows.js';
-import { mergePlan, planScene, ScenePlanError } from './plan/index.js';
+import { computeShadows, type ShadowMasks } from './light/shadows.js';
+import { outputSize } from '../contract/models.js';
+import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from './plan/index.js';
+import { rolesFromPrompt, type Role } from './plan/roles.js';
+import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
+import { buildGroup, type Group } from './refs/group.js';
+import { composeIntoPhoto } from './refs/photo.js';
 import { renderEffects } from './scene/effects.js';
 import { renderScene } from './scene/render.js';
 import { MIME, decodeImage, encodeImage, sharp, type RawImage } from './sharp.js';
@@ -47,18 +52,79 @@ export function alphaBox(alpha: Uint8Array, w: number, h: number): Box {
   return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
-function resolvePlan(req: TransformRequest): ScenePlan {
+type Reference = NonNullable<ScenePlan['references']>[number];
+
+interface PlanContext {
+  references: Reference[];
+  style?: { index: number; reading: ReturnType<typeof readStyle> };
+  scene?: { index: number; reading: SceneReading };
+}
+
+function resolvePlan(req: TransformRequest, ctx: PlanContext): ScenePlan {
   try {
+    let plan: ScenePlan;
     if (req.basePlan !== undefined) {
       const base = ScenePlanSchema.parse(req.basePlan);
-      return ScenePlanSchema.parse(mergePlan(base, req.scene ?? {}));
+      // reuse (scene_from): the same scene and light exactly; edit: the prompt moves the parent's values
+      if (req.planMode === 'edit') plan = editPlan(base, req.prompt, { scene: req.scene === undefined ? undefined : parseSceneOverride(req.scene) });
+      else return ScenePlanSchema.parse(mergePlan(base, req.scene ?? {}));
+    } else {
+      const explicit = req.scene === undefined ? {} : parseSceneOverride(req.scene);
+      const look = ctx.style ? mergePlan(ctx.style.reading.override, explicit) : explicit;
+      // a scene photo's own light is the light; explicit settings still win
+      const photoLight = ctx.scene
+        ? { light: { from: ctx.scene.reading.light.from, azimuth: ctx.scene.reading.light.azimuth, elevation: 35, temperature: ctx.scene.reading.light.temperature } }
+        : {};
+      plan = planScene(req.prompt, { scene: mergePlan(mergePlan(look, photoLight), explicit) });
+      if (ctx.style) plan.style_from = { index: ctx.style.index, values: ctx.style.reading.values };
     }
-    return planScene(req.prompt, { scene: req.scene });
+    if (ctx.scene) {
+      const r = ctx.scene.reading;
+      plan.scene_photo = { index: ctx.scene.index, surface_y: r.baseRow, light: r.light };
+    }
+    if (req.sources.length > 1 || req.roles) plan.references = ctx.references;
+    return ScenePlanSchema.parse(plan);
   } catch (err) {
     if (err instanceof ScenePlanError) throw new PermanentTaskError(`input.${err.message}`);
     throw err;
   }
 }
+
+/**
+ * Each reference's role: input.roles, then the prompt ("the table in image 2"), then the parent
+ * turn's roles, then what the image looks like (no single compact foreground: a scene); the first
+ * reference is the product otherwise. At least one reference is always a product.
+ */
+async function assignRoles(req: TransformRequest, images: RawImage[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; cuts: Map<number, CutoutOutput> }> {
+  const n = images.length;
+  const fromPrompt = rolesFromPrompt(req.prompt, n);
+  const parent = (req.basePlan as { references?: Reference[] } | undefined)?.references;
+  const cuts = new Map<number, CutoutOutput>();
+  const refs: Reference[] = [];
+  for (let i = 0; i < n; i++) {
+    const given = req.roles?.[i];
+    if (given) { refs.push({ index: i + 1, role: given, source: 'input.roles' }); continue; }
+    if (fromPrompt[i]) { refs.push({ index: i + 1, role: fromPrompt[i]!, source: 'prompt' }); continue; }
+    const inherited = parent?.find((r) => r.index === i + 1);
+    if (inherited && req.planMode === 'edit') { refs.push(inherited); continue; }
+    if (n === 1) { refs.push({ index: 1, role: 'product', source: 'default' }); continue; }
+    const cut = await cutout(images[i]!, { hasAlpha: hasAlpha[i] });
+    cuts.set(i, cut);
+    const small = await smallCopy(images[i]!);
+    const alpha = await sharp(cut.alpha, { raw: { width: images[i]!.width, height: images[i]!.height, channels: 1 } })
+      .resize(small.width, small.height, { fit: 'fill' }).extractChannel(0).raw().toBuffer();
+    const scene = looksLikeScene(small, new Uint8Array(alpha.buffer, alpha.byteOffset, alpha.length), small.width, small.height);
+    refs.push({ index: i + 1, role: scene ? 'scene' : 'product', source: scene ? 'detected' : i === 0 ? 'default' : 'detected' });
+  }
+  if (!refs.some((r) => r.role === 'product')) {
+    const first = refs.findIndex((r) => r.source !== 'input.roles');
+    if (first < 0) throw new PermanentTaskError('input.roles must name at least one product reference');
+    refs[first] = { index: first + 1, role: 'product', source: 'default' };
+  }
+  return { refs, cuts };
+}
+
+const firstOf = (refs: Reference[], role: Role) => refs.findIndex((r) => r.role === role);
 
 export async function transform(req: TransformRequest, deps: TransformDeps, signal?: AbortSignal): Promise<TransformResult> {
   const timings: Record<string, number> = {};
@@ -70,21 +136,60 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
   };
 
-  const source = req.sources[0];
-  if (!source) throw new PermanentTaskError('Expected at least one reference image for input_urls but received none');
-  const decoded = await decodeImage(source, { maxPixels: deps.opts.maxInputPixels });
+  if (req.sources.length === 0) throw new PermanentTaskError('Expected at least one reference image for input_urls but received none');
+  const decodedAll = await Promise.all(req.sources.map((f) => decodeImage(f, { maxPixels: deps.opts.maxInputPixels })));
   lap('decode');
-  const cut = await deps.cutout(decoded.image, { hasAlpha: decoded.hasAlpha });
+  const images = decodedAll.map((d) => d.image);
+  const { refs, cuts } = await assignRoles(req, images, decodedAll.map((d) => d.hasAlpha), deps.cutout);
+  const productIdx = refs.filter((r) => r.role === 'product').map((r) => r.index - 1);
+  let cached = true;
+  const crops = [];
+  for (const i of productIdx) {
+    const cut = cuts.get(i) ?? await deps.cutout(images[i]!, { hasAlpha: decodedAll[i]!.hasAlpha });
+    cached &&= cut.cached;
+    const img = images[i]!;
+    const b = alphaBox(cut.alpha, img.width, img.height);
+    const rgba = await sharp(cut.foreground.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+      .extract({ left: b.x, top: b.y, width: b.width, height: b.height }).raw().toBuffer();
+    crops.push({ rgba, width: b.width, height: b.height });
+  }
   lap('cutout');
-  const plan = resolvePlan(req);
+
+  const sceneAt = req.background === 'transparent' ? -1 : firstOf(refs, 'scene');
+  const styleAt = firstOf(refs, 'style');
+  const firstProduct = images[productIdx[0]!]!;
+  const size = outputSize(req.aspectRatio, req.resolution, sceneAt >= 0 ? images[sceneAt]! : firstProduct);
+  let photo: Buffer | null = null;
+  const ctx: PlanContext = { references: refs };
+  if (sceneAt >= 0) {
+    const img = images[sceneAt]!;
+    photo = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
+      .removeAlpha().resize(size.width, size.height, { fit: 'cover', kernel: 'lanczos3' }).raw().toBuffer();
+    ctx.scene = { index: sceneAt + 1, reading: readScene(await smallCopy({ data: photo, width: size.width, height: size.height, channels: 3 })) };
+  }
+  if (styleAt >= 0) ctx.style = { index: styleAt + 1, reading: readStyle(await smallCopy(images[styleAt]!)) };
+  const plan = resolvePlan(req, ctx);
+  const group = await buildGroup(crops, plan.placement?.sizes);
   lap('plan');
 
-  const src = decoded.image;
-  const box = alphaBox(cut.alpha, src.width, src.height);
-  const layout = computeLayout(plan, req.aspectRatio, req.resolution, src, box);
-  const crop = sharp(cut.foreground.data, { raw: { width: src.width, height: src.height, channels: 4 } })
-    .extract({ left: box.x, top: box.y, width: box.width, height: box.height });
-  const sourceProduct = await crop.clone().raw().toBuffer();
+  const sourcePatch = { data: group.rgba, width: group.width, height: group.height, channels: 4 };
+  if (photo && ctx.scene) {
+    const placed = await composeIntoPhoto({ plan, backdrop: photo, width: size.width, height: size.height, reading: ctx.scene.reading, group, seed: req.seed });
+    lap('compose');
+    const l = placed.layout;
+    const [lit, unlit = lit] = await measureFidelity(sourcePatch, cropPatch(placed.frame, l),
+      ...(plan.light.relight_product ? [{ data: placed.unlit, width: l.product.width, height: l.product.height, channels: 4 }] : []));
+    lap('fidelity');
+    const placement = {
+      x: l.product.x, y: l.product.y, width: l.product.width, height: l.product.height,
+      scale: Math.round(l.scale * 10000) / 10000, upscale: Math.round(l.upscale * 1000) / 1000,
+    };
+    return finish(req, placed.frame, plan, placement, { deltaE: lit!, deltaEUnlit: unlit! }, timings, cached, lap);
+  }
+
+  const box = { x: 0, y: 0, width: group.width, height: group.height };
+  const layout = computeLayout(plan, req.aspectRatio, req.resolution, firstProduct, box);
+  const crop = sharp(group.rgba, { raw: { width: group.width, height: group.height, channels: 4 } });
   const product = await crop.clone().resize(layout.product.width, layout.product.height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
   lap('layout');
 
@@ -92,23 +197,18 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     x: layout.product.x, y: layout.product.y, width: layout.product.width, height: layout.product.height,
     scale: Math.round(layout.scale * 10000) / 10000, upscale: Math.round(layout.upscale * 1000) / 1000,
   };
-  const sourcePatch = { data: sourceProduct, width: box.width, height: box.height, channels: 4 };
-
   if (req.background === 'transparent') {
     const frame = await composeTransparent(layout, product);
     lap('compose');
     const [fidelity] = await measureFidelity(sourcePatch, cropPatch(frame, layout));
     lap('fidelity');
-    return finish(req, frame, plan, placement, { deltaE: fidelity!, deltaEUnlit: fidelity! }, timings, cut.cached, lap);
+    return finish(req, frame, plan, placement, { deltaE: fidelity!, deltaEUnlit: fidelity! }, timings, cached, lap);
   }
 
   const work = await workProduct(product, layout);
   const focus = { x: work.x + work.w / 2, y: work.y + work.h, h: work.h };
   const pattern = await renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus);
-  const shadows = await computeShadows(plan, {
-    width: layout.work.width, height: layout.work.height, baseY: layout.baseY * layout.work.scale,
-    foreshorten: (layout.baseY - layout.camera.vanishY) / layout.camera.focal, topDown: layout.camera.topDown,
-  }, { alpha: work.alpha, x: work.x, y: work.y, w: work.w, h: work.h });
+  const shadows = await groupShadows(plan, layout, work, group);
   const relit = plan.light.relight_product
     ? relightProduct(product, layout.product.width, layout.product.height, {
       light: plan.light, exposure: plan.grade.exposure, pattern: pattern ? productPattern(pattern, layout) : null,
@@ -129,7 +229,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   const [lit, unlit = lit] = await measureFidelity(sourcePatch, cropPatch(frame, layout),
     ...(plan.light.relight_product ? [{ data: product, width: layout.product.width, height: layout.product.height, channels: 4 }] : []));
   lap('fidelity');
-  return finish(req, frame, plan, placement, { deltaE: lit!, deltaEUnlit: unlit! }, timings, cut.cached, lap);
+  return finish(req, frame, plan, placement, { deltaE: lit!, deltaEUnlit: unlit! }, timings, cached, lap);
 }
 
 async function finish(
@@ -190,6 +290,36 @@ function productPattern(pattern: Float32Array, l: Layout): Float32Array {
     for (let x = 0; x < w; x++) {
       const wx = Math.min(W - 1, Math.max(0, Math.round((px + x) * s)));
       out[y * w + x] = pattern[wy * W + wx]!;
+    }
+  }
+  return out;
+}
+
+/** Each product of the group casts its own contact and cast shadows; the masks are merged. */
+async function groupShadows(plan: ScenePlan, layout: Layout, work: { alpha: Uint8Array; x: number; y: number; w: number; h: number }, group: Group): Promise<ShadowMasks> {
+  const geometry = {
+    width: layout.work.width, height: layout.work.height, baseY: layout.baseY * layout.work.scale,
+    foreshorten: (layout.baseY - layout.camera.vanishY) / layout.camera.focal, topDown: layout.camera.topDown,
+  };
+  if (group.boxes.length === 1) return computeShadows(plan, geometry, work);
+  const sx = work.w / group.width;
+  const sy = work.h / group.height;
+  const out: ShadowMasks = { cast: null, contact: null, occlusion: null };
+  for (const b of group.boxes) {
+    const x0 = Math.max(0, Math.floor(b.x * sx));
+    const x1 = Math.min(work.w, Math.ceil((b.x + b.width) * sx));
+    const y0 = Math.max(0, Math.floor(b.y * sy));
+    const w = Math.max(1, x1 - x0);
+    const h = Math.max(1, work.h - y0);
+    const alpha = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) alpha[y * w + x] = work.alpha[(y0 + y) * work.w + x0 + x] ?? 0;
+    const m = await computeShadows(plan, geometry, { alpha, x: work.x + x0, y: work.y + y0, w, h });
+    for (const k of ['cast', 'contact', 'occlusion'] as const) {
+      const add = m[k];
+      if (!add) continue;
+      const into = out[k];
+      if (!into) { out[k] = add; continue; }
+      for (let i = 0; i < into.length; i++) if (add[i]! > into[i]!) into[i] = add[i]!;
     }
   }
   return out;

@@ -53,6 +53,8 @@ export function planScene(prompt: string, opts: PlanOptions = {}): ScenePlan {
     ...resolvePlan(draft, reading.impliedMaterial),
     product: { description: reading.product },
     words: { understood: reading.understood, unused: reading.unused },
+    ...(Object.keys(draft.placement).length > 0 ? { placement: draft.placement } : {}),
   };
   return ScenePlanSchema.parse(plan);
 }
+export { editPlan, diffPlans, type PlanChange } from './edit.js';

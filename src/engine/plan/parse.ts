@@ -71,7 +71,7 @@ const JOINERS = new Set(['and', 'or', 'nor', 'any', 'a', 'the', 'of']);
 export function emptyDraft(): Draft {
   return {
     style: undefined as unknown as Draft['style'], mood: [], surface: {}, backdrop: {}, light: {}, shadow: {}, reflection: {},
-    effects: {}, framing: {}, palette: { names: [], colors: [] }, grade: {},
+    effects: {}, framing: {}, palette: { names: [], colors: [] }, grade: {}, placement: {},
   };
 }
 
