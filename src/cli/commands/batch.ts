@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import { createEngine } from '../../engine/index.js';
+import type { EngineOptions } from '../../engine/types.js';
 import { priceFor, type Client, type PricingRow } from '../../sdk/index.js';
 import { collectJobs, interleaveByImage, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
 import { createLocalExecutor, createRemoteExecutor, type Executor } from '../batch/executors.js';
@@ -158,6 +159,14 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
+/**
+ * Engine options for a pool of `threads` engines: libvips threads split between them, so N engines
+ * on C cores do not each start C threads and fight over the cores.
+ */
+function poolOptions(config: Config, threads: number, cores: number): EngineOptions {
+  return { ...engineOptions(config), sharpConcurrency: Math.max(1, Math.floor(cores / threads)) };
+}
+
 async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   const prompts = [...flags.prompt, ...(flags.prompts ? readPromptsFile(flags.prompts) : [])];
   const opts: BatchOptions = {
@@ -231,7 +240,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     if (runnable.length > 0) {
       executor = client
         ? createRemoteExecutor(client, flags.model, outDir, state, { timeoutMs: flags.timeout * 1000 })
-        : createLocalExecutor(flags.model, outDir, engineOptions(config), Math.min(concurrency, config.engine.threads));
+        : createLocalExecutor(flags.model, outDir, poolOptions(config, Math.min(concurrency, config.engine.threads), cores), Math.min(concurrency, config.engine.threads));
     }
     bar?.update(counts);
     const worker = async () => {
