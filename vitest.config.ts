@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous: the first render in each server process loads the segmentation model, and CI machines are small.
+    testTimeout: 240_000,
+    hookTimeout: 180_000,
     // Image and model work is CPU-bound on a 2-core machine; a few files at a time keeps it stable.
     maxWorkers: 2,
     fileParallelism: true,

@@ -44,7 +44,7 @@ function verify(d: Delivery, secret: string): boolean {
   return sig.length === want.length && timingSafeEqual(Buffer.from(sig), Buffer.from(want));
 }
 
-async function until<T>(fn: () => T | undefined, ms = 20_000): Promise<T> {
+async function until<T>(fn: () => T | undefined, ms = 150_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();

@@ -17,7 +17,7 @@ describe('a task that keeps killing its worker', () => {
     db.close();
     const worker = await startTestServer({ RESHOOT_ROLE: 'worker', RESHOOT_DATA_DIR: api.dataDir, RESHOOT_JOB_MAX_ATTEMPTS: '3' });
     try {
-      const { task } = await client.wait(id, 20_000);
+      const { task } = await client.wait(id);
       expect(task.status).toBe('fail');
       expect(task.error).toEqual({ code: 'TASK_FAILED', message: 'the worker stopped 3 times while rendering this task' });
     } finally {

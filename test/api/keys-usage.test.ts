@@ -25,7 +25,7 @@ describe('keys', () => {
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 200 && !out.includes('keys revoke'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 1200 && !out.includes('keys revoke'); i++) await new Promise((r) => setTimeout(r, 50));
     const url = /listening on (\S+)/.exec(out)![1]!;
     const firstKey = /^\s+(sk-\S+)$/m.exec(out)![1]!;
     expect(out).toContain('reshoot keys create --name NAME [--webhook-secret S]');
@@ -55,7 +55,7 @@ describe('keys', () => {
     const again = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent']);
     let out2 = '';
     again.stdout.on('data', (d: Buffer) => (out2 += d.toString()));
-    for (let i = 0; i < 200 && !out2.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 1200 && !out2.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(out2).not.toMatch(/sk-/);
     again.kill('SIGTERM');
     await new Promise((r) => again.once('exit', r));

@@ -79,7 +79,7 @@ describe('restart', () => {
     });
     const id = created.body.data.taskId;
     // Wait until the worker is inside the task (its download is hanging), then kill it outright.
-    for (let i = 0; i < 200 && hits === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && hits === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(hits).toBe(1);
     expect((await api.get(`/v1/tasks/${id}`)).body.data.status).toBe('handling');
     first.child.kill('SIGKILL');
@@ -87,7 +87,7 @@ describe('restart', () => {
 
     const second = await startChild(port);
     try {
-      const { task } = await apiClient({ url: second.url, apiKey: KEY }).wait(id, 30_000);
+      const { task } = await apiClient({ url: second.url, apiKey: KEY }).wait(id);
       expect(task.status).toBe('success');
       expect(task.output).toHaveLength(1);
       expect(hits).toBe(2);

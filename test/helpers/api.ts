@@ -29,7 +29,7 @@ export function apiClient(server: Pick<TestServer, 'url' | 'apiKey'>, key = serv
     post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
     get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
     /** polls until the task is terminal; returns every status seen, in order, and the last task */
-    async wait(taskId: string, timeoutMs = 45_000): Promise<{ task: any; seen: string[] }> {
+    async wait(taskId: string, timeoutMs = 150_000): Promise<{ task: any; seen: string[] }> {
       const seen: string[] = [];
       const until = Date.now() + timeoutMs;
       for (;;) {
