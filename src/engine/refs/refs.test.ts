@@ -14,7 +14,8 @@ import type { ScenePlan } from '../../contract/scene.js';
 // the segmentation model); scene and style images get an empty matte, as a model finds no object.
 const opts = { cacheDir: '', maskCacheBytes: 0, maxInputPixels: 50e6 };
 const dir = mkdtempSync(path.join(tmpdir(), 'reshoot-refs-'));
-const SHOW = process.env.RESHOOT_SHOW_DIR;
+// composites land next to the inputs, to look at when a test fails
+const SHOW = dir;
 const mattes = new Map<string, { alpha: Buffer; fg: Buffer }>();
 const keyOf = (w: number, h: number, d: Buffer) => `${w}x${h}:${createHash('sha1').update(d).digest('hex')}`;
 
