@@ -49,7 +49,7 @@ export function createMaskCache(dir: string, maxBytes: number): MaskCache {
 
   return {
     key(pixels, width, height, salt) {
-      return createHash('sha1').update(`${salt}:${width}x${height}:`).update(pixels).digest('hex');
+      return createHash('sha256').update(`${salt}:${width}x${height}:`).update(pixels).digest('hex');
     },
     async get(key, width, height) {
       if (maxBytes <= 0) return null;

@@ -103,10 +103,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
       const bg = fitBackground(small);
       const prior = fuseMattes({ small, model, bg });
       lap('fuse');
-      const p8 = Buffer.alloc(prior.length);
-      for (let i = 0; i < prior.length; i++) p8[i] = Math.round(Math.min(1, Math.max(0, prior[i]!)) * 255);
-      const up = await resizeRaw({ data: p8, width: s.size, height: s.size, channels: 1 }, w, h);
-      const upPrior = firstChannel(up);
+      const upPrior = upsampleBilinear(prior, s.size, s.size, w, h);
       lap('upsample');
       const { alpha, foreground } = refineMatte({ image: rgba, prior: upPrior, bg, scale: Math.max(w, h) / s.size });
       lap('refine');
@@ -158,12 +155,24 @@ function ensureRgba(img: RawImage): RawImage {
   return { data: out, width: img.width, height: img.height, channels: 4 };
 }
 
-/** libvips may hand a single-channel resize back as sRGB; keep one plane. */
-function firstChannel(img: RawImage): Buffer {
-  if (img.channels === 1) return img.data;
-  const n = img.width * img.height, c = img.channels;
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = img.data[i * c]!;
+/** Bilinear upsampling of the small prior to the source size, as 0..255 (one plane, no libvips round trip). */
+function upsampleBilinear(src: Float32Array, sw: number, sh: number, w: number, h: number): Buffer {
+  const out = Buffer.alloc(w * h);
+  const x0s = new Int32Array(w), x1s = new Int32Array(w), txs = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / w - 0.5));
+    x0s[x] = Math.floor(fx); x1s[x] = Math.min(sw - 1, x0s[x]! + 1); txs[x] = fx - x0s[x]!;
+  }
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / h - 0.5));
+    const ya = Math.floor(fy), yb = Math.min(sh - 1, ya + 1), ty = fy - ya;
+    const ra = ya * sw, rb = yb * sw, row = y * w;
+    for (let x = 0; x < w; x++) {
+      const xa = x0s[x]!, xb = x1s[x]!, tx = txs[x]!;
+      const v = (src[ra + xa]! * (1 - tx) + src[ra + xb]! * tx) * (1 - ty) + (src[rb + xa]! * (1 - tx) + src[rb + xb]! * tx) * ty;
+      out[row + x] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    }
+  }
   return out;
 }
 
