@@ -110,7 +110,8 @@ export async function encodeImage(img: RawImage, format: OutputFormat, opts: Enc
   const s = sharpLib(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
   switch (format) {
     case 'png':
-      return s.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
+      // a one-channel raw image (a matte) stays one channel instead of being widened to sRGB
+      return (img.channels === 1 ? s.toColourspace('b-w') : s).png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
     case 'jpeg':
       return s.flatten({ background: '#ffffff' }).jpeg({ quality: opts.quality ?? 92, mozjpeg: true, chromaSubsampling: '4:4:4' }).toBuffer();
     case 'webp':

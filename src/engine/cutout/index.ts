@@ -81,13 +81,16 @@ export function createCutout(opts: CutoutOptions): Cutout {
       const hit = await cache.get(key, w, h);
       if (hit) {
         const fg = Buffer.from(rgba.data);
+        const px = new Uint32Array(fg.buffer, fg.byteOffset, w * h); // RGBA as one little-endian word
+        const ec = hit.edgeColours;
+        const al = hit.alpha;
         let e = 0;
         for (let i = 0; i < w * h; i++) {
-          const a = hit.alpha[i]!;
-          fg[i * 4 + 3] = a;
-          if (a > 0 && a < 255 && e + 3 <= hit.edgeColours.length) {
-            fg[i * 4] = hit.edgeColours[e++]!; fg[i * 4 + 1] = hit.edgeColours[e++]!; fg[i * 4 + 2] = hit.edgeColours[e++]!;
-          }
+          const a = al[i]!;
+          if (a === 255) px[i] = px[i]! | 0xff000000;
+          else if (a === 0) px[i] = px[i]! & 0x00ffffff;
+          else if (e + 3 <= ec.length) { px[i] = (ec[e]! | (ec[e + 1]! << 8) | (ec[e + 2]! << 16) | (a << 24)) >>> 0; e += 3; }
+          else px[i] = ((px[i]! & 0x00ffffff) | (a << 24)) >>> 0;
         }
         lap('cache');
         return { alpha: hit.alpha, foreground: { data: fg, width: w, height: h, channels: 4 }, cached: true, timings };
