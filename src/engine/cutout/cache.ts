@@ -29,6 +29,7 @@ const HEADER = 16;
 export function createMaskCache(dir: string, maxBytes: number): MaskCache {
   let ready: Promise<void> | null = null;
   let approxBytes = -1;
+  let puts = 0;
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true }).then(() => undefined));
   const fileOf = (key: string) => path.join(dir, `${key}.matte`);
 
@@ -82,11 +83,9 @@ export function createMaskCache(dir: string, maxBytes: number): MaskCache {
       const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       await writeFile(tmp, body);
       await rename(tmp, fileOf(key));
-      if (approxBytes < 0) await evict();
-      else {
-        approxBytes += body.length;
-        if (approxBytes > maxBytes) await evict();
-      }
+      // other threads write here too and this tally only sees our writes: rescan now and then
+      approxBytes = approxBytes < 0 ? -1 : approxBytes + body.length;
+      if (approxBytes < 0 || approxBytes > maxBytes || ++puts % 16 === 0) await evict();
     },
   };
 }
