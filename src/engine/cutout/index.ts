@@ -41,7 +41,7 @@ export interface Cutout {
 }
 
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
-const ALGO_VERSION = 'cutout-1';
+const ALGO_VERSION = 'cutout-2';
 export const DEFAULT_MODEL_SIZE = 768;
 
 let lastLoadMs: number | null = null;
@@ -105,6 +105,8 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('model');
       const bg = fitBackground(small);
       const prior = fuseMattes({ small, model, bg });
+      // the model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2
+      for (let i = 0; i < prior.length; i++) { const v = prior[i]!; if (v < 0.02) prior[i] = 0; else if (v > 0.98) prior[i] = 1; }
       lap('fuse');
       const upPrior = upsampleBilinear(prior, s.size, s.size, w, h);
       lap('upsample');
