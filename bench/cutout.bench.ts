@@ -47,15 +47,15 @@ async function main(): Promise<void> {
       cached.push(performance.now() - t);
       if (!again.cached) throw new Error('Expected the repeat to come from the cache but it did not');
     }
-    const line = `| ${label} (${w}x${h}) | ${median(uncached).toFixed(0)} | ${median(cpu).toFixed(0)} | ${median(cached).toFixed(1)} | ${JSON.stringify(steps)} |`;
+    const line = `| ${label} (${w}x${h}) | ${median(uncached).toFixed(0)} | ${median(cpu).toFixed(0)} | ${median(cached).toFixed(1)} | ${(peak / 1024 / 1024).toFixed(0)} | ${JSON.stringify(steps)} |`;
     rows.push(line);
     console.log(line);
   }
   clearInterval(timer);
   console.log('');
   console.log(`model load: ${modelLoadMs()?.toFixed(0)} ms (once per process); runs per size: ${runs}`);
-  console.log('| size | uncached median ms | CPU ms (all threads) | cached median ms | steps of the last uncached run (ms) |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log('| size | uncached median ms | CPU ms (all threads) | cached median ms | peak RSS so far MB | steps of the last uncached run (ms) |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   console.log(`\npeak RSS: ${(peak / 1024 / 1024).toFixed(0)} MB`);
   await cutout.close();
