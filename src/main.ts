@@ -11,6 +11,7 @@ import { createSqliteQueue } from './queue/local/sqlite-queue.js';
 import { JOB } from './queue/types.js';
 import { createLocalBlobStore } from './store/blobs/local-blobs.js';
 import { createUrlSigner } from './store/blobs/signed-urls.js';
+import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './store/sqlite/database.js';
 import { createCallbackSender } from './tasks/callbacks.js';
 import { createJanitor } from './tasks/janitor.js';
@@ -63,6 +64,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const { db, keys } = openKeys(config);
   const version = readVersion();
+  const checkpointer = startCheckpointer(db, databasePath(config), 1000, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed'));
 
   let firstKey: string | null = null;
   if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && keys.activeCount() === 0) {
@@ -154,6 +156,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       await worker?.close(30_000);
       await pool?.close();
       await guard.dispatcher.close();
+      await checkpointer.stop();
       db.close();
     })();
     return closing;
