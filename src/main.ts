@@ -100,6 +100,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         sharpConcurrency: 1,
       },
       config.engine.threads,
+      logger,
     );
     const callbacks = createCallbackSender({
       db,

@@ -1,7 +1,7 @@
-import path from 'node:path';
-import * as cutoutModule from './cutout/index.js';
-import { initSharp, type RawImage } from './sharp.js';
-import { transform, type CutoutFn, type CutoutOutput } from './transform.js';
+import { createCutout } from './cutout/index.js';
+import type { Segmenter } from './onnx.js';
+import { initSharp } from './sharp.js';
+import { transform } from './transform.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 export type { EngineOptions, TransformRequest, TransformResult } from './types.js';
@@ -11,34 +11,19 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-interface CutoutService {
-  cutout(image: RawImage, opts: { hasAlpha?: boolean }): Promise<CutoutOutput>;
-  close(): Promise<void> | void;
-}
-type CreateCutout = (opts: { cacheDir: string; maskCacheBytes: number }) => CutoutService;
-
-/**
- * The cutout service: the segmentation cutout with its mask cache (one per engine) when the cutout
- * module provides `createCutout`, else its plain-background matte.
- */
-function buildCutout(opts: EngineOptions): { cutout: CutoutFn; close: () => Promise<void> } {
-  const create = (cutoutModule as Record<string, unknown>).createCutout as CreateCutout | undefined;
-  if (typeof create === 'function') {
-    const service = create({ cacheDir: path.join(opts.cacheDir), maskCacheBytes: opts.maskCacheBytes });
-    return { cutout: (image, o) => service.cutout(image, o), close: async () => { await service.close(); } };
-  }
-  const interim = (cutoutModule as Record<string, unknown>).cutoutImage as ((image: RawImage) => Promise<CutoutOutput>) | undefined;
-  if (typeof interim !== 'function') throw new Error('Expected createCutout or cutoutImage from engine/cutout but received neither');
-  return { cutout: (image) => interim(image), close: async () => {} };
+export interface EngineDeps {
+  /** the segmentation session to use instead of this thread's own (the pool shares one) */
+  segmenter?: () => Promise<Segmenter>;
 }
 
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
-export function createEngine(opts: EngineOptions): Engine {
+export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine {
   initSharp({ concurrency: opts.sharpConcurrency });
-  const { cutout, close } = buildCutout(opts);
+  const service = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, segmenter: deps.segmenter });
+  const cutout = (image: Parameters<typeof service.cutout>[0], o: { hasAlpha?: boolean }) => service.cutout(image, o);
   let closing: Promise<void> | undefined;
   return {
     transform: (req, signal) => transform(req, { opts, cutout }, signal),
-    close: () => (closing ??= close()),
+    close: () => (closing ??= service.close()),
   };
 }

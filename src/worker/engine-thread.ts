@@ -1,16 +1,24 @@
+import type { MessagePort } from 'node:worker_threads';
+import { DEFAULT_MODEL_SIZE } from '../engine/cutout/index.js';
 import { createEngine, type Engine, type EngineOptions, type TransformRequest, type TransformResult } from '../engine/index.js';
 import { ImageDecodeError } from '../engine/sharp.js';
+import { createSegmenterProxy } from './shared-segmenter.js';
 
 /**
- * Runs inside a piscina worker thread: one engine per thread, built on first use and kept (model
- * sessions and caches live for the thread's life). Errors cross the thread boundary as plain data.
+ * Runs inside a piscina worker thread: one engine per thread, built on first use and kept (caches
+ * live for the thread's life). Model runs go to the pool's shared session through the task's port.
+ * Errors cross the thread boundary as plain data.
  */
 let engine: Engine | null = null;
 let builtWith = '';
+let port: MessagePort | null = null;
+const segmenter = createSegmenterProxy(DEFAULT_MODEL_SIZE, () => port);
 
 export interface ThreadTask {
   options: EngineOptions;
   request: TransformRequest;
+  /** the shared segmentation session, for this task */
+  segmenterPort: MessagePort;
 }
 
 export type ThreadResult =
@@ -21,9 +29,10 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   const key = JSON.stringify(task.options);
   if (!engine || builtWith !== key) {
     await engine?.close();
-    engine = createEngine(task.options);
+    engine = createEngine(task.options, { segmenter: async () => segmenter });
     builtWith = key;
   }
+  port = task.segmenterPort;
   try {
     const result = await engine.transform(task.request);
     return { ok: true, result };
@@ -32,5 +41,8 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
     const permanent = err instanceof ImageDecodeError || (err instanceof Error && err.name === 'PermanentTaskError');
     const source = err instanceof ImageDecodeError ? err.source : undefined;
     return { ok: false, permanent, message: err instanceof Error ? err.message : String(err), source };
+  } finally {
+    port.close();
+    port = null;
   }
 }

@@ -184,13 +184,3 @@ function upsampleBilinear(src: Float32Array, sw: number, sh: number, w: number, 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }
-
-let legacy: Cutout | null = null;
-/**
- * The first cutout API: no cache. Kept until every caller uses createCutout.
- * @deprecated use createCutout
- */
-export async function cutoutImage(image: RawImage): Promise<CutoutResult> {
-  legacy ??= createCutout({ cacheDir: '', maskCacheBytes: 0 });
-  return legacy.cutout(image);
-}
