@@ -53,6 +53,22 @@ export function engineOptions(config: Config): EngineOptions {
 
 export const isRemoteRef = (s: string): boolean => /^https?:\/\//i.test(s) || /^data:image\//i.test(s);
 
+/**
+ * The options that make up a task's `input` (prompt, model, ratio, resolution, seed, scene,
+ * background, format), the same on every command that creates a task.
+ */
+export function addInputOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-p, --prompt <text>', 'what the new shot should look like')
+    .option('-m, --model <name>', 'model name', DEFAULT_MODEL)
+    .option('-a, --aspect-ratio <ratio>', 'auto, 1:1, 4:3, 16:9, ... (the model decides the default)')
+    .option('-r, --resolution <res>', '1K, 2K or 4K')
+    .option('--seed <n>', 'fixed seed: same inputs + same seed = same bytes', parseIntFlag('--seed'))
+    .option('--scene <json>', 'explicit scene settings as JSON, or @file.json', parseSceneFlag)
+    .option('--background <mode>', 'auto, opaque or transparent')
+    .option('--format <fmt>', 'png, jpeg or webp (default from --out, else png)');
+}
+
 /** Flags that make up a task's `input`, before the references are known. */
 export interface InputFlags {
   prompt: string;

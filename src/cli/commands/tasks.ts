@@ -3,15 +3,15 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { TaskFailedError, type TaskObject } from '../../sdk/index.js';
 import {
-  DEFAULT_MODEL,
+  addInputOptions,
   addRemoteOptions,
   clientFrom,
   eprintln,
   isRemoteRef,
   parseIntFlag,
-  parseSceneFlag,
   println,
   wireInput,
+  type InputFlags,
   type RemoteFlags,
 } from '../shared.js';
 
@@ -29,16 +29,9 @@ function printTask(task: TaskObject, json: boolean | undefined): void {
   if (task.error) println(`  error     ${task.error.code}: ${task.error.message}`);
 }
 
-interface CreateFlags extends RemoteFlags {
+interface CreateFlags extends RemoteFlags, InputFlags {
   image: string[];
-  prompt: string;
   model: string;
-  aspectRatio?: string;
-  resolution?: string;
-  seed?: number;
-  scene?: Record<string, unknown>;
-  background?: string;
-  format?: string;
   callback?: string;
   idempotencyKey?: string;
   wait?: boolean;
@@ -96,18 +89,12 @@ Examples:
   $ reshoot tasks list --size 20`,
     );
 
-  const create = tasks
-    .command('create')
-    .description('Create a task (local files are uploaded first) and print its taskId')
-    .requiredOption('-i, --image <file|url...>', 'reference images: local files (uploaded) or http(s) URLs')
-    .requiredOption('-p, --prompt <text>', 'what the new shot should look like')
-    .option('-m, --model <name>', 'model name', DEFAULT_MODEL)
-    .option('-a, --aspect-ratio <ratio>', 'auto, 1:1, 4:3, 16:9, ...')
-    .option('-r, --resolution <res>', '1K, 2K or 4K')
-    .option('--seed <n>', 'reshoot: fixed seed', parseIntFlag('--seed'))
-    .option('--scene <json>', 'reshoot: explicit scene settings as JSON, or @file.json', parseSceneFlag)
-    .option('--background <mode>', 'reshoot: auto, opaque or transparent')
-    .option('--format <fmt>', 'reshoot: png, jpeg or webp')
+  const create = addInputOptions(
+    tasks
+      .command('create')
+      .description('Create a task (local files are uploaded first) and print its taskId')
+      .requiredOption('-i, --image <file|url...>', 'reference images: local files (uploaded) or http(s) URLs'),
+  )
     .option('--callback <url>', 'POST the finished task to this URL (signed)')
     .option('--idempotency-key <key>', 'makes a retried create safe (default: a fresh one per run)')
     .option('--wait', 'wait for the task to finish and print it')

@@ -5,8 +5,8 @@ import { loadConfig } from '../../config.js';
 import { createEngine } from '../../engine/index.js';
 import type { TaskObject } from '../../sdk/index.js';
 import {
-  DEFAULT_MODEL,
   EXT,
+  addInputOptions,
   addRemoteOptions,
   clientFrom,
   engineOptions,
@@ -16,22 +16,14 @@ import {
   isRemoteRef,
   localRequest,
   parseIntFlag,
-  parseSceneFlag,
   println,
   wireInput,
   type InputFlags,
   type RemoteFlags,
 } from '../shared.js';
 
-interface TransformFlags extends RemoteFlags {
-  prompt: string;
+interface TransformFlags extends RemoteFlags, InputFlags {
   model: string;
-  aspectRatio?: string;
-  resolution?: string;
-  seed?: number;
-  scene?: Record<string, unknown>;
-  background?: string;
-  format?: string;
   out?: string;
   json?: boolean;
   timeout: number;
@@ -98,18 +90,12 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
 }
 
 export function register(program: Command): void {
-  const cmd = program
-    .command('transform')
-    .description('Transform product photos: a new scene, light and framing around the unchanged product')
-    .argument('<image...>', 'reference images (local files; with --server also http(s) URLs); the first is the product')
-    .requiredOption('-p, --prompt <text>', 'what the new shot should look like')
-    .option('-m, --model <name>', 'model name', DEFAULT_MODEL)
-    .option('-a, --aspect-ratio <ratio>', 'auto, 1:1, 4:3, 16:9, ... (the model decides the default)')
-    .option('-r, --resolution <res>', '1K, 2K or 4K')
-    .option('--seed <n>', 'same inputs + same seed = same bytes (default: derived from prompt and images)', parseIntFlag('--seed'))
-    .option('--scene <json>', 'explicit scene settings as JSON, or @file.json', parseSceneFlag)
-    .option('--background <mode>', 'auto, opaque or transparent')
-    .option('--format <fmt>', 'png, jpeg or webp (default from --out, else png)')
+  const cmd = addInputOptions(
+    program
+      .command('transform')
+      .description('Transform product photos: a new scene, light and framing around the unchanged product')
+      .argument('<image...>', 'reference images (local files; with --server also http(s) URLs); the first is the product'),
+  )
     .option('-o, --out <path>', 'output file, or a directory (default ./<image>-reshoot.<ext>)')
     .option('--json', 'print one JSON object with the output path and the engine report')
     .option('--timeout <seconds>', 'with --server: how long to wait for the task', parseIntFlag('--timeout'), 600);
