@@ -1,50 +1,13 @@
 // API throughput and latency with the engine not involved: `npm run bench:api`.
 // The server runs in its own process (role api: no worker), autocannon drives it over loopback.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startBenchServer } from './server.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY = 'sk-bench-0123456789';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-
-async function startServer(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  // Same flags as `npm start`: a larger young generation keeps GC pauses out of the tail latency.
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(here, '../test/helpers/serve-child.ts')], {
-    env: {
-      ...process.env,
-      RESHOOT_ROLE: 'api',
-      RESHOOT_PORT: '0',
-      RESHOOT_DATA_DIR: dataDir,
-      RESHOOT_API_KEYS: KEY,
-      RESHOOT_FIRST_KEY: 'false',
-      RESHOOT_LOG_LEVEL: 'warn',
-      RESHOOT_RATE_LIMIT: 'off',
-      RESHOOT_QUEUE_MAX_DEPTH: '10000000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((r) => {
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const createBody = JSON.stringify({
   model: 'gpt-image-2-image-to-image',
@@ -58,7 +21,7 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
 }
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-bench-'));
-const server = await startServer(dataDir);
+const server = await startBenchServer({ RESHOOT_ROLE: 'api', RESHOOT_DATA_DIR: dataDir, RESHOOT_API_KEYS: KEY, RESHOOT_QUEUE_MAX_DEPTH: '10000000' });
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 const rows: string[][] = [];
 const row = (name: string, r: autocannon.Result, target: string) => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/engine/index.js';
 import type { TransformRequest } from '../src/engine/types.js';
 import { renderPackshot, type Product } from '../test/fixtures/index.js';
+import { startBenchServer } from './server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -49,34 +50,6 @@ function cli(args: string[], env: Record<string, string>): Promise<{ ms: number;
       resolve({ ms: performance.now() - t0, summary: JSON.parse(last) as Record<string, unknown> });
     });
   });
-}
-
-async function startServer(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/helpers/serve-child.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      RESHOOT_PORT: '0',
-      RESHOOT_DATA_DIR: dataDir,
-      RESHOOT_API_KEYS: KEY,
-      RESHOOT_FIRST_KEY: 'false',
-      RESHOOT_LOG_LEVEL: 'warn',
-      RESHOOT_RATE_LIMIT: 'off',
-      RESHOOT_WORKER_CONCURRENCY: String(cores),
-      RESHOOT_ENGINE_THREADS: String(cores),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
-  });
-  return { url, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
 }
 
 // 1. The reference: one engine, one image at a time, in this process (after a warm-up).
@@ -116,7 +89,12 @@ const common = ['-p', PROMPT, ...RATIOS.flatMap((r) => ['-a', r]), '-r', '1K', '
 const local = await cli(['batch', inDir, '--out', path.join(tmp, 'out-local'), ...common], { RESHOOT_DATA_DIR: path.join(tmp, 'data-cli') });
 
 // 3. Through a local server.
-const server = await startServer(path.join(tmp, 'data-server'));
+const server = await startBenchServer({
+  RESHOOT_DATA_DIR: path.join(tmp, 'data-server'),
+  RESHOOT_API_KEYS: KEY,
+  RESHOOT_WORKER_CONCURRENCY: String(cores),
+  RESHOOT_ENGINE_THREADS: String(cores),
+});
 let remote: Awaited<ReturnType<typeof cli>>;
 try {
   remote = await cli(['batch', inDir, '--out', path.join(tmp, 'out-server'), ...common, '--server', server.url, '--key', KEY, '-c', String(cores * 2)], {
