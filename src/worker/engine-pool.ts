@@ -1,12 +1,11 @@
 import os from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { DEFAULT_MODEL_SIZE } from '../engine/cutout/index.js';
 import type { EngineOptions, TransformRequest, TransformResult } from '../engine/index.js';
-import { loadSegmenter, type Segmenter } from '../engine/onnx.js';
 import { PermanentTaskError } from '../errors.js';
 import type { ThreadResult, ThreadTask } from './engine-thread.js';
-import { openSegmenterPort } from './shared-segmenter.js';
 
 export interface EnginePool {
   transform(request: TransformRequest, signal?: AbortSignal): Promise<TransformResult>;
@@ -23,31 +22,34 @@ export interface EnginePool {
  */
 export function createEnginePool(options: EngineOptions, threads: number, logger?: Logger): EnginePool {
   const fromSource = import.meta.url.endsWith('.ts');
+  const execArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
   const pool = new Piscina<ThreadTask, ThreadResult>({
     filename: new URL(`./engine-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url).href,
     minThreads: 1,
     maxThreads: threads,
     idleTimeout: 60_000,
-    execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
+    execArgv,
   });
   // A thread that cannot start (or dies) must fail its task, not the process.
   pool.on('error', (err: unknown) => logger?.error({ err }, 'engine thread failed'));
-  let session: Promise<Segmenter> | null = null;
-  const segmenter = () => {
-    session ??= loadSegmenter({ size: DEFAULT_MODEL_SIZE, threads: Math.max(1, os.availableParallelism()) });
-    session.catch(() => (session = null));
-    return session;
-  };
+  const model = new Piscina<MessagePort, void>({
+    filename: new URL(`./model-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url).href,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Infinity,
+    // The thread answers its ports between tasks, so it must not sleep in Atomics.wait when idle.
+    atomics: 'disabled',
+    execArgv,
+    workerData: { size: DEFAULT_MODEL_SIZE, threads: Math.max(1, os.availableParallelism()) },
+  });
+  model.on('error', (err: unknown) => logger?.error({ err }, 'model thread failed'));
   let closed: Promise<void> | null = null;
   return {
     async transform(request, signal) {
-      const { port, release } = openSegmenterPort(segmenter);
-      let out: ThreadResult;
-      try {
-        out = await pool.run({ options, request, segmenterPort: port }, { signal, transferList: [port] });
-      } finally {
-        release();
-      }
+      const { port1, port2 } = new MessageChannel();
+      await model.run(port1, { transferList: [port1] });
+      // The engine thread closes its end when the task is over, which ends the model thread's side too.
+      const out = await pool.run({ options, request, segmenterPort: port2 }, { signal, transferList: [port2] });
       if (!out.ok) {
         // Name the reference that failed the way the contract does: `input_urls[1]: ...`.
         const i = out.source === undefined ? -1 : request.sources.indexOf(out.source);
@@ -58,9 +60,7 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
     },
     queueSize: () => pool.queueSize,
     close() {
-      closed ??= pool.destroy().then(async () => {
-        if (session) await (await session.catch(() => null))?.close();
-      });
+      closed ??= pool.destroy().then(() => model.destroy());
       return closed;
     },
   };

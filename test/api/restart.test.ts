@@ -27,7 +27,7 @@ function startChild(port: number): Promise<{ child: ChildProcess; url: string }>
       RESHOOT_DATA_DIR: dataDir,
       RESHOOT_API_KEYS: KEY,
       RESHOOT_FIRST_KEY: 'false',
-      RESHOOT_LOG_LEVEL: 'silent',
+      RESHOOT_LOG_LEVEL: process.env.RESHOOT_TEST_LOG ?? 'silent',
       RESHOOT_RATE_LIMIT: 'off',
       RESHOOT_JOB_LEASE_SECONDS: '2',
       RESHOOT_ENGINE_THREADS: '1',
@@ -39,6 +39,7 @@ function startChild(port: number): Promise<{ child: ChildProcess; url: string }>
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      if (process.env.RESHOOT_TEST_LOG) process.stdout.write(d);
       const m = /LISTENING (\S+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });
     });

@@ -88,6 +88,28 @@ describe('sqlite queue', () => {
     await q.close();
   });
 
+  it('does not start a job twice when its own lease lapsed while the event loop was held', async () => {
+    const { make } = setup({ leaseMs: 150 });
+    const q = make();
+    let runs = 0;
+    q.enqueue('image.reshoot', { taskId: 'busy' });
+    q.work(
+      {
+        'image.reshoot': async () => {
+          runs++;
+          const end = Date.now() + 400; // hold the event loop past the lease: no heartbeat can run
+          while (Date.now() < end);
+          await new Promise((r) => setTimeout(r, 300)); // let the claim loop run while still busy
+        },
+        'callback.deliver': noop,
+      },
+      { concurrency: 2 },
+    );
+    await until(() => q.depth('image.reshoot') === 0);
+    expect(runs).toBe(1);
+    await q.close();
+  });
+
   it('runs delayed jobs no earlier than asked and respects per-name caps', async () => {
     const { make } = setup();
     const q = make();

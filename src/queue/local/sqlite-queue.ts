@@ -64,6 +64,7 @@ export function createSqliteQueue(deps: SqliteQueueDeps): JobQueue {
        ORDER BY run_at_ms, id LIMIT 1)
      RETURNING id, name, payload, attempts, max_attempts`,
   );
+  const undoClaimStmt = db.prepare(`UPDATE jobs SET attempts = attempts - 1 WHERE id = ? AND lease_owner = ?`);
   const renewStmt = db.prepare(`UPDATE jobs SET lease_until_ms = ?, updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'active'`);
   const doneStmt = db.prepare(`UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until_ms = NULL, updated_ms = ? WHERE id = ? AND lease_owner = ?`);
   const failStmt = db.prepare(`UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until_ms = NULL, updated_ms = ? WHERE id = ? AND lease_owner = ?`);
@@ -104,6 +105,12 @@ export function createSqliteQueue(deps: SqliteQueueDeps): JobQueue {
         const t = now();
         const row = claimStmt.get({ owner, leaseUntil: t + deps.leaseMs, now: t, queue, names: JSON.stringify(names) }) as JobRow | undefined;
         if (!row) break;
+        if (running.has(row.id)) {
+          // Our own lease lapsed while the event loop was held (the heartbeat could not run); the job
+          // is still running here, so keep the renewed lease and do not start it twice.
+          undoClaimStmt.run(row.id, owner);
+          continue;
+        }
         start(row);
       }
     };
