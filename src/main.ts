@@ -64,7 +64,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const { db, keys } = openKeys(config);
   const version = readVersion();
-  const checkpointer = startCheckpointer(db, databasePath(config), 1000, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed'));
+  const checkpointer = startCheckpointer(db, databasePath(config), 200, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed'));
 
   let firstKey: string | null = null;
   if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && keys.activeCount() === 0) {
