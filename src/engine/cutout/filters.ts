@@ -30,36 +30,8 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number, out:
 }
 
 /**
- * Guided filter (He, Sun, Tang): an edge-preserving smoothing of `p` that follows the edges of the
- * grey guide `I`. Used to snap an upsampled low-resolution matte onto the source's real edges.
- */
-export function guidedFilter(I: Float32Array, p: Float32Array, w: number, h: number, r: number, eps: number): Float32Array {
-  const n = w * h;
-  const mI = boxMean(I, w, h, r);
-  const mP = boxMean(p, w, h, r);
-  const t = new Float32Array(n);
-  for (let i = 0; i < n; i++) t[i] = I[i]! * p[i]!;
-  const mIP = boxMean(t, w, h, r);
-  for (let i = 0; i < n; i++) t[i] = I[i]! * I[i]!;
-  const mII = boxMean(t, w, h, r);
-  const a = t; // reuse
-  const b = mP; // reuse after reading
-  for (let i = 0; i < n; i++) {
-    const varI = mII[i]! - mI[i]! * mI[i]!;
-    const cov = mIP[i]! - mI[i]! * mP[i]!;
-    const ai = cov / (varI + eps);
-    a[i] = ai;
-    b[i] = mP[i]! - ai * mI[i]!;
-  }
-  const mA = boxMean(a, w, h, r, mIP);
-  const mB = boxMean(b, w, h, r, mII);
-  const q = mI; // reuse
-  for (let i = 0; i < n; i++) q[i] = mA[i]! * I[i]! + mB[i]!;
-  return q;
-}
-
-/**
- * The guided filter's smoothed linear coefficients (mean a, mean b), so that q = A * I + B can be
+ * The guided filter's (He, Sun, Tang) smoothed linear coefficients (mean a, mean b): an
+ * edge-preserving smoothing of `p` that follows the edges of the grey guide `I` is q = A * I + B, which can be
  * evaluated at another resolution: computed on a subsampled grid and applied with the full-resolution
  * guide, this is the "fast guided filter" (He & Sun 2015).
  */
