@@ -209,6 +209,3 @@ export function loadConfig(env: Env = process.env): Config {
   };
   return deepFreeze(config);
 }
-
-/** The variable names, for `reshoot serve --help` and the README. */
-export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);

@@ -72,7 +72,3 @@ export class PermanentTaskError extends Error {
     this.name = 'PermanentTaskError';
   }
 }
-
-/** sharp's message shape for bad parameters: "Expected X for Y but received Z". */
-export const invalidParameter = (name: string, expected: string, actual: unknown): Error =>
-  new Error(`Expected ${expected} for ${name} but received ${JSON.stringify(actual)} of type ${typeof actual}`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { newTaskId } from '../contract/ids.js';
-import { TERMINAL, type ReshootExtension, type TaskList, type TaskObject, type TaskStatus } from '../contract/task.js';
+import { type ReshootExtension, type TaskList, type TaskObject, type TaskStatus } from '../contract/task.js';
 import type { CreateTaskRequest, TaskInput } from '../contract/validate.js';
 import { AppError, type TaskErrorCode } from '../errors.js';
 import type { JobQueue } from '../queue/types.js';
@@ -316,5 +316,3 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
 }
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
-
-export const isTerminal = (status: string): boolean => TERMINAL.has(status);

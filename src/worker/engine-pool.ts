@@ -9,8 +9,6 @@ import type { ThreadResult, ThreadTask } from './engine-thread.js';
 
 export interface EnginePool {
   transform(request: TransformRequest, signal?: AbortSignal): Promise<TransformResult>;
-  /** tasks waiting for a thread */
-  queueSize(): number;
   close(): Promise<void>;
 }
 
@@ -58,7 +56,6 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
       }
       return out.result;
     },
-    queueSize: () => pool.queueSize,
     close() {
       closed ??= pool.destroy().then(() => model.destroy());
       return closed;

@@ -31,8 +31,6 @@ export interface WorkerDeps {
 export interface Worker {
   start(): void;
   close(deadlineMs?: number): Promise<void>;
-  /** exposed for tests: runs one `image.reshoot` job */
-  handleReshoot(job: Job<'image.reshoot'>, signal: AbortSignal): Promise<void>;
 }
 
 const EXT: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
@@ -170,7 +168,6 @@ export function createWorker(deps: WorkerDeps): Worker {
       );
     },
     close: (deadlineMs) => deps.queue.close(deadlineMs),
-    handleReshoot,
   };
 }
 
