@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { loadSegmenter, type Segmenter } from '../onnx.js';
 import { resizeRaw, type RawImage } from '../sharp.js';
-import { fitBackground } from './background.js';
 import { createMaskCache } from './cache.js';
-import { fuseMattes, refineMatte } from './matte.js';
+import { matteFromModel } from './matte.js';
 
 /**
  * Product cutout: IS-Net (medium) fused with a classical matte from the modelled studio backdrop,
@@ -103,15 +102,8 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('resize');
       const model = await s.run(small.data);
       lap('model');
-      const bg = fitBackground(small);
-      const prior = fuseMattes({ small, model, bg });
-      // the model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2
-      for (let i = 0; i < prior.length; i++) { const v = prior[i]!; if (v < 0.02) prior[i] = 0; else if (v > 0.98) prior[i] = 1; }
-      lap('fuse');
-      const upPrior = upsampleBilinear(prior, s.size, s.size, w, h);
-      lap('upsample');
-      const { alpha, foreground } = refineMatte({ image: rgba, prior: upPrior, bg, scale: Math.max(w, h) / s.size });
-      lap('refine');
+      // everything from the model's output to the final alpha and foreground lives in matte.ts
+      const { alpha, foreground } = matteFromModel({ image: rgba, small, model, lap });
 
       let edges = 0;
       for (let i = 0; i < w * h; i++) if (alpha[i]! > 0 && alpha[i]! < 255) edges++;
@@ -158,27 +150,6 @@ function ensureRgba(img: RawImage): RawImage {
     out[i * 4 + 3] = c === 2 ? img.data[i * 2 + 1]! : 255;
   }
   return { data: out, width: img.width, height: img.height, channels: 4 };
-}
-
-/** Bilinear upsampling of the small prior to the source size, as 0..255 (one plane, no libvips round trip). */
-function upsampleBilinear(src: Float32Array, sw: number, sh: number, w: number, h: number): Buffer {
-  const out = Buffer.alloc(w * h);
-  const x0s = new Int32Array(w), x1s = new Int32Array(w), txs = new Float32Array(w);
-  for (let x = 0; x < w; x++) {
-    const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / w - 0.5));
-    x0s[x] = Math.floor(fx); x1s[x] = Math.min(sw - 1, x0s[x]! + 1); txs[x] = fx - x0s[x]!;
-  }
-  for (let y = 0; y < h; y++) {
-    const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / h - 0.5));
-    const ya = Math.floor(fy), yb = Math.min(sh - 1, ya + 1), ty = fy - ya;
-    const ra = ya * sw, rb = yb * sw, row = y * w;
-    for (let x = 0; x < w; x++) {
-      const xa = x0s[x]!, xb = x1s[x]!, tx = txs[x]!;
-      const v = (src[ra + xa]! * (1 - tx) + src[ra + xb]! * tx) * (1 - ty) + (src[rb + xa]! * (1 - tx) + src[rb + xb]! * tx) * ty;
-      out[row + x] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-    }
-  }
-  return out;
 }
 
 function round1(v: number): number {

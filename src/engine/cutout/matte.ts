@@ -1,5 +1,5 @@
 import type { RawImage } from '../sharp.js';
-import type { BackgroundModel } from './background.js';
+import { fitBackground, type BackgroundModel } from './background.js';
 import { boxMean, guidedCoefficients } from './filters.js';
 
 /**
@@ -7,6 +7,34 @@ import { boxMean, guidedCoefficients } from './filters.js';
  * background (at the model's resolution), then refining the edges at the source's full resolution and
  * removing the background's colour from edge pixels.
  */
+
+export interface MatteInput {
+  /** the source, RGBA at full resolution */
+  image: RawImage;
+  /** the model's input: the source resized to size*size RGBA */
+  small: RawImage;
+  /** model probabilities, size*size */
+  model: Float32Array;
+  /** records the time since the previous step under a step name (and checks for cancellation) */
+  lap: (step: string) => void;
+}
+
+/**
+ * From the model's output to the final cutout: backdrop fit and fusion at the model's size, upsampling
+ * to the source's size, then edge refinement and decontamination at full resolution.
+ */
+export function matteFromModel({ image, small, model, lap }: MatteInput): Refined {
+  const bg = fitBackground(small);
+  const prior = fuseMattes({ small, model, bg });
+  // the model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2
+  for (let i = 0; i < prior.length; i++) { const v = prior[i]!; if (v < 0.02) prior[i] = 0; else if (v > 0.98) prior[i] = 1; }
+  lap('fuse');
+  const upPrior = upsampleBilinear(prior, small.width, small.height, image.width, image.height);
+  lap('upsample');
+  const refined = refineMatte({ image, prior: upPrior, bg, scale: Math.max(image.width, image.height) / small.width });
+  lap('refine');
+  return refined;
+}
 
 export interface FuseInput {
   /** the working image, size*size RGBA (the model's input) */
@@ -259,4 +287,25 @@ function sharpen(a: number): number {
 
 function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+}
+
+/** Bilinear upsampling of the small prior to the source size, as 0..255 (one plane, no libvips round trip). */
+function upsampleBilinear(src: Float32Array, sw: number, sh: number, w: number, h: number): Buffer {
+  const out = Buffer.alloc(w * h);
+  const x0s = new Int32Array(w), x1s = new Int32Array(w), txs = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / w - 0.5));
+    x0s[x] = Math.floor(fx); x1s[x] = Math.min(sw - 1, x0s[x]! + 1); txs[x] = fx - x0s[x]!;
+  }
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / h - 0.5));
+    const ya = Math.floor(fy), yb = Math.min(sh - 1, ya + 1), ty = fy - ya;
+    const ra = ya * sw, rb = yb * sw, row = y * w;
+    for (let x = 0; x < w; x++) {
+      const xa = x0s[x]!, xb = x1s[x]!, tx = txs[x]!;
+      const v = (src[ra + xa]! * (1 - tx) + src[ra + xb]! * tx) * (1 - ty) + (src[rb + xa]! * (1 - tx) + src[rb + xb]! * tx) * ty;
+      out[row + x] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    }
+  }
+  return out;
 }
