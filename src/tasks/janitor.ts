@@ -10,13 +10,16 @@ export interface JanitorDeps {
   outputTtlSeconds: number;
   /** finished job rows are kept this long for inspection */
   jobRetentionSeconds?: number;
+  /** a source image nothing refers to is kept this long after its last use (a run may be about to record it) */
+  sourceGraceSeconds?: number;
   nowMs?: () => number;
 }
 
 /**
  * Keeps the data dir from growing without bound: output and upload files are deleted once their
  * links have expired (the task rows stay, so history and usage are unchanged), and finished job
- * rows are dropped after a week. Source images kept for later turns are left alone.
+ * rows are dropped after a week. Source images kept for later turns (`sources/`) are deleted once
+ * no task can build on them any more: no unexpired output, no unfinished task, no unfinished child.
  */
 export function createJanitor(deps: JanitorDeps) {
   const { db, blobs } = deps;
@@ -27,8 +30,30 @@ export function createJanitor(deps: JanitorDeps) {
   const expiredUploads = db.prepare(`SELECT id, blob FROM uploads WHERE swept = 0 AND created < ? LIMIT 500`);
   const markUpload = db.prepare(`UPDATE uploads SET swept = 1 WHERE id = ?`);
   const dropJobs = db.prepare(`DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_ms < ?`);
+  // Only unswept rows can still be built on (an expired task's links are dead, so it cannot be a
+  // parent); the tasks_sweep index keeps this to the live window. A queued child has not recorded
+  // its sources yet, so its parent's count as live too.
+  const liveSources = db.prepare(`
+    SELECT j.value AS key FROM tasks t, json_each(t.sources) j
+     WHERE t.swept = 0 AND t.status != 'fail' AND t.sources IS NOT NULL
+    UNION
+    SELECT j.value FROM tasks c JOIN tasks p ON p.id = c.parent_id, json_each(p.sources) j
+     WHERE c.swept = 0 AND c.status NOT IN ('success', 'fail') AND p.sources IS NOT NULL`).pluck();
 
-  async function sweep(): Promise<{ outputs: number; uploads: number; jobs: number }> {
+  async function sweepSources(): Promise<number> {
+    const old = (await blobs.list('sources')).filter((b) => b.mtimeMs < now() - (deps.sourceGraceSeconds ?? 3600) * 1000);
+    if (old.length === 0) return 0;
+    const live = new Set(liveSources.all() as string[]);
+    let removed = 0;
+    for (const b of old) {
+      if (live.has(b.key)) continue;
+      await blobs.remove(b.key);
+      removed++;
+    }
+    return removed;
+  }
+
+  async function sweep(): Promise<{ outputs: number; uploads: number; sources: number; jobs: number }> {
     const nowSec = Math.floor(now() / 1000);
     const cutoff = nowSec - deps.outputTtlSeconds;
     let outputs = 0;
@@ -46,9 +71,11 @@ export function createJanitor(deps: JanitorDeps) {
       markUpload.run(row.id);
       uploads++;
     }
+    // after the outputs: a task swept just now no longer keeps its sources
+    const sources = await sweepSources();
     const jobs = dropJobs.run(now() - (deps.jobRetentionSeconds ?? 7 * 86400) * 1000).changes;
-    if (outputs + uploads + jobs > 0) log.info({ outputs, uploads, jobs }, 'swept expired files and old jobs');
-    return { outputs, uploads, jobs };
+    if (outputs + uploads + sources + jobs > 0) log.info({ outputs, uploads, sources, jobs }, 'swept expired files and old jobs');
+    return { outputs, uploads, sources, jobs };
   }
 
   let timer: NodeJS.Timeout | null = null;

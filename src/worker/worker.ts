@@ -172,14 +172,15 @@ export function createWorker(deps: WorkerDeps): Worker {
 }
 
 /**
- * Keeps a reference for later turns: our own blobs (uploads, outputs) as they are, anything fetched
- * under a content hash, so the same image is stored once.
+ * Keeps a reference for later turns under a content hash, so the same image is stored once and
+ * outlives the upload or output it came from (those expire with their links). Sources no task can
+ * still build on are removed by the janitor.
  */
 async function persistSource(blobs: BlobStore, ref: ResolvedInput): Promise<string> {
-  if (ref.ownKey) return ref.ownKey;
   const bytes = await fs.readFile(ref.path);
   const key = `sources/${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
-  if (!(await blobs.locate(key))) await blobs.put(key, bytes);
+  // touching a blob that is already there also tells the janitor it is in use again
+  if (!(await blobs.touch(key))) await blobs.put(key, bytes);
   return key;
 }
 

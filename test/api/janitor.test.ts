@@ -38,4 +38,39 @@ describe('janitor', () => {
     db.close();
     expect((await api.get(`/v1/tasks/${task.taskId}`)).body.data.status).toBe('success');
   });
+
+  it('keeps a turn\'s source while a task can build on it and deletes it after', async () => {
+    const api = apiClient(server);
+    const first = await api.post('/v1/tasks', { model: MODEL, input: { prompt: 'on slate', input_urls: [await productDataUri()] } });
+    const parent = (await api.wait(first.body.data.taskId)).task;
+    const turn = await api.post('/v1/tasks', { model: MODEL, input: { prompt: 'warmer light', input_urls: [parent.output[0].url] } });
+    expect((await api.wait(turn.body.data.taskId)).task.status).toBe('success');
+
+    const db = openDatabase(path.join(server.dataDir, 'reshoot.db'));
+    const sourcesOf = (id: string) => JSON.parse((db.prepare('SELECT sources FROM tasks WHERE id = ?').get(id) as { sources: string }).sources) as string[];
+    const [source] = sourcesOf(parent.taskId);
+    // stored under its content hash, whatever it came from, and shared by the turn
+    expect(source).toMatch(/^sources\/[0-9a-f]{32}$/);
+    expect(sourcesOf(turn.body.data.taskId)).toEqual([source]);
+    const file = path.join(server.dataDir, 'blobs', source!);
+    const orphan = path.join(server.dataDir, 'blobs', 'sources', '0123456789abcdef0123456789abcdef');
+    fs.writeFileSync(orphan, 'nobody refers to this');
+
+    const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
+    const logger = pino({ level: 'silent' });
+    // An hour on: both tasks can still be built on, so their source stays; the orphan goes.
+    const hourLater = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 2 * 3600_000 });
+    expect((await hourLater.sweep()).sources).toBe(1);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(fs.existsSync(orphan)).toBe(false);
+    // An orphan inside the grace period may be a run that has not recorded its sources yet: kept.
+    fs.writeFileSync(orphan, 'just written');
+    expect((await createJanitor({ db, blobs, logger, outputTtlSeconds: 604800 }).sweep()).sources).toBe(0);
+    expect(fs.existsSync(orphan)).toBe(true);
+    // Once every output built on it has expired, nothing can start a turn from it: it goes.
+    const later = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 30 * 86400_000 });
+    expect((await later.sweep()).sources).toBeGreaterThanOrEqual(2);
+    expect(fs.existsSync(file)).toBe(false);
+    db.close();
+  });
 });

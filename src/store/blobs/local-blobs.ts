@@ -12,6 +12,10 @@ export interface BlobStore {
   locate(key: string): Promise<string | null>;
   read(key: string): Promise<Buffer>;
   remove(key: string): Promise<void>;
+  /** marks a stored blob as just used (its modification time becomes now); false if it does not exist */
+  touch(key: string): Promise<boolean>;
+  /** the blobs directly under a folder key such as `sources`, with their modification times */
+  list(folder: string): Promise<Array<{ key: string; mtimeMs: number }>>;
   /** checks the disk is writable (readiness) */
   check(): Promise<void>;
 }
@@ -49,6 +53,32 @@ export function createLocalBlobStore(root: string): BlobStore {
     read: (key) => fs.readFile(resolve(key)),
     async remove(key) {
       await fs.rm(resolve(key), { force: true });
+    },
+    async touch(key) {
+      const now = new Date();
+      try {
+        await fs.utimes(resolve(key), now, now);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async list(folder) {
+      const dir = resolve(folder);
+      let names: string[];
+      try {
+        names = await fs.readdir(dir);
+      } catch {
+        return [];
+      }
+      const out: Array<{ key: string; mtimeMs: number }> = [];
+      for (const name of names) {
+        // half-written files (`*.tmp`, see put) are not blobs yet
+        if (name.endsWith('.tmp') || !isSafeBlobKey(name)) continue;
+        const st = await fs.stat(path.join(dir, name)).catch(() => null);
+        if (st?.isFile()) out.push({ key: `${folder}/${name}`, mtimeMs: st.mtimeMs });
+      }
+      return out;
     },
     async check() {
       await fs.mkdir(root, { recursive: true });
