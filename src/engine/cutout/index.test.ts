@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,12 +80,34 @@ describe('cutout plumbing', () => {
 
     const second = await cutout.cutout(image);
     expect(second.cached).toBe(true);
+    expect(second.timings.model).toBeUndefined();
+    // the crop is built from the entry alone, before anything full-size exists
+    expect(second.box).toEqual(first.box);
+    expect(second.crop().data.equals(first.crop().data)).toBe(true);
     expect(second.alpha.equals(first.alpha)).toBe(true);
     expect(second.foreground.data.equals(first.foreground.data)).toBe(true);
-    expect(second.timings.model).toBeUndefined();
+    // the box holds every pixel over alpha 8 and touches one on each side
+    const b = first.box;
+    let inside = 0, over = 0;
+    for (let i = 0; i < first.alpha.length; i++) {
+      if (first.alpha[i]! <= 8) continue;
+      over++;
+      const x = i % image.width, y = Math.floor(i / image.width);
+      if (x >= b.x && y >= b.y && x < b.x + b.width && y < b.y + b.height) inside++;
+    }
+    expect(over).toBeGreaterThan(1000);
+    expect(inside).toBe(over);
+    expect(b.width).toBeLessThan(image.width);
     const files = await readdir(path.join(dir, 'masks'));
     expect(files.some((name) => name.endsWith('.matte'))).toBe(true);
     expect(files.some((name) => name.endsWith('.tmp'))).toBe(false);
+
+    // a damaged entry is a miss that recomputes the same matte and repairs the entry
+    for (const name of files) await writeFile(path.join(dir, 'masks', name), (await readFile(path.join(dir, 'masks', name))).subarray(0, 100));
+    const third = await cutout.cutout(image);
+    expect(third.cached).toBe(false);
+    expect(third.alpha.equals(first.alpha)).toBe(true);
+    expect((await cutout.cutout(image)).cached).toBe(true);
   });
 
   it('uses a meaningful alpha channel as it is', async () => {

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
+import type { Box } from '../compose/framing.js';
 import { loadSegmenter, type Segmenter } from '../onnx.js';
 import { resizeRaw, type RawImage } from '../sharp.js';
-import { createMaskCache } from './cache.js';
+import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 import { matteFromModel } from './matte.js';
 
 /**
@@ -12,10 +13,17 @@ import { matteFromModel } from './matte.js';
  * guided filter + colour alpha on the edge band -> decontamination -> cache store.
  */
 export interface CutoutResult {
-  /** single-channel alpha, width*height, the source's size */
-  alpha: Buffer;
-  /** RGBA foreground, decontaminated edge colours, alpha = matte */
-  foreground: RawImage;
+  /** single-channel alpha, width*height, the source's size. Read-only; on a cache hit it is decoded on first read */
+  readonly alpha: Buffer;
+  /**
+   * RGBA foreground of the whole frame, decontaminated edge colours, alpha = matte. On a cache hit it
+   * is built on first read (the source's size times 4 bytes): use crop() for just the product.
+   */
+  readonly foreground: RawImage;
+  /** bounding box of alpha > 8 in source pixels: what the product visibly covers (the whole frame when nothing is) */
+  readonly box: Box;
+  /** a new RGBA buffer with the foreground inside `region` (default: box), built without the whole frame */
+  crop(region?: Box): RawImage;
   cached: boolean;
   /** ms per step */
   timings: Record<string, number>;
@@ -40,7 +48,7 @@ export interface Cutout {
 }
 
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
-const ALGO_VERSION = 'cutout-2';
+const ALGO_VERSION = 'cutout-3';
 export const DEFAULT_MODEL_SIZE = 768;
 
 let lastLoadMs: number | null = null;
@@ -72,29 +80,14 @@ export function createCutout(opts: CutoutOptions): Cutout {
         const alpha = Buffer.alloc(w * h);
         for (let i = 0; i < w * h; i++) alpha[i] = rgba.data[i * 4 + 3]!;
         lap('alpha');
-        return { alpha, foreground: rgba, cached: false, timings };
+        return fromPlanes(alpha, rgba, matteBox(alpha, w, h), false, timings);
       }
 
       const key = cache.key(rgba.data, w, h, `${ALGO_VERSION}:${size}`);
       lap('hash');
       const hit = await cache.get(key, w, h);
-      if (hit) {
-        const fg = Buffer.from(rgba.data);
-        const px = new Uint32Array(fg.buffer, fg.byteOffset, w * h); // RGBA as one little-endian word
-        const ec = hit.edgeColours;
-        const al = hit.alpha;
-        let e = 0;
-        for (let i = 0; i < w * h; i++) {
-          const a = al[i]!;
-          if (a === 255) px[i] = px[i]! | 0xff000000;
-          else if (a === 0) px[i] = px[i]! & 0x00ffffff;
-          else if (e + 3 <= ec.length) { px[i] = (ec[e]! | (ec[e + 1]! << 8) | (ec[e + 2]! << 16) | (a << 24)) >>> 0; e += 3; }
-          else px[i] = ((px[i]! & 0x00ffffff) | (a << 24)) >>> 0;
-        }
-        lap('cache');
-        return { alpha: hit.alpha, foreground: { data: fg, width: w, height: h, channels: 4 }, cached: true, timings };
-      }
       lap('cache');
+      if (hit) return fromMatte(hit, rgba, timings);
 
       const s = await segmenter();
       lap('load');
@@ -104,23 +97,59 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('model');
       // everything from the model's output to the final alpha and foreground lives in matte.ts
       const { alpha, foreground } = matteFromModel({ image: rgba, small, model, lap });
-
-      let edges = 0;
-      for (let i = 0; i < w * h; i++) if (alpha[i]! > 0 && alpha[i]! < 255) edges++;
-      const edgeColours = Buffer.alloc(edges * 3);
-      for (let i = 0, e = 0; i < w * h; i++) {
-        const a = alpha[i]!;
-        if (a > 0 && a < 255) { edgeColours[e++] = foreground.data[i * 4]!; edgeColours[e++] = foreground.data[i * 4 + 1]!; edgeColours[e++] = foreground.data[i * 4 + 2]!; }
-      }
-      await cache.put(key, { width: w, height: h, alpha, edgeColours });
+      const encoded = encodeMatte(alpha, foreground.data, w, h);
+      await cache.put(key, encoded);
       lap('store');
-      return { alpha, foreground, cached: false, timings };
+      return fromPlanes(alpha, foreground, encoded.box, false, timings);
     },
     async close() {
       // sessions are per process and shared by every cutout in it; they live as long as the process
       seg = null;
     },
   };
+}
+
+/** A result whose planes exist already (computed now, or the source's own alpha). */
+function fromPlanes(alpha: Buffer, foreground: RawImage, box: Box, cached: boolean, timings: Record<string, number>): CutoutResult {
+  return {
+    alpha, foreground, box, cached, timings,
+    crop(region = box) {
+      const { width: w, height: h } = foreground;
+      checkRegion(region, w, h);
+      const out = Buffer.allocUnsafe(region.width * region.height * 4);
+      for (let y = 0; y < region.height; y++) {
+        const s = ((region.y + y) * w + region.x) * 4;
+        foreground.data.copy(out, y * region.width * 4, s, s + region.width * 4);
+      }
+      return { data: out, width: region.width, height: region.height, channels: 4 };
+    },
+  };
+}
+
+/**
+ * A result from a cache entry: nothing full-size is built until it is read, so a hit costs the hash
+ * and a small file read, and the engine's crop of the product costs only the product's area.
+ */
+function fromMatte(m: EncodedMatte, source: RawImage, timings: Record<string, number>): CutoutResult {
+  const { width: w, height: h } = m;
+  let alpha: Buffer | null = null;
+  let fg: RawImage | null = null;
+  return {
+    get alpha() { return (alpha ??= decodeAlpha(m)); },
+    get foreground() { return (fg ??= { data: decodeForeground(m, source.data, { x: 0, y: 0, width: w, height: h }), width: w, height: h, channels: 4 }); },
+    box: m.box,
+    cached: true,
+    timings,
+    crop(region = m.box) {
+      checkRegion(region, w, h);
+      return { data: decodeForeground(m, source.data, region), width: region.width, height: region.height, channels: 4 };
+    },
+  };
+}
+
+function checkRegion(r: Box, w: number, h: number): void {
+  const ok = [r.x, r.y, r.width, r.height].every(Number.isInteger) && r.x >= 0 && r.y >= 0 && r.width > 0 && r.height > 0 && r.x + r.width <= w && r.y + r.height <= h;
+  if (!ok) throw new Error(`Expected a crop region inside the ${w}x${h} frame but received ${JSON.stringify(r)}`);
 }
 
 /** An alpha channel is meaningful when a real part of the image is transparent and a real part opaque. */
