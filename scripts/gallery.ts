@@ -3,6 +3,7 @@
  * sheet (gallery/index.html), the source beside each result. The fixtures' exact mattes stand in
  * for the segmentation model unless `--engine-cutout` is given, so the sheet shows the studio
  * itself. Options: --fixtures a,b  --only N,M (prompt numbers)  --resolution 1K|2K  --engine-cutout
+ * --scene JSON (explicit settings for every prompt)  --seed N
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   const fixtures = (arg('fixtures')?.split(',') ?? ['dripper', 'mug', 'bottle', 'vase']) as FixtureName[];
   const only = arg('only')?.split(',').map(Number);
   const resolution = (arg('resolution') ?? '1K') as Resolution;
+  const scene = arg('scene') === undefined ? undefined : JSON.parse(arg('scene')!) as unknown;
+  const seed = Number(arg('seed') ?? 7);
   const useEngineCutout = process.argv.includes('--engine-cutout');
   const engine = useEngineCutout ? createEngine({ cacheDir: path.join(out, '.cache'), maskCacheBytes: 256e6, maxInputPixels: 50e6 }) : null;
   const opts = { cacheDir: path.join(out, '.cache'), maskCacheBytes: 0, maxInputPixels: 50e6 };
@@ -54,14 +57,16 @@ async function main(): Promise<void> {
     const cutout: CutoutFn = async () => ({ alpha: Buffer.from(shot.alpha), foreground: { data: fg, width: shot.width, height: shot.height, channels: 4 }, cached: true });
     for (const [k, p] of GALLERY_PROMPTS.entries()) {
       if (only && !only.includes(k + 1)) continue;
-      const req = { tier: 'standard' as const, prompt: p.prompt, sources: [srcFile], aspectRatio: p.ratio, resolution, seed: 7, outputFormat: 'jpeg' as const };
+      const req = { tier: 'standard' as const, prompt: p.prompt, sources: [srcFile], aspectRatio: p.ratio, resolution, seed, outputFormat: 'jpeg' as const, ...(scene === undefined ? {} : { scene }) };
       const r = engine ? await engine.transform(req) : await transform(req, { opts, cutout });
       const file = `${fx}-${String(k + 1).padStart(2, '0')}.jpg`;
       writeFileSync(path.join(out, file), r.data);
       const f = r.report.fidelity;
-      console.log(`${fx} #${k + 1} ${p.name}: ${r.width}x${r.height} ${r.report.timings.total} ms, ΔE ${f.deltaE.mean}/${f.deltaE.p95} (unlit ${f.deltaEUnlit?.mean}/${f.deltaEUnlit?.p95})`);
+      // how much of the frame the product fills (height and width shares): the framing at a glance
+      const fill = `${(r.report.placement.height / r.height).toFixed(2)}h ${(r.report.placement.width / r.width).toFixed(2)}w`;
+      console.log(`${fx} #${k + 1} ${p.name}: ${r.width}x${r.height} ${r.report.timings.total} ms, fill ${fill}, ΔE ${f.deltaE.mean}/${f.deltaE.p95} (unlit ${f.deltaEUnlit?.mean}/${f.deltaEUnlit?.p95})`);
       rows.push(`<figure><div class="pair"><img class="src" src="${fx}-source.jpg"><img class="out" src="${file}"></div>` +
-        `<figcaption><b>${fx} · ${k + 1}. ${p.name}</b> (${p.ratio}, ${r.width}×${r.height}, ${r.report.timings.total} ms, ΔE2000 ${f.deltaE.mean} / p95 ${f.deltaE.p95}, unlit ${f.deltaEUnlit?.mean})<br>${escape(p.prompt)}` +
+        `<figcaption><b>${fx} · ${k + 1}. ${p.name}</b> (${p.ratio}, ${r.width}×${r.height}, ${r.report.timings.total} ms, fill ${fill}, ΔE2000 ${f.deltaE.mean} / p95 ${f.deltaE.p95}, unlit ${f.deltaEUnlit?.mean})<br>${escape(p.prompt)}` +
         `<br><small>unused: ${escape((r.report.plan as { words: { unused: string[] } }).words.unused.join(', ') || '-')}</small></figcaption></figure>`);
     }
   }

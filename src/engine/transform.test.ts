@@ -151,6 +151,19 @@ describe('framing', () => {
     expect(computeLayout(plan, 'auto', '1K', src, box)).toMatchObject({ width: 1024, height: 768 });
   });
 
+  it('keeps a squat product to the same share of the width as a tall one of the height', () => {
+    const plan = planScene(EDITORIAL);
+    const src = { width: 1000, height: 1000 };
+    const squat = computeLayout(plan, '1:1', '1K', src, { x: 0, y: 0, width: 460, height: 400 });
+    const tall = computeLayout(plan, '1:1', '1K', src, { x: 0, y: 0, width: 200, height: 600 });
+    expect(tall.product.height / tall.height).toBeCloseTo(plan.framing.size, 2);
+    expect(squat.product.width / squat.width).toBeLessThanOrEqual(plan.framing.size + 0.045);
+    expect(squat.product.height / squat.height).toBeLessThan(plan.framing.size);
+    // a landscape frame lets the product stand a little taller, so it stays the subject
+    const banner = computeLayout(plan, '16:9', '1K', src, { x: 0, y: 0, width: 200, height: 600 });
+    expect(banner.product.height / banner.height).toBeGreaterThan(plan.framing.size * 1.1);
+  });
+
   it('reports an upscale when the source product is small', () => {
     const l = computeLayout(planScene('close-up'), '16:9', '4K', { width: 200, height: 200 }, { x: 0, y: 0, width: 100, height: 150 });
     expect(l.upscale).toBeGreaterThan(5);

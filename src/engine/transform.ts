@@ -299,7 +299,9 @@ function productPattern(pattern: Float32Array, l: Layout): Float32Array {
 async function groupShadows(plan: ScenePlan, layout: Layout, work: { alpha: Uint8Array; x: number; y: number; w: number; h: number }, group: Group): Promise<ShadowMasks> {
   const geometry = {
     width: layout.work.width, height: layout.work.height, baseY: layout.baseY * layout.work.scale,
-    foreshorten: (layout.baseY - layout.camera.vanishY) / layout.camera.focal, topDown: layout.camera.topDown,
+    // the shadow's footprint follows the product's own (photographed) view of its base, which stays
+    // near eye level even when the surface is seen from high above
+    foreshorten: Math.min(0.3, (layout.baseY - layout.camera.vanishY) / layout.camera.focal), topDown: layout.camera.topDown,
   };
   if (group.boxes.length === 1) return computeShadows(plan, geometry, work);
   const sx = work.w / group.width;

@@ -51,6 +51,17 @@ const POSITION_X: Record<ScenePlan['framing']['position'], number> = {
   center: 0.5, left: 0.38, right: 0.62, 'left-third': 1 / 3, 'right-third': 2 / 3,
 };
 
+/**
+ * How much of the frame the product may take: `size` is its height as a share of the frame height,
+ * a little more in a landscape frame (the width gives the scene room, so the product can stand
+ * taller and stay the subject); a wide product is held to about the same share of the width, so a
+ * squat dripper leaves as much negative space beside it as a bottle does above it.
+ */
+export function frameShares(size: number, width: number, height: number): { heightShare: number; widthShare: number } {
+  const wide = Math.min(1, Math.max(0, (width / height - 1) / 0.78));
+  return { heightShare: Math.min(0.9, size * (1 + 0.2 * wide)), widthShare: Math.min(0.86, size + 0.04) };
+}
+
 /** Lays out the frame for a product whose opaque box in the source is `box`. */
 export function computeLayout(
   plan: Pick<ScenePlan, 'framing'>,
@@ -62,9 +73,8 @@ export function computeLayout(
   const { width, height } = outputSize(aspectRatio, resolution, source);
   const f = plan.framing;
   const topDown = f.camera === 'top-down';
-  // Size is the product's height as a share of the frame; wide products are limited by the width.
-  const maxW = width * (topDown ? 0.8 : 0.86);
-  const scale = Math.min((f.size * height) / box.height, (maxW * Math.min(1, f.size / 0.6 + 0.15)) / box.width, (height * 0.92) / box.height);
+  const { heightShare, widthShare } = frameShares(f.size, width, height);
+  const scale = Math.min((heightShare * height) / box.height, (widthShare * width) / box.width);
   const pw = Math.max(1, Math.round(box.width * scale));
   const ph = Math.max(1, Math.round(box.height * scale));
   let cx = width * POSITION_X[f.position];
@@ -80,7 +90,8 @@ export function computeLayout(
   // the surface is foreshortened (a low camera looks along the table, a high one down onto it).
   let edgeY = Math.min(f.horizon * height, y + ph * 0.55);
   if (edgeY >= baseY - 4) edgeY = baseY - Math.max(8, ph * 0.3);
-  const lift = f.camera === 'low' ? 0.05 : f.camera === 'high' ? 0.45 : 0.16;
+  // an overhead still (high camera, no horizon) looks steeply down: the surface is barely foreshortened
+  const lift = f.camera === 'low' ? 0.05 : f.camera === 'high' ? (f.horizon <= 0.05 ? 0.8 : 0.45) : 0.16;
   const vanishY = edgeY - lift * height;
   const focal = 1.7 * Math.max(width, height);
   const baseDepth = focal / ph;

@@ -86,7 +86,8 @@ export function shadingField(alpha: Uint8Array, w: number, h: number, o: Relight
   const L = [Math.sin(az) * Math.cos(el), Math.sin(el), Math.cos(az) * Math.cos(el)] as const;
   const contrast = o.light.contrast;
   const ambient = 0.55 - contrast * 0.3;
-  const strength = 0.45 + contrast * 0.4;
+  // how far the shade side falls: a studio keeps it up with fill; only a dramatic light lets it go
+  const strength = 0.3 + contrast * 0.5;
   const wrap = 0.5;
   const rim = o.light.rim.enabled ? o.light.rim.intensity : 0;
   // the rim comes from behind, on the side opposite the key (or both sides for a back light)
@@ -150,6 +151,9 @@ function boxBlur(a: Float32Array, w: number, h: number, r: number): void {
   }
 }
 
+/** How far a projected pattern's shade darkens the product at mid contrast: the key's share of its light. */
+export const PATTERN_DEPTH = 0.32;
+
 /**
  * Relights RGBA product pixels (w×h) in place of a copy. Transparent pixels are left as they are;
  * the alpha channel is never changed.
@@ -161,6 +165,7 @@ export function relightProduct(rgba: Buffer, w: number, h: number, o: RelightOpt
   const lut = srgbToLinearLut();
   const enc = linearToSrgbFn();
   const out = Buffer.from(rgba);
+  const patternDepth = PATTERN_DEPTH * (0.8 + 0.4 * o.light.contrast);
   const sx = (gw - 1) / Math.max(1, w - 1);
   const sy = (gh - 1) / Math.max(1, h - 1);
   for (let y = 0; y < h; y++) {
@@ -180,7 +185,8 @@ export function relightProduct(rgba: Buffer, w: number, h: number, o: RelightOpt
       const b0 = gain[y1 * gw + x0]!;
       const b1 = gain[y1 * gw + x1]!;
       let g = (a0 + (a1 - a0) * tx) * (1 - ty) + (b0 + (b1 - b0) * tx) * ty;
-      if (o.pattern) g *= 0.45 + 0.55 * o.pattern[p]!;
+      // a gobo blocks only the key: shaded patches fall to the fill, lit ones keep the product's own white
+      if (o.pattern) g *= 1 - patternDepth * (1 - o.pattern[p]!);
       const i = p * 4;
       const r = lut[rgba[i]!]!;
       const gg = lut[rgba[i + 1]!]!;

@@ -42,7 +42,7 @@ describe('planScene', () => {
     expect(planScene('on calacatta').surface).toMatchObject({ material: 'marble', tone: 'light' });
     expect(planScene('in a coffee shop').backdrop.environment).toBe('cafe');
     expect(planScene('golden hour').light.time_of_day).toBe('golden-hour');
-    expect(planScene('flat lay on linen').framing.camera).toBe('top-down');
+    expect(planScene('flat lay on linen').framing).toMatchObject({ camera: 'high', horizon: 0 });
     expect(planScene('palm leaf shadows').light.pattern).toBe('leaves');
     expect(planScene('shadows falling to the left').light.from).toBe('right');
   });
@@ -95,6 +95,36 @@ describe('planScene', () => {
     expect(SceneOverrideSchema.safeParse({ framing: { size: 3 } }).success).toBe(false);
     const body = { model: 'gpt-image-2-image-to-image', input: { prompt: 'p', input_urls: ['https://example.com/a.png'], scene: { surface: { materal: 'wood' } } } };
     expect(() => validateCreateBody(body)).toThrow(/input\.scene\.surface: .*materal/);
+  });
+
+  it('leaves heroes generous negative space and lifestyle shots room for the scene', () => {
+    const editorial = planScene(EDITORIAL).framing.size;
+    const lifestyle = planScene(LIFESTYLE).framing.size;
+    const catalogue = planScene('pastel pink seamless sweep, catalogue shot').framing.size;
+    expect(editorial).toBeGreaterThanOrEqual(0.5);
+    expect(editorial).toBeLessThanOrEqual(0.6);
+    expect(lifestyle).toBeLessThan(editorial - 0.05);
+    expect(catalogue).toBeGreaterThan(editorial);
+    // a night city hero stays the subject against the bokeh
+    expect(planScene('on a dark stone ledge, city lights at night').framing.size).toBeGreaterThanOrEqual(editorial);
+    // size words still win over the style's default
+    expect(planScene('editorial, close-up').framing.size).toBeGreaterThan(0.7);
+    expect(planScene('lifestyle, small in frame').framing.size).toBeLessThan(0.4);
+    expect(planScene(EDITORIAL, { scene: { framing: { size: 0.8 } } }).framing.size).toBe(0.8);
+  });
+
+  it('shoots a flat lay as an overhead still, the light from the far side', () => {
+    const p = planScene('Flat lay on natural linen, top-down, soft daylight from the upper left');
+    expect(p.style).toBe('flat-lay');
+    expect(p.framing).toMatchObject({ camera: 'high', horizon: 0 });
+    expect(p.surface.material).toBe('linen');
+    // "upper left" of an overhead frame is the back left: the shadow falls toward the front right
+    expect(p.light.from).toBe('top-left');
+    expect(p.light.azimuth).toBeLessThan(-100);
+    expect(p.shadow.direction).toBeGreaterThan(0);
+    expect(p.shadow.direction).toBeLessThan(90);
+    // an explicit top-down camera is kept, for products photographed from above
+    expect(planScene('flat lay', { scene: { framing: { camera: 'top-down' } } }).framing.camera).toBe('top-down');
   });
 
   it('is deterministic and complete for an empty prompt', () => {

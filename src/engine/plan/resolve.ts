@@ -60,6 +60,10 @@ export const DIRECTIONS: Record<Dir, { azimuth: number; elevation: number }> = {
   'top-front': { azimuth: 0, elevation: 65 }, 'top-back': { azimuth: 180, elevation: 65 },
 };
 
+const OVERHEAD_DIRECTIONS: Partial<Record<Dir, { azimuth: number; elevation: number }>> = {
+  'top-left': { azimuth: -135, elevation: 50 }, 'top-right': { azimuth: 135, elevation: 50 }
+};
+
 /** The direction word nearest to an angle pair, so the plan stays readable when numbers are set. */
 export function nearestDirection(azimuth: number, elevation: number): Dir {
   if (elevation >= 75) return 'top';
@@ -84,6 +88,21 @@ const TIMES: Record<ScenePlan['light']['time_of_day'], { temperature: number; el
   night: { temperature: 3600, elevation: 35, hardness: 0.5, warmth: 0.15, exposure: -0.4 },
 };
 
+/**
+ * Product height as a share of the frame when the prompt names no size. Heroes leave generous
+ * negative space (a little over half the frame); a lifestyle shot gives the scene room to read; a
+ * catalogue packshot fills more. A night city shot is a hero against bokeh, so it stays large.
+ */
+export const DEFAULT_SIZES: Record<ScenePlan['style'], number> = {
+  studio: 0.56, editorial: 0.56, luxury: 0.54, minimal: 0.48, catalogue: 0.64, lifestyle: 0.44, 'flat-lay': 0.5,
+};
+
+function defaultSize(style: ScenePlan['style'], env: Env, camera: ScenePlan['framing']['camera']): number {
+  if (env === 'city-night') return 0.56;
+  if (camera === 'high' && style !== 'flat-lay') return Math.min(DEFAULT_SIZES[style], 0.5);
+  return DEFAULT_SIZES[style];
+}
+
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const round = (v: number, p = 2) => Math.round(v * 10 ** p) / 10 ** p;
 
@@ -93,10 +112,12 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
   const has = (m: string) => moods.includes(m as never);
   const dark = has('dramatic') || has('moody') || has('low-key');
   const brightMood = has('high-key') || has('bright') || has('airy');
-  const camera = e.framing.camera ?? (e.style === 'flat-lay' ? 'top-down' : 'eye');
+  const camera = e.framing.camera ?? (e.style === 'flat-lay' ? 'high' : 'eye');
+  // an overhead still: a flat lay, or a high camera over a surface that fills the frame
+  const overhead = camera === 'top-down' || (camera === 'high' && (e.framing.horizon ?? (e.style === 'flat-lay' ? 0 : 1)) <= 0.05);
   let env: Env = e.backdrop.environment ?? 'none';
   if (env === 'none' && e.style === 'lifestyle' && !e.backdrop.kind) env = 'living-room';
-  const style = e.style ?? (camera === 'top-down' ? 'flat-lay' : env !== 'none' ? 'lifestyle' : dark ? 'editorial' : brightMood ? 'catalogue' : 'studio');
+  const style = e.style ?? (overhead ? 'flat-lay' : env !== 'none' ? 'lifestyle' : dark ? 'editorial' : has('high-key') || has('bright') ? 'catalogue' : 'studio');
   const envPreset = env === 'none' ? undefined : ENVS[env];
   const backdropKind = e.backdrop.kind ?? (env !== 'none' ? 'environment' : style === 'luxury' || dark ? 'gradient' : style === 'minimal' ? 'plaster' : 'sweep');
   if (backdropKind !== 'environment') env = e.backdrop.environment ?? 'none';
@@ -105,7 +126,7 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
   const material: Material = e.surface.material
     ?? (impliedMaterial as Material | undefined)
     ?? envPreset?.material
-    ?? (style === 'luxury' ? 'marble' : style === 'minimal' ? 'concrete' : camera === 'top-down' ? 'linen' : 'paper');
+    ?? (style === 'luxury' ? 'marble' : style === 'minimal' ? 'concrete' : overhead ? 'linen' : 'paper');
   const mp = MATERIALS[material];
   let tone: Tone = e.surface.tone ?? (e.surface.color ? (luma(e.surface.color) > 0.6 ? 'light' : luma(e.surface.color) < 0.3 ? 'dark' : 'medium') : undefined)
     ?? (material === envPreset?.material ? envPreset.tone : undefined) ?? (dark && material !== 'paper' && material !== 'wood' ? 'dark' : mp.tone);
@@ -135,9 +156,11 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
   // ---- light ----
   const time = e.light.time_of_day ?? (env === 'city-night' ? 'night' : 'any');
   const tp = TIMES[time];
-  const defaultFrom: Dir = envPreset?.from ?? (has('dramatic') || has('moody') || has('low-key') ? 'left' : camera === 'top-down' ? 'top-left' : 'front-left');
+  const defaultFrom: Dir = envPreset?.from ?? (has('dramatic') || has('moody') || has('low-key') ? 'left' : overhead ? 'top-left' : 'front-left');
   const from: Dir = e.light.from ?? (e.light.azimuth !== undefined ? nearestDirection(e.light.azimuth, e.light.elevation ?? 35) : defaultFrom);
-  const dirp = DIRECTIONS[from];
+  // Seen from overhead, the top of the frame is the far side of the set: "upper left" light comes
+  // from behind on the left, so the shadow falls toward the camera on the right.
+  const dirp = overhead && OVERHEAD_DIRECTIONS[from] ? OVERHEAD_DIRECTIONS[from] : DIRECTIONS[from];
   const topish = from.startsWith('top');
   const azimuth = e.light.azimuth ?? dirp.azimuth;
   const elevation = e.light.elevation ?? (topish ? dirp.elevation : tp.elevation ?? (has('dramatic') ? 22 : dirp.elevation));
@@ -181,8 +204,8 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
   };
 
   // ---- framing ----
-  const size = e.framing.size ?? (camera === 'top-down' ? 0.5 : style === 'lifestyle' ? 0.52 : style === 'catalogue' ? 0.7 : style === 'minimal' ? 0.5 : 0.6);
-  const horizon = e.framing.horizon ?? (camera === 'top-down' ? 0 : camera === 'low' ? 0.6 : camera === 'high' ? 0.34 : backdropKind === 'environment' ? 0.5 : 0.47);
+  const size = e.framing.size ?? defaultSize(style, env, camera);
+  const horizon = e.framing.horizon ?? (overhead ? 0 : camera === 'low' ? 0.6 : camera === 'high' ? 0.34 : backdropKind === 'environment' ? 0.5 : 0.47);
 
   // ---- grade ----
   let warmth = clamp((5400 - temperature) / 3200, -0.8, 0.8) * 0.6 + tp.warmth * 0.4;

@@ -62,6 +62,16 @@ const lightDir = (dir: Dir, rim = false): Entry => ({
   set: (d) => { d.light.from = dir; if (rim) d.light.rim = { ...d.light.rim, enabled: true }; },
 });
 
+/**
+ * "Top-down" and "flat lay" in words: a high camera over a surface that fills the frame (no horizon).
+ * A product cut out of a side-on packshot cannot be turned to face the sky, so it keeps its own
+ * viewpoint; `framing.camera: "top-down"` set explicitly is for products photographed from above.
+ */
+function overhead(d: Draft): void {
+  d.framing.camera = 'high';
+  d.framing.horizon = 0;
+}
+
 let built: Map<string, Entry> | undefined;
 let longest = 1;
 
@@ -248,7 +258,9 @@ function build(): Map<string, Entry> {
   add('luxury|luxurious|premium|high end|highend|elegant|upscale|opulent|exclusive|sophisticated|glamorous|glamour|jewelry|jewellery', style('luxury'));
   add('catalogue|catalog|ecommerce|e commerce|packshot|pack shot|product page|amazon|marketplace|listing|white background', style('catalogue'));
   add('studio|studio shot|studio photography|studio lighting|studio light|professional studio', style('studio'));
-  add('flat lay|flatlay|flat laid|knolling|overhead flat lay', style('flat-lay', (d) => { d.framing.camera = 'top-down'; }));
+  // A flat lay is an overhead still: the surface seen from above, filling the frame. The product was
+  // photographed from the side, so it stands as photographed under a high camera (see overhead()).
+  add('flat lay|flatlay|flat laid|knolling|overhead flat lay', { ...style('flat-lay', overhead), fields: ['style', 'framing.camera', 'framing.horizon'] });
 
   // ---- shadows and reflections ----------------------------------------------------------------
   const shadow = (fields: string[], set: (d: Draft, a: number) => void): Entry => ({
@@ -287,7 +299,7 @@ function build(): Map<string, Entry> {
   add('low angle|low camera|worms eye|worm s eye|from below|ground level|table level|tabletop level|hero angle', framing(['framing.camera'], (d) => { d.framing.camera = 'low'; }));
   add('eye level|straight on|straight-on|head on|front view|side view|frontal view|level camera', framing(['framing.camera'], (d) => { d.framing.camera = 'eye'; }));
   add('high angle|from above angle|elevated view|elevated angle|three quarter view|45 degree|45 degrees|looking down', framing(['framing.camera'], (d) => { d.framing.camera = 'high'; }));
-  add('top down|topdown|top view|overhead shot|overhead view|overhead angle|birds eye|bird s eye|bird s eye view|birds eye view|directly above|from directly above|plan view', framing(['framing.camera'], (d) => { d.framing.camera = 'top-down'; }));
+  add('top down|topdown|top view|overhead shot|overhead view|overhead angle|birds eye|bird s eye|bird s eye view|birds eye view|directly above|from directly above|plan view', framing(['framing.camera', 'framing.horizon'], overhead));
 
   // ---- colours, tones, palette ----------------------------------------------------------------
   for (const [name, hex] of colourTable()) {

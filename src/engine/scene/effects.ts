@@ -1,10 +1,11 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { sharp } from '../sharp.js';
 import { createRng } from './noise.js';
+import { renderWisps, type WispLayer } from './wisps.js';
 
 /**
- * Atmospheric effects drawn as vector shapes (rasterised by libvips/librsvg) and blended with
- * "screen": steam and smoke wisps rising from the product's top, mist along the surface, bokeh
+ * Atmospheric effects, blended with "screen": steam and smoke rising from the product's top (a
+ * density field, see wisps.ts), and vector shapes rasterised by libvips/librsvg: mist along the surface, bokeh
  * discs in the defocused backdrop, light rays and haze from the key side, dust in the light.
  * Layers behind the product go under it; steam, smoke, dust and front mist go over it.
  */
@@ -27,28 +28,6 @@ export interface EffectLayers {
 
 const f = (v: number) => v.toFixed(1);
 
-function wisp(rng: () => number, x0: number, y0: number, height: number, spread: number, width: number, colour: string, opacity: number, id: string): string {
-  const n = 16;
-  const phase = rng() * Math.PI * 2;
-  const freq = 2.2 + rng() * 1.8;
-  const drift = (rng() - 0.5) * spread * 0.9;
-  const pts: Array<[number, number]> = [];
-  for (let i = 0; i <= n; i++) {
-    const t = i / n;
-    pts.push([x0 + Math.sin(t * freq * Math.PI + phase) * spread * 0.35 * t + drift * t * t, y0 - t * height]);
-  }
-  const d = `M${f(pts[0]![0])},${f(pts[0]![1])}` + pts.slice(1).map(([x, y], i) => {
-    const [px, py] = pts[i]!;
-    return ` Q${f(px)},${f(py)} ${f((px + x) / 2)},${f((py + y) / 2)}`;
-  }).join('');
-  const grad = `<linearGradient id="${id}" gradientUnits="userSpaceOnUse" x1="0" y1="${f(y0)}" x2="0" y2="${f(y0 - height)}">` +
-    `<stop offset="0" stop-color="${colour}" stop-opacity="0"/><stop offset="0.18" stop-color="${colour}" stop-opacity="${opacity.toFixed(2)}"/>` +
-    `<stop offset="0.55" stop-color="${colour}" stop-opacity="${(opacity * 0.6).toFixed(2)}"/><stop offset="1" stop-color="${colour}" stop-opacity="0"/></linearGradient>`;
-  return `<defs>${grad}</defs>` +
-    `<path d="${d}" fill="none" stroke="url(#${id})" stroke-width="${f(width * 2.6)}" stroke-linecap="round" stroke-opacity="0.35"/>` +
-    `<path d="${d}" fill="none" stroke="url(#${id})" stroke-width="${f(width)}" stroke-linecap="round"/>`;
-}
-
 async function raster(svg: string, w: number, h: number, sigma: number): Promise<Buffer> {
   let s = sharp(Buffer.from(svg)).resize(w, h, { fit: 'fill' }).ensureAlpha();
   if (sigma >= 0.4) s = s.blur(sigma);
@@ -67,18 +46,11 @@ export async function renderEffects(ctx: EffectsContext): Promise<EffectLayers> 
   let frontBlur = 0;
   let behindBlur = 0;
 
-  for (const [kind, colour] of [['steam', '#f4f2ee'], ['smoke', '#c9c7c4']] as const) {
-    const v = e[kind];
-    if (v <= 0) continue;
-    const count = kind === 'steam' ? 3 : 4;
-    for (let k = 0; k < count; k++) {
-      const x0 = ctx.topX + (rng() - 0.5) * box.w * 0.35;
-      const y0 = box.y + box.h * 0.05;
-      const height = box.h * (0.4 + rng() * 0.35) * (0.7 + v * 0.5);
-      frontParts.push(wisp(rng, x0, y0, height, box.w * (kind === 'smoke' ? 0.8 : 0.55), box.w * (kind === 'smoke' ? 0.05 : 0.026), colour, Math.min(0.7, 0.2 + v * 0.45), `${kind}${k}`));
-    }
-    frontBlur = Math.max(frontBlur, box.h * 0.016);
-  }
+  const warmKey = plan.light.temperature < 4500;
+  const vapour = (['steam', 'smoke'] as const).map((kind) => renderWisps({
+    width: W, height: H, seed: ctx.seed, box, topX: ctx.topX, amount: e[kind], kind, keySide: side,
+    colour: kind === 'smoke' ? [208, 205, 201] : warmKey ? [252, 242, 228] : [244, 246, 248],
+  })).filter((l): l is WispLayer => l !== null);
   if (e.dust > 0) {
     const n = Math.round(60 + e.dust * 160);
     for (let k = 0; k < n; k++) {
@@ -144,5 +116,17 @@ export async function renderEffects(ctx: EffectsContext): Promise<EffectLayers> 
     } else layers.behind = soft ?? disc;
   }
   if (frontParts.length > 0) layers.front = await raster(`${open(W, H)}${frontParts.join('')}</svg>`, W, H, frontBlur);
+  if (vapour.length > 0) {
+    const over = await Promise.all(vapour.map(async (l) => ({
+      // resized up from the density field and softened: vapour has no hard edges
+      input: await sharp(l.data, { raw: { width: l.fw, height: l.fh, channels: 4 } })
+        .resize(l.w, l.h, { fit: 'fill', kernel: 'cubic' }).blur(Math.max(0.5, box.w * 0.006)).raw().toBuffer(),
+      raw: { width: l.w, height: l.h, channels: 4 as const }, left: l.x, top: l.y,
+    })));
+    const base = layers.front
+      ? sharp(layers.front, { raw: { width: W, height: H, channels: 4 } })
+      : sharp({ create: { width: W, height: H, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } });
+    layers.front = await base.composite(over).raw().toBuffer();
+  }
   return layers;
 }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { renderWisps, type WispOptions } from './wisps.js';
+
+const base: WispOptions = {
+  width: 600, height: 600, seed: 7, box: { x: 200, y: 260, w: 200, h: 240 }, topX: 300, amount: 0.6, kind: 'steam',
+  colour: [244, 246, 248], keySide: -1,
+};
+
+/** alpha of the layer's row at a share of its height from the top: its peak and how many pixels are visibly there */
+function row(l: NonNullable<ReturnType<typeof renderWisps>>, share: number): { peak: number; covered: number } {
+  const j = Math.min(l.fh - 1, Math.round(share * (l.fh - 1)));
+  let peak = 0;
+  let covered = 0;
+  for (let i = 0; i < l.fw; i++) {
+    const a = l.data[(j * l.fw + i) * 4 + 3]!;
+    peak = Math.max(peak, a);
+    if (a > 12) covered++;
+  }
+  return { peak, covered };
+}
+
+describe('steam and smoke wisps', () => {
+  it('draws nothing without the effect', () => {
+    expect(renderWisps({ ...base, amount: 0 })).toBeNull();
+  });
+
+  it('rises from the opening: dense and thin near it, wider and fading toward the top, always translucent', () => {
+    const l = renderWisps(base)!;
+    expect(l.y + l.h).toBeGreaterThan(base.box.y);
+    expect(l.y).toBeLessThan(base.box.y - base.box.h * 0.5);
+    expect(Math.abs(l.x + l.w / 2 - base.topX)).toBeLessThan(base.box.w * 0.1);
+    const near = row(l, 0.9);
+    const mid = row(l, 0.55);
+    const top = row(l, 0.02);
+    expect(near.peak).toBeGreaterThan(mid.peak);
+    expect(mid.peak).toBeGreaterThan(top.peak);
+    expect(top.peak).toBeLessThan(30);
+    expect(near.covered).toBeLessThan(mid.covered);
+    let max = 0;
+    for (let p = 3; p < l.data.length; p += 4) max = Math.max(max, l.data[p]!);
+    expect(max).toBeLessThan(235);
+  });
+
+  it('is seeded: the same seed repeats, another seed moves the wisps', () => {
+    const a = renderWisps(base)!;
+    expect(renderWisps(base)!.data.equals(a.data)).toBe(true);
+    expect(renderWisps({ ...base, seed: 8 })!.data.equals(a.data)).toBe(false);
+  });
+
+  it('lights the side of each wisp that faces the key', () => {
+    const fromLeft = renderWisps(base)!;
+    const fromRight = renderWisps({ ...base, keySide: 1 })!;
+    const sideBrightness = (l: typeof fromLeft, left: boolean) => {
+      let s = 0;
+      let n = 0;
+      for (let j = 0; j < l.fh; j++) {
+        for (let i = 0; i < l.fw; i++) {
+          const p = (j * l.fw + i) * 4;
+          if (l.data[p + 3]! < 40 || (i < l.fw / 2) !== left) continue;
+          s += l.data[p]!;
+          n++;
+        }
+      }
+      return s / Math.max(1, n);
+    };
+    expect(sideBrightness(fromLeft, true) - sideBrightness(fromLeft, false)).toBeGreaterThan(sideBrightness(fromRight, true) - sideBrightness(fromRight, false));
+  });
+});
