@@ -32,6 +32,8 @@ export function matteFromModel({ image, small, model, lap }: MatteInput): Refine
   const upPrior = upsampleBilinear(prior, small.width, small.height, image.width, image.height);
   lap('upsample');
   const refined = refineMatte({ image, prior: upPrior, bg, scale: Math.max(image.width, image.height) / small.width });
+  const through = seeThrough({ small, prior, bg });
+  if (through) applySeeThrough(refined, image, through, small.width, small.height, bg);
   lap('refine');
   return refined;
 }
@@ -308,4 +310,144 @@ function upsampleBilinear(src: Float32Array, sw: number, sh: number, w: number, 
     }
   }
   return out;
+}
+
+export interface SeeThroughInput {
+  /** the working image, size*size RGBA */
+  small: RawImage;
+  /** the fused prior at the small size, 0..1 */
+  prior: Float32Array;
+  bg: BackgroundModel;
+}
+
+/**
+ * Glass and other see-through parts, at the small size: inside the product, where the backdrop shows
+ * through, a pixel is a mix `t * F + (1 - t) * B` of the product's own colour F and the modelled backdrop B.
+ * F is taken from the product's most strongly tinted pixels (the dense rim and base of a glass); a pixel
+ * counts as see-through only where its colour sits on the line from B to F, clearly away from both ends.
+ * Shading cannot pass for that: a shaded opaque pixel is darker than the mix predicts. A colour equal to
+ * the backdrop (a white label band on white) is not taken as see-through either, only a measurable tint,
+ * and neutral products on a neutral backdrop carry no tint to measure, so white-on-white stays opaque.
+ * Returns the transmission factor per small pixel (1 = opaque), or null when nothing is see-through.
+ */
+export function seeThrough({ small, prior, bg }: SeeThroughInput): Float32Array | null {
+  if (!bg.plain) return null;
+  const { width: S, height: H, data } = small;
+  const n = S * H;
+  // interior: confidently product, away from the outline (the edge band is refined elsewhere)
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = prior[i]! >= 0.98 ? 0 : 1;
+  const erode = Math.max(2, Math.round(S * 0.006));
+  const nearOut = boxMean(out, S, H, erode);
+  let interior = 0;
+  for (let i = 0; i < n; i++) if (nearOut[i]! === 0) interior++;
+  if (interior < n * 0.005) return null;
+
+  // colours smoothed over a small window: the tint is a few levels, the noise about one
+  const sr = Math.max(1, Math.round(S / 384));
+  const planes = [0, 1, 2].map((c) => { const p = new Float32Array(n); for (let i = 0; i < n; i++) p[i] = data[i * 4 + c]!; return boxMean(p, S, H, sr); }) as [Float32Array, Float32Array, Float32Array];
+  const bgImg = bg.render(S, H);
+  // tint of each interior pixel: its colour minus the backdrop's, perpendicular to the backdrop colour
+  // (what a shadow or a change of exposure cannot produce)
+  const mag = new Float32Array(n);
+  const perp = (i: number, o: Float32Array): number => {
+    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+    const bb = Math.sqrt(B0 * B0 + B1 * B1 + B2 * B2) || 1;
+    const u0 = B0 / bb, u1 = B1 / bb, u2 = B2 / bb;
+    const r = planes[0][i]!, g = planes[1][i]!, b = planes[2][i]!;
+    const d = r * u0 + g * u1 + b * u2;
+    o[0] = r - d * u0; o[1] = g - d * u1; o[2] = b - d * u2;
+    return Math.sqrt((o[0] * o[0] + o[1] * o[1] + o[2] * o[2]) / 3);
+  };
+  const v = new Float32Array(3);
+  const mags: number[] = [];
+  for (let i = 0; i < n; i++) if (nearOut[i]! === 0) { mag[i] = perp(i, v); mags.push(mag[i]!); }
+  mags.sort((a, b) => a - b);
+  // the product's own colour F: mean over its most tinted pixels; they must agree on the tint's direction
+  const cut = mags[Math.floor(mags.length * 0.85)]!;
+  const minTint = Math.max(4, 3 * bg.noise);
+  if (cut < minTint) return null;
+  const P = [0, 0, 0], F = [0, 0, 0];
+  let cnt = 0, sumMag = 0;
+  for (let i = 0; i < n; i++) {
+    if (nearOut[i]! !== 0 || mag[i]! < cut) continue;
+    perp(i, v);
+    for (let c = 0; c < 3; c++) { P[c] += v[c]!; F[c] += planes[c as 0 | 1 | 2][i]!; }
+    sumMag += mag[i]!;
+    cnt++;
+  }
+  for (let c = 0; c < 3; c++) { P[c] /= cnt; F[c] /= cnt; }
+  const pLen = Math.sqrt((P[0]! * P[0]! + P[1]! * P[1]! + P[2]! * P[2]!) / 3);
+  if (pLen < (sumMag / cnt) * 0.9) return null; // several tints (a label, a picture): not one see-through material
+  const FF = F[0]! * F[0]! + F[1]! * F[1]! + F[2]! * F[2]!;
+
+  // per pixel: the colour as a mix a*F + b*B (least squares); see-through when the backdrop's share b is
+  // real and the two shares add up to one whole pixel (shading scales F alone, a highlight adds to both)
+  // the smoothed colour of a real mix fits within a fraction of the noise; shading and highlights miss by more
+  const tol = 0.6 + 0.5 * bg.noise;
+  const t = new Float32Array(n);
+  const cand = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = 1;
+    if (nearOut[i]! !== 0) continue;
+    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+    const I0 = planes[0][i]!, I1 = planes[1][i]!, I2 = planes[2][i]!;
+    const FB = F[0]! * B0 + F[1]! * B1 + F[2]! * B2, BB = B0 * B0 + B1 * B1 + B2 * B2;
+    const det = FF * BB - FB * FB;
+    // F too close in direction to B: the mix cannot be told from shading (white on white)
+    if (det < FF * BB * 2e-4) continue;
+    const FI = F[0]! * I0 + F[1]! * I1 + F[2]! * I2, BI = B0 * I0 + B1 * I1 + B2 * I2;
+    const a = (FI * BB - FB * BI) / det, b = (BI * FF - FB * FI) / det;
+    const ti = 1 - b;
+    if (ti < 0.25 || ti > 0.97 || a + b < 0.85 || a + b > 1.12) continue;
+    const r0 = I0 - a * F[0]! - b * B0, r1 = I1 - a * F[1]! - b * B1, r2 = I2 - a * F[2]! - b * B2;
+    if (Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3) > tol) continue;
+    cand[i] = 1;
+    t[i] = ti;
+  }
+  // see-through parts are broad areas; thin runs (the soft edge between a print and a white ground) are not
+  const er = sr + 2;
+  const keep = boxMean(cand, S, H, er);
+  let area = 0;
+  for (let i = 0; i < n; i++) if (keep[i]! > 0.999) area++;
+  // a see-through product is see-through over most of its body; patches that fit by chance (a highlight
+  // band, a flat of the right shade on a glazed product) are not
+  if (area < interior * 0.5) return null;
+  const grown = boxMean(keep.map((k) => (k > 0.999 ? 1 : 0)), S, H, er);
+  for (let i = 0; i < n; i++) if (!(grown[i]! > 0 && cand[i])) t[i] = 1;
+  // a smooth transmission map: the see-through mix varies slowly across the glass
+  const sm = boxMean(t, S, H, sr + 1);
+  let any = false;
+  for (let i = 0; i < n; i++) { if (nearOut[i]! !== 0) sm[i] = 1; else if (sm[i]! < 0.995) any = true; }
+  return any ? sm : null;
+}
+
+/**
+ * Applies a small-size transmission map to the refined cutout at full resolution: alpha scaled by it and
+ * the foreground solved for against the modelled backdrop, so the glass keeps its tint but not the old backdrop.
+ */
+function applySeeThrough(refined: Refined, image: RawImage, through: Float32Array, sw: number, sh: number, bg: BackgroundModel): void {
+  const { width: w, height: h, data } = image;
+  const { alpha } = refined;
+  const fg = refined.foreground.data;
+  const Bc = new Float32Array(3);
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / h - 0.5));
+    const ya = Math.floor(fy), yb = Math.min(sh - 1, ya + 1), ty = fy - ya;
+    for (let x = 0; x < w; x++) {
+      const s = y * w + x;
+      if (alpha[s] === 0) continue;
+      const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / w - 0.5));
+      const xa = Math.floor(fx), xb = Math.min(sw - 1, xa + 1), tx = fx - xa;
+      const m = (through[ya * sw + xa]! * (1 - tx) + through[ya * sw + xb]! * tx) * (1 - ty) + (through[yb * sw + xa]! * (1 - tx) + through[yb * sw + xb]! * tx) * ty;
+      if (m >= 0.995) continue;
+      const a = (alpha[s]! / 255) * m;
+      const a8 = Math.round(a * 255);
+      alpha[s] = a8;
+      fg[s * 4 + 3] = a8;
+      bg.sample((x + 0.5) / w, (y + 0.5) / h, Bc);
+      const aa = Math.max(a, 0.2);
+      for (let c = 0; c < 3; c++) fg[s * 4 + c] = clamp255(Bc[c]! + (data[s * 4 + c]! - Bc[c]!) / aa);
+    }
+  }
 }
