@@ -213,11 +213,27 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
   const wF = boxMean(conf, cw, chh, cr);
   const FR = meanOver(R, conf), FG = meanOver(G, conf), FB = meanOver(Bl, conf);
   // nearby backdrop colour, only needed where the backdrop is not modelled
-  let wB: Float32Array | null = null, BR: Float32Array | null = null, BG: Float32Array | null = null, BB: Float32Array | null = null;
-  if (!bg.plain) {
-    const confBg = new Float32Array(cn);
-    for (let j = 0; j < cn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
-    wB = boxMean(confBg, cw, chh, cr);
+  let BR: Float32Array | null = null, BG: Float32Array | null = null, BB: Float32Array | null = null;
+  const confBg = new Float32Array(cn);
+  for (let j = 0; j < cn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
+  const wB = boxMean(confBg, cw, chh, cr);
+  // on a plain backdrop: how much darker the backdrop right next to the product is than its model (the
+  // contact shadow on the floor); the edge is solved against that shaded backdrop, or the shadow reads
+  // as a band of faint product and a grey rim on a dark background
+  let shade: Float32Array | null = null;
+  if (bg.plain) {
+    const lm = new Float32Array(cn), c3 = new Float32Array(3);
+    for (let cy = 0; cy < chh; cy++) {
+      for (let cx = 0; cx < cw; cx++) {
+        bg.sample((x0 + (cx + 0.5) * k) / w, (y0 + (cy + 0.5) * k) / h, c3);
+        lm[cy * cw + cx] = (0.299 * c3[0]! + 0.587 * c3[1]! + 0.114 * c3[2]!) / 255;
+      }
+    }
+    const near = meanOver(I, confBg).slice();
+    const model = meanOver(lm, confBg);
+    shade = near;
+    for (let j = 0; j < cn; j++) shade[j] = wB[j]! > 0.05 && model[j]! > 0 ? Math.min(1, Math.max(0.25, near[j]! / model[j]!)) : 1;
+  } else {
     BR = meanOver(R, confBg); BG = meanOver(G, confBg); BB = meanOver(Bl, confBg);
   }
 
@@ -240,8 +256,12 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
       const lum = (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
       let a = Math.min(1, Math.max(0, Av * lum + Bv));
       // backdrop colour here
-      if (bg.plain) bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
-      else if (wB![cj]! > 0.02) { Bc[0] = BR![cj]! / wB![cj]!; Bc[1] = BG![cj]! / wB![cj]!; Bc[2] = BB![cj]! / wB![cj]!; }
+      if (bg.plain) {
+        bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
+        const sh = shade![cj]!;
+        Bc[0] *= sh; Bc[1] *= sh; Bc[2] *= sh;
+      }
+      else if (wB[cj]! > 0.02) { Bc[0] = BR![cj]! / wB[cj]!; Bc[1] = BG![cj]! / wB[cj]!; Bc[2] = BB![cj]! / wB[cj]!; }
       else { Bc[0] = r8; Bc[1] = g8; Bc[2] = b8; }
       const hasF = wF[cj]! > 0.02;
       const fr = hasF ? FR[cj]! / wF[cj]! : 0, fgc = hasF ? FG[cj]! / wF[cj]! : 0, fb = hasF ? FB[cj]! / wF[cj]! : 0;
@@ -262,6 +282,13 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
           const t2 = trust * fit;
           a = t2 * Math.min(1, Math.max(0, raw)) + (1 - t2) * sharpen(a);
         } else a = sharpen(a);
+        if (a < 0.5) {
+          // a faint pixel whose colour is the (shaded) backdrop within the noise is backdrop: the soft
+          // edge of the prior would otherwise leave a haze over the floor next to the product
+          const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
+          const dist = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3);
+          a *= Math.min(1, Math.max(0, (dist - 1.5 * bg.noise) / (2 * bg.noise)));
+        }
       }
       const a8 = Math.round(a * 255);
       alpha[s] = a8;
