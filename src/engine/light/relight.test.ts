@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planScene } from '../plan/index.js';
-import { relightProduct } from './relight.js';
+import { relightProduct, shadingField } from './relight.js';
 
 /** A white rounded product: an opaque ellipse on transparency. */
 function whiteProduct(w: number, h: number): Buffer {
@@ -48,5 +48,36 @@ describe('relighting under a projected pattern', () => {
     const ratio = shadedRatio / shaded;
     expect(ratio).toBeLessThan(0.95); // the leaves do fall on it
     expect(ratio).toBeGreaterThan(0.78); // but as shade from one light, not a grey product
+  });
+
+  it('models a turned product from its silhouette: a side key lights one flank, smoothly from row to row', () => {
+    const w = 120;
+    const h = 160;
+    const rgba = whiteProduct(w, h);
+    const alpha = new Uint8Array(w * h);
+    for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
+    const light = planScene('dramatic side lighting from the left').light;
+    const { gain, gw, gh } = shadingField(alpha, w, h, { light, exposure: 0 });
+    const at = (fx: number, fy: number) => gain[Math.round(fy * (gh - 1)) * gw + Math.round(fx * (gw - 1))]!;
+    expect(at(0.25, 0.5)).toBeGreaterThan(at(0.5, 0.5));
+    expect(at(0.5, 0.5)).toBeGreaterThan(at(0.75, 0.5) + 0.05);
+    // no banding: neighbouring rows of the body agree
+    let worst = 0;
+    for (let y = Math.round(gh * 0.3); y < Math.round(gh * 0.7); y++) worst = Math.max(worst, Math.abs(gain[y * gw + (gw >> 1)]! - gain[(y + 1) * gw + (gw >> 1)]!));
+    expect(worst).toBeLessThan(0.02);
+  });
+
+  it('keeps the product the lit subject of a night scene', () => {
+    const w = 80;
+    const h = 120;
+    const rgba = whiteProduct(w, h);
+    const plan = planScene('On a wet glossy dark stone ledge, city lights at night with bokeh, cinematic, cool rim light');
+    expect(plan.grade.exposure).toBeLessThan(-0.5);
+    const out = relightProduct(rgba, w, h, { light: plan.light, exposure: plan.grade.exposure });
+    const values: number[] = [];
+    for (let i = 0; i < w * h; i++) if (rgba[i * 4 + 3] === 255) values.push(out[i * 4]!);
+    values.sort((a, b) => a - b);
+    expect(values[Math.floor(values.length * 0.9)]).toBeGreaterThan(235);
+    expect(values[Math.floor(values.length / 2)]).toBeGreaterThan(200);
   });
 });

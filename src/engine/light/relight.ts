@@ -2,9 +2,9 @@ import type { ScenePlan } from '../../contract/scene.js';
 import { linearToSrgbFn, srgbToLinearLut } from '../scene/color.js';
 
 /**
- * Relighting that keeps albedo. A shading field comes from the product's shape: the silhouette's
- * distance to its edge, rounded into a height field, gives a normal per pixel (a bottle or a cup
- * reads as a rounded solid). The new key light's shading is divided by a neutral frontal light's,
+ * Relighting that keeps albedo. A shading field comes from the product's shape: each row of the
+ * silhouette is read as a section of a turned solid, which gives a normal per pixel (a bottle or a
+ * cup reads as a rounded solid). The new key light's shading is divided by a neutral frontal light's,
  * and that ratio scales the pixel in linear RGB, all three channels by the same factor, capped so no
  * channel clips. Luminance changes as the light implies; chromaticity (hue and saturation) does not.
  */
@@ -16,6 +16,9 @@ export interface RelightOptions {
   /** a 0..1 light pattern (window, leaves) over the product's box, or null */
   pattern?: Float32Array | null;
 }
+
+/** Rows each way over which a section's change of width gives its wall's tilt. */
+const SLOPE_ROWS = 4;
 
 /** Gain field at low resolution: w×h with the product's aspect ratio. */
 export function shadingField(alpha: Uint8Array, w: number, h: number, o: RelightOptions): { gain: Float32Array; gw: number; gh: number } {
@@ -37,49 +40,87 @@ export function shadingField(alpha: Uint8Array, w: number, h: number, o: Relight
       m[y * gw + x] = sum / (255 * Math.max(1, n));
     }
   }
-  // chamfer distance to the outside, horizontally weighted: products are mostly turned on a
-  // vertical axis, so their roundness shows across rather than down
-  const INF = 1e9;
-  const d = new Float32Array(gw * gh);
-  for (let i = 0; i < d.length; i++) d[i] = m[i]! > 0.5 ? INF : 0;
-  const dx = 1;
-  const dy = 2.2;
-  const dd = Math.hypot(dx, dy);
+  // Products are mostly turned on a vertical axis (bottles, cups, cans, vases): each row of the
+  // silhouette is read as a cross-section of a solid of revolution. Within each opaque run the
+  // normal turns from one edge to the other like a cylinder's, and tilts up or down as the run
+  // widens or narrows from row to row (a cone faces a little upward). A handle is its own run.
+  // The axis: the median centre of each row's longest run (a handle shifts a few rows' centres).
+  const centres: number[] = [];
+  for (let y = 0; y < gh; y++) {
+    let best = 0;
+    let bestC = -1;
+    for (let x = 0; x < gw; ) {
+      if (m[y * gw + x]! <= 0.5) { x++; continue; }
+      let e = x;
+      while (e < gw && m[y * gw + e]! > 0.5) e++;
+      if (e - x > best) { best = e - x; bestC = (x + e - 1) / 2; }
+      x = e;
+    }
+    if (bestC >= 0) centres.push(bestC);
+  }
+  centres.sort((p, q) => p - q);
+  const axis = centres.length > 0 ? centres[Math.floor(centres.length / 2)]! : gw / 2;
+  const cx = new Float32Array(gw * gh);
+  const rad = new Float32Array(gw * gh);
+  const section = (y: number, from: number, to: number) => {
+    const c = (from + to - 1) / 2;
+    const r = (to - from) / 2;
+    for (let k = from; k < to; k++) { cx[y * gw + k] = c; rad[y * gw + k] = r; }
+  };
+  for (let y = 0; y < gh; y++) {
+    for (let x = 0; x < gw; ) {
+      if (m[y * gw + x]! <= 0.5) { x++; continue; }
+      let e = x;
+      while (e < gw && m[y * gw + e]! > 0.5) e++;
+      if (x <= axis && e - 1 >= axis) {
+        // the body, symmetric about the axis; what reaches further on one side (a handle's root,
+        // a spout) is a section of its own
+        const r = Math.max(0.5, Math.min(axis - x + 0.5, e - 0.5 - axis));
+        const b0 = Math.max(x, Math.round(axis - r + 0.5));
+        const b1 = Math.min(e, Math.round(axis + r + 0.5));
+        for (let k = b0; k < b1; k++) { cx[y * gw + k] = axis; rad[y * gw + k] = r; }
+        if (b0 > x) section(y, x, b0);
+        if (e > b1) section(y, b1, e);
+      } else section(y, x, e);
+      x = e;
+    }
+  }
+  const nxs = new Float32Array(gw * gh);
+  const nys = new Float32Array(gw * gh);
+  const nzs = new Float32Array(gw * gh);
   for (let y = 0; y < gh; y++) {
     for (let x = 0; x < gw; x++) {
       const i = y * gw + x;
-      if (d[i] === 0) continue;
-      let v = d[i]!;
-      if (x > 0) v = Math.min(v, d[i - 1]! + dx); else v = Math.min(v, dx);
-      if (y > 0) v = Math.min(v, d[i - gw]! + dy); else v = Math.min(v, dy);
-      if (x > 0 && y > 0) v = Math.min(v, d[i - gw - 1]! + dd);
-      if (x < gw - 1 && y > 0) v = Math.min(v, d[i - gw + 1]! + dd);
-      d[i] = v;
+      const r = rad[i]!;
+      if (r === 0) { nzs[i] = 1; continue; }
+      const u = Math.max(-0.985, Math.min(0.985, (x - cx[i]!) / (r + 0.5)));
+      // over a few rows: the section's width moves in whole low-resolution pixels
+      let up = r;
+      let down = r;
+      let span = 0;
+      for (let k = 1; k <= SLOPE_ROWS; k++) {
+        const a = y - k >= 0 ? rad[i - k * gw]! : 0;
+        const b = y + k < gh ? rad[i + k * gw]! : 0;
+        if (a === 0 || b === 0) break;
+        up = a; down = b; span = k;
+      }
+      // slope of the wall: the radius growing downward means the wall faces down (y is down here).
+      // Fast growth is mostly a cap or a rim seen from above (an opening's far edge), which faces up,
+      // so downward tilts are kept small.
+      const slope = span === 0 ? 0 : Math.max(-0.8, Math.min(0.25, (down - up) / (2 * span)));
+      const nx = u;
+      const nz = Math.sqrt(1 - u * u);
+      const ny = -slope;
+      const nl = Math.hypot(nx, ny, nz);
+      nxs[i] = nx / nl;
+      nys[i] = ny / nl;
+      nzs[i] = nz / nl;
     }
   }
-  for (let y = gh - 1; y >= 0; y--) {
-    for (let x = gw - 1; x >= 0; x--) {
-      const i = y * gw + x;
-      if (d[i] === 0) continue;
-      let v = d[i]!;
-      if (x < gw - 1) v = Math.min(v, d[i + 1]! + dx); else v = Math.min(v, dx);
-      if (y < gh - 1) v = Math.min(v, d[i + gw]! + dy); else v = Math.min(v, dy);
-      if (x < gw - 1 && y < gh - 1) v = Math.min(v, d[i + gw + 1]! + dd);
-      if (x > 0 && y < gh - 1) v = Math.min(v, d[i + gw - 1]! + dd);
-      d[i] = v;
-    }
-  }
-  let maxD = 1;
-  for (let i = 0; i < d.length; i++) if (d[i]! > maxD) maxD = d[i]!;
-  // rounded profile: height = sqrt(1 - (1 - t)²) over the normalised distance t
-  const radius = maxD * 0.9;
-  const hgt = new Float32Array(gw * gh);
-  for (let i = 0; i < d.length; i++) {
-    const t = Math.min(1, d[i]! / radius);
-    hgt[i] = Math.sqrt(Math.max(0, 1 - (1 - t) * (1 - t))) * radius;
-  }
-  // smooth the medial-axis ridge of the distance field so the normals do not crease
-  boxBlur(hgt, gw, gh, 3);
+  // the sections are read at low resolution: soften row-to-row jitter so the shading stays smooth
+  boxBlur(nxs, gw, gh, 1);
+  boxBlur(nys, gw, gh, 3);
+  boxBlur(nzs, gw, gh, 1);
   const el = (o.light.elevation * Math.PI) / 180;
   const az = (o.light.azimuth * Math.PI) / 180;
   // camera space: x right, y up, z toward the camera; azimuth 0 is the camera side
@@ -92,24 +133,27 @@ export function shadingField(alpha: Uint8Array, w: number, h: number, o: Relight
   const rim = o.light.rim.enabled ? o.light.rim.intensity : 0;
   // the rim comes from behind, on the side opposite the key (or both sides for a back light)
   const rimSide = Math.abs(Math.sin(az)) < 0.3 ? 0 : -Math.sign(Math.sin(az));
-  const expo = 2 ** (o.exposure * 0.5) * (0.92 + 0.08 * o.light.intensity);
+  // The product has its own key: a dark scene (night, low-key) darkens it only a little, so it
+  // stays the lit subject; a bright scene lifts it more.
+  const expo = 2 ** (o.exposure * (o.exposure < 0 ? 0.15 : 0.4)) * (0.92 + 0.08 * o.light.intensity);
+  // a fill from the camera side (a bounce card), stronger the softer the contrast
+  const fill = 0.45 * (1 - contrast);
+  const F = [0, 0.25, 0.97] as const;
   const shade = new Float32Array(gw * gh);
   const edge = new Float32Array(gw * gh);
   const inside: number[] = [];
   for (let y = 0; y < gh; y++) {
     for (let x = 0; x < gw; x++) {
       const i = y * gw + x;
-      const hx = x > 0 && x < gw - 1 ? (hgt[i + 1]! - hgt[i - 1]!) / 2 : 0;
-      const hy = y > 0 && y < gh - 1 ? (hgt[i + gw]! - hgt[i - gw]!) / 2 : 0;
-      let nx = -hx;
-      let ny = hy * 0.5;
-      let nz = 1;
-      const nl = Math.hypot(nx, ny, nz);
-      nx /= nl; ny /= nl; nz /= nl;
+      const nl = Math.hypot(nxs[i]!, nys[i]!, nzs[i]!) || 1;
+      const nx = nxs[i]! / nl;
+      const ny = nys[i]! / nl;
+      const nz = nzs[i]! / nl;
       // wrapped Lambert: light reaches a little past the terminator, as it does on glazed ceramics
       const ndl = Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + wrap) / (1 + wrap));
-      shade[i] = ambient + (1 - ambient) * ndl;
-      edge[i] = (1 - nz) ** 2 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
+      const ndf = Math.max(0, (nx * F[0] + ny * F[1] + nz * F[2] + wrap) / (1 + wrap));
+      shade[i] = ambient + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
+      edge[i] = (1 - nz) ** 1.5 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
       if (m[i]! > 0.5) inside.push(shade[i]!);
     }
   }
@@ -119,7 +163,7 @@ export function shadingField(alpha: Uint8Array, w: number, h: number, o: Relight
   const gain = new Float32Array(gw * gh);
   for (let i = 0; i < gain.length; i++) {
     let g = 1 + (Math.min(1.08, shade[i]! / top) - 1) * strength;
-    if (rim > 0) g *= 1 + rim * 0.9 * edge[i]!;
+    if (rim > 0) g *= 1 + rim * 1.2 * edge[i]!;
     gain[i] = Math.min(1.6, Math.max(0.4, g * expo));
   }
   boxBlur(gain, gw, gh, 2);
@@ -152,7 +196,7 @@ function boxBlur(a: Float32Array, w: number, h: number, r: number): void {
 }
 
 /** How far a projected pattern's shade darkens the product at mid contrast: the key's share of its light. */
-export const PATTERN_DEPTH = 0.32;
+export const PATTERN_DEPTH = 0.28;
 
 /**
  * Relights RGBA product pixels (w×h) in place of a copy. Transparent pixels are left as they are;

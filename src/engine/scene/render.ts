@@ -182,8 +182,12 @@ async function productReflection(input: SceneInput, W: number, H: number, baseY:
   return { data: blurred, weight, lut: srgbToLinearLut() };
 }
 
+const TONE_STEPS = 4096;
+/** the brightest linear luminance the tone table covers; brighter pixels take its last gain */
+const TONE_MAX = 4;
+
 /** Exposure, warmth, saturation, contrast and vignette, then linear → 8-bit sRGB. */
-function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buffer {
+export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buffer {
   const g = plan.grade;
   const enc = linearToSrgbFn();
   const expo = 2 ** (g.exposure * 1.2);
@@ -192,16 +196,19 @@ function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buff
   const sat = g.saturation;
   const contrast = 0.9 + plan.light.contrast * 0.25;
   const pivot = 0.18;
-  // contrast around middle grey in a log-like space (shadows keep detail), and a gentle shoulder so
-  // highlights roll off instead of clipping; one byte table instead of a pow per pixel
-  const lut = srgbToLinearLut();
-  const curve = new Uint8Array(256);
-  for (let i = 0; i < 256; i++) {
-    const l = lut[i]!;
-    let v = l > 1e-6 ? pivot * (l / pivot) ** contrast : 0;
-    v = v / (1 + Math.max(0, v - 0.8) * 0.8);
-    curve[i] = enc(v);
+  // Contrast around middle grey in a log-like space (shadows keep detail) and a gentle shoulder so
+  // highlights roll off instead of clipping, applied to luminance: every channel of a pixel is
+  // scaled alike, so a pastel keeps its hue in the light and in the shade (a per-channel curve
+  // clips the strongest channel first and makes shadows look more saturated than the lit colour).
+  // One table of gains instead of a pow per pixel, indexed by √luminance so dark tones get fine steps.
+  const gains = new Float32Array(TONE_STEPS + 1);
+  for (let i = 1; i <= TONE_STEPS; i++) {
+    const l = (i / TONE_STEPS) ** 2 * TONE_MAX;
+    let v = pivot * (l / pivot) ** contrast;
+    v = Math.min(0.995, v / (1 + Math.max(0, v - 0.8) * 0.8));
+    gains[i] = v / l;
   }
+  gains[0] = gains[1]!;
   const out = Buffer.alloc(W * H * 3);
   const cx = W / 2;
   const cy = H / 2;
@@ -219,10 +226,18 @@ function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buff
       let gg = scene[p + 1]! * expo * v;
       let b = scene[p + 2]! * expo * wb * v;
       const l = 0.2126 * r + 0.7152 * gg + 0.0722 * b;
-      r = l + (r - l) * sat; gg = l + (gg - l) * sat; b = l + (b - l) * sat;
-      out[p] = curve[enc(r)]!;
-      out[p + 1] = curve[enc(gg)]!;
-      out[p + 2] = curve[enc(b)]!;
+      const k = gains[Math.min(TONE_STEPS, (Math.sqrt(l * (1 / TONE_MAX)) * TONE_STEPS + 0.5) | 0)]!;
+      const lt = l * k;
+      r = lt + (r - l) * sat * k; gg = lt + (gg - l) * sat * k; b = lt + (b - l) * sat * k;
+      // a channel still above white: move toward the pixel's own grey rather than clip that channel
+      const m = r > gg ? (r > b ? r : b) : gg > b ? gg : b;
+      if (m > 1) {
+        const d = (1 - lt) / (m - lt);
+        r = lt + (r - lt) * d; gg = lt + (gg - lt) * d; b = lt + (b - lt) * d;
+      }
+      out[p] = enc(r);
+      out[p + 1] = enc(gg);
+      out[p + 2] = enc(b);
     }
   }
   return out;
