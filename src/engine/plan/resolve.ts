@@ -194,7 +194,7 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
     direction: shadowDirection,
   };
   const reflectionEnabled = e.reflection.enabled ?? (gloss >= 0.45 && material !== 'none');
-  const reflection = { enabled: reflectionEnabled, strength: e.reflection.strength ?? round(clamp(gloss * 0.55, 0.1, 0.8)) };
+  const reflection = { enabled: reflectionEnabled, strength: e.reflection.strength ?? round(clamp(gloss * 0.7, 0.1, 0.8)) };
 
   // ---- effects ----
   const effects = {

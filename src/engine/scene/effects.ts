@@ -94,15 +94,21 @@ export async function renderEffects(ctx: EffectsContext): Promise<EffectLayers> 
     const env = plan.backdrop.environment;
     const colours = env === 'city-night' ? ['#ffb45a', '#ff6a5a', '#7fb6ff', '#ffe29a', '#c58bff']
       : env === 'cafe' || plan.light.temperature < 4500 ? ['#ffd08a', '#ffc070', '#ffe0b0'] : ['#fff4e0', '#e8f0ff', '#fff8ec'];
-    const n = Math.round(10 + e.bokeh * 30);
-    const parts: string[] = [];
+    const n = Math.round(14 + e.bokeh * 46);
+    // Out-of-focus highlights: a disc per light, its rim a little brighter than its body (the
+    // lens's spherical aberration), most of them small and far, a few large and near; city lights
+    // gather in a band toward the street rather than spreading evenly over the sky.
+    const grads = colours.map((c, k) => `<radialGradient id="bk${k}"><stop offset="0" stop-color="${c}" stop-opacity="0.55"/>` +
+      `<stop offset="0.82" stop-color="${c}" stop-opacity="0.75"/><stop offset="0.97" stop-color="${c}" stop-opacity="1"/><stop offset="1" stop-color="${c}" stop-opacity="0"/></radialGradient>`);
+    const parts: string[] = [`<defs>${grads.join('')}</defs>`];
+    const band = env === 'city-night';
     for (let k = 0; k < n; k++) {
       const x = rng() * W;
-      const y = rng() * Math.max(10, ctx.edgeY * 1.02);
-      const r = H * (0.012 + rng() * 0.035);
-      const c = colours[Math.floor(rng() * colours.length)]!;
-      const op = (0.15 + rng() * 0.45) * Math.min(1, 0.4 + e.bokeh);
-      parts.push(`<circle cx="${f(x)}" cy="${f(y)}" r="${f(r)}" fill="${c}" fill-opacity="${op.toFixed(2)}" stroke="${c}" stroke-opacity="${Math.min(1, op * 1.4).toFixed(2)}" stroke-width="${f(r * 0.08)}"/>`);
+      const y = band ? ctx.edgeY * (1.02 - 0.75 * rng() ** 1.6) : rng() * Math.max(10, ctx.edgeY * 1.02);
+      const r = H * (0.008 + rng() ** 2 * 0.045);
+      const c = Math.floor(rng() * colours.length);
+      const op = (0.25 + rng() * 0.55) * Math.min(1, 0.4 + e.bokeh);
+      parts.push(`<circle cx="${f(x)}" cy="${f(y)}" r="${f(r)}" fill="url(#bk${c})" fill-opacity="${op.toFixed(2)}"/>`);
     }
     bokehSvg = parts.join('');
   }

@@ -47,7 +47,9 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const amb = 0.52 - 0.34 * light.contrast;
   const el = (light.elevation * Math.PI) / 180;
   const az = (light.azimuth * Math.PI) / 180;
-  const D = 3.4 + (1 - light.contrast) * 6;
+  // the key's distance in product heights: a top light hangs close over the set and leaves a pool
+  // of light around the product that falls off into the dark
+  const D = (3.4 + (1 - light.contrast) * 6) * (light.elevation >= 70 ? 0.5 : 1);
   const zb = cam.baseDepth;
   const P = [Math.sin(az) * Math.cos(el) * D, Math.sin(el) * D, zb - Math.cos(az) * Math.cos(el) * D] as const;
   const e0 = P[1] / D ** 3;

@@ -43,18 +43,31 @@ export function createSurfaceShader(surface: ScenePlan['surface'], seed: number)
         put(out, m, 1 - broad * 0.03, 1, 1 + broad * 0.05);
       };
     case 'marble': {
+      // Veins are the zero lines of a low-frequency noise stretched along one direction (long,
+      // meandering, rarely parallel), each a thin grey core in a soft haze; a second, finer family
+      // branches off at another angle; cloudy grey drifts lie between them.
       const dark = br < 0.2;
-      const angle = rng() * 0.6 - 0.3;
+      const angle = rng() * Math.PI;
+      const ca = Math.cos(angle);
+      const sa = Math.sin(angle);
+      const cb = Math.cos(angle + 1.1);
+      const sb = Math.sin(angle + 1.1);
       return (X, Z, fp, out) => {
-        const w = sample(n.a, X * S * 0.3, Z * S * 0.3);
-        const t = (X * Math.cos(angle) + Z * 0.6) * 2.2 + w * 2.6;
-        const vein = 1 - smoothstep(0.0, 0.09 + 0.2 * (1 - keep(0.05, fp)), Math.abs(Math.sin(t * 3.1)));
-        const t2 = (X * 0.7 - Z * 1.1) * 5 + sample(n.b, X * S * 0.7, Z * S * 0.7) * 3;
-        const vein2 = (1 - smoothstep(0, 0.05, Math.abs(Math.sin(t2 * 2)))) * keep(0.06, fp);
-        const cloud = sample(n.b, X * S * 0.5, Z * S * 0.5) * 0.05;
-        const v = vein * 0.55 + vein2 * 0.3;
-        if (dark) put(out, 1 + cloud + v * 2.2, 1, 1, 1);
-        else put(out, 1 + cloud - v * 0.38, 1 - v * 0.02, 1, 1 + v * 0.03);
+        const u = X * ca + Z * sa;
+        const v = -X * sa + Z * ca;
+        const warp = sample(n.b, X * S * 0.35, Z * S * 0.35) * 0.35;
+        const main = Math.abs(sample(n.a, u * S * 0.07 + 31, (v + warp) * S * 0.3 + 17));
+        const width = 0.02 + fp * 1.5;
+        const core = Math.exp(-((main / width) ** 2)) * keep(0.02, fp);
+        const haze = Math.exp(-((main / (width * 6)) ** 2));
+        const u2 = X * cb + Z * sb;
+        const v2 = -X * sb + Z * cb;
+        const fine = Math.abs(sample(n.c, u2 * S * 0.2 + 7, (v2 + warp) * S * 0.8 + 3));
+        const branch = Math.exp(-((fine / (0.025 + fp * 2)) ** 2)) * keep(0.015, fp) * smoothstep(0.1, 0.5, haze + 0.3);
+        const cloud = sample(n.b, X * S * 0.25, Z * S * 0.25) * 0.06 + sample(n.c, X * S * 1.5, Z * S * 1.5) * 0.015 * keep(0.04, fp);
+        const vein = core * 0.5 + haze * 0.12 + branch * 0.22;
+        if (dark) put(out, 1 + cloud + vein * 2.6, 1, 1, 1);
+        else put(out, 1 + cloud - vein * 0.55, 1 - vein * 0.02, 1, 1 + vein * 0.04);
       };
     }
     case 'wood': {
@@ -93,7 +106,7 @@ export function createSurfaceShader(surface: ScenePlan['surface'], seed: number)
         const k = keep(0.012, fp);
         const weave = (Math.sin(X * 520) * 0.5 + Math.sin(Z * 520) * 0.5) * k;
         const slub = sample(n.c, X * S * 0.5, Z * S * 12) * keep(0.02, fp);
-        put(out, 1 + folds * 0.09 + weave * 0.035 + slub * 0.05);
+        put(out, 1 + folds * 0.14 + weave * 0.05 + slub * 0.07);
       };
     case 'terrazzo': {
       const chipColours = [hexToLinear('#8a8a86'), hexToLinear('#c0704d'), hexToLinear('#2f4a3e'), hexToLinear('#1d1d1d'), hexToLinear('#f2efe9'), hexToLinear('#d9a46c')];
