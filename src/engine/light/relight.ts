@@ -129,7 +129,9 @@ export function shadingField(alpha: Uint8Array, w: number, h: number, o: Relight
   const ambient = 0.55 - contrast * 0.3;
   // how far the shade side falls: a studio keeps it up with fill; only a dramatic light lets it go
   const strength = 0.3 + contrast * 0.5;
-  const wrap = 0.5;
+  // how far light wraps past the terminator: glazed ceramics scatter a soft key around the form,
+  // a hard dramatic key leaves a clear shade side
+  const wrap = 0.5 - 0.3 * Math.min(1, Math.max(0, (contrast - 0.5) / 0.3));
   const rim = o.light.rim.enabled ? o.light.rim.intensity : 0;
   // the rim comes from behind, on the side opposite the key (or both sides for a back light)
   const rimSide = Math.abs(Math.sin(az)) < 0.3 ? 0 : -Math.sign(Math.sin(az));
