@@ -97,8 +97,10 @@ export const DEFAULT_SIZES: Record<ScenePlan['style'], number> = {
   studio: 0.56, editorial: 0.56, luxury: 0.54, minimal: 0.48, catalogue: 0.64, lifestyle: 0.44, 'flat-lay': 0.5,
 };
 
-function defaultSize(style: ScenePlan['style'], env: Env, camera: ScenePlan['framing']['camera']): number {
+function defaultSize(style: ScenePlan['style'], env: Env, camera: ScenePlan['framing']['camera'], pattern: ScenePlan['light']['pattern']): number {
   if (env === 'city-night') return 0.56;
+  // a window or leaf pattern needs room around the product to read
+  if (pattern !== 'none') return Math.min(DEFAULT_SIZES[style], 0.5);
   if (camera === 'high' && style !== 'flat-lay') return Math.min(DEFAULT_SIZES[style], 0.5);
   return DEFAULT_SIZES[style];
 }
@@ -204,7 +206,7 @@ export function resolvePlan(e: Draft, impliedMaterial: string | undefined): Omit
   };
 
   // ---- framing ----
-  const size = e.framing.size ?? defaultSize(style, env, camera);
+  const size = e.framing.size ?? defaultSize(style, env, camera, pattern);
   const horizon = e.framing.horizon ?? (overhead ? 0 : camera === 'low' ? 0.6 : camera === 'high' ? 0.34 : backdropKind === 'environment' ? 0.5 : 0.47);
 
   // ---- grade ----

@@ -104,7 +104,8 @@ function build(): Map<string, Entry> {
   add('oak|oak wood|light oak|ash wood|pine|maple|birch|beech|blonde wood', material('wood', { tone: 'light' }));
   add('walnut|walnut wood|dark wood|mahogany|ebony|wenge|rosewood|dark oak|smoked oak', material('wood', { tone: 'dark' }));
   add('concrete|cement|microcement|raw concrete|polished concrete|brutalist', material('concrete'));
-  add('stone|granite|travertine|limestone|basalt|rock|rocks|sandstone|pebble|pebbles|quartz|quartzite|onyx', material('stone'));
+  add('stone|granite|basalt|rock|rocks|pebble|pebbles|quartz|quartzite|onyx', material('stone'));
+  add('travertine|limestone|sandstone|travertine stone|limestone slab', material('stone', { tone: 'light' }));
   add('linen|fabric|cloth|tablecloth|table cloth|cotton|textile|napkin|canvas|silk|satin sheet|bedsheet|sheets|velvet|wool|knit', material('linen'));
   add('terrazzo', material('terrazzo'));
   add('sand|sandy|beach sand|dune|dunes', material('sand'));
