@@ -25,14 +25,15 @@ export interface MatteInput {
  */
 export function matteFromModel({ image, small, model, lap }: MatteInput): Refined {
   const bg = fitBackground(small);
-  const prior = fuseMattes({ small, model, bg });
+  const bgImg = bg.plain ? bg.render(small.width, small.height) : null;
+  const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined });
   // the model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2
   for (let i = 0; i < prior.length; i++) { const v = prior[i]!; if (v < 0.02) prior[i] = 0; else if (v > 0.98) prior[i] = 1; }
   lap('fuse');
-  const upPrior = upsampleBilinear(prior, small.width, small.height, image.width, image.height);
+  const up = upsamplePrior(prior, small.width, small.height, image);
   lap('upsample');
-  const refined = refineMatte({ image, prior: upPrior, bg, scale: Math.max(image.width, image.height) / small.width });
-  const through = seeThrough({ small, prior, bg });
+  const refined = refineMatte({ image, up, bg, scale: Math.max(image.width, image.height) / small.width });
+  const through = seeThrough({ small, prior, bg, bgImg: bgImg ?? undefined });
   if (through) applySeeThrough(refined, image, through, small.width, small.height, bg);
   lap('refine');
   return refined;
@@ -44,6 +45,8 @@ export interface FuseInput {
   /** model probabilities, size*size */
   model: Float32Array;
   bg: BackgroundModel;
+  /** bg rendered at the small size, when the caller has it already */
+  bgImg?: Float32Array;
 }
 
 /**
@@ -54,7 +57,7 @@ export interface FuseInput {
  *   (thin stems, wires, saturated edges) are added back.
  * Returns a soft prior 0..1 at the small size.
  */
-export function fuseMattes({ small, model, bg }: FuseInput): Float32Array {
+export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float32Array {
   const { width: S, height: H, data } = small;
   const n = S * H;
   const prior = new Float32Array(model);
@@ -63,7 +66,7 @@ export function fuseMattes({ small, model, bg }: FuseInput): Float32Array {
   const tol = 4 * bg.noise + 8;
   const matchBg = new Uint8Array(n); // colour equals the backdrop within noise
   const notBg = new Float32Array(n); // 0..1: colour cannot be the backdrop nor its shadow
-  const bgImg = bg.render(S, H);
+  const bgImg = given ?? bg.render(S, H);
   for (let i = 0; i < n; i++) {
     const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
     const r = data[i * 4]!, g = data[i * 4 + 1]!, b = data[i * 4 + 2]!;
@@ -138,8 +141,8 @@ function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array 
 
 export interface RefineInput {
   image: RawImage; // full-resolution RGBA
-  /** the fused prior upsampled to full resolution, 0..255 */
-  prior: Buffer;
+  /** the fused prior upsampled to full resolution (see upsamplePrior); refined in place */
+  up: Upsampled;
   bg: BackgroundModel;
   /** full-res pixels per model pixel */
   scale: number;
@@ -154,28 +157,20 @@ export interface Refined {
  * Full-resolution edges: a guided filter on the source snaps the upsampled prior to the real edges;
  * on a plain backdrop the edge alpha is then re-estimated from colour (how far each pixel sits between
  * the backdrop and the nearby product colour). Finally edge colours are decontaminated.
+ *
+ * Only the edge band is touched: the smooth quantities live on a grid subsampled by k over the band's
+ * bounding box, and the source is read only in the cells within their filters' reach of the band.
  */
-export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
+export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
   const { width: w, height: h, data } = image;
-  const alpha = Buffer.from(prior);
+  const { alpha, foreground: fg } = up;
+  const result: Refined = { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
+  if (up.x1 < 0) return result;
   // the unknown band: where the prior is neither 0 nor 1, padded by the upsampling footprint
   const pad = Math.max(2, Math.ceil(scale * 2));
-  let x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      const a = prior[row + x]!;
-      if (a > 2 && a < 253) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
-    }
-  }
-  const fg = Buffer.from(data);
-  if (x1 < 0) {
-    for (let i = 0; i < w * h; i++) fg[i * 4 + 3] = alpha[i]!;
-    return { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
-  }
   const r = Math.max(2, Math.round(scale * 1.5));
-  x0 = Math.max(0, x0 - pad - 2 * r); y0 = Math.max(0, y0 - pad - 2 * r);
-  x1 = Math.min(w - 1, x1 + pad + 2 * r); y1 = Math.min(h - 1, y1 + pad + 2 * r);
+  const x0 = Math.max(0, up.x0 - pad - 2 * r), y0 = Math.max(0, up.y0 - pad - 2 * r);
+  const x1 = Math.min(w - 1, up.x1 + pad + 2 * r), y1 = Math.min(h - 1, up.y1 + pad + 2 * r);
   const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
 
   // the smooth quantities (guided-filter coefficients, nearby colours, the band) are computed on a
@@ -185,27 +180,40 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
   const I = new Float32Array(cn), P = new Float32Array(cn);
   const R = new Float32Array(cn), G = new Float32Array(cn), Bl = new Float32Array(cn);
   const cnt = new Float32Array(cn);
+  // the prior everywhere in the box (one byte a pixel), to find the band
   for (let y = 0; y < bh; y++) {
-    const cy = Math.floor(y / k);
-    for (let x = 0; x < bw; x++) {
-      const j = cy * cw + Math.floor(x / k), s = (y + y0) * w + (x + x0);
-      const r8 = data[s * 4]!, g8 = data[s * 4 + 1]!, b8 = data[s * 4 + 2]!;
-      R[j] += r8; G[j] += g8; Bl[j] += b8;
-      I[j] += (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
-      P[j] += prior[s]! / 255;
-      cnt[j]++;
-    }
+    const crow = Math.floor(y / k) * cw, row = (y + y0) * w + x0;
+    for (let x = 0; x < bw; x++) { const j = crow + Math.floor(x / k); P[j] += alpha[row + x]!; cnt[j]++; }
   }
-  for (let j = 0; j < cn; j++) { const c = cnt[j]!; R[j] /= c; G[j] /= c; Bl[j] /= c; I[j] /= c; P[j] /= c; }
+  for (let j = 0; j < cn; j++) P[j] /= cnt[j]! * 255;
 
   // only the band is uncertain: away from it the prior stands
   const bandF = new Float32Array(cn);
   for (let j = 0; j < cn; j++) bandF[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
   const band = boxMean(bandF, cw, chh, Math.max(1, Math.ceil(pad / k)));
-  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, Math.max(1, Math.round(r / k)), 6e-5);
+  const rg = Math.max(1, Math.round(r / k));
+  const cr = Math.max(2, Math.round((3 * r) / k));
+  // cells whose colours the band's filters reach: the guided filter's two box passes, the colour means
+  for (let j = 0; j < cn; j++) bandF[j] = band[j]! > 0 ? 1 : 0;
+  const reach = boxMean(bandF, cw, chh, Math.max(2 * rg, cr) + 1);
+  for (let cy = 0; cy < chh; cy++) {
+    const ys = y0 + cy * k, ye = Math.min(y0 + bh, ys + k);
+    for (let cx = 0; cx < cw; cx++) {
+      const j = cy * cw + cx;
+      if (reach[j]! <= 0) continue;
+      const xs = x0 + cx * k, xe = Math.min(x0 + bw, xs + k);
+      let sr = 0, sg = 0, sb = 0;
+      for (let y = ys; y < ye; y++) {
+        for (let x = xs; x < xe; x++) { const q = (y * w + x) * 4; sr += data[q]!; sg += data[q + 1]!; sb += data[q + 2]!; }
+      }
+      const c = cnt[j]!;
+      R[j] = sr / c; G[j] = sg / c; Bl[j] = sb / c;
+      I[j] = (0.299 * sr + 0.587 * sg + 0.114 * sb) / 255 / c;
+    }
+  }
+  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, rg, 6e-5);
 
   // nearby product colour: mean colour of confident product pixels around each pixel
-  const cr = Math.max(2, Math.round((3 * r) / k));
   const conf = new Float32Array(cn);
   for (let j = 0; j < cn; j++) conf[j] = P[j]! >= 0.99 ? 1 : 0;
   const tmp = new Float32Array(cn);
@@ -225,6 +233,7 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
     const lm = new Float32Array(cn), c3 = new Float32Array(3);
     for (let cy = 0; cy < chh; cy++) {
       for (let cx = 0; cx < cw; cx++) {
+        if (reach[cy * cw + cx]! <= 0) continue;
         bg.sample((x0 + (cx + 0.5) * k) / w, (y0 + (cy + 0.5) * k) / h, c3);
         lm[cy * cw + cx] = (0.299 * c3[0]! + 0.587 * c3[1]! + 0.114 * c3[2]!) / 255;
       }
@@ -238,14 +247,15 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
   }
 
   const Bc = new Float32Array(3);
-  for (let y = 0; y < bh; y++) {
+  for (let cj = 0; cj < cn; cj++) {
+    if (band[cj]! <= 0) continue;
+    const cx = cj % cw, cy = (cj - cx) / cw;
+    const yEnd = Math.min(bh, (cy + 1) * k), xEnd = Math.min(bw, (cx + 1) * k);
+    for (let y = cy * k; y < yEnd; y++) {
     // bilinear read of the coefficients at this row
     const fy = Math.min(chh - 1, Math.max(0, (y + 0.5) / k - 0.5));
     const ya = Math.floor(fy), yb = Math.min(chh - 1, ya + 1), ty = fy - ya;
-    const cy = Math.min(chh - 1, Math.floor(y / k));
-    for (let x = 0; x < bw; x++) {
-      const cj = cy * cw + Math.min(cw - 1, Math.floor(x / k));
-      if (band[cj]! <= 0) continue;
+    for (let x = cx * k; x < xEnd; x++) {
       const s = (y + y0) * w + (x + x0);
       const fx = Math.min(cw - 1, Math.max(0, (x + 0.5) / k - 0.5));
       const xa = Math.floor(fx), xb = Math.min(cw - 1, xa + 1), tx = fx - xa;
@@ -292,6 +302,7 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
       }
       const a8 = Math.round(a * 255);
       alpha[s] = a8;
+      fg[s * 4 + 3] = a8;
       if (a8 > 0 && a8 < 255) {
         // decontaminate: the foreground that, laid over the backdrop with alpha a, gives this pixel
         const aa = Math.max(a, 0.2);
@@ -304,9 +315,9 @@ export function refineMatte({ image, prior, bg, scale }: RefineInput): Refined {
         fg[s * 4] = clamp255(or); fg[s * 4 + 1] = clamp255(og); fg[s * 4 + 2] = clamp255(ob);
       }
     }
+    }
   }
-  for (let i = 0; i < w * h; i++) fg[i * 4 + 3] = alpha[i]!;
-  return { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
+  return result;
 }
 
 /** The upsampled model edge is softer than a real product edge; steepen it around 50%. */
@@ -318,25 +329,81 @@ function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
-/** Bilinear upsampling of the small prior to the source size, as 0..255 (one plane, no libvips round trip). */
-function upsampleBilinear(src: Float32Array, sw: number, sh: number, w: number, h: number): Buffer {
-  const out = Buffer.alloc(w * h);
-  const x0s = new Int32Array(w), x1s = new Int32Array(w), txs = new Float32Array(w);
-  for (let x = 0; x < w; x++) {
-    const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / w - 0.5));
-    x0s[x] = Math.floor(fx); x1s[x] = Math.min(sw - 1, x0s[x]! + 1); txs[x] = fx - x0s[x]!;
+/** The prior at full resolution, with the foreground it starts from. */
+export interface Upsampled {
+  /** the prior as 0..255, width*height */
+  alpha: Buffer;
+  /** a copy of the source, RGBA, its alpha channel set to `alpha` */
+  foreground: Buffer;
+  /** bounding box of the pixels strictly between 2 and 253 (x1 = -1 when there are none) */
+  x0: number; y0: number; x1: number; y1: number;
+}
+
+/**
+ * Bilinear upsampling of the small prior to the source size, as 0..255, together with the foreground
+ * copy. Most of a product shot is plainly inside or outside the product: where all four source samples
+ * of a run of pixels are 0 (or all 1), the run is filled; only the edge band is interpolated.
+ */
+export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: RawImage): Upsampled {
+  const { width: w, height: h, data } = image;
+  const alpha = Buffer.allocUnsafe(w * h);
+  // a foreground of its own ArrayBuffer, so its pixels can be written as 32-bit words (RGBA, little-endian)
+  const ab = new ArrayBuffer(w * h * 4);
+  const foreground = Buffer.from(ab);
+  foreground.set(data);
+  const px = new Uint32Array(ab);
+  // per 2x2 block of source samples (clamped at the far edges): 0 all zero, 1 all one, 2 mixed
+  const blk = new Uint8Array(sw * sh);
+  for (let y = 0; y < sh; y++) {
+    const ra = y * sw, rb = Math.min(sh - 1, y + 1) * sw;
+    for (let x = 0; x < sw; x++) {
+      const xb = Math.min(sw - 1, x + 1);
+      const a = src[ra + x]!, b = src[ra + xb]!, c = src[rb + x]!, d = src[rb + xb]!;
+      blk[ra + x] = a === 0 && b === 0 && c === 0 && d === 0 ? 0 : a === 1 && b === 1 && c === 1 && d === 1 ? 1 : 2;
+    }
   }
+  const x0s = new Int32Array(w), txs = new Float32Array(w);
+  // the output columns each source column starts at (x0s is non-decreasing)
+  const colStart = new Int32Array(sw + 1).fill(w);
+  for (let x = w - 1; x >= 0; x--) {
+    const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / w - 0.5));
+    x0s[x] = Math.floor(fx); txs[x] = fx - x0s[x]!;
+    colStart[x0s[x]!] = x;
+  }
+  for (let c = sw - 1; c >= 0; c--) if (colStart[c]! > colStart[c + 1]!) colStart[c] = colStart[c + 1]!;
+  let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
   for (let y = 0; y < h; y++) {
     const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / h - 0.5));
     const ya = Math.floor(fy), yb = Math.min(sh - 1, ya + 1), ty = fy - ya;
     const ra = ya * sw, rb = yb * sw, row = y * w;
-    for (let x = 0; x < w; x++) {
-      const xa = x0s[x]!, xb = x1s[x]!, tx = txs[x]!;
-      const v = (src[ra + xa]! * (1 - tx) + src[ra + xb]! * tx) * (1 - ty) + (src[rb + xa]! * (1 - tx) + src[rb + xb]! * tx) * ty;
-      out[row + x] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    let c = 0;
+    while (c < sw) {
+      const kind = blk[ra + c]!;
+      let e = c + 1;
+      if (kind !== 2) while (e < sw && blk[ra + e] === kind) e++;
+      const xs = colStart[c]!, xe = colStart[e]!;
+      if (kind === 0) {
+        alpha.fill(0, row + xs, row + xe);
+        for (let i = row + xs; i < row + xe; i++) px[i] = px[i]! & 0x00ffffff;
+      } else if (kind === 1) {
+        alpha.fill(255, row + xs, row + xe);
+        for (let i = row + xs; i < row + xe; i++) px[i] = (px[i]! | 0xff000000) >>> 0;
+      } else {
+        const xa = c, xb = Math.min(sw - 1, c + 1);
+        const s00 = src[ra + xa]!, s01 = src[ra + xb]!, s10 = src[rb + xa]!, s11 = src[rb + xb]!;
+        for (let x = xs; x < xe; x++) {
+          const tx = txs[x]!;
+          const v = (s00 * (1 - tx) + s01 * tx) * (1 - ty) + (s10 * (1 - tx) + s11 * tx) * ty;
+          const a8 = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+          alpha[row + x] = a8;
+          foreground[(row + x) * 4 + 3] = a8;
+          if (a8 > 2 && a8 < 253) { if (x < bx0) bx0 = x; if (x > bx1) bx1 = x; if (y < by0) by0 = y; if (y > by1) by1 = y; }
+        }
+      }
+      c = e;
     }
   }
-  return out;
+  return { alpha, foreground, x0: bx0, y0: by0, x1: bx1, y1: by1 };
 }
 
 export interface SeeThroughInput {
@@ -345,6 +412,8 @@ export interface SeeThroughInput {
   /** the fused prior at the small size, 0..1 */
   prior: Float32Array;
   bg: BackgroundModel;
+  /** bg rendered at the small size, when the caller has it already */
+  bgImg?: Float32Array;
 }
 
 /**
@@ -357,7 +426,7 @@ export interface SeeThroughInput {
  * and neutral products on a neutral backdrop carry no tint to measure, so white-on-white stays opaque.
  * Returns the transmission factor per small pixel (1 = opaque), or null when nothing is see-through.
  */
-export function seeThrough({ small, prior, bg }: SeeThroughInput): Float32Array | null {
+export function seeThrough({ small, prior, bg, bgImg: given }: SeeThroughInput): Float32Array | null {
   if (!bg.plain) return null;
   const { width: S, height: H, data } = small;
   const n = S * H;
@@ -373,7 +442,7 @@ export function seeThrough({ small, prior, bg }: SeeThroughInput): Float32Array 
   // colours smoothed over a small window: the tint is a few levels, the noise about one
   const sr = Math.max(1, Math.round(S / 384));
   const planes = [0, 1, 2].map((c) => { const p = new Float32Array(n); for (let i = 0; i < n; i++) p[i] = data[i * 4 + c]!; return boxMean(p, S, H, sr); }) as [Float32Array, Float32Array, Float32Array];
-  const bgImg = bg.render(S, H);
+  const bgImg = given ?? bg.render(S, H);
   // tint of each interior pixel: its colour minus the backdrop's, perpendicular to the backdrop colour
   // (what a shadow or a change of exposure cannot produce)
   const mag = new Float32Array(n);
