@@ -87,7 +87,8 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
     const mirrorY = Math.max(0, Math.min(H - 1, Math.round(edgeY - (y - edgeY) * 0.7)));
     for (let x = 0; x < W; x++) {
       const X = (x - centerX) * upp;
-      shade(X, Z, fp, albedo);
+      // depth measured from the product's base, so patterns are laid out around where it stands
+      shade(X, Z - zb, fp, albedo);
       const p = y * W + x;
       // key light falloff on the surface (inverse square and incidence), relative to the base
       const vx = P[0] - X;

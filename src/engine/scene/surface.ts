@@ -4,7 +4,7 @@ import { clamp01, createRng, fbmField, sample, smoothstep, type NoiseField } fro
 
 /**
  * Procedural surface materials. A shader maps a point on the surface (X across, Z in depth, in
- * product heights) to a linear-RGB albedo. `fp` is the footprint of one pixel in the same units:
+ * product heights, both 0 under the product) to a linear-RGB albedo. `fp` is the footprint of one pixel in the same units:
  * detail finer than a pixel fades out instead of aliasing, which is also what makes distant
  * texture look soft.
  */
@@ -74,7 +74,8 @@ export function createSurfaceShader(surface: ScenePlan['surface'], seed: number)
       const plank = 0.9 + rng() * 0.5;
       const tones = Array.from({ length: 64 }, () => rng() * 2 - 1);
       return (X, Z, fp, out) => {
-        const pz = Z / plank;
+        // Z is 0 at the product's base: it stands mid-plank, not on a seam
+        const pz = Z / plank + 0.5;
         const pi = Math.floor(pz);
         const pf = pz - pi;
         const tone = tones[((pi % 64) + 64) % 64]!;
