@@ -49,7 +49,10 @@ async function main(): Promise<void> {
       uncached.push(performance.now() - t);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
-      steps = first.timings;
+      // the cache entry is written after the call returns; time that apart and keep it out of the hit
+      t = performance.now();
+      await cutout.idle();
+      steps = { ...first.timings, 'store (after return)': Math.round((performance.now() - t) * 10) / 10 };
       t = performance.now();
       const again = await cutout.cutout(image);
       cached.push(performance.now() - t);

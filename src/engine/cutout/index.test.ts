@@ -65,6 +65,8 @@ describe('cutout quality on synthetic packshots', () => {
 describe('cutout plumbing', () => {
   it('removes the backdrop colour from edge pixels, then serves the repeat from the disk cache', async () => {
     const { image } = await shot({ ...FIXTURES.mug, width: 500, height: 500 });
+    const entries = async () => (await readdir(path.join(dir, 'masks')).catch(() => [])).filter((name) => name.endsWith('.matte')).length;
+    const before = await entries();
     const first = await cutout.cutout(image);
     // edge pixels of a teal mug must not stay light: the white backdrop is taken out of them
     let edge = 0, light = 0;
@@ -78,6 +80,9 @@ describe('cutout plumbing', () => {
     expect(edge).toBeGreaterThan(100);
     expect(light / edge).toBeLessThan(0.02);
 
+    // the entry is written after the miss returns; idle() waits for it
+    await cutout.idle();
+    expect(await entries()).toBe(before + 1);
     const second = await cutout.cutout(image);
     expect(second.cached).toBe(true);
     expect(second.timings.model).toBeUndefined();

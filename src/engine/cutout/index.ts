@@ -44,6 +44,9 @@ export interface CutoutOptions {
 
 export interface Cutout {
   cutout(image: RawImage, o?: { hasAlpha?: boolean; signal?: AbortSignal }): Promise<CutoutResult>;
+  /** resolves when the cache entries of earlier cutouts are written (they are written after returning) */
+  idle(): Promise<void>;
+  /** waits for idle() */
   close(): Promise<void>;
 }
 
@@ -61,6 +64,9 @@ export function createCutout(opts: CutoutOptions): Cutout {
   const size = opts.modelSize ?? DEFAULT_MODEL_SIZE;
   const threads = opts.threads ?? Math.max(1, availableParallelism());
   const cache = createMaskCache(opts.cacheDir, opts.maskCacheBytes);
+  // entries still being encoded and written; a lookup of the same pixels meanwhile is served from here
+  const storing = new Map<string, Promise<EncodedMatte>>();
+  const idle = async () => { await Promise.allSettled([...storing.values()]); };
   let seg: Promise<Segmenter> | null = null;
   const segmenter = () => {
     seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads })).then((s) => { lastLoadMs ??= s.loadMs; return s; });
@@ -80,12 +86,13 @@ export function createCutout(opts: CutoutOptions): Cutout {
         const alpha = Buffer.alloc(w * h);
         for (let i = 0; i < w * h; i++) alpha[i] = rgba.data[i * 4 + 3]!;
         lap('alpha');
-        return fromPlanes(alpha, rgba, matteBox(alpha, w, h), false, timings);
+        return fromPlanes(alpha, rgba, null, false, timings);
       }
 
       const key = cache.key(rgba.data, w, h, `${ALGO_VERSION}:${size}`);
       lap('hash');
-      const hit = await cache.get(key, w, h);
+      const pending = storing.get(key);
+      const hit = pending ? await pending.catch(() => null) : await cache.get(key, w, h);
       lap('cache');
       if (hit) return fromMatte(hit, rgba, timings);
 
@@ -97,23 +104,33 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('model');
       // everything from the model's output to the final alpha and foreground lives in matte.ts
       const { alpha, foreground } = matteFromModel({ image: rgba, small, model, lap });
-      const encoded = encodeMatte(alpha, foreground.data, w, h);
-      await cache.put(key, encoded);
-      lap('store');
-      return fromPlanes(alpha, foreground, encoded.box, false, timings);
+      // the entry is encoded and written after this returns: the caller needs none of it, and a
+      // failed write only costs a later miss
+      const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const m = encodeMatte(alpha, foreground.data, w, h);
+        await cache.put(key, m);
+        return m;
+      });
+      storing.set(key, job);
+      const done = () => { if (storing.get(key) === job) storing.delete(key); };
+      job.then(done, done);
+      return fromPlanes(alpha, foreground, null, false, timings);
     },
+    idle,
     async close() {
+      await idle();
       // sessions are per process and shared by every cutout in it; they live as long as the process
       seg = null;
     },
   };
 }
 
-/** A result whose planes exist already (computed now, or the source's own alpha). */
-function fromPlanes(alpha: Buffer, foreground: RawImage, box: Box, cached: boolean, timings: Record<string, number>): CutoutResult {
-  return {
-    alpha, foreground, box, cached, timings,
-    crop(region = box) {
+/** A result whose planes exist already (computed now, or the source's own alpha); the box is found on first read. */
+function fromPlanes(alpha: Buffer, foreground: RawImage, box: Box | null, cached: boolean, timings: Record<string, number>): CutoutResult {
+  const res: CutoutResult = {
+    alpha, foreground, cached, timings,
+    get box() { return (box ??= matteBox(alpha, foreground.width, foreground.height)); },
+    crop(region = res.box) {
       const { width: w, height: h } = foreground;
       checkRegion(region, w, h);
       const out = Buffer.allocUnsafe(region.width * region.height * 4);
@@ -124,6 +141,7 @@ function fromPlanes(alpha: Buffer, foreground: RawImage, box: Box, cached: boole
       return { data: out, width: region.width, height: region.height, channels: 4 };
     },
   };
+  return res;
 }
 
 /**
