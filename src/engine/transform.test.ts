@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { comboProblem, MODELS, outputSize, type AspectRatio, type Resolution } from '../contract/models.js';
 import { renderPackshot } from '../../test/fixtures/index.js';
-import { computeLayout } from './compose/framing.js';
+import { computeLayout, groundAt } from './compose/framing.js';
 import { deltaE2000 } from './fidelity.js';
 import { planScene } from './plan/index.js';
 import { decodeImage, sharp } from './sharp.js';
@@ -162,6 +162,18 @@ describe('framing', () => {
     // a landscape frame lets the product stand a little taller, so it stays the subject
     const banner = computeLayout(plan, '16:9', '1K', src, { x: 0, y: 0, width: 200, height: 600 });
     expect(banner.product.height / banner.height).toBeGreaterThan(plan.framing.size * 1.1);
+  });
+
+  it('frames a flat lay as an overhead still: the surface fills the frame, seen from high above', () => {
+    const src = { width: 1000, height: 1000 };
+    const box = { x: 0, y: 0, width: 400, height: 500 };
+    const flat = computeLayout(planScene('flat lay on linen'), '1:1', '1K', src, box);
+    const eye = computeLayout(planScene('on linen'), '1:1', '1K', src, box);
+    expect(flat.camera.topDown).toBe(false);
+    expect(flat.camera.edgeY).toBeLessThanOrEqual(0);
+    expect(eye.camera.edgeY).toBeGreaterThan(eye.height * 0.3);
+    // steeper: the surface is less foreshortened between the base and the top of the frame
+    expect(groundAt(flat, 0).depth).toBeLessThan(groundAt(eye, eye.camera.edgeY + 1).depth);
   });
 
   it('reports an upscale when the source product is small', () => {

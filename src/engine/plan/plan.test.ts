@@ -107,6 +107,8 @@ describe('planScene', () => {
     expect(catalogue).toBeGreaterThan(editorial);
     // a night city hero stays the subject against the bokeh
     expect(planScene('on a dark stone ledge, city lights at night').framing.size).toBeGreaterThanOrEqual(editorial);
+    // a projected pattern needs room around the product to read
+    expect(planScene('on a light oak table, window light from the left casting window frame shadows').framing.size).toBeLessThanOrEqual(0.5);
     // size words still win over the style's default
     expect(planScene('editorial, close-up').framing.size).toBeGreaterThan(0.7);
     expect(planScene('lifestyle, small in frame').framing.size).toBeLessThan(0.4);
