@@ -158,9 +158,36 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const graded = grade(scene, W, H, plan);
   const focused = await depthOfField(graded, W, H, plan, layout);
   if (!input.behind) return focused;
+  const layers: Array<Record<string, unknown>> = [{ input: input.behind, raw: { width: W, height: H, channels: 4 }, blend: 'screen' }];
+  const streaks = plan.surface.gloss >= 0.45 && !cam.topDown ? await mirroredLights(input.behind, W, H, edgeY, plan.surface.gloss) : null;
+  if (streaks) layers.push({ input: streaks.data, raw: { width: W, height: streaks.h, channels: 4 }, left: 0, top: streaks.top, blend: 'screen' });
   return sharp(focused, { raw: { width: W, height: H, channels: 3 } })
-    .composite([{ input: input.behind, raw: { width: W, height: H, channels: 4 }, blend: 'screen' }])
+    .composite(layers as never)
     .removeAlpha().raw().toBuffer();
+}
+
+/**
+ * A glossy or wet surface mirrors the lights behind the set (bokeh, rays) as soft vertical streaks:
+ * the layer above the surface's edge, flipped, stretched downward and smeared along the depth
+ * direction, fading toward the camera.
+ */
+export async function mirroredLights(behind: Buffer, W: number, H: number, edgeY: number, gloss: number): Promise<{ data: Buffer; top: number; h: number } | null> {
+  const top = Math.max(0, Math.ceil(edgeY));
+  const h = H - top;
+  const srcH = Math.min(top, Math.round(h * 0.7));
+  if (h < 8 || srcH < 4) return null;
+  const raw = { raw: { width: W, height: H, channels: 4 as const } };
+  const flipped = await sharp(behind, raw).extract({ left: 0, top: top - srcH, width: W, height: srcH }).flip().raw().toBuffer();
+  const data = await sharp(flipped, { raw: { width: W, height: srcH, channels: 4 } })
+    .resize(W, Math.max(2, Math.round(h / 6)), { fit: 'fill' })
+    .resize(W, h, { fit: 'fill', kernel: 'cubic' })
+    .raw().toBuffer();
+  const k = Math.min(1, gloss * 1.4);
+  for (let y = 0; y < h; y++) {
+    const fade = k * (1 - y / h) ** 1.5;
+    for (let i = (y * W) * 4 + 3, end = ((y + 1) * W) * 4; i < end; i += 4) data[i] = Math.round(data[i]! * fade);
+  }
+  return { data, top, h };
 }
 
 /** The product mirrored about its base, faded with height and softened by the surface's roughness. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planScene } from '../plan/index.js';
 import { srgbToLinearLut } from './color.js';
-import { grade } from './render.js';
+import { grade, mirroredLights } from './render.js';
 
 describe('colour grading', () => {
   it('keeps a pastel hue from its lit side into its shade and rolls highlights off without clipping a channel', () => {
@@ -23,5 +23,24 @@ describe('colour grading', () => {
     // overexposed, it pales toward white like film instead of turning a more saturated pink
     expect(ratios[0]).toBeGreaterThan(lit[0]!);
     expect(ratios[0]).toBeLessThan(1);
+  });
+});
+
+describe('lights mirrored in a glossy surface', () => {
+  it('streaks a light above the edge down into the surface below it, fading toward the camera', async () => {
+    const W = 200;
+    const H = 160;
+    const edgeY = 80;
+    const behind = Buffer.alloc(W * H * 4);
+    // one warm bokeh disc above the surface's edge, at x 140
+    for (let y = 50; y < 66; y++) for (let x = 132; x < 148; x++) behind.set([255, 200, 120, 255], (y * W + x) * 4);
+    const m = (await mirroredLights(behind, W, H, edgeY, 0.6))!;
+    expect(m.top).toBe(edgeY);
+    const alpha = (x: number, y: number) => m.data[((y - m.top) * W + x) * 4 + 3]!;
+    const near = alpha(140, edgeY + 25);
+    expect(near).toBeGreaterThan(20);
+    expect(alpha(140, H - 4)).toBeLessThan(near);
+    expect(alpha(40, edgeY + 25)).toBe(0);
+    expect(await mirroredLights(behind, W, H, edgeY, 0.6).then((r) => r!.data.equals(m.data))).toBe(true);
   });
 });
