@@ -123,13 +123,14 @@ function medianFilter(p: Profile, win: number): Profile {
   const n = p.length / 3;
   const out = new Float32Array(p.length);
   const half = win >> 1;
-  const buf: number[] = [];
+  // a typed scratch sorts numerically without a comparator call per step
+  const buf = new Float32Array(win);
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) {
-      buf.length = 0;
-      for (let k = Math.max(0, i - half); k <= Math.min(n - 1, i + half); k++) buf.push(p[k * 3 + c]!);
-      buf.sort((a, b) => a - b);
-      out[i * 3 + c] = buf[buf.length >> 1]!;
+      let m = 0;
+      for (let k = Math.max(0, i - half); k <= Math.min(n - 1, i + half); k++) buf[m++] = p[k * 3 + c]!;
+      const part = buf.subarray(0, m).sort();
+      out[i * 3 + c] = part[m >> 1]!;
     }
   }
   return out;

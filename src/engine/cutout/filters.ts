@@ -1,8 +1,10 @@
 /** Small image filters on float planes, O(n) in the pixel count regardless of radius. */
 
-/** Mean over a (2r+1)^2 window, clamped at the borders (window shrinks). Writes into `out`. */
-export function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array = new Float32Array(w * h)): Float32Array {
-  const tmp = new Float32Array(w * h);
+/**
+ * Mean over a (2r+1)^2 window, clamped at the borders (window shrinks). Writes into `out`; `tmp` is
+ * scratch of at least w*h (pass one to reuse: fresh large arrays cost page faults, not just time to fill).
+ */
+export function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array = new Float32Array(w * h), tmp: Float32Array = new Float32Array(w * h)): Float32Array {
   // horizontal running sums
   for (let y = 0; y < h; y++) {
     const row = y * w;
@@ -35,15 +37,15 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number, out:
  * evaluated at another resolution: computed on a subsampled grid and applied with the full-resolution
  * guide, this is the "fast guided filter" (He & Sun 2015).
  */
-export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, h: number, r: number, eps: number): { A: Float32Array; B: Float32Array } {
+export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, h: number, r: number, eps: number, tmp: Float32Array = new Float32Array(w * h)): { A: Float32Array; B: Float32Array } {
   const n = w * h;
-  const mI = boxMean(I, w, h, r);
-  const mP = boxMean(p, w, h, r);
+  const mI = boxMean(I, w, h, r, undefined, tmp);
+  const mP = boxMean(p, w, h, r, undefined, tmp);
   const t = new Float32Array(n);
   for (let i = 0; i < n; i++) t[i] = I[i]! * p[i]!;
-  const mIP = boxMean(t, w, h, r);
+  const mIP = boxMean(t, w, h, r, undefined, tmp);
   for (let i = 0; i < n; i++) t[i] = I[i]! * I[i]!;
-  const mII = boxMean(t, w, h, r);
+  const mII = boxMean(t, w, h, r, undefined, tmp);
   for (let i = 0; i < n; i++) {
     const varI = mII[i]! - mI[i]! * mI[i]!;
     const cov = mIP[i]! - mI[i]! * mP[i]!;
@@ -51,5 +53,5 @@ export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, 
     t[i] = ai;
     mP[i] = mP[i]! - ai * mI[i]!;
   }
-  return { A: boxMean(t, w, h, r, mIP), B: boxMean(mP, w, h, r, mII) };
+  return { A: boxMean(t, w, h, r, mIP, tmp), B: boxMean(mP, w, h, r, mII, tmp) };
 }

@@ -89,24 +89,25 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float
   const fg = new Uint8Array(n);
   for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
   const label = new Int32Array(n).fill(-1);
-  const stack: number[] = [];
+  const stack = new Int32Array(n);
+  let sp = 0;
   const touches: boolean[] = [], counts: number[] = [], matching: number[] = [];
   for (let start = 0; start < n; start++) {
     if (fg[start] || label[start] !== -1) continue;
     const id = touches.length;
     let touch = false, count = 0, match = 0;
     label[start] = id;
-    stack.push(start);
-    while (stack.length) {
-      const i = stack.pop()!;
+    stack[sp++] = start;
+    while (sp) {
+      const i = stack[--sp]!;
       count++;
       match += matchBg[i]!;
       const x = i % S, y = (i - x) / S;
       if (x === 0 || y === 0 || x === S - 1 || y === H - 1) touch = true;
-      if (x > 0 && !fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack.push(i - 1); }
-      if (x < S - 1 && !fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack.push(i + 1); }
-      if (y > 0 && !fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack.push(i - S); }
-      if (y < H - 1 && !fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack.push(i + S); }
+      if (x > 0 && !fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack[sp++] = i - 1; }
+      if (x < S - 1 && !fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack[sp++] = i + 1; }
+      if (y > 0 && !fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack[sp++] = i - S; }
+      if (y < H - 1 && !fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack[sp++] = i + S; }
     }
     touches.push(touch); counts.push(count); matching.push(match);
   }
@@ -188,14 +189,16 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
   for (let j = 0; j < cn; j++) P[j] /= cnt[j]! * 255;
 
   // only the band is uncertain: away from it the prior stands
-  const bandF = new Float32Array(cn);
-  for (let j = 0; j < cn; j++) bandF[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
-  const band = boxMean(bandF, cw, chh, Math.max(1, Math.ceil(pad / k)));
+  // one scratch plane for every box filter below, and planes reused once their contents are spent
+  const scr = new Float32Array(cn);
+  const mask = new Float32Array(cn);
+  for (let j = 0; j < cn; j++) mask[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
+  const band = boxMean(mask, cw, chh, Math.max(1, Math.ceil(pad / k)), undefined, scr);
   const rg = Math.max(1, Math.round(r / k));
   const cr = Math.max(2, Math.round((3 * r) / k));
   // cells whose colours the band's filters reach: the guided filter's two box passes, the colour means
-  for (let j = 0; j < cn; j++) bandF[j] = band[j]! > 0 ? 1 : 0;
-  const reach = boxMean(bandF, cw, chh, Math.max(2 * rg, cr) + 1);
+  for (let j = 0; j < cn; j++) mask[j] = band[j]! > 0 ? 1 : 0;
+  const reach = boxMean(mask, cw, chh, Math.max(2 * rg, cr) + 1, undefined, scr);
   for (let cy = 0; cy < chh; cy++) {
     const ys = y0 + cy * k, ye = Math.min(y0 + bh, ys + k);
     for (let cx = 0; cx < cw; cx++) {
@@ -211,26 +214,27 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
       I[j] = (0.299 * sr + 0.587 * sg + 0.114 * sb) / 255 / c;
     }
   }
-  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, rg, 6e-5);
+  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, rg, 6e-5, scr);
 
   // nearby product colour: mean colour of confident product pixels around each pixel
-  const conf = new Float32Array(cn);
+  const conf = mask;
   for (let j = 0; j < cn; j++) conf[j] = P[j]! >= 0.99 ? 1 : 0;
   const tmp = new Float32Array(cn);
-  const meanOver = (c: Float32Array, m: Float32Array): Float32Array => { for (let j = 0; j < cn; j++) tmp[j] = c[j]! * m[j]!; return boxMean(tmp, cw, chh, cr); };
-  const wF = boxMean(conf, cw, chh, cr);
+  const meanOver = (c: Float32Array, m: Float32Array, out?: Float32Array): Float32Array => { for (let j = 0; j < cn; j++) tmp[j] = c[j]! * m[j]!; return boxMean(tmp, cw, chh, cr, out, scr); };
+  const wF = boxMean(conf, cw, chh, cr, undefined, scr);
   const FR = meanOver(R, conf), FG = meanOver(G, conf), FB = meanOver(Bl, conf);
   // nearby backdrop colour, only needed where the backdrop is not modelled
   let BR: Float32Array | null = null, BG: Float32Array | null = null, BB: Float32Array | null = null;
-  const confBg = new Float32Array(cn);
+  const confBg = mask;
   for (let j = 0; j < cn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
-  const wB = boxMean(confBg, cw, chh, cr);
+  const wB = boxMean(confBg, cw, chh, cr, undefined, scr);
   // on a plain backdrop: how much darker the backdrop right next to the product is than its model (the
   // contact shadow on the floor); the edge is solved against that shaded backdrop, or the shadow reads
   // as a band of faint product and a grey rim on a dark background
   let shade: Float32Array | null = null;
   if (bg.plain) {
-    const lm = new Float32Array(cn), c3 = new Float32Array(3);
+    // the cells' colours are spent (the nearby means are taken): their planes hold the backdrop's luminance
+    const lm = R, c3 = new Float32Array(3);
     for (let cy = 0; cy < chh; cy++) {
       for (let cx = 0; cx < cw; cx++) {
         if (reach[cy * cw + cx]! <= 0) continue;
@@ -238,8 +242,8 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
         lm[cy * cw + cx] = (0.299 * c3[0]! + 0.587 * c3[1]! + 0.114 * c3[2]!) / 255;
       }
     }
-    const near = meanOver(I, confBg).slice();
-    const model = meanOver(lm, confBg);
+    const near = meanOver(I, confBg, G);
+    const model = meanOver(lm, confBg, Bl);
     shade = near;
     for (let j = 0; j < cn; j++) shade[j] = wB[j]! > 0.05 && model[j]! > 0 ? Math.min(1, Math.max(0.25, near[j]! / model[j]!)) : 1;
   } else {
@@ -438,69 +442,29 @@ export function seeThrough({ small, prior, bg, bgImg: given }: SeeThroughInput):
   let interior = 0;
   for (let i = 0; i < n; i++) if (nearOut[i]! === 0) interior++;
   if (interior < n * 0.005) return null;
-
+  const bgImg = given ?? bg.render(S, H);
   // colours smoothed over a small window: the tint is a few levels, the noise about one
   const sr = Math.max(1, Math.round(S / 384));
-  const planes = [0, 1, 2].map((c) => { const p = new Float32Array(n); for (let i = 0; i < n; i++) p[i] = data[i * 4 + c]!; return boxMean(p, S, H, sr); }) as [Float32Array, Float32Array, Float32Array];
-  const bgImg = given ?? bg.render(S, H);
-  // tint of each interior pixel: its colour minus the backdrop's, perpendicular to the backdrop colour
-  // (what a shadow or a change of exposure cannot produce)
-  const mag = new Float32Array(n);
-  const perp = (i: number, o: Float32Array): number => {
-    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
-    const bb = Math.sqrt(B0 * B0 + B1 * B1 + B2 * B2) || 1;
-    const u0 = B0 / bb, u1 = B1 / bb, u2 = B2 / bb;
-    const r = planes[0][i]!, g = planes[1][i]!, b = planes[2][i]!;
-    const d = r * u0 + g * u1 + b * u2;
-    o[0] = r - d * u0; o[1] = g - d * u1; o[2] = b - d * u2;
-    return Math.sqrt((o[0] * o[0] + o[1] * o[1] + o[2] * o[2]) / 3);
-  };
-  const v = new Float32Array(3);
-  const mags: number[] = [];
-  for (let i = 0; i < n; i++) if (nearOut[i]! === 0) { mag[i] = perp(i, v); mags.push(mag[i]!); }
-  mags.sort((a, b) => a - b);
-  // the product's own colour F: mean over its most tinted pixels; they must agree on the tint's direction
-  const cut = mags[Math.floor(mags.length * 0.85)]!;
-  const minTint = Math.max(4, 3 * bg.noise);
-  if (cut < minTint) return null;
-  const P = [0, 0, 0], F = [0, 0, 0];
-  let cnt = 0, sumMag = 0;
-  for (let i = 0; i < n; i++) {
-    if (nearOut[i]! !== 0 || mag[i]! < cut) continue;
-    perp(i, v);
-    for (let c = 0; c < 3; c++) { P[c] += v[c]!; F[c] += planes[c as 0 | 1 | 2][i]!; }
-    sumMag += mag[i]!;
-    cnt++;
-  }
-  for (let c = 0; c < 3; c++) { P[c] /= cnt; F[c] /= cnt; }
-  const pLen = Math.sqrt((P[0]! * P[0]! + P[1]! * P[1]! + P[2]! * P[2]!) / 3);
-  if (pLen < (sumMag / cnt) * 0.9) return null; // several tints (a label, a picture): not one see-through material
-  const FF = F[0]! * F[0]! + F[1]! * F[1]! + F[2]! * F[2]!;
 
-  // per pixel: the colour as a mix a*F + b*B (least squares); see-through when the backdrop's share b is
-  // real and the two shares add up to one whole pixel (shading scales F alone, a highlight adds to both)
-  // the smoothed colour of a real mix fits within a fraction of the noise; shading and highlights miss by more
-  const tol = 0.6 + 0.5 * bg.noise;
-  const t = new Float32Array(n);
-  const cand = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    t[i] = 1;
-    if (nearOut[i]! !== 0) continue;
-    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
-    const I0 = planes[0][i]!, I1 = planes[1][i]!, I2 = planes[2][i]!;
-    const FB = F[0]! * B0 + F[1]! * B1 + F[2]! * B2, BB = B0 * B0 + B1 * B1 + B2 * B2;
-    const det = FF * BB - FB * FB;
-    // F too close in direction to B: the mix cannot be told from shading (white on white)
-    if (det < FF * BB * 2e-4) continue;
-    const FI = F[0]! * I0 + F[1]! * I1 + F[2]! * I2, BI = B0 * I0 + B1 * I1 + B2 * I2;
-    const a = (FI * BB - FB * BI) / det, b = (BI * FF - FB * FI) / det;
-    const ti = 1 - b;
-    if (ti < 0.25 || ti > 0.97 || a + b < 0.85 || a + b > 1.12) continue;
-    const r0 = I0 - a * F[0]! - b * B0, r1 = I1 - a * F[1]! - b * B1, r2 = I2 - a * F[2]! - b * B2;
-    if (Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3) > tol) continue;
-    cand[i] = 1;
-    t[i] = ti;
-  }
+  // a quick look at every third pixel first (window means computed on the spot): most products are
+  // not see-through and stop here
+  const win = new Float32Array(3);
+  const quick = fitMix({ n, S, bgImg, nearOut, noise: bg.noise, step: 3, colour: (i) => {
+    const x = i % S, y = (i - x) / S;
+    let r = 0, g = 0, b = 0, c = 0;
+    for (let yy = Math.max(0, y - sr); yy <= Math.min(H - 1, y + sr); yy++) {
+      for (let xx = Math.max(0, x - sr); xx <= Math.min(S - 1, x + sr); xx++) { const q = (yy * S + xx) * 4; r += data[q]!; g += data[q + 1]!; b += data[q + 2]!; c++; }
+    }
+    win[0] = r / c; win[1] = g / c; win[2] = b / c;
+    return win;
+  } });
+  if (!quick || quick.share < 0.4) return null;
+
+  const planes = [0, 1, 2].map((c) => { const p = new Float32Array(n); for (let i = 0; i < n; i++) p[i] = data[i * 4 + c]!; return boxMean(p, S, H, sr); }) as [Float32Array, Float32Array, Float32Array];
+  const px = new Float32Array(3);
+  const full = fitMix({ n, S, bgImg, nearOut, noise: bg.noise, step: 1, colour: (i) => { px[0] = planes[0][i]!; px[1] = planes[1][i]!; px[2] = planes[2][i]!; return px; } });
+  if (!full) return null;
+  const { t, cand } = full;
   // see-through parts are broad areas; thin runs (the soft edge between a print and a white ground) are not
   const er = sr + 2;
   const keep = boxMean(cand, S, H, er);
@@ -516,6 +480,94 @@ export function seeThrough({ small, prior, bg, bgImg: given }: SeeThroughInput):
   let any = false;
   for (let i = 0; i < n; i++) { if (nearOut[i]! !== 0) sm[i] = 1; else if (sm[i]! < 0.995) any = true; }
   return any ? sm : null;
+}
+
+interface MixFitInput {
+  n: number;
+  S: number;
+  bgImg: Float32Array;
+  /** 0 on interior pixels */
+  nearOut: Float32Array;
+  noise: number;
+  /** look at every step-th pixel of every step-th row */
+  step: number;
+  /** the smoothed colour of pixel i (the returned array is reused) */
+  colour: (i: number) => Float32Array;
+}
+
+/**
+ * The mix fit behind seeThrough over the interior pixels it looks at: the product colour F, then per
+ * pixel the see-through share t where the colour is a mix of F and the backdrop. Returns null when the
+ * product carries no single tint to measure; `share` is the fraction of the pixels looked at that fit.
+ */
+function fitMix({ n, S, bgImg, nearOut, noise, step, colour }: MixFitInput): { t: Float32Array; cand: Float32Array; share: number } | null {
+  const at = (i: number) => step === 1 || ((i % S) % step === 0 && Math.floor(i / S) % step === 0);
+  // tint of each interior pixel: its colour minus the backdrop's, perpendicular to the backdrop colour
+  // (what a shadow or a change of exposure cannot produce)
+  const v = new Float32Array(3);
+  const perp = (i: number, o: Float32Array): number => {
+    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+    const bb = Math.sqrt(B0 * B0 + B1 * B1 + B2 * B2) || 1;
+    const u0 = B0 / bb, u1 = B1 / bb, u2 = B2 / bb;
+    const c = colour(i);
+    const r = c[0]!, g = c[1]!, b = c[2]!;
+    const d = r * u0 + g * u1 + b * u2;
+    o[0] = r - d * u0; o[1] = g - d * u1; o[2] = b - d * u2;
+    return Math.sqrt((o[0] * o[0] + o[1] * o[1] + o[2] * o[2]) / 3);
+  };
+  const mag = new Float32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (nearOut[i]! === 0 && at(i)) m++;
+  if (!m) return null;
+  const mags = new Float32Array(m);
+  m = 0;
+  for (let i = 0; i < n; i++) if (nearOut[i]! === 0 && at(i)) { mag[i] = perp(i, v); mags[m++] = mag[i]!; }
+  mags.sort();
+  // the product's own colour F: mean over its most tinted pixels; they must agree on the tint's direction
+  const cut = mags[Math.floor(m * 0.85)]!;
+  if (cut < Math.max(4, 3 * noise)) return null;
+  const P = [0, 0, 0], F = [0, 0, 0];
+  let cnt = 0, sumMag = 0;
+  for (let i = 0; i < n; i++) {
+    if (nearOut[i]! !== 0 || !at(i) || mag[i]! < cut) continue;
+    perp(i, v);
+    const c = colour(i);
+    for (let k = 0; k < 3; k++) { P[k] += v[k]!; F[k] += c[k]!; }
+    sumMag += mag[i]!;
+    cnt++;
+  }
+  for (let k = 0; k < 3; k++) { P[k] /= cnt; F[k] /= cnt; }
+  const pLen = Math.sqrt((P[0]! * P[0]! + P[1]! * P[1]! + P[2]! * P[2]!) / 3);
+  if (pLen < (sumMag / cnt) * 0.9) return null; // several tints (a label, a picture): not one see-through material
+  const FF = F[0]! * F[0]! + F[1]! * F[1]! + F[2]! * F[2]!;
+
+  // per pixel: the colour as a mix a*F + b*B (least squares); see-through when the backdrop's share b is
+  // real and the two shares add up to one whole pixel (shading scales F alone, a highlight adds to both).
+  // The smoothed colour of a real mix fits within a fraction of the noise; shading and highlights miss by more
+  const tol = 0.6 + 0.5 * noise;
+  const t = new Float32Array(n).fill(1);
+  const cand = new Float32Array(n);
+  let fit = 0;
+  for (let i = 0; i < n; i++) {
+    if (nearOut[i]! !== 0 || !at(i)) continue;
+    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+    const c = colour(i);
+    const I0 = c[0]!, I1 = c[1]!, I2 = c[2]!;
+    const FB = F[0]! * B0 + F[1]! * B1 + F[2]! * B2, BB = B0 * B0 + B1 * B1 + B2 * B2;
+    const det = FF * BB - FB * FB;
+    // F too close in direction to B: the mix cannot be told from shading (white on white)
+    if (det < FF * BB * 2e-4) continue;
+    const FI = F[0]! * I0 + F[1]! * I1 + F[2]! * I2, BI = B0 * I0 + B1 * I1 + B2 * I2;
+    const a = (FI * BB - FB * BI) / det, b = (BI * FF - FB * FI) / det;
+    const ti = 1 - b;
+    if (ti < 0.25 || ti > 0.97 || a + b < 0.85 || a + b > 1.12) continue;
+    const r0 = I0 - a * F[0]! - b * B0, r1 = I1 - a * F[1]! - b * B1, r2 = I2 - a * F[2]! - b * B2;
+    if (Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3) > tol) continue;
+    cand[i] = 1;
+    t[i] = ti;
+    fit++;
+  }
+  return { t, cand, share: fit / m };
 }
 
 /**
