@@ -181,12 +181,29 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
   const I = new Float32Array(cn), P = new Float32Array(cn);
   const R = new Float32Array(cn), G = new Float32Array(cn), Bl = new Float32Array(cn);
   const cnt = new Float32Array(cn);
-  // the prior everywhere in the box (one byte a pixel), to find the band
-  for (let y = 0; y < bh; y++) {
-    const crow = Math.floor(y / k) * cw, row = (y + y0) * w + x0;
-    for (let x = 0; x < bw; x++) { const j = crow + Math.floor(x / k); P[j] += alpha[row + x]!; cnt[j]++; }
+  // the prior's mean per cell, to find the band: a cell whose pixels all come from constant blocks of the
+  // small prior is 0 or 1 without reading it; the others are read
+  const { blk, sw, sh } = up;
+  const colBlk = new Int32Array(bw), rowBlk = new Int32Array(bh);
+  for (let x = 0; x < bw; x++) colBlk[x] = Math.floor(Math.min(sw - 1, Math.max(0, ((x + x0 + 0.5) * sw) / w - 0.5)));
+  for (let y = 0; y < bh; y++) rowBlk[y] = Math.floor(Math.min(sh - 1, Math.max(0, ((y + y0 + 0.5) * sh) / h - 0.5)));
+  for (let cy = 0; cy < chh; cy++) {
+    const ys = cy * k, ye = Math.min(bh, ys + k);
+    const ba = rowBlk[ys]!, bb = rowBlk[ye - 1]!;
+    for (let cx = 0; cx < cw; cx++) {
+      const j = cy * cw + cx;
+      const xs = cx * k, xe = Math.min(bw, xs + k);
+      const ca = colBlk[xs]!, cb = colBlk[xe - 1]!;
+      cnt[j] = (ye - ys) * (xe - xs);
+      const kind = blk[ba * sw + ca]!;
+      let same = kind !== 2;
+      for (let by = ba; same && by <= bb; by++) for (let bx = ca; bx <= cb; bx++) if (blk[by * sw + bx] !== kind) { same = false; break; }
+      if (same) { P[j] = kind; continue; }
+      let sum = 0;
+      for (let y = ys; y < ye; y++) { const row = (y + y0) * w + x0; for (let x = xs; x < xe; x++) sum += alpha[row + x]!; }
+      P[j] = sum / (cnt[j]! * 255);
+    }
   }
-  for (let j = 0; j < cn; j++) P[j] /= cnt[j]! * 255;
 
   // only the band is uncertain: away from it the prior stands
   // one scratch plane for every box filter below, and planes reused once their contents are spent
@@ -341,6 +358,10 @@ export interface Upsampled {
   foreground: Buffer;
   /** bounding box of the pixels strictly between 2 and 253 (x1 = -1 when there are none) */
   x0: number; y0: number; x1: number; y1: number;
+  /** per 2x2 block of the small prior (sw*sh, clamped at the far edges): 0 all zero, 1 all one, 2 mixed */
+  blk: Uint8Array;
+  sw: number;
+  sh: number;
 }
 
 /**
@@ -356,7 +377,6 @@ export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: 
   const foreground = Buffer.from(ab);
   foreground.set(data);
   const px = new Uint32Array(ab);
-  // per 2x2 block of source samples (clamped at the far edges): 0 all zero, 1 all one, 2 mixed
   const blk = new Uint8Array(sw * sh);
   for (let y = 0; y < sh; y++) {
     const ra = y * sw, rb = Math.min(sh - 1, y + 1) * sw;
@@ -407,7 +427,7 @@ export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: 
       c = e;
     }
   }
-  return { alpha, foreground, x0: bx0, y0: by0, x1: bx1, y1: by1 };
+  return { alpha, foreground, x0: bx0, y0: by0, x1: bx1, y1: by1, blk, sw, sh };
 }
 
 export interface SeeThroughInput {
@@ -501,7 +521,11 @@ interface MixFitInput {
  * product carries no single tint to measure; `share` is the fraction of the pixels looked at that fit.
  */
 function fitMix({ n, S, bgImg, nearOut, noise, step, colour }: MixFitInput): { t: Float32Array; cand: Float32Array; share: number } | null {
-  const at = (i: number) => step === 1 || ((i % S) % step === 0 && Math.floor(i / S) % step === 0);
+  // the pixels looked at: interior ones on the step grid
+  const idx: number[] = [];
+  for (let y = 0; y * S < n; y += step) for (let x = 0; x < S; x += step) if (nearOut[y * S + x]! === 0) idx.push(y * S + x);
+  const m = idx.length;
+  if (!m) return null;
   // tint of each interior pixel: its colour minus the backdrop's, perpendicular to the backdrop colour
   // (what a shadow or a change of exposure cannot produce)
   const v = new Float32Array(3);
@@ -515,25 +539,21 @@ function fitMix({ n, S, bgImg, nearOut, noise, step, colour }: MixFitInput): { t
     o[0] = r - d * u0; o[1] = g - d * u1; o[2] = b - d * u2;
     return Math.sqrt((o[0] * o[0] + o[1] * o[1] + o[2] * o[2]) / 3);
   };
-  const mag = new Float32Array(n);
-  let m = 0;
-  for (let i = 0; i < n; i++) if (nearOut[i]! === 0 && at(i)) m++;
-  if (!m) return null;
-  const mags = new Float32Array(m);
-  m = 0;
-  for (let i = 0; i < n; i++) if (nearOut[i]! === 0 && at(i)) { mag[i] = perp(i, v); mags[m++] = mag[i]!; }
-  mags.sort();
+  const mag = new Float32Array(m);
+  for (let q = 0; q < m; q++) mag[q] = perp(idx[q]!, v);
+  const mags = mag.slice().sort();
   // the product's own colour F: mean over its most tinted pixels; they must agree on the tint's direction
   const cut = mags[Math.floor(m * 0.85)]!;
   if (cut < Math.max(4, 3 * noise)) return null;
   const P = [0, 0, 0], F = [0, 0, 0];
   let cnt = 0, sumMag = 0;
-  for (let i = 0; i < n; i++) {
-    if (nearOut[i]! !== 0 || !at(i) || mag[i]! < cut) continue;
+  for (let q = 0; q < m; q++) {
+    if (mag[q]! < cut) continue;
+    const i = idx[q]!;
     perp(i, v);
     const c = colour(i);
     for (let k = 0; k < 3; k++) { P[k] += v[k]!; F[k] += c[k]!; }
-    sumMag += mag[i]!;
+    sumMag += mag[q]!;
     cnt++;
   }
   for (let k = 0; k < 3; k++) { P[k] /= cnt; F[k] /= cnt; }
@@ -548,8 +568,7 @@ function fitMix({ n, S, bgImg, nearOut, noise, step, colour }: MixFitInput): { t
   const t = new Float32Array(n).fill(1);
   const cand = new Float32Array(n);
   let fit = 0;
-  for (let i = 0; i < n; i++) {
-    if (nearOut[i]! !== 0 || !at(i)) continue;
+  for (const i of idx) {
     const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
     const c = colour(i);
     const I0 = c[0]!, I1 = c[1]!, I2 = c[2]!;
