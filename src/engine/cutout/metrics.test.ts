@@ -10,7 +10,16 @@ function disc(w: number, h: number, cx: number, cy: number, r: number): Buffer {
 describe('scoreMatte', () => {
   it('is perfect for identical mattes', () => {
     const m = disc(100, 80, 50, 40, 20);
-    expect(scoreMatte(m, m, 100, 80)).toEqual({ iou: 1, boundaryF: 1, mae: 0 });
+    expect(scoreMatte(m, m, 100, 80)).toEqual({ iou: 1, boundaryF: 1, mae: 0, maeProduct: 0 });
+  });
+
+  it('measures alpha error over the product as well as over the frame', () => {
+    // a 20x20 "glass" of alpha 153 (0.6) in a 100x100 frame, predicted fully opaque
+    const truth = Buffer.alloc(100 * 100), pred = Buffer.alloc(100 * 100);
+    for (let y = 40; y < 60; y++) for (let x = 40; x < 60; x++) { truth[y * 100 + x] = 153; pred[y * 100 + x] = 255; }
+    const s = scoreMatte(pred, truth, 100, 100);
+    expect(s.maeProduct).toBeCloseTo(0.4, 5);
+    expect(s.mae).toBeCloseTo(0.4 * 0.04, 5);
   });
 
   it('scores a shifted disc: IoU drops, boundary F holds within the tolerance and fails beyond it', () => {

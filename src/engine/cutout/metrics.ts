@@ -8,18 +8,24 @@ export interface MatteScores {
   boundaryF: number;
   /** mean absolute alpha error, 0..1, over all pixels */
   mae: number;
+  /**
+   * mean absolute alpha error, 0..1, over the pixels either matte puts above 0: the product and what the
+   * matte adds to it. The whole-frame figure dilutes a see-through product's error by the empty backdrop.
+   */
+  maeProduct: number;
 }
 
 export function scoreMatte(pred: Buffer, truth: Buffer, width: number, height: number, tolerance = 3): MatteScores {
   const n = width * height;
   if (pred.length !== n || truth.length !== n) throw new Error(`Expected two ${width}x${height} mattes but received ${pred.length} and ${truth.length} bytes`);
-  let inter = 0, union = 0, err = 0;
+  let inter = 0, union = 0, err = 0, support = 0;
   const pm = new Uint8Array(n), tm = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const p = pred[i]! >= 128 ? 1 : 0, t = truth[i]! >= 128 ? 1 : 0;
     pm[i] = p; tm[i] = t;
     inter += p & t; union += p | t;
     err += Math.abs(pred[i]! - truth[i]!);
+    if (pred[i]! || truth[i]!) support++;
   }
   const pb = boundary(pm, width, height), tb = boundary(tm, width, height);
   const near = (b: Float32Array) => boxMean(b, width, height, tolerance);
@@ -34,6 +40,7 @@ export function scoreMatte(pred: Buffer, truth: Buffer, width: number, height: n
     iou: union ? inter / union : 1,
     boundaryF: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
     mae: err / n / 255,
+    maeProduct: support ? err / support / 255 : 0,
   };
 }
 
