@@ -25,6 +25,10 @@ export interface CutoutOutput {
   alpha: Buffer;
   foreground: RawImage;
   cached: boolean;
+  /** alphaBox of the matte, where the cutout already knows it */
+  box?: Box;
+  /** RGBA of a region of the foreground, where the cutout builds it without the whole frame (a cache hit does) */
+  crop?(region: Box): RawImage;
 }
 
 export type CutoutFn = (image: RawImage, opts: { hasAlpha?: boolean }) => Promise<CutoutOutput>;
@@ -148,8 +152,8 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     const cut = cuts.get(i) ?? await deps.cutout(images[i]!, { hasAlpha: decodedAll[i]!.hasAlpha });
     cached &&= cut.cached;
     const img = images[i]!;
-    const b = alphaBox(cut.alpha, img.width, img.height);
-    const rgba = await sharp(cut.foreground.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+    const b = cut.box ?? alphaBox(cut.alpha, img.width, img.height);
+    const rgba = cut.crop ? cut.crop(b).data : await sharp(cut.foreground.data, { raw: { width: img.width, height: img.height, channels: 4 } })
       .extract({ left: b.x, top: b.y, width: b.width, height: b.height }).raw().toBuffer();
     crops.push({ rgba, width: b.width, height: b.height });
   }
