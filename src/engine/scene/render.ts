@@ -212,7 +212,7 @@ async function productReflection(input: SceneInput, W: number, H: number, baseY:
   return { data: blurred, weight, lut: srgbToLinearLut() };
 }
 
-const TONE_STEPS = 4096;
+const TONE_STEPS = 16384;
 /** the brightest linear luminance the tone table covers; brighter pixels take its last gain */
 const TONE_MAX = 4;
 
@@ -230,15 +230,17 @@ export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan
   // highlights roll off instead of clipping, applied to luminance: every channel of a pixel is
   // scaled alike, so a pastel keeps its hue in the light and in the shade (a per-channel curve
   // clips the strongest channel first and makes shadows look more saturated than the lit colour).
-  // One table of gains instead of a pow per pixel, indexed by √luminance so dark tones get fine steps.
+  // One table of gains instead of a pow per pixel; fine enough that the darkest step's error stays
+  // within a byte of sRGB.
   const gains = new Float32Array(TONE_STEPS + 1);
   for (let i = 1; i <= TONE_STEPS; i++) {
-    const l = (i / TONE_STEPS) ** 2 * TONE_MAX;
+    const l = (i / TONE_STEPS) * TONE_MAX;
     let v = pivot * (l / pivot) ** contrast;
     v = Math.min(0.995, v / (1 + Math.max(0, v - 0.8) * 0.8));
     gains[i] = v / l;
   }
   gains[0] = gains[1]!;
+  const toneIndex = TONE_STEPS / TONE_MAX;
   const out = Buffer.alloc(W * H * 3);
   const cx = W / 2;
   const cy = H / 2;
@@ -256,7 +258,7 @@ export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan
       let gg = scene[p + 1]! * expo * v;
       let b = scene[p + 2]! * expo * wb * v;
       const l = 0.2126 * r + 0.7152 * gg + 0.0722 * b;
-      const k = gains[Math.min(TONE_STEPS, (Math.sqrt(l * (1 / TONE_MAX)) * TONE_STEPS + 0.5) | 0)]!;
+      const k = gains[Math.min(TONE_STEPS, (l * toneIndex + 0.5) | 0)]!;
       const lt = l * k;
       r = lt + (r - l) * sat * k; gg = lt + (gg - l) * sat * k; b = lt + (b - l) * sat * k;
       // a channel still above white: move toward the pixel's own grey rather than clip that channel

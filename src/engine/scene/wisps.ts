@@ -39,7 +39,7 @@ export interface WispLayer {
 }
 
 /** Working resolution of the density field (long side); it is resized up and softened after. */
-const FIELD_LONG = 240;
+const FIELD_LONG = 200;
 
 export function renderWisps(o: WispOptions): WispLayer | null {
   if (o.amount <= 0) return null;
@@ -82,30 +82,47 @@ export function renderWisps(o: WispOptions): WispLayer | null {
 
   const density = new Float32Array(fw * fh);
   const shade = new Float32Array(fw * fh);
+  // per row and wisp, everything that depends only on the height: where its centre is, how wide it
+  // is, how much vapour is left and how far the turbulence can push it
+  const rows = wisps.map(() => ({ on: false, tt: 0, turbAmp: 0, centre: 0, sigma: 1, along: 0, reach: 0 }));
   for (let j = 0; j < fh; j++) {
     const y = y0 + (j + 0.5) / q;
+    let any = false;
+    wisps.forEach((s, k) => {
+      const r = rows[k]!;
+      const t = (srcY - y) / s.height;
+      r.on = t >= -0.03 && t <= 1;
+      if (!r.on) return;
+      any = true;
+      const tt = Math.max(0, t);
+      r.tt = tt;
+      // turbulence grows with height: the flow leaves the warm opening laminar and breaks up
+      r.turbAmp = turb * tt ** 1.2;
+      r.centre = s.x + s.sway * tt ** 1.1 * Math.sin(Math.PI * 2 * s.freq * tt + s.phase) + s.drift * tt * tt;
+      r.sigma = sigma0 + spread * tt ** 1.4;
+      // mass spreads over a wider column as it rises, so the density falls with the width
+      r.along = smoothstep(-0.03, 0.07, t) * (1 - smoothstep(0.5, 1, t)) * (sigma0 * 3) / (sigma0 + r.sigma) * s.weight;
+      // beyond this the gaussian is below 0.01 even at the turbulence's largest push
+      r.reach = 3.1 * r.sigma + r.turbAmp * 1.7;
+    });
+    if (!any) continue;
     for (let i = 0; i < fw; i++) {
       const x = x0 + (i + 0.5) / q;
       let d = 0;
       let lit = 0;
-      for (const s of wisps) {
-        const t = (srcY - y) / s.height;
-        if (t < -0.03 || t > 1) continue;
-        const tt = Math.max(0, t);
-        // turbulence grows with height: the flow leaves the warm opening laminar and breaks up
-        const wx = sample(warp, x * scale + s.u, y * scale + s.v) * turb * tt ** 1.2;
-        const centre = s.x + s.sway * tt ** 1.1 * Math.sin(Math.PI * 2 * s.freq * tt + s.phase) + s.drift * tt * tt;
-        const sigma = sigma0 + spread * tt ** 1.4;
-        const dx = x + wx - centre;
-        const across = Math.exp(-(dx * dx) / (2 * sigma * sigma));
-        if (across < 0.01) continue;
-        // mass spreads over a wider column as it rises, so the density falls with the width
-        const along = smoothstep(-0.03, 0.07, t) * (1 - smoothstep(0.5, 1, t)) * (sigma0 * 3) / (sigma0 + sigma);
-        const patches = Math.min(1, Math.max(0, 0.55 + 0.9 * sample(breakup, x * scale * 1.7 + s.v, y * scale * 1.7 + s.u - tt * 40)));
-        const v = across * along * patches * s.weight;
+      for (let k = 0; k < wisps.length; k++) {
+        const r = rows[k]!;
+        if (!r.on || r.along <= 0 || Math.abs(x - r.centre) > r.reach) continue;
+        const s = wisps[k]!;
+        const dx = x + sample(warp, x * scale + s.u, y * scale + s.v) * r.turbAmp - r.centre;
+        const z = dx / r.sigma;
+        if (z * z > 9.2) continue;
+        const across = Math.exp(-0.5 * z * z);
+        const patches = Math.min(1, Math.max(0, 0.55 + 0.9 * sample(breakup, x * scale * 1.7 + s.v, y * scale * 1.7 + s.u - r.tt * 40)));
+        const v = across * r.along * patches;
         d += v;
         // the side toward the key catches more light
-        lit += v * (0.5 + 0.5 * Math.tanh((dx / sigma) * o.keySide * 0.8));
+        lit += v * (0.5 + 0.5 * Math.tanh(z * o.keySide * 0.8));
       }
       density[j * fw + i] = d;
       shade[j * fw + i] = d > 1e-5 ? lit / d : 0.5;
