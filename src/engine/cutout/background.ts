@@ -73,11 +73,14 @@ export function fitBackground(img: RawImage): BackgroundModel {
     plain,
     noise,
     sample(u, v, out) {
+      // the same sums as `at` for each side and channel, with each side's position found once
+      const xu = Math.min(nT - 1, Math.max(0, u * (nT - 1))), iu = Math.min(nT - 2, Math.floor(xu)), fu = xu - iu;
+      const xv = Math.min(nL - 1, Math.max(0, v * (nL - 1))), iv = Math.min(nL - 2, Math.floor(xv)), fv = xv - iv;
       for (let c = 0; c < 3; c++) {
-        const val =
-          (1 - v) * at(T, nT, u, c) + v * at(B, nT, u, c) + (1 - u) * at(L, nL, v, c) + u * at(R, nL, v, c) -
+        const t = T[iu * 3 + c]! * (1 - fu) + T[(iu + 1) * 3 + c]! * fu, b = B[iu * 3 + c]! * (1 - fu) + B[(iu + 1) * 3 + c]! * fu;
+        const l = L[iv * 3 + c]! * (1 - fv) + L[(iv + 1) * 3 + c]! * fv, r = R[iv * 3 + c]! * (1 - fv) + R[(iv + 1) * 3 + c]! * fv;
+        out[c] = (1 - v) * t + v * b + (1 - u) * l + u * r -
           ((1 - u) * (1 - v) * c00[c]! + u * (1 - v) * c10[c]! + (1 - u) * v * c01[c]! + u * v * c11[c]!);
-        out[c] = val;
       }
     },
     render(w, h) {
