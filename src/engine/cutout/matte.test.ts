@@ -91,3 +91,20 @@ describe('floor shadows', () => {
     expect(leak / 255).toBeLessThan(110);
   });
 });
+
+describe('in place', () => {
+  it('gives the same cutout when the source buffer becomes the foreground', () => {
+    for (const base of [FIXTURES.glass, FIXTURES.dripper]) {
+      const spec = { ...base, width: 240, height: 240 };
+      const a = shot(spec), b = shot(spec);
+      const copy = matteFromModel({ image: a.image, small: a.image, model: a.model, lap: () => {} });
+      const source = Buffer.from(b.image.data);
+      const own = matteFromModel({ image: { ...b.image, data: source }, small: b.image, model: b.model, lap: () => {}, inPlace: true });
+      expect(own.foreground.data).toBe(source);
+      expect(own.alpha.equals(copy.alpha)).toBe(true);
+      expect(own.foreground.data.equals(copy.foreground.data)).toBe(true);
+      // the copy path leaves the source as it was
+      expect(a.image.data.equals(b.image.data)).toBe(true);
+    }
+  });
+});
