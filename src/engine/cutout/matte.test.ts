@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, renderRaw, shadowScore, type PackshotSpec } from '../../../test/fixtures/index.js';
+import { FIXTURES, renderRaw, shadowScore, type Background, type PackshotSpec, type Product } from '../../../test/fixtures/index.js';
 import type { RawImage } from '../sharp.js';
 import { boxMean } from './filters.js';
-import { matteFromModel } from './matte.js';
+import { fitBackground } from './background.js';
+import { matteFromModel, seeThrough } from './matte.js';
 import { scoreMatte } from './metrics.js';
 
 /**
@@ -69,6 +70,25 @@ describe('see-through parts', () => {
     const spec = { ...base, width: 320, height: 320 };
     const { alpha, truth } = run(spec);
     expect(opaqueKept(alpha, truth, 320, 320)).toBeGreaterThan(0.995);
+  });
+});
+
+describe('see-through detection across products and lights', () => {
+  it('flags the glass on every backdrop and no opaque product', () => {
+    const products: Product[] = ['dripper', 'mug', 'cup', 'bottle', 'vase', 'can', 'box', 'white-vase', 'stem', 'glass'];
+    const flagged: string[] = [];
+    for (const product of products) {
+      for (const background of ['white', 'sweep'] as Background[]) {
+        for (const light of [-60, 30]) {
+          const { image, alpha } = shot({ product, background, width: 192, height: 192, light });
+          // the model's view: product wherever the product is more than faint
+          const prior = new Float32Array(alpha.length);
+          for (let i = 0; i < alpha.length; i++) prior[i] = alpha[i]! > 100 ? 1 : alpha[i]! > 0 ? 0.5 : 0;
+          if (seeThrough({ small: image, prior, bg: fitBackground(image) })) flagged.push(`${product} ${background} ${light}`);
+        }
+      }
+    }
+    expect(flagged).toEqual(['glass white -60', 'glass white 30', 'glass sweep -60', 'glass sweep 30']);
   });
 });
 
