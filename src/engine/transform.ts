@@ -31,7 +31,8 @@ export interface CutoutOutput {
   crop?(region: Box): RawImage;
 }
 
-export type CutoutFn = (image: RawImage, opts: { hasAlpha?: boolean }) => Promise<CutoutOutput>;
+/** consume: the caller no longer needs the image's pixels, so the cutout may overwrite them */
+export type CutoutFn = (image: RawImage, opts: { hasAlpha?: boolean; consume?: boolean }) => Promise<CutoutOutput>;
 
 export interface TransformDeps {
   opts: EngineOptions;
@@ -149,7 +150,8 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   let cached = true;
   const crops = [];
   for (const i of productIdx) {
-    const cut = cuts.get(i) ?? await deps.cutout(images[i]!, { hasAlpha: decodedAll[i]!.hasAlpha });
+    // past this point only the size of a product image is read, so its pixels may become the foreground
+    const cut = cuts.get(i) ?? await deps.cutout(images[i]!, { hasAlpha: decodedAll[i]!.hasAlpha, consume: true });
     cached &&= cut.cached;
     const img = images[i]!;
     const b = cut.box ?? alphaBox(cut.alpha, img.width, img.height);

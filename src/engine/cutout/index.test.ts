@@ -111,9 +111,13 @@ describe('cutout plumbing', () => {
 
     // a damaged entry is a miss that recomputes the same matte and repairs the entry
     for (const name of files) await writeFile(path.join(dir, 'masks', name), (await readFile(path.join(dir, 'masks', name))).subarray(0, 100));
-    const third = await cutout.cutout(image);
+    // (and a caller that hands its pixels over gets them back as the foreground, with the same values)
+    const copy = { ...image, data: Buffer.from(image.data) };
+    const third = await cutout.cutout(copy, { consume: true });
     expect(third.cached).toBe(false);
     expect(third.alpha.equals(first.alpha)).toBe(true);
+    expect(third.foreground.data).toBe(copy.data);
+    expect(third.foreground.data.equals(first.foreground.data)).toBe(true);
     expect((await cutout.cutout(image)).cached).toBe(true);
   });
 
