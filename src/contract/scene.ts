@@ -85,7 +85,10 @@ export const EffectsSchema = z.strictObject(
 );
 
 export const FramingSchema = z.strictObject({
-  /** product height as a fraction of the frame height */
+  /**
+   * product height as a fraction of the frame height (a landscape frame lets it stand up to a fifth
+   * taller; a product wider than tall is held to about the same share of the frame's width)
+   */
   size: z.number().min(0.1).max(0.95),
   position: z.enum(POSITIONS),
   camera: z.enum(CAMERAS),

@@ -53,8 +53,9 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
         const t0 = performance.now();
         const decoded = await decodeImage(await readFile(image), { maxPixels: config.engine.maxInputPixels });
         const decodeMs = performance.now() - t0;
-        const res = await cutout.cutout(decoded.image, { hasAlpha: decoded.hasAlpha });
         const { width, height } = decoded.image;
+        // only the size is read afterwards, so the decoded pixels may become the foreground
+        const res = await cutout.cutout(decoded.image, { hasAlpha: decoded.hasAlpha, consume: true });
         const png = flags.format === 'alpha'
           ? await encodeImage({ data: res.alpha, width, height, channels: 1 }, 'png')
           : await encodeImage(res.foreground, 'png');
