@@ -15,7 +15,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
   // A larger young generation keeps GC pauses out of the tail latency, as in `npm start`.
   const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(root, 'test/helpers/serve-child.ts')], {
     cwd: root,
-    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '1048576', RESHOOT_PORT: '0', RESHOOT_FIRST_KEY: 'false', RESHOOT_LOG_LEVEL: 'warn', RESHOOT_RATE_LIMIT: 'off', ...env },
+    env: { ...process.env, RESHOOT_PORT: '0', RESHOOT_FIRST_KEY: 'false', RESHOOT_LOG_LEVEL: 'warn', RESHOOT_RATE_LIMIT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
