@@ -21,9 +21,8 @@ export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: n
   const a2p = (1 + G) * a2;
   const C1p = Math.hypot(a1p, b1);
   const C2p = Math.hypot(a2p, b2);
-  const h = (b: number, a: number) => { if (b === 0 && a === 0) return 0; const v = Math.atan2(b, a) / rad; return v < 0 ? v + 360 : v; };
-  const h1p = h(b1, a1p);
-  const h2p = h(b2, a2p);
+  const h1p = hueDeg(b1, a1p);
+  const h2p = hueDeg(b2, a2p);
   const dLp = L2 - L1;
   const dCp = C2p - C1p;
   let dhp = 0;
@@ -50,6 +49,13 @@ export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: n
   return Math.sqrt((dLp / Sl) ** 2 + (dCp / Sc) ** 2 + (dHp / Sh) ** 2 + Rt * (dCp / Sc) * (dHp / Sh));
 }
 
+/** Hue angle in degrees, 0..360 (0 for a neutral colour). Top-level: deltaE2000 runs per pixel. */
+function hueDeg(b: number, a: number): number {
+  if (b === 0 && a === 0) return 0;
+  const v = (Math.atan2(b, a) * 180) / Math.PI;
+  return v < 0 ? v + 360 : v;
+}
+
 interface Patch { data: Buffer; width: number; height: number; channels: number }
 
 async function toCompare(p: Patch, w: number, h: number): Promise<Buffer> {
@@ -59,6 +65,10 @@ async function toCompare(p: Patch, w: number, h: number): Promise<Buffer> {
 
 let linear: Float64Array | undefined;
 
+function labF(t: number): number {
+  return t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116;
+}
+
 function labOf(img: Buffer, idx: number[]): Float64Array {
   if (!linear) {
     linear = new Float64Array(256);
@@ -66,16 +76,16 @@ function labOf(img: Buffer, idx: number[]): Float64Array {
   }
   const lin = linear;
   const out = new Float64Array(idx.length * 3);
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
-  idx.forEach((p, k) => {
+  for (let k = 0; k < idx.length; k++) {
+    const p = idx[k]!;
     const r = lin[img[p * 4]!]!, g = lin[img[p * 4 + 1]!]!, b = lin[img[p * 4 + 2]!]!;
-    const fx = f((0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047);
-    const fy = f(0.2126729 * r + 0.7151522 * g + 0.072175 * b);
-    const fz = f((0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883);
+    const fx = labF((0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047);
+    const fy = labF(0.2126729 * r + 0.7151522 * g + 0.072175 * b);
+    const fz = labF((0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883);
     out[k * 3] = 116 * fy - 16;
     out[k * 3 + 1] = 500 * (fx - fy);
     out[k * 3 + 2] = 200 * (fy - fz);
-  });
+  }
   return out;
 }
 
