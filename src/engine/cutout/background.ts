@@ -89,15 +89,17 @@ export function fitBackground(img: RawImage): BackgroundModel {
       const tx = new Float32Array(w * 3), bx = new Float32Array(w * 3), ly = new Float32Array(h * 3), ry = new Float32Array(h * 3);
       for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) { const u = (x + 0.5) / w; tx[x * 3 + c] = at(T, nT, u, c); bx[x * 3 + c] = at(B, nT, u, c); }
       for (let y = 0; y < h; y++) for (let c = 0; c < 3; c++) { const v = (y + 0.5) / h; ly[y * 3 + c] = at(L, nL, v, c); ry[y * 3 + c] = at(R, nL, v, c); }
+      const [a0, a1, a2] = c00, [b0, b1, b2] = c10, [d0, d1, d2] = c01, [e0, e1, e2] = c11;
       for (let y = 0; y < h; y++) {
-        const v = (y + 0.5) / h;
-        for (let x = 0; x < w; x++) {
-          const u = (x + 0.5) / w;
-          const o = (y * w + x) * 3;
-          for (let c = 0; c < 3; c++) {
-            out[o + c] = (1 - v) * tx[x * 3 + c]! + v * bx[x * 3 + c]! + (1 - u) * ly[y * 3 + c]! + u * ry[y * 3 + c]! -
-              ((1 - u) * (1 - v) * c00[c]! + u * (1 - v) * c10[c]! + (1 - u) * v * c01[c]! + u * v * c11[c]!);
-          }
+        const v = (y + 0.5) / h, iv = 1 - v;
+        const l0 = ly[y * 3]!, l1 = ly[y * 3 + 1]!, l2 = ly[y * 3 + 2]!, r0 = ry[y * 3]!, r1 = ry[y * 3 + 1]!, r2 = ry[y * 3 + 2]!;
+        let o = y * w * 3;
+        for (let x = 0; x < w; x++, o += 3) {
+          // the same expression per channel as before, with the row's terms and the corners in locals
+          const u = (x + 0.5) / w, iu = 1 - u, q = x * 3;
+          out[o] = iv * tx[q]! + v * bx[q]! + iu * l0 + u * r0 - (iu * iv * a0! + u * iv * b0! + iu * v * d0! + u * v * e0!);
+          out[o + 1] = iv * tx[q + 1]! + v * bx[q + 1]! + iu * l1 + u * r1 - (iu * iv * a1! + u * iv * b1! + iu * v * d1! + u * v * e1!);
+          out[o + 2] = iv * tx[q + 2]! + v * bx[q + 2]! + iu * l2 + u * r2 - (iu * iv * a2! + u * iv * b2! + iu * v * d2! + u * v * e2!);
         }
       }
       return out;
@@ -126,17 +128,33 @@ function medianFilter(p: Profile, win: number): Profile {
   const n = p.length / 3;
   const out = new Float32Array(p.length);
   const half = win >> 1;
-  // a typed scratch sorts numerically without a comparator call per step
-  const buf = new Float32Array(win);
+  // the window kept sorted as it slides: each step removes one value and inserts one, instead of
+  // sorting the whole window at every position
+  const buf = new Float32Array(win + 1);
   for (let c = 0; c < 3; c++) {
+    let m = 0, lo = 0, hi = -1;
     for (let i = 0; i < n; i++) {
-      let m = 0;
-      for (let k = Math.max(0, i - half); k <= Math.min(n - 1, i + half); k++) buf[m++] = p[k * 3 + c]!;
-      const part = buf.subarray(0, m).sort();
-      out[i * 3 + c] = part[m >> 1]!;
+      const nlo = Math.max(0, i - half), nhi = Math.min(n - 1, i + half);
+      for (; lo < nlo; lo++) m = sortedRemove(buf, m, p[lo * 3 + c]!);
+      for (; hi < nhi; ) { hi++; m = sortedInsert(buf, m, p[hi * 3 + c]!); }
+      out[i * 3 + c] = buf[m >> 1]!;
     }
   }
   return out;
+}
+
+function sortedInsert(buf: Float32Array, m: number, v: number): number {
+  let j = m;
+  while (j > 0 && buf[j - 1]! > v) { buf[j] = buf[j - 1]!; j--; }
+  buf[j] = v;
+  return m + 1;
+}
+
+function sortedRemove(buf: Float32Array, m: number, v: number): number {
+  let j = 0;
+  while (j < m && buf[j] !== v) j++;
+  for (; j < m - 1; j++) buf[j] = buf[j + 1]!;
+  return m - 1;
 }
 
 function boxSmooth(p: Profile, r: number): Profile {

@@ -5,28 +5,44 @@
  * scratch of at least w*h (pass one to reuse: fresh large arrays cost page faults, not just time to fill).
  */
 export function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array = new Float32Array(w * h), tmp: Float32Array = new Float32Array(w * h)): Float32Array {
-  // horizontal running sums
+  // horizontal running sums: the window is clamped only within r of either end, so the middle of each
+  // row runs without the clamps (the same sums in the same order as the clamped loop)
+  const lead = Math.min(r, w - 1);
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let s = 0;
-    for (let x = 0; x <= Math.min(r, w - 1); x++) s += src[row + x]!;
-    for (let x = 0; x < w; x++) {
-      const lo = Math.max(0, x - r), hi = Math.min(w - 1, x + r);
-      tmp[row + x] = s / (hi - lo + 1);
-      if (x + r + 1 < w) s += src[row + x + r + 1]!;
-      if (x - r >= 0) s -= src[row + x - r]!;
+    for (let x = 0; x <= lead; x++) s += src[row + x]!;
+    if (w > 2 * r + 1) {
+      const full = 2 * r + 1, mid = w - r - 1;
+      for (let x = 0; x < r; x++) { tmp[row + x] = s / (x + r + 1); s += src[row + x + r + 1]!; }
+      for (let x = r; x < mid; x++) { tmp[row + x] = s / full; s += src[row + x + r + 1]!; s -= src[row + x - r]!; }
+      for (let x = mid; x < w; x++) { tmp[row + x] = s / (w - x + r); s -= src[row + x - r]!; }
+    } else {
+      for (let x = 0; x < w; x++) {
+        const lo = Math.max(0, x - r), hi = Math.min(w - 1, x + r);
+        tmp[row + x] = s / (hi - lo + 1);
+        if (x + r + 1 < w) s += src[row + x + r + 1]!;
+        if (x - r >= 0) s -= src[row + x - r]!;
+      }
     }
   }
-  // vertical running sums, column-wise with a row accumulator for cache friendliness
+  // vertical running sums, column-wise with a row accumulator for cache friendliness; each row is one
+  // pass that writes the mean and moves the window ((acc + in) - out, as two separate steps would)
   const acc = new Float64Array(w);
-  for (let y = 0; y <= Math.min(r, h - 1); y++) for (let x = 0; x < w; x++) acc[x] += tmp[y * w + x]!;
+  for (let y = 0; y <= Math.min(r, h - 1); y++) { const row = y * w; for (let x = 0; x < w; x++) acc[x] += tmp[row + x]!; }
   for (let y = 0; y < h; y++) {
     const lo = Math.max(0, y - r), hi = Math.min(h - 1, y + r);
     const inv = 1 / (hi - lo + 1);
-    const row = y * w;
-    for (let x = 0; x < w; x++) out[row + x] = acc[x]! * inv;
-    if (y + r + 1 < h) { const add = (y + r + 1) * w; for (let x = 0; x < w; x++) acc[x] += tmp[add + x]!; }
-    if (y - r >= 0) { const sub = (y - r) * w; for (let x = 0; x < w; x++) acc[x] -= tmp[sub + x]!; }
+    const row = y * w, add = (y + r + 1) * w, sub = (y - r) * w;
+    if (y + r + 1 < h && y - r >= 0) {
+      for (let x = 0; x < w; x++) { const a = acc[x]!; out[row + x] = a * inv; acc[x] = a + tmp[add + x]! - tmp[sub + x]!; }
+    } else if (y + r + 1 < h) {
+      for (let x = 0; x < w; x++) { const a = acc[x]!; out[row + x] = a * inv; acc[x] = a + tmp[add + x]!; }
+    } else if (y - r >= 0) {
+      for (let x = 0; x < w; x++) { const a = acc[x]!; out[row + x] = a * inv; acc[x] = a - tmp[sub + x]!; }
+    } else {
+      for (let x = 0; x < w; x++) out[row + x] = acc[x]! * inv;
+    }
   }
   return out;
 }

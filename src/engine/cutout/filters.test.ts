@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { boxMean } from './filters.js';
+
+/** The window mean by definition: every pixel of the clamped window summed afresh. */
+function naiveBoxMean(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0, c = 0;
+      for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+        for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) { s += src[yy * w + xx]!; c++; }
+      }
+      out[y * w + x] = s / c;
+    }
+  }
+  return out;
+}
+
+describe('boxMean', () => {
+  it('equals the clamped window mean for windows narrower and wider than the plane', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const [w, h, r] of [[1, 1, 0], [9, 4, 0], [9, 7, 2], [5, 6, 2], [5, 5, 3], [4, 11, 6], [31, 17, 4], [12, 30, 1]] as const) {
+      const src = new Float32Array(w * h).map(() => (rnd() < 0.3 ? 0 : rnd() * 2 - 0.5));
+      const got = boxMean(src, w, h, r);
+      const want = naiveBoxMean(src, w, h, r);
+      for (let i = 0; i < w * h; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
+    }
+  });
+});
