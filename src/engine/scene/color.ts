@@ -5,7 +5,8 @@
 
 let toLinear: Float32Array | undefined;
 let toSrgb: Uint8Array | undefined;
-const SRGB_STEPS = 4096;
+/** steps of the linear → sRGB table over [0, 1] */
+export const SRGB_STEPS = 4096;
 
 /** 256-entry table: sRGB byte → linear [0, 1]. */
 export function srgbToLinearLut(): Float32Array {
@@ -19,7 +20,8 @@ export function srgbToLinearLut(): Float32Array {
   return toLinear;
 }
 
-function srgbTable(): Uint8Array {
+/** The table behind {@link linearToSrgbFn}, for loops that index it directly: entry `round(v * SRGB_STEPS)` for v in [0, 1]. */
+export function srgbTable(): Uint8Array {
   if (!toSrgb) {
     toSrgb = new Uint8Array(SRGB_STEPS + 1);
     for (let i = 0; i <= SRGB_STEPS; i++) {

@@ -21,16 +21,29 @@ export interface NoiseField {
   data: Float32Array;
 }
 
-/** Fractal value noise: `octaves` layers, each twice the frequency and `gain` times the amplitude. */
+/** Fractal value noise: `octaves` layers, each twice the frequency and `gain` times the amplitude. `size` must be a power of two. */
 export function fbmField(seed: number, salt: number, size = 256, baseCells = 4, octaves = 5, gain = 0.5): NoiseField {
+  if (size < 1 || (size & (size - 1)) !== 0) throw new RangeError(`noise field size ${size} is not a power of two`);
   const rng = createRng(seed, salt);
   const out = new Float32Array(size * size);
+  const col0 = new Int32Array(size);
+  const col1 = new Int32Array(size);
+  const colW = new Float64Array(size);
   let amp = 1;
   let norm = 0;
   for (let o = 0, cells = baseCells; o < octaves && cells <= size; o++, cells *= 2) {
     const grid = new Float32Array(cells * cells);
     for (let i = 0; i < grid.length; i++) grid[i] = rng() * 2 - 1;
     const step = cells / size;
+    // the column's cells and weight are the same on every row
+    for (let x = 0; x < size; x++) {
+      const gx = x * step;
+      const x0 = Math.floor(gx);
+      const fx = gx - x0;
+      col0[x] = x0 % cells;
+      col1[x] = (x0 + 1) % cells;
+      colW[x] = fx * fx * (3 - 2 * fx);
+    }
     for (let y = 0; y < size; y++) {
       const gy = y * step;
       const y0 = Math.floor(gy);
@@ -38,16 +51,13 @@ export function fbmField(seed: number, salt: number, size = 256, baseCells = 4, 
       fy = fy * fy * (3 - 2 * fy);
       const r0 = (y0 % cells) * cells;
       const r1 = ((y0 + 1) % cells) * cells;
-      for (let x = 0; x < size; x++) {
-        const gx = x * step;
-        const x0 = Math.floor(gx);
-        let fx = gx - x0;
-        fx = fx * fx * (3 - 2 * fx);
-        const c0 = x0 % cells;
-        const c1 = (x0 + 1) % cells;
+      for (let x = 0, row = y * size; x < size; x++) {
+        const c0 = col0[x]!;
+        const c1 = col1[x]!;
+        const fx = colW[x]!;
         const top = grid[r0 + c0]! + (grid[r0 + c1]! - grid[r0 + c0]!) * fx;
         const bot = grid[r1 + c0]! + (grid[r1 + c1]! - grid[r1 + c0]!) * fx;
-        out[y * size + x]! += (top + (bot - top) * fy) * amp;
+        out[row + x]! += (top + (bot - top) * fy) * amp;
       }
     }
     norm += amp;
@@ -60,14 +70,17 @@ export function fbmField(seed: number, salt: number, size = 256, baseCells = 4, 
 /** Bilinear sample with wrap-around; (u, v) in field pixels. */
 export function sample(f: NoiseField, u: number, v: number): number {
   const s = f.size;
+  const mask = s - 1;
   const fu = Math.floor(u);
   const fv = Math.floor(v);
   const tx = u - fu;
   const ty = v - fv;
-  const x0 = ((fu % s) + s) % s;
-  const y0 = ((fv % s) + s) % s;
-  const x1 = x0 + 1 === s ? 0 : x0 + 1;
-  const y1 = y0 + 1 === s ? 0 : y0 + 1;
+  // sizes are powers of two, and `&` on an integral double wraps modulo 2^32, which the size
+  // divides: the same cell as ((fu % s) + s) % s for any coordinate, without two divisions
+  const x0 = fu & mask;
+  const y0 = fv & mask;
+  const x1 = (x0 + 1) & mask;
+  const y1 = (y0 + 1) & mask;
   const d = f.data;
   const a = d[y0 * s + x0]!;
   const b = d[y0 * s + x1]!;

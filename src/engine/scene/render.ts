@@ -3,7 +3,7 @@ import type { Layout } from '../compose/framing.js';
 import type { ShadowMasks } from '../light/shadows.js';
 import { sharp } from '../sharp.js';
 import { renderBackdrop } from './backdrop.js';
-import { kelvinToLinear, linearToSrgbFn, softenLight, srgbToLinearLut } from './color.js';
+import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from './color.js';
 import { smoothstep } from './noise.js';
 import { createSurfaceShader } from './surface.js';
 
@@ -62,8 +62,15 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const pattern = input.pattern;
   const noSurface = plan.surface.material === 'none';
 
-  const scene = new Float32Array(W * H * 3);
-  scene.set(backdrop);
+  // The surface is written over the backdrop in place (one frame-sized array fewer per render).
+  // Each pixel reads its own backdrop value before writing it; the only other reads are the
+  // mirrored rows, which lie above the surface's edge: those rows that the surface loop writes
+  // before a lower row mirrors them are kept aside first.
+  const scene = backdrop;
+  const keptFrom = surfaceTop;
+  const keptTo = Math.min(H, Math.ceil(Math.max(0, edgeY)) + 1);
+  const kept = keptTo > keptFrom ? backdrop.slice(keptFrom * W * 3, keptTo * W * 3) : new Float32Array(0);
+  const keptBase = keptFrom * W * 3;
   const albedo = new Float32Array(3);
   const upp0 = 1 / (layout.product.height * ws);
   for (let y = surfaceTop; y < H; y++) {
@@ -118,9 +125,11 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
       let b = albedo[2]! * (ambPart * ambColour[2] + keyPart * keyColour[2]);
       if (fres > 0.005) {
         const m = (mirrorY * W + x) * 3;
-        r += backdrop[m]! * fres;
-        g += backdrop[m + 1]! * fres;
-        b += backdrop[m + 2]! * fres;
+        const src = mirrorY >= keptFrom && mirrorY < keptTo ? kept : backdrop;
+        const k = src === kept ? m - keptBase : m;
+        r += src[k]! * fres;
+        g += src[k + 1]! * fres;
+        b += src[k + 2]! * fres;
       }
       if (reflection) {
         const q = p * 4;
@@ -219,7 +228,7 @@ const TONE_MAX = 4;
 /** Exposure, warmth, saturation, contrast and vignette, then linear → 8-bit sRGB. */
 export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan): Buffer {
   const g = plan.grade;
-  const enc = linearToSrgbFn();
+  const enc = srgbTable();
   const expo = 2 ** (g.exposure * 1.2);
   const wr = 1 + g.warmth * 0.09;
   const wb = 1 - g.warmth * 0.12;
@@ -267,9 +276,10 @@ export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan
         const d = (1 - lt) / (m - lt);
         r = lt + (r - lt) * d; gg = lt + (gg - lt) * d; b = lt + (b - lt) * d;
       }
-      out[p] = enc(r);
-      out[p + 1] = enc(gg);
-      out[p + 2] = enc(b);
+      // the table lookup written out: a call per channel costs more than the grading itself
+      out[p] = enc[r <= 0 ? 0 : r >= 1 ? SRGB_STEPS : (r * SRGB_STEPS + 0.5) | 0]!;
+      out[p + 1] = enc[gg <= 0 ? 0 : gg >= 1 ? SRGB_STEPS : (gg * SRGB_STEPS + 0.5) | 0]!;
+      out[p + 2] = enc[b <= 0 ? 0 : b >= 1 ? SRGB_STEPS : (b * SRGB_STEPS + 0.5) | 0]!;
     }
   }
   return out;
@@ -296,7 +306,8 @@ async function depthOfField(img: Buffer, W: number, H: number, plan: ScenePlan, 
   const qw = Math.max(8, Math.round(W / 4));
   const qh = Math.max(8, Math.round(H / 4));
   const l2 = await sharp(img, raw).resize(qw, qh, { fit: 'fill' }).blur(Math.max(0.4, A / 4)).resize(W, H, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
-  const out = Buffer.alloc(img.length);
+  // each pixel reads only its own value before writing it: blend in place
+  const out = img;
   const edgeS = Math.min(1, Math.max(0, 1 - (edgeY - vanishY) / (baseY - vanishY)));
   for (let y = 0; y < H; y++) {
     let s: number;
