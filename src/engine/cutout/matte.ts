@@ -181,15 +181,74 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
   const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
 
   // the smooth quantities (guided-filter coefficients, nearby colours, the band) are computed on a
-  // grid subsampled by k and read back at full resolution; the guide itself stays full resolution
+  // grid subsampled by k and read back at full resolution; the guide itself stays full resolution.
+  // Each pass over the grid is a small function of its own: this runs once per image, and V8 compiles a
+  // hot loop together with the function around it, so one large function was compiled again for every
+  // loop on every call (about 40 ms of compiling each time)
   const k = Math.max(1, Math.round(scale / 1.5));
-  const cw = Math.ceil(bw / k), chh = Math.ceil(bh / k), cn = cw * chh;
+  const grid: Grid = { w, h, x0, y0, bw, bh, k, cw: Math.ceil(bw / k), chh: Math.ceil(bh / k) };
+  const { cw, chh } = grid;
+  const cn = cw * chh;
   const I = new Float32Array(cn), P = new Float32Array(cn);
   const R = new Float32Array(cn), G = new Float32Array(cn), Bl = new Float32Array(cn);
   const cnt = new Float32Array(cn);
-  // the prior's mean per cell, to find the band: a cell whose pixels all come from constant blocks of the
-  // small prior is 0 or 1 without reading it; the others are read
-  const { blk, sw, sh } = up;
+  cellPrior(grid, up, P, cnt);
+
+  // only the band is uncertain: away from it the prior stands
+  // one scratch plane for every box filter below, and planes reused once their contents are spent
+  const scr = new Float32Array(cn);
+  const mask = new Float32Array(cn);
+  markBetween(P, 0.01, 0.99, mask);
+  const band = boxMean(mask, cw, chh, Math.max(1, Math.ceil(pad / k)), undefined, scr);
+  const rg = Math.max(1, Math.round(r / k));
+  const cr = Math.max(2, Math.round((3 * r) / k));
+  // cells whose colours the band's filters reach: the guided filter's two box passes, the colour means
+  markAbove(band, 0, mask);
+  const reach = boxMean(mask, cw, chh, Math.max(2 * rg, cr) + 1, undefined, scr);
+  cellColours(grid, data, reach, cnt, R, G, Bl, I);
+  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, rg, 6e-5, scr);
+
+  // nearby product colour: mean colour of confident product pixels around each pixel
+  const conf = mask;
+  markAtLeast(P, 0.99, conf);
+  const tmp = new Float32Array(cn);
+  const wF = boxMean(conf, cw, chh, cr, undefined, scr);
+  const FR = maskedMean(R, conf, grid, cr, tmp, scr), FG = maskedMean(G, conf, grid, cr, tmp, scr), FB = maskedMean(Bl, conf, grid, cr, tmp, scr);
+  // nearby backdrop colour, only needed where the backdrop is not modelled
+  let BR: Float32Array | null = null, BG: Float32Array | null = null, BB: Float32Array | null = null;
+  const confBg = mask;
+  markAtMost(P, 0.01, confBg);
+  const wB = boxMean(confBg, cw, chh, cr, undefined, scr);
+  // on a plain backdrop: how much darker the backdrop right next to the product is than its model (the
+  // contact shadow on the floor); the edge is solved against that shaded backdrop, or the shadow reads
+  // as a band of faint product and a grey rim on a dark background
+  let shade: Float32Array | null = null;
+  if (bg.plain) {
+    // the cells' colours are spent (the nearby means are taken): their planes hold the backdrop's luminance
+    const lm = R;
+    backdropLuminance(grid, bg, reach, lm);
+    const near = maskedMean(I, confBg, grid, cr, tmp, scr, G);
+    const model = maskedMean(lm, confBg, grid, cr, tmp, scr, Bl);
+    shade = near;
+    shadeRatio(wB, near, model, shade);
+  } else {
+    BR = maskedMean(R, confBg, grid, cr, tmp, scr); BG = maskedMean(G, confBg, grid, cr, tmp, scr); BB = maskedMean(Bl, confBg, grid, cr, tmp, scr);
+  }
+  refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB });
+  return result;
+}
+
+/** The subsampled grid over the band's bounding box (x0, y0, bw x bh in source pixels), cells of k x k. */
+interface Grid {
+  w: number; h: number; x0: number; y0: number; bw: number; bh: number; k: number; cw: number; chh: number;
+}
+
+/**
+ * The prior's mean per cell, to find the band: a cell whose pixels all come from constant blocks of the
+ * small prior is 0 or 1 without reading it; the others are read.
+ */
+function cellPrior({ w, h, x0, y0, bw, bh, k, cw, chh }: Grid, up: Upsampled, P: Float32Array, cnt: Float32Array): void {
+  const { blk, sw, sh, alpha } = up;
   const colBlk = new Int32Array(bw), rowBlk = new Int32Array(bh);
   for (let x = 0; x < bw; x++) colBlk[x] = Math.floor(Math.min(sw - 1, Math.max(0, ((x + x0 + 0.5) * sw) / w - 0.5)));
   for (let y = 0; y < bh; y++) rowBlk[y] = Math.floor(Math.min(sh - 1, Math.max(0, ((y + y0 + 0.5) * sh) / h - 0.5)));
@@ -210,18 +269,26 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
       P[j] = sum / (cnt[j]! * 255);
     }
   }
+}
 
-  // only the band is uncertain: away from it the prior stands
-  // one scratch plane for every box filter below, and planes reused once their contents are spent
-  const scr = new Float32Array(cn);
-  const mask = new Float32Array(cn);
-  for (let j = 0; j < cn; j++) mask[j] = P[j]! > 0.01 && P[j]! < 0.99 ? 1 : 0;
-  const band = boxMean(mask, cw, chh, Math.max(1, Math.ceil(pad / k)), undefined, scr);
-  const rg = Math.max(1, Math.round(r / k));
-  const cr = Math.max(2, Math.round((3 * r) / k));
-  // cells whose colours the band's filters reach: the guided filter's two box passes, the colour means
-  for (let j = 0; j < cn; j++) mask[j] = band[j]! > 0 ? 1 : 0;
-  const reach = boxMean(mask, cw, chh, Math.max(2 * rg, cr) + 1, undefined, scr);
+function markBetween(src: Float32Array, lo: number, hi: number, out: Float32Array): void {
+  for (let j = 0; j < src.length; j++) out[j] = src[j]! > lo && src[j]! < hi ? 1 : 0;
+}
+
+function markAbove(src: Float32Array, t: number, out: Float32Array): void {
+  for (let j = 0; j < src.length; j++) out[j] = src[j]! > t ? 1 : 0;
+}
+
+function markAtLeast(src: Float32Array, t: number, out: Float32Array): void {
+  for (let j = 0; j < src.length; j++) out[j] = src[j]! >= t ? 1 : 0;
+}
+
+function markAtMost(src: Float32Array, t: number, out: Float32Array): void {
+  for (let j = 0; j < src.length; j++) out[j] = src[j]! <= t ? 1 : 0;
+}
+
+/** Mean colour (and grey level) of the source per cell, for the cells within reach of the band. */
+function cellColours({ w, x0, y0, bw, bh, k, cw, chh }: Grid, data: Buffer, reach: Float32Array, cnt: Float32Array, R: Float32Array, G: Float32Array, Bl: Float32Array, I: Float32Array): void {
   for (let cy = 0; cy < chh; cy++) {
     const ys = y0 + cy * k, ye = Math.min(y0 + bh, ys + k);
     for (let cx = 0; cx < cw; cx++) {
@@ -237,42 +304,51 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
       I[j] = (0.299 * sr + 0.587 * sg + 0.114 * sb) / 255 / c;
     }
   }
-  const { A, B: Bq } = guidedCoefficients(I, P, cw, chh, rg, 6e-5, scr);
+}
 
-  // nearby product colour: mean colour of confident product pixels around each pixel
-  const conf = mask;
-  for (let j = 0; j < cn; j++) conf[j] = P[j]! >= 0.99 ? 1 : 0;
-  const tmp = new Float32Array(cn);
-  const meanOver = (c: Float32Array, m: Float32Array, out?: Float32Array): Float32Array => { for (let j = 0; j < cn; j++) tmp[j] = c[j]! * m[j]!; return boxMean(tmp, cw, chh, cr, out, scr); };
-  const wF = boxMean(conf, cw, chh, cr, undefined, scr);
-  const FR = meanOver(R, conf), FG = meanOver(G, conf), FB = meanOver(Bl, conf);
-  // nearby backdrop colour, only needed where the backdrop is not modelled
-  let BR: Float32Array | null = null, BG: Float32Array | null = null, BB: Float32Array | null = null;
-  const confBg = mask;
-  for (let j = 0; j < cn; j++) confBg[j] = P[j]! <= 0.01 ? 1 : 0;
-  const wB = boxMean(confBg, cw, chh, cr, undefined, scr);
-  // on a plain backdrop: how much darker the backdrop right next to the product is than its model (the
-  // contact shadow on the floor); the edge is solved against that shaded backdrop, or the shadow reads
-  // as a band of faint product and a grey rim on a dark background
-  let shade: Float32Array | null = null;
-  if (bg.plain) {
-    // the cells' colours are spent (the nearby means are taken): their planes hold the backdrop's luminance
-    const lm = R, c3 = new Float32Array(3);
-    for (let cy = 0; cy < chh; cy++) {
-      for (let cx = 0; cx < cw; cx++) {
-        if (reach[cy * cw + cx]! <= 0) continue;
-        bg.sample((x0 + (cx + 0.5) * k) / w, (y0 + (cy + 0.5) * k) / h, c3);
-        lm[cy * cw + cx] = (0.299 * c3[0]! + 0.587 * c3[1]! + 0.114 * c3[2]!) / 255;
-      }
+/** Box mean of c * m (the sum over the masked cells, divided by the window's size). */
+function maskedMean(c: Float32Array, m: Float32Array, { cw, chh }: Grid, r: number, tmp: Float32Array, scr: Float32Array, out?: Float32Array): Float32Array {
+  for (let j = 0; j < c.length; j++) tmp[j] = c[j]! * m[j]!;
+  return boxMean(tmp, cw, chh, r, out, scr);
+}
+
+/** The modelled backdrop's grey level at each cell within reach of the band. */
+function backdropLuminance({ w, h, x0, y0, k, cw, chh }: Grid, bg: BackgroundModel, reach: Float32Array, lm: Float32Array): void {
+  const c3 = new Float32Array(3);
+  for (let cy = 0; cy < chh; cy++) {
+    for (let cx = 0; cx < cw; cx++) {
+      if (reach[cy * cw + cx]! <= 0) continue;
+      bg.sample((x0 + (cx + 0.5) * k) / w, (y0 + (cy + 0.5) * k) / h, c3);
+      lm[cy * cw + cx] = (0.299 * c3[0]! + 0.587 * c3[1]! + 0.114 * c3[2]!) / 255;
     }
-    const near = meanOver(I, confBg, G);
-    const model = meanOver(lm, confBg, Bl);
-    shade = near;
-    for (let j = 0; j < cn; j++) shade[j] = wB[j]! > 0.05 && model[j]! > 0 ? Math.min(1, Math.max(0.25, near[j]! / model[j]!)) : 1;
-  } else {
-    BR = meanOver(R, confBg); BG = meanOver(G, confBg); BB = meanOver(Bl, confBg);
   }
+}
 
+/** The shade factor: the backdrop next to the product over its model, where enough backdrop is near. */
+function shadeRatio(wB: Float32Array, near: Float32Array, model: Float32Array, shade: Float32Array): void {
+  for (let j = 0; j < wB.length; j++) shade[j] = wB[j]! > 0.05 && model[j]! > 0 ? Math.min(1, Math.max(0.25, near[j]! / model[j]!)) : 1;
+}
+
+interface BandInput {
+  grid: Grid;
+  data: Buffer;
+  alpha: Buffer;
+  fg: Buffer;
+  bg: BackgroundModel;
+  band: Float32Array;
+  A: Float32Array;
+  Bq: Float32Array;
+  shade: Float32Array | null;
+  wB: Float32Array;
+  BR: Float32Array | null; BG: Float32Array | null; BB: Float32Array | null;
+  wF: Float32Array;
+  FR: Float32Array; FG: Float32Array; FB: Float32Array;
+}
+
+/** The full-resolution pass over the band's cells: the edge alpha and the decontaminated edge colours. */
+function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB }: BandInput): void {
+  const { w, h, x0, y0, bw, bh, k, cw, chh } = grid;
+  const cn = cw * chh;
   const Bc = new Float32Array(3);
   for (let cj = 0; cj < cn; cj++) {
     if (band[cj]! <= 0) continue;
@@ -344,7 +420,6 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
     }
     }
   }
-  return result;
 }
 
 /** The upsampled model edge is softer than a real product edge; steepen it around 50%. */
