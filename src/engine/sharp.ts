@@ -110,8 +110,10 @@ export async function encodeImage(img: RawImage, format: OutputFormat, opts: Enc
   const s = sharpLib(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
   switch (format) {
     case 'png':
-      // a one-channel raw image (a matte) stays one channel instead of being widened to sRGB
-      return (img.channels === 1 ? s.toColourspace('b-w') : s).png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
+      // A one-channel raw image (a matte) stays one channel instead of being widened to sRGB.
+      // zlib level 3: the same pixels, a studio frame 3–9% larger than at 6 in half the time
+      // (at 1K 56 -> 30 ms); the film grain leaves little for the slower levels to find.
+      return (img.channels === 1 ? s.toColourspace('b-w') : s).png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer();
     case 'jpeg':
       return s.flatten({ background: '#ffffff' }).jpeg({ quality: opts.quality ?? 92, mozjpeg: true, chromaSubsampling: '4:4:4' }).toBuffer();
     case 'webp':
