@@ -61,12 +61,6 @@ export function fitBackground(img: RawImage): BackgroundModel {
   const plain = valid / total > 0.7 && cornerGap < 20 && roughness < 6;
 
   const nT = T.length / 3, nL = L.length / 3;
-  const at = (p: Profile, n: number, t: number, c: number): number => {
-    const x = Math.min(n - 1, Math.max(0, t * (n - 1)));
-    const i = Math.min(n - 2, Math.floor(x));
-    const f = x - i;
-    return p[i * 3 + c]! * (1 - f) + p[(i + 1) * 3 + c]! * f;
-  };
   const c00 = [T[0]!, T[1]!, T[2]!], c10 = [T[(nT - 1) * 3]!, T[(nT - 1) * 3 + 1]!, T[(nT - 1) * 3 + 2]!];
   const c01 = [B[0]!, B[1]!, B[2]!], c11 = [B[(nT - 1) * 3]!, B[(nT - 1) * 3 + 1]!, B[(nT - 1) * 3 + 2]!];
   return {
@@ -84,27 +78,44 @@ export function fitBackground(img: RawImage): BackgroundModel {
       }
     },
     render(w, h) {
-      // the Coons patch is separable into per-column and per-row terms; precompute them
-      const out = new Float32Array(w * h * 3);
-      const tx = new Float32Array(w * 3), bx = new Float32Array(w * 3), ly = new Float32Array(h * 3), ry = new Float32Array(h * 3);
-      for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) { const u = (x + 0.5) / w; tx[x * 3 + c] = at(T, nT, u, c); bx[x * 3 + c] = at(B, nT, u, c); }
-      for (let y = 0; y < h; y++) for (let c = 0; c < 3; c++) { const v = (y + 0.5) / h; ly[y * 3 + c] = at(L, nL, v, c); ry[y * 3 + c] = at(R, nL, v, c); }
-      const [a0, a1, a2] = c00, [b0, b1, b2] = c10, [d0, d1, d2] = c01, [e0, e1, e2] = c11;
-      for (let y = 0; y < h; y++) {
-        const v = (y + 0.5) / h, iv = 1 - v;
-        const l0 = ly[y * 3]!, l1 = ly[y * 3 + 1]!, l2 = ly[y * 3 + 2]!, r0 = ry[y * 3]!, r1 = ry[y * 3 + 1]!, r2 = ry[y * 3 + 2]!;
-        let o = y * w * 3;
-        for (let x = 0; x < w; x++, o += 3) {
-          // the same expression per channel as before, with the row's terms and the corners in locals
-          const u = (x + 0.5) / w, iu = 1 - u, q = x * 3;
-          out[o] = iv * tx[q]! + v * bx[q]! + iu * l0 + u * r0 - (iu * iv * a0! + u * iv * b0! + iu * v * d0! + u * v * e0!);
-          out[o + 1] = iv * tx[q + 1]! + v * bx[q + 1]! + iu * l1 + u * r1 - (iu * iv * a1! + u * iv * b1! + iu * v * d1! + u * v * e1!);
-          out[o + 2] = iv * tx[q + 2]! + v * bx[q + 2]! + iu * l2 + u * r2 - (iu * iv * a2! + u * iv * b2! + iu * v * d2! + u * v * e2!);
-        }
-      }
-      return out;
+      return renderCoons(T, B, L, R, c00, c10, c01, c11, w, h);
     },
   };
+}
+
+/** linear interpolation along a side profile at t in 0..1 */
+function at(p: Profile, n: number, t: number, c: number): number {
+  const x = Math.min(n - 1, Math.max(0, t * (n - 1)));
+  const i = Math.min(n - 2, Math.floor(x));
+  const f = x - i;
+  return p[i * 3 + c]! * (1 - f) + p[(i + 1) * 3 + c]! * f;
+}
+
+/**
+ * The Coons patch of the four side profiles at w*h (RGB interleaved). A top-level function, not a
+ * closure: it runs once per image and V8 compiles it with its hot loop (see refineMatte in matte.ts).
+ */
+function renderCoons(T: Profile, B: Profile, L: Profile, R: Profile, c00: number[], c10: number[], c01: number[], c11: number[], w: number, h: number): Float32Array {
+  const nT = T.length / 3, nL = L.length / 3;
+  // the Coons patch is separable into per-column and per-row terms; precompute them
+  const out = new Float32Array(w * h * 3);
+  const tx = new Float32Array(w * 3), bx = new Float32Array(w * 3), ly = new Float32Array(h * 3), ry = new Float32Array(h * 3);
+  for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) { const u = (x + 0.5) / w; tx[x * 3 + c] = at(T, nT, u, c); bx[x * 3 + c] = at(B, nT, u, c); }
+  for (let y = 0; y < h; y++) for (let c = 0; c < 3; c++) { const v = (y + 0.5) / h; ly[y * 3 + c] = at(L, nL, v, c); ry[y * 3 + c] = at(R, nL, v, c); }
+  const [a0, a1, a2] = c00, [b0, b1, b2] = c10, [d0, d1, d2] = c01, [e0, e1, e2] = c11;
+  for (let y = 0; y < h; y++) {
+    const v = (y + 0.5) / h, iv = 1 - v;
+    const l0 = ly[y * 3]!, l1 = ly[y * 3 + 1]!, l2 = ly[y * 3 + 2]!, r0 = ry[y * 3]!, r1 = ry[y * 3 + 1]!, r2 = ry[y * 3 + 2]!;
+    let o = y * w * 3;
+    for (let x = 0; x < w; x++, o += 3) {
+      // the same expression per channel as before, with the row's terms and the corners in locals
+      const u = (x + 0.5) / w, iu = 1 - u, q = x * 3;
+      out[o] = iv * tx[q]! + v * bx[q]! + iu * l0 + u * r0 - (iu * iv * a0! + u * iv * b0! + iu * v * d0! + u * v * e0!);
+      out[o + 1] = iv * tx[q + 1]! + v * bx[q + 1]! + iu * l1 + u * r1 - (iu * iv * a1! + u * iv * b1! + iu * v * d1! + u * v * e1!);
+      out[o + 2] = iv * tx[q + 2]! + v * bx[q + 2]! + iu * l2 + u * r2 - (iu * iv * a2! + u * iv * b2! + iu * v * d2! + u * v * e2!);
+    }
+  }
+  return out;
 }
 
 function sideProfile(data: Buffer, w: number, h: number, ch: number, band: number, side: 'top' | 'bottom' | 'left' | 'right'): Profile {

@@ -33,8 +33,7 @@ export function matteFromModel({ image, small, model, lap, inPlace = false }: Ma
   const bg = fitBackground(small);
   const bgImg = bg.plain ? bg.render(small.width, small.height) : null;
   const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined });
-  // the model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2
-  for (let i = 0; i < prior.length; i++) { const v = prior[i]!; if (v < 0.02) prior[i] = 0; else if (v > 0.98) prior[i] = 1; }
+  snapPrior(prior);
   lap('fuse');
   const up = upsamplePrior(prior, small.width, small.height, image, inPlace);
   lap('upsample');
@@ -43,6 +42,11 @@ export function matteFromModel({ image, small, model, lap, inPlace = false }: Ma
   if (through) applySeeThrough(refined, image, through, small.width, small.height, bg);
   lap('refine');
   return refined;
+}
+
+/** The model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2. */
+function snapPrior(prior: Float32Array): void {
+  for (let i = 0; i < prior.length; i++) { const v = prior[i]!; if (v < 0.02) prior[i] = 0; else if (v > 0.98) prior[i] = 1; }
 }
 
 export interface FuseInput {
@@ -69,10 +73,32 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float
   const prior = new Float32Array(model);
   if (!bg.plain) return prior;
 
+  // each pass is a small function of its own: V8 compiles a hot loop with the function around it, and
+  // this runs once per image (see refineMatte)
   const tol = 4 * bg.noise + 8;
   const matchBg = new Uint8Array(n); // colour equals the backdrop within noise
   const notBg = new Float32Array(n); // 0..1: colour cannot be the backdrop nor its shadow
   const bgImg = given ?? bg.render(S, H);
+  backdropFit(data, bgImg, tol, matchBg, notBg);
+
+  // connected regions of "model says background"; those not touching the border are holes
+  const fg = new Uint8Array(n);
+  for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
+  const regions = backgroundRegions(fg, matchBg, S, H);
+  fillHoles(regions, matchBg, notBg, prior);
+
+  // thin parts the model dropped: only close to the object and where the model saw something
+  const near = dilateMask(fg, S, H, Math.max(2, Math.round(S * 0.02)));
+  addThinParts(near, model, notBg, prior);
+  return prior;
+}
+
+/**
+ * Per pixel: whether its colour equals the backdrop within `tol` (matchBg), and how far it is from
+ * anything the backdrop or its shadow could be (notBg, 0..1).
+ */
+function backdropFit(data: Buffer, bgImg: Float32Array, tol: number, matchBg: Uint8Array, notBg: Float32Array): void {
+  const n = matchBg.length;
   for (let i = 0; i < n; i++) {
     const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
     const r = data[i * 4]!, g = data[i * 4 + 1]!, b = data[i * 4 + 2]!;
@@ -90,10 +116,19 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float
     }
     notBg[i] = Math.min(1, Math.max(0, (resid - tol) / 25));
   }
+}
 
-  // connected regions of "model says background"; those not touching the border are holes
-  const fg = new Uint8Array(n);
-  for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
+interface Regions {
+  /** region id per pixel, -1 on foreground */
+  label: Int32Array;
+  touches: boolean[];
+  counts: number[];
+  matching: number[];
+}
+
+/** 4-connected regions of background (fg = 0): whether each touches the border, its size, how much of it matches the backdrop. */
+function backgroundRegions(fg: Uint8Array, matchBg: Uint8Array, S: number, H: number): Regions {
+  const n = S * H;
   const label = new Int32Array(n).fill(-1);
   const stack = new Int32Array(n);
   let sp = 0;
@@ -117,7 +152,12 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float
     }
     touches.push(touch); counts.push(count); matching.push(match);
   }
-  for (let i = 0; i < n; i++) {
+  return { label, touches, counts, matching };
+}
+
+/** Enclosed holes: product where the backdrop does not show through, product-coloured pixels in real holes. */
+function fillHoles({ label, touches, counts, matching }: Regions, matchBg: Uint8Array, notBg: Float32Array, prior: Float32Array): void {
+  for (let i = 0; i < label.length; i++) {
     const id = label[i]!;
     if (id < 0 || touches[id]) continue;
     if (matching[id]! < counts[id]! * 0.5) {
@@ -128,13 +168,12 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float
       prior[i] = Math.max(prior[i]!, notBg[i]!);
     }
   }
+}
 
-  // thin parts the model dropped: only close to the object and where the model saw something
-  const near = dilateMask(fg, S, H, Math.max(2, Math.round(S * 0.02)));
-  for (let i = 0; i < n; i++) {
+function addThinParts(near: Uint8Array, model: Float32Array, notBg: Float32Array, prior: Float32Array): void {
+  for (let i = 0; i < near.length; i++) {
     if (near[i] && model[i]! < 0.5 && model[i]! > 0.03 && notBg[i]! > 0.5) prior[i] = Math.max(prior[i]!, notBg[i]!);
   }
-  return prior;
 }
 
 function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
@@ -457,7 +496,14 @@ export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: 
   let foreground: Buffer;
   if (inPlace && data.byteOffset % 4 === 0) foreground = data;
   else { foreground = Buffer.from(new ArrayBuffer(w * h * 4)); foreground.set(data); }
-  const px = new Uint32Array(foreground.buffer, foreground.byteOffset, w * h);
+  // each pass is a small function of its own (see refineMatte)
+  const blk = blockKinds(src, sw, sh);
+  const box = fillRows(src, sw, sh, blk, alpha, foreground, w, h);
+  return { alpha, foreground, ...box, blk, sw, sh };
+}
+
+/** Per 2x2 block of the small prior: 0 all zero, 1 all one, 2 mixed (clamped at the far edges). */
+function blockKinds(src: Float32Array, sw: number, sh: number): Uint8Array {
   const blk = new Uint8Array(sw * sh);
   for (let y = 0; y < sh; y++) {
     const ra = y * sw, rb = Math.min(sh - 1, y + 1) * sw;
@@ -467,6 +513,12 @@ export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: 
       blk[ra + x] = a === 0 && b === 0 && c === 0 && d === 0 ? 0 : a === 1 && b === 1 && c === 1 && d === 1 ? 1 : 2;
     }
   }
+  return blk;
+}
+
+/** The upsampling proper, row by row; returns the bounding box of the pixels strictly between 2 and 253. */
+function fillRows(src: Float32Array, sw: number, sh: number, blk: Uint8Array, alpha: Buffer, foreground: Buffer, w: number, h: number): { x0: number; y0: number; x1: number; y1: number } {
+  const px = new Uint32Array(foreground.buffer, foreground.byteOffset, w * h);
   const x0s = new Int32Array(w), txs = new Float32Array(w);
   // the output columns each source column starts at (x0s is non-decreasing)
   const colStart = new Int32Array(sw + 1).fill(w);
@@ -508,7 +560,7 @@ export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: 
       c = e;
     }
   }
-  return { alpha, foreground, x0: bx0, y0: by0, x1: bx1, y1: by1, blk, sw, sh };
+  return { x0: bx0, y0: by0, x1: bx1, y1: by1 };
 }
 
 export interface SeeThroughInput {
