@@ -1,5 +1,5 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { linearToSrgbFn, srgbToLinearLut } from '../scene/color.js';
+import { SRGB_STEPS, srgbTable, srgbToLinearLut } from '../scene/color.js';
 
 /**
  * Relighting that keeps albedo. A shading field comes from the product's shape: each row of the
@@ -209,7 +209,7 @@ export function relightProduct(rgba: Buffer, w: number, h: number, o: RelightOpt
   for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
   const { gain, gw, gh } = shadingField(alpha, w, h, o);
   const lut = srgbToLinearLut();
-  const enc = linearToSrgbFn();
+  const enc = srgbTable();
   const out = Buffer.from(rgba);
   const patternDepth = PATTERN_DEPTH * (0.8 + 0.4 * o.light.contrast);
   const sx = (gw - 1) / Math.max(1, w - 1);
@@ -239,9 +239,13 @@ export function relightProduct(rgba: Buffer, w: number, h: number, o: RelightOpt
       const b = lut[rgba[i + 2]!]!;
       const mx = Math.max(r, gg, b, 1e-6);
       if (g * mx > 1) g = 1 / mx; // never clip one channel: that would shift the hue
-      out[i] = enc(r * g);
-      out[i + 1] = enc(gg * g);
-      out[i + 2] = enc(b * g);
+      // the sRGB table indexed directly: a call per channel costs more than the relighting
+      const vr = r * g;
+      const vg = gg * g;
+      const vb = b * g;
+      out[i] = enc[vr <= 0 ? 0 : vr >= 1 ? SRGB_STEPS : (vr * SRGB_STEPS + 0.5) | 0]!;
+      out[i + 1] = enc[vg <= 0 ? 0 : vg >= 1 ? SRGB_STEPS : (vg * SRGB_STEPS + 0.5) | 0]!;
+      out[i + 2] = enc[vb <= 0 ? 0 : vb >= 1 ? SRGB_STEPS : (vb * SRGB_STEPS + 0.5) | 0]!;
     }
   }
   return out;

@@ -45,14 +45,21 @@ export async function renderBackdrop(ctx: BackdropContext): Promise<Float32Array
   const spill = b.kind === 'solid' ? 0 : b.kind === 'gradient' ? 1.1 : 0.45;
   const floor = b.kind === 'gradient' ? 0.28 + (1 - key.contrast) * 0.3 : 0.72;
   const s = 256 / Math.max(W, H);
+  // The spill is a gaussian, so it factors into a column and a row term, and the side gradient
+  // depends on the column only: both are tabled once instead of an exp per pixel.
+  const glowX = new Float64Array(W);
+  const gradX = new Float64Array(W);
+  for (let x = 0; x < W; x++) {
+    const dx = (x - gx) / rx;
+    glowX[x] = Math.exp(-dx * dx * 1.3);
+    // side gradient: walls are brighter toward the light
+    gradX[x] = 1 + side * ((x / W) - 0.5) * 0.3 * key.contrast * -1 * (b.kind === 'gradient' ? 0.5 : 1);
+  }
   for (let y = 0; y < H; y++) {
     const dy = (y - gy) / ry;
+    const glowY = Math.exp(-dy * dy * 1.3);
     for (let x = 0; x < W; x++) {
-      const dx = (x - gx) / rx;
-      const glow = Math.exp(-(dx * dx + dy * dy) * 1.3);
-      // side gradient: walls are brighter toward the light
-      const grad = 1 + side * ((x / W) - 0.5) * 0.3 * key.contrast * -1 * (b.kind === 'gradient' ? 0.5 : 1);
-      let m = (floor + spill * glow) * grad;
+      let m = (floor + spill * glowX[x]! * glowY) * gradX[x]!;
       if (tex > 0) {
         const nv = sample(noise, x * s * 1.4, y * s * 1.4);
         const nf = sample(fine, x * s * 6, y * s * 6);
