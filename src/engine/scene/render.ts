@@ -53,6 +53,12 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const zb = cam.baseDepth;
   const P = [Math.sin(az) * Math.cos(el) * D, Math.sin(el) * D, zb - Math.cos(az) * Math.cos(el) * D] as const;
   const e0 = P[1] / D ** 3;
+  // the light's position and strength as plain numbers: read for every surface pixel
+  const [Px, Py, Pz] = P;
+  const Py2 = Py * Py;
+  const intensity = light.intensity;
+  const [keyR, keyG, keyB] = keyColour;
+  const [ambR, ambG, ambB] = ambColour;
   const gloss = plan.surface.gloss;
   const sweep = plan.backdrop.kind === 'sweep';
   const band = sweep ? H * 0.14 : Math.max(1.5, H * 0.002);
@@ -98,18 +104,18 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
       shade(X, Z - zb, fp, albedo);
       const p = y * W + x;
       // key light falloff on the surface (inverse square and incidence), relative to the base
-      const vx = P[0] - X;
-      const vz = P[2] - Z;
-      const d2 = vx * vx + P[1] * P[1] + vz * vz;
-      let e = Math.min(2.4, (P[1] / (d2 * Math.sqrt(d2))) / e0);
+      const vx = Px - X;
+      const vz = Pz - Z;
+      const d2 = vx * vx + Py2 + vz * vz;
+      let e = Math.min(2.4, (Py / (d2 * Math.sqrt(d2))) / e0);
       if (pattern) e *= pattern[p]!;
       let lum: number;
       if (cast) {
         // the shadow blocks the key and, near the product, some of the fill as well
         const c = cast[p]!;
         e *= 1 - Math.min(1, c * castOpacity * 1.3);
-        lum = (amb + (1 - amb) * light.intensity * e) * (1 - c * castOpacity * 0.3);
-      } else lum = amb + (1 - amb) * light.intensity * e;
+        lum = (amb + (1 - amb) * intensity * e) * (1 - c * castOpacity * 0.3);
+      } else lum = amb + (1 - amb) * intensity * e;
       let ambPart = amb;
       if (contact) {
         const c = contact[p]!;
@@ -120,9 +126,9 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
       }
       const keyPart = lum - ambPart;
       const i = p * 3;
-      let r = albedo[0]! * (ambPart * ambColour[0] + keyPart * keyColour[0]);
-      let g = albedo[1]! * (ambPart * ambColour[1] + keyPart * keyColour[1]);
-      let b = albedo[2]! * (ambPart * ambColour[2] + keyPart * keyColour[2]);
+      let r = albedo[0]! * (ambPart * ambR + keyPart * keyR);
+      let g = albedo[1]! * (ambPart * ambG + keyPart * keyG);
+      let b = albedo[2]! * (ambPart * ambB + keyPart * keyB);
       if (fres > 0.005) {
         const m = (mirrorY * W + x) * 3;
         const src = mirrorY >= keptFrom && mirrorY < keptTo ? kept : backdrop;
@@ -143,7 +149,7 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
       }
       if (noSurface) {
         // floating: no surface, only the shadow falls on the backdrop below
-        const s = lum / (amb + (1 - amb) * light.intensity);
+        const s = lum / (amb + (1 - amb) * intensity);
         r = backdrop[i]! * s; g = backdrop[i + 1]! * s; b = backdrop[i + 2]! * s;
       }
       scene[i] = backdrop[i]! + (r - backdrop[i]!) * cover;
