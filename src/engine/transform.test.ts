@@ -8,7 +8,8 @@ import { computeLayout, groundAt } from './compose/framing.js';
 import { deltaE2000 } from './fidelity.js';
 import { planScene } from './plan/index.js';
 import { decodeImage, sharp } from './sharp.js';
-import { alphaBox, transform, type CutoutFn } from './transform.js';
+import { matteBox } from './cutout/cache.js';
+import { transform, type CutoutFn } from './transform.js';
 import type { TransformRequest } from './types.js';
 
 const EDITORIAL = 'Place this exact white ceramic pour-over dripper on a dark slate stone surface with dramatic side lighting and a soft steam wisp, moody editorial product photography';
@@ -77,7 +78,7 @@ describe('studio transform', () => {
     const p = r.report.placement;
     const { cutout } = files.dripper!;
     const cut = await cutout({ data: Buffer.alloc(0), width: 0, height: 0, channels: 4 }, {});
-    const box = alphaBox(cut.alpha, cut.foreground.width, cut.foreground.height);
+    const box = matteBox(cut.alpha, cut.foreground.width, cut.foreground.height);
     const expected = await sharp(cut.foreground.data, { raw: { width: cut.foreground.width, height: cut.foreground.height, channels: 4 } })
       .extract({ left: box.x, top: box.y, width: box.width, height: box.height })
       .resize(p.width, p.height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();

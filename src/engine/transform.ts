@@ -1,5 +1,6 @@
 import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
 import { PermanentTaskError } from '../errors.js';
+import { matteBox } from './cutout/cache.js';
 import { composeFrame, composeTransparent, computeLayout, type Box, type Layout } from './compose/index.js';
 import { measureFidelity, type DeltaE } from './fidelity.js';
 import { renderPattern } from './light/pattern.js';
@@ -25,7 +26,7 @@ export interface CutoutOutput {
   alpha: Buffer;
   foreground: RawImage;
   cached: boolean;
-  /** alphaBox of the matte, where the cutout already knows it */
+  /** the matte's box (matteBox), where the cutout already knows it */
   box?: Box;
   /** RGBA of a region of the foreground, where the cutout builds it without the whole frame (a cache hit does) */
   crop?(region: Box): RawImage;
@@ -37,24 +38,6 @@ export type CutoutFn = (image: RawImage, opts: { hasAlpha?: boolean; consume?: b
 export interface TransformDeps {
   opts: EngineOptions;
   cutout: CutoutFn;
-}
-
-/** The opaque box of a matte (alpha > 8). */
-export function alphaBox(alpha: Uint8Array, w: number, h: number): Box {
-  let x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      if (alpha[row + x]! > 8) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-  }
-  if (x1 < 0) return { x: 0, y: 0, width: w, height: h };
-  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
 type Reference = NonNullable<ScenePlan['references']>[number];
@@ -154,7 +137,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     const cut = cuts.get(i) ?? await deps.cutout(images[i]!, { hasAlpha: decodedAll[i]!.hasAlpha, consume: true });
     cached &&= cut.cached;
     const img = images[i]!;
-    const b = cut.box ?? alphaBox(cut.alpha, img.width, img.height);
+    const b = cut.box ?? matteBox(cut.alpha, img.width, img.height);
     const rgba = cut.crop ? cut.crop(b).data : await sharp(cut.foreground.data, { raw: { width: img.width, height: img.height, channels: 4 } })
       .extract({ left: b.x, top: b.y, width: b.width, height: b.height }).raw().toBuffer();
     crops.push({ rgba, width: b.width, height: b.height });
