@@ -1,3 +1,4 @@
+import { srgbToLinearLut } from './scene/color.js';
 import { sharp } from './sharp.js';
 
 /**
@@ -63,18 +64,12 @@ async function toCompare(p: Patch, w: number, h: number): Promise<Buffer> {
     .resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha().raw().toBuffer();
 }
 
-let linear: Float64Array | undefined;
-
 function labF(t: number): number {
   return t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116;
 }
 
 function labOf(img: Buffer, idx: number[]): Float64Array {
-  if (!linear) {
-    linear = new Float64Array(256);
-    for (let i = 0; i < 256; i++) { const v = i / 255; linear[i] = v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }
-  }
-  const lin = linear;
+  const lin = srgbToLinearLut();
   const out = new Float64Array(idx.length * 3);
   for (let k = 0; k < idx.length; k++) {
     const p = idx[k]!;
