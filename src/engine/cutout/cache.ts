@@ -38,8 +38,11 @@ const ZERO = 0, OPAQUE = 1, EDGE = 2;
 /** alpha above this counts towards the box (the engine crops products to it) */
 const BOX_ALPHA = 8;
 
-/** Encodes a full-frame alpha and the RGBA foreground it belongs to (only edge pixels' colours are kept). */
-export function encodeMatte(alpha: Buffer, foreground: Buffer, width: number, height: number): EncodedMatte {
+/**
+ * Encodes a full-frame alpha and the RGBA foreground it belongs to (only edge pixels' colours are
+ * kept). `box` is the alpha's matteBox when the caller has it already.
+ */
+export function encodeMatte(alpha: Buffer, foreground: Buffer, width: number, height: number, box?: Box): EncodedMatte {
   const n = width * height;
   if (alpha.length !== n || foreground.length !== n * 4) throw new Error(`Expected a ${width}x${height} alpha and RGBA foreground but received ${alpha.length} and ${foreground.length} bytes`);
   // worst cases (alternating values); only the pages written are ever touched
@@ -67,7 +70,7 @@ export function encodeMatte(alpha: Buffer, foreground: Buffer, width: number, he
     i = j;
   }
   // right-sized copies so the worst-case scratch buffers can go
-  return { width, height, box: matteBox(alpha, width, height), runs: Buffer.from(runs.subarray(0, r)), edgeColours: Buffer.from(edges.subarray(0, e)) };
+  return { width, height, box: box ?? matteBox(alpha, width, height), runs: Buffer.from(runs.subarray(0, r)), edgeColours: Buffer.from(edges.subarray(0, e)) };
 }
 
 /** Bounding box of alpha > 8 (the whole frame when no pixel is over it). */

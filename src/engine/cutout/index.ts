@@ -119,15 +119,17 @@ export function createCutout(opts: CutoutOptions): Cutout {
       const { alpha, foreground } = matteFromModel({ image: rgba, small, model, lap, inPlace: o.consume === true || rgba !== image });
       // the entry is encoded and written after this returns: the caller needs none of it, and a
       // failed write only costs a later miss
+      const res = fromPlanes(alpha, foreground, null, false, timings);
       const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        const m = encodeMatte(alpha, foreground.data, w, h);
+        // the box is found once, for whichever asks first: the caller's crop or this entry
+        const m = encodeMatte(alpha, foreground.data, w, h, res.box);
         await cache.put(key, m);
         return m;
       });
       storing.set(key, job);
       const done = () => { if (storing.get(key) === job) storing.delete(key); };
       job.then(done, done);
-      return fromPlanes(alpha, foreground, null, false, timings);
+      return res;
     },
     idle,
     async close() {
