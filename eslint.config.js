@@ -12,7 +12,7 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through src/config.ts only.' }],
     },
   },
-  { files: ['src/config.ts', 'test/**', 'bench/**', 'scripts/**', 'src/cli/**', 'bin/**'], rules: { 'no-restricted-properties': 'off' } },
+  { files: ['src/config.ts', 'test/**', '**/*.test.ts', 'bench/**', 'scripts/**', 'src/cli/**', 'bin/**'], rules: { 'no-restricted-properties': 'off' } },
   // Tests read loosely typed JSON bodies.
   { files: ['test/**', '**/*.test.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,5 +11,7 @@ export default defineConfig({
     // Image and model work is CPU-bound on a 2-core machine; a few files at a time keeps it stable.
     maxWorkers: 2,
     fileParallelism: true,
+    // every server and CLI the tests start shares one optimised model, made by whichever loads it first
+    env: { RESHOOT_MODEL_CACHE_DIR: path.join(os.tmpdir(), 'reshoot-test-models') },
   },
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -8,6 +9,7 @@ describe('loadConfig', () => {
     expect(c.rateLimit).toEqual({ createPerMinute: 60, readPerMinute: 300, concurrent: 10 });
     expect(c.callbacks.retryScheduleSeconds).toEqual([60, 300, 1200]);
     expect(c.tasks.outputTtlSeconds).toBe(604800);
+    expect(c.engine.modelCacheDir).toBe(path.resolve('data', 'cache', 'models'));
     expect(Object.isFrozen(c) && Object.isFrozen(c.http)).toBe(true);
   });
 
@@ -19,6 +21,7 @@ describe('loadConfig', () => {
       RESHOOT_CALLBACK_RETRY_SCHEDULE: '1,2',
       RESHOOT_API_KEYS: 'sk-a, sk-b',
       RESHOOT_FETCH_ALLOW_HOSTS: 'images.internal,10.0.0.0/8',
+      RESHOOT_DATA_DIR: '/srv/reshoot',
     });
     expect(c.http.publicUrl).toBe('https://img.example.com');
     expect(c.rateLimit).toEqual({ createPerMinute: 5, readPerMinute: 300, concurrent: 2 });
@@ -26,6 +29,8 @@ describe('loadConfig', () => {
     expect(c.auth.envKeys).toEqual(['sk-a', 'sk-b']);
     expect(c.fetch.allowHosts).toEqual(['images.internal', '10.0.0.0/8']);
     expect(loadConfig({ RESHOOT_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
+    expect(c.engine.modelCacheDir).toBe(path.resolve('/srv/reshoot/cache/models'));
+    expect(loadConfig({ RESHOOT_MODEL_CACHE_DIR: '/var/cache/reshoot' }).engine.modelCacheDir).toBe(path.resolve('/var/cache/reshoot'));
   });
 
   it('reports every bad variable in one error', () => {

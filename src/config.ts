@@ -106,6 +106,7 @@ const EnvSchema = z.object({
   RESHOOT_CALLBACK_TIMEOUT_MS: int(100).prefault('10000'),
   RESHOOT_PRICING: z.string().optional(),
   RESHOOT_MASK_CACHE_MB: int(1).prefault('512'),
+  RESHOOT_MODEL_CACHE_DIR: z.string().optional(),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
 });
@@ -124,7 +125,7 @@ export interface Config {
   signing: { secret?: string };
   callbacks: { retryScheduleSeconds: number[]; timeoutMs: number; webhookSecret?: string };
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number };
-  engine: { threads: number; maxInputPixels: number; maskCacheBytes: number };
+  engine: { threads: number; maxInputPixels: number; maskCacheBytes: number; /** where the optimised segmentation model is kept */ modelCacheDir: string };
   pricing?: string;
 }
 
@@ -204,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
       threads: e.RESHOOT_ENGINE_THREADS,
       maxInputPixels: e.RESHOOT_MAX_INPUT_PIXELS,
       maskCacheBytes: e.RESHOOT_MASK_CACHE_MB * 1024 * 1024,
+      modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
     pricing: e.RESHOOT_PRICING,
   };

@@ -47,6 +47,7 @@ export function engineOptions(config: Config): EngineOptions {
   return {
     cacheDir: path.join(config.dataDir, 'cache', 'masks'),
     maskCacheBytes: config.engine.maskCacheBytes,
+    modelCacheDir: config.engine.modelCacheDir,
     maxInputPixels: config.engine.maxInputPixels,
   };
 }

@@ -70,6 +70,8 @@ export interface EngineOptions {
   /** where the mask cache lives (inside the data dir) */
   cacheDir: string;
   maskCacheBytes: number;
+  /** where the optimised segmentation model is kept between processes (see onnx.ts) */
+  modelCacheDir?: string;
   maxInputPixels: number;
   /** sharp threads per engine thread */
   sharpConcurrency?: number;

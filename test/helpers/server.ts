@@ -29,6 +29,7 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     RESHOOT_RATE_LIMIT: 'off',
     RESHOOT_ENGINE_THREADS: '1',
     RESHOOT_WORKER_CONCURRENCY: '1',
+    ...(process.env.RESHOOT_MODEL_CACHE_DIR ? { RESHOOT_MODEL_CACHE_DIR: process.env.RESHOOT_MODEL_CACHE_DIR } : {}),
     ...overrides,
   });
   const reshoot = await startReshoot(config);

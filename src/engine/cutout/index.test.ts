@@ -17,7 +17,7 @@ let cutout: Cutout;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'reshoot-cutout-'));
-  cutout = createCutout({ cacheDir: path.join(dir, 'masks'), maskCacheBytes: 64 * 1024 * 1024 });
+  cutout = createCutout({ cacheDir: path.join(dir, 'masks'), maskCacheBytes: 64 * 1024 * 1024, modelCacheDir: process.env.RESHOOT_MODEL_CACHE_DIR });
 });
 
 afterAll(async () => {

@@ -38,6 +38,8 @@ export interface CutoutOptions {
   modelSize?: number;
   /** onnxruntime intra-op threads. Default: all cores */
   threads?: number;
+  /** where the optimised model is kept between processes (see onnx.ts); without it the model is prepared in memory */
+  modelCacheDir?: string;
   /** a segmenter to use instead of this process's own session (e.g. one shared across threads) */
   segmenter?: () => Promise<Segmenter>;
 }
@@ -81,7 +83,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
   let seg: Promise<Segmenter> | null = null;
   const segmenter = () => {
     // the matte steps are compiled on a synthetic image while loading (reported with the load time)
-    seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
+    seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads, cacheDir: opts.modelCacheDir })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
     return seg;
   };
 

@@ -1,0 +1,57 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSegmenter } from './onnx.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'reshoot-onnx-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A dark disc on a light backdrop, so the model has something to find. */
+function disc(size: number): Buffer {
+  const img = Buffer.alloc(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const inside = Math.hypot(x - size / 2, y - size / 2) < size / 4;
+      img.set(inside ? [150, 60, 40, 255] : [236, 236, 232, 255], (y * size + x) * 4);
+    }
+  }
+  return img;
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+describe('segmenter with a model cache directory', () => {
+  it('optimises the model once into the folder, answers as the in-memory model does, and remakes a damaged file', async () => {
+    const img = disc(256);
+    const inMemory = await loadSegmenter({ size: 256, threads: 1 });
+    const expected = await inMemory.run(img);
+    await inMemory.close();
+    // the disc is found: the model is really running
+    expect(expected[128 * 256 + 128]).toBeGreaterThan(0.9);
+    expect(expected[4 * 256 + 4]).toBeLessThan(0.1);
+
+    const cached = await loadSegmenter({ size: 256, threads: 1, cacheDir: dir });
+    const files = readdirSync(dir);
+    // one file under its fingerprint, no temporary files left behind
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^isnet-medium-256-[0-9a-f]{16}\.onnx$/);
+    expect(maxDiff(await cached.run(img), expected)).toBe(0);
+    await cached.close();
+
+    const file = path.join(dir, files[0]!);
+    const bytes = statSync(file).size;
+    writeFileSync(file, 'not a model');
+    // another thread count is another session, so this load reads the folder again
+    const remade = await loadSegmenter({ size: 256, threads: 2, cacheDir: dir });
+    expect(readdirSync(dir)).toEqual(files);
+    expect(statSync(file).size).toBe(bytes);
+    expect(maxDiff(await remade.run(img), expected)).toBeLessThan(1e-4);
+    await remade.close();
+  });
+});
