@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
@@ -179,7 +179,27 @@ async function openOptimisedModel(cacheDir: string, size: number, options: ort.I
   } finally {
     await Promise.all([rm(prepared, { force: true }), rm(optimised, { force: true })]);
   }
+  await removeStale(cacheDir, size, path.basename(file));
   return open();
+}
+
+/**
+ * After a new file is made: this size's files for another fingerprint (an older onnxruntime or model,
+ * 177 MB each) and temporary files a crashed start left more than an hour ago.
+ */
+async function removeStale(cacheDir: string, size: number, keep: string): Promise<void> {
+  const now = Date.now();
+  for (const name of await readdir(cacheDir)) {
+    const old = name.startsWith(`isnet-medium-${size}-`) && name.endsWith('.onnx') && name !== keep;
+    const leftover = /^\.(prepared|optimised)-[0-9a-f]+\.onnx$/.test(name);
+    if (!old && !leftover) continue;
+    const full = path.join(cacheDir, name);
+    try {
+      if (old || now - (await stat(full)).mtimeMs > 3600_000) await rm(full, { force: true });
+    } catch {
+      // gone already (another process cleaning up)
+    }
+  }
 }
 
 /**
