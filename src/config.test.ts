@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(c.callbacks.retryScheduleSeconds).toEqual([60, 300, 1200]);
     expect(c.tasks.outputTtlSeconds).toBe(604800);
     expect(c.engine.modelCacheDir).toBe(path.resolve('data', 'cache', 'models'));
+    expect(c.engine.modelSize).toBe(768);
     expect(Object.isFrozen(c) && Object.isFrozen(c.http)).toBe(true);
   });
 
@@ -30,19 +31,20 @@ describe('loadConfig', () => {
     expect(c.fetch.allowHosts).toEqual(['images.internal', '10.0.0.0/8']);
     expect(loadConfig({ RESHOOT_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
     expect(c.engine.modelCacheDir).toBe(path.resolve('/srv/reshoot/cache/models'));
+    expect(loadConfig({ RESHOOT_MODEL_SIZE: '1024' }).engine.modelSize).toBe(1024);
     expect(loadConfig({ RESHOOT_MODEL_CACHE_DIR: '/var/cache/reshoot' }).engine.modelCacheDir).toBe(path.resolve('/var/cache/reshoot'));
   });
 
   it('reports every bad variable in one error', () => {
     let err: unknown;
     try {
-      loadConfig({ RESHOOT_PORT: 'eighty', RESHOOT_RATE_LIMIT: 'lots', RESHOOT_WEBHOOK_SECRET: 'short', RESHOOT_ROLE: 'boss', RESHOOT_CALLBACK_RETRY_SCHEDULE: '1,-2' });
+      loadConfig({ RESHOOT_PORT: 'eighty', RESHOOT_MODEL_SIZE: '1000', RESHOOT_RATE_LIMIT: 'lots', RESHOOT_WEBHOOK_SECRET: 'short', RESHOOT_ROLE: 'boss', RESHOOT_CALLBACK_RETRY_SCHEDULE: '1,-2' });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
-    for (const name of ['RESHOOT_PORT', 'RESHOOT_RATE_LIMIT', 'RESHOOT_WEBHOOK_SECRET', 'RESHOOT_ROLE', 'RESHOOT_CALLBACK_RETRY_SCHEDULE']) {
+    for (const name of ['RESHOOT_PORT', 'RESHOOT_MODEL_SIZE', 'RESHOOT_RATE_LIMIT', 'RESHOOT_WEBHOOK_SECRET', 'RESHOOT_ROLE', 'RESHOOT_CALLBACK_RETRY_SCHEDULE']) {
       expect(problems).toContain(name);
     }
     expect(problems).toContain('"eighty"');

@@ -107,6 +107,7 @@ const EnvSchema = z.object({
   RESHOOT_PRICING: z.string().optional(),
   RESHOOT_MASK_CACHE_MB: int(1).prefault('512'),
   RESHOOT_MODEL_CACHE_DIR: z.string().optional(),
+  RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
 });
@@ -125,7 +126,7 @@ export interface Config {
   signing: { secret?: string };
   callbacks: { retryScheduleSeconds: number[]; timeoutMs: number; webhookSecret?: string };
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number };
-  engine: { threads: number; maxInputPixels: number; maskCacheBytes: number; /** where the optimised segmentation model is kept */ modelCacheDir: string };
+  engine: { threads: number; maxInputPixels: number; maskCacheBytes: number; /** where the optimised segmentation model is kept */ modelCacheDir: string; /** the model's input side */ modelSize: number };
   pricing?: string;
 }
 
@@ -205,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
       threads: e.RESHOOT_ENGINE_THREADS,
       maxInputPixels: e.RESHOOT_MAX_INPUT_PIXELS,
       maskCacheBytes: e.RESHOOT_MASK_CACHE_MB * 1024 * 1024,
+      modelSize: e.RESHOOT_MODEL_SIZE,
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
     pricing: e.RESHOOT_PRICING,

@@ -97,6 +97,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         cacheDir: path.join(config.dataDir, 'cache', 'masks'),
         maskCacheBytes: config.engine.maskCacheBytes,
         modelCacheDir: config.engine.modelCacheDir,
+        modelSize: config.engine.modelSize,
         maxInputPixels: config.engine.maxInputPixels,
         sharpConcurrency: 1,
       },

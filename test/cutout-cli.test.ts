@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ beforeAll(async () => { dir = await mkdtemp(path.join(tmpdir(), 'reshoot-cutout-
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 describe('reshoot cutout', () => {
-  it('reshoot cutout writes one-channel mattes at the source size and reports each image as JSON', async () => {
+  it('reshoot cutout writes one-channel mattes at the source size and reports each image as JSON, with the configured model side', async () => {
     const { buildProgram } = await import('../src/cli/index.js');
     const { sharp } = await import('../src/engine/sharp.js');
     const src = path.join(dir, 'in.png');
@@ -20,13 +20,18 @@ describe('reshoot cutout', () => {
     process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
     const env = process.env.RESHOOT_DATA_DIR;
     process.env.RESHOOT_DATA_DIR = path.join(dir, 'data');
+    process.env.RESHOOT_MODEL_SIZE = '512';
     try {
       await buildProgram().exitOverride().parseAsync(['node', 'reshoot', 'cutout', src, path.join(dir, 'broken.png'), '--out-dir', path.join(dir, 'out'), '--json']);
     } finally {
       process.stdout.write = write;
       if (env === undefined) delete process.env.RESHOOT_DATA_DIR; else process.env.RESHOOT_DATA_DIR = env;
+      delete process.env.RESHOOT_MODEL_SIZE;
     }
     const objs = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs[0]).toMatchObject({ modelSize: 512, modelLoadMs: expect.any(Number) });
+    // the 512 model is the one that was prepared and loaded
+    expect(await readdir(process.env.RESHOOT_MODEL_CACHE_DIR!)).toEqual(expect.arrayContaining([expect.stringMatching(/^isnet-medium-512-[0-9a-f]{16}\.onnx$/)]));
     const ok = objs.find((o) => o.input === src)!;
     expect(ok).toMatchObject({ out: path.join(dir, 'out', 'in.png'), width: 320, height: 240, cached: false });
     expect(Object.keys(ok.timings as object)).toEqual(expect.arrayContaining(['decode', 'hash', 'model', 'refine']));

@@ -48,6 +48,7 @@ export function engineOptions(config: Config): EngineOptions {
     cacheDir: path.join(config.dataDir, 'cache', 'masks'),
     maskCacheBytes: config.engine.maskCacheBytes,
     modelCacheDir: config.engine.modelCacheDir,
+    modelSize: config.engine.modelSize,
     maxInputPixels: config.engine.maxInputPixels,
   };
 }

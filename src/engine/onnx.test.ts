@@ -60,5 +60,12 @@ describe('segmenter with a model cache directory', () => {
     expect(statSync(file).size).toBe(bytes);
     expect(maxDiff(await remade.run(img), expected)).toBeLessThan(1e-4);
     await remade.close();
+
+    // a cache folder that cannot be made (a file stands in its place) falls back to preparing in memory
+    const blocked = path.join(dir, 'blocked');
+    writeFileSync(blocked, 'a file, not a folder');
+    const fallback = await loadSegmenter({ size: 256, threads: 1, cacheDir: path.join(blocked, 'models') });
+    expect(maxDiff(await fallback.run(img), expected)).toBe(0);
+    await fallback.close();
   });
 });

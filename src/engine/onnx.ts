@@ -112,9 +112,11 @@ async function createSegmenter(size: number, threads: number, cacheDir: string |
     // memory returns to the system after each run at no measurable cost in speed
     enableCpuMemArena: false,
   };
+  const inMemory = () => ort.InferenceSession.create(prepareModel(readModelBytes(), size), { ...options, graphOptimizationLevel: 'all' });
+  // a folder that cannot be written (read-only, full) only loses the saving: the model is prepared in memory
   const session = cacheDir
-    ? await openOptimisedModel(cacheDir, size, options)
-    : await ort.InferenceSession.create(prepareModel(readModelBytes(), size), { ...options, graphOptimizationLevel: 'all' });
+    ? await openOptimisedModel(cacheDir, size, options).catch((err: unknown) => (isFsError(err) ? inMemory() : Promise.reject(err)))
+    : await inMemory();
   const loadMs = performance.now() - t0;
   const inputName = session.inputNames[0] ?? 'input';
   // a queue: one run at a time per session, so two callers never oversubscribe the threads
@@ -181,6 +183,10 @@ async function openOptimisedModel(cacheDir: string, size: number, options: ort.I
   }
   await removeStale(cacheDir, size, path.basename(file));
   return open();
+}
+
+function isFsError(err: unknown): boolean {
+  return ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EEXIST'].includes((err as NodeJS.ErrnoException | null)?.code ?? '');
 }
 
 /**

@@ -72,6 +72,8 @@ export interface EngineOptions {
   maskCacheBytes: number;
   /** where the optimised segmentation model is kept between processes (see onnx.ts) */
   modelCacheDir?: string;
+  /** the segmentation model's input side (a multiple of 64, 256..1024); default 768 */
+  modelSize?: number;
   maxInputPixels: number;
   /** sharp threads per engine thread */
   sharpConcurrency?: number;

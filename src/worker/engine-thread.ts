@@ -12,7 +12,6 @@ import { createSegmenterProxy } from './shared-segmenter.js';
 let engine: Engine | null = null;
 let builtWith = '';
 let port: MessagePort | null = null;
-const segmenter = createSegmenterProxy(DEFAULT_MODEL_SIZE, () => port);
 
 export interface ThreadTask {
   options: EngineOptions;
@@ -29,6 +28,7 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   const key = JSON.stringify(task.options);
   if (!engine || builtWith !== key) {
     await engine?.close();
+    const segmenter = createSegmenterProxy(task.options.modelSize ?? DEFAULT_MODEL_SIZE, () => port);
     engine = createEngine(task.options, { segmenter: async () => segmenter });
     builtWith = key;
   }

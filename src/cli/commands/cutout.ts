@@ -43,7 +43,7 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
   }
   const config = loadConfig();
   initSharp();
-  const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir });
+  const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir, modelSize: config.engine.modelSize });
   let failed = 0;
   let loadReported = false;
   try {
@@ -64,7 +64,7 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
         const ms = Math.round(performance.now() - t0);
         const load = modelLoadMs();
         if (flags.json) {
-          if (load !== null && !loadReported) println(JSON.stringify({ modelLoadMs: Math.round(load) }));
+          if (load !== null && !loadReported) println(JSON.stringify({ modelLoadMs: Math.round(load), modelSize: config.engine.modelSize }));
           const timings: Record<string, number> = { decode: Math.round(decodeMs * 10) / 10, ...res.timings };
           delete timings.load; // reported once, above
           println(JSON.stringify({ input: image, out, width, height, cached: res.cached, ms, timings }));
