@@ -64,7 +64,7 @@ export interface Cutout {
 }
 
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
-const ALGO_VERSION = 'cutout-4';
+const ALGO_VERSION = 'cutout-5';
 export const DEFAULT_MODEL_SIZE = 768;
 
 let lastLoadMs: number | null = null;
