@@ -433,13 +433,15 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
       const fr = hasF ? FR[cj]! / wF[cj]! : 0, fgc = hasF ? FG[cj]! / wF[cj]! : 0, fb = hasF ? FB[cj]! / wF[cj]! : 0;
       if (!(bg.plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
       else {
+        // how far the pixel's colour is from the (shaded) backdrop here
+        const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
+        const dist = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3);
         // colour-based alpha: projection of (I - B) on (F - B), trusted in proportion to the contrast
         const ex = fr - Bc[0]!, ey = fgc - Bc[1]!, ez = fb - Bc[2]!;
         const k2 = ex * ex + ey * ey + ez * ez;
         const kk = Math.sqrt(k2 / 3);
         const trust = Math.min(1, Math.max(0, (kk - 20) / 40));
         if (trust > 0) {
-          const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
           const raw = (dx * ex + dy * ey + dz * ez) / k2;
           // the pixel must lie near the backdrop-to-product colour line, or the two-colour model is wrong
           // here: a third colour (a lit rim in front of a dark inside) would read as a faint mix. Trust
@@ -458,7 +460,6 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
           // filter, fitting one grey ramp through three tones, leaves it at 0.3-0.8. Weighed by the prior so
           // no step shows where it ends (vase MAE over the product 0.0020 -> 0.0016, cup IoU 0.9853 -> 0.9880)
           if (t2 < 1 && alpha[s]! > 64) {
-            const dist = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3);
             const inside = Math.min(1, (alpha[s]! - 64) / 128);
             a = Math.max(a, Math.min(1, Math.max(0, (dist - 4 * bg.noise) / (4 * bg.noise))) * (1 - t2) * inside);
           }
@@ -466,8 +467,6 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
         if (a < 0.5) {
           // a faint pixel whose colour is the (shaded) backdrop within the noise is backdrop: the soft
           // edge of the prior would otherwise leave a haze over the floor next to the product
-          const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
-          const dist = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3);
           a *= Math.min(1, Math.max(0, (dist - 1.5 * bg.noise) / (2 * bg.noise)));
         }
       }
