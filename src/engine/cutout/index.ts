@@ -100,7 +100,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
         const alpha = Buffer.alloc(w * h);
         for (let i = 0; i < w * h; i++) alpha[i] = rgba.data[i * 4 + 3]!;
         lap('alpha');
-        return fromPlanes(alpha, rgba, null, false, timings);
+        return fromPlanes(alpha, rgba, timings);
       }
 
       const key = cache.key(rgba.data, w, h, `${ALGO_VERSION}:${size}`);
@@ -121,7 +121,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
       const { alpha, foreground } = matteFromModel({ image: rgba, small, model, lap, inPlace: o.consume === true || rgba !== image });
       // the entry is encoded and written after this returns: the caller needs none of it, and a
       // failed write only costs a later miss
-      const res = fromPlanes(alpha, foreground, null, false, timings);
+      const res = fromPlanes(alpha, foreground, timings);
       const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         // the box is found once, for whichever asks first: the caller's crop or this entry
         const m = encodeMatte(alpha, foreground.data, w, h, res.box);
@@ -143,9 +143,10 @@ export function createCutout(opts: CutoutOptions): Cutout {
 }
 
 /** A result whose planes exist already (computed now, or the source's own alpha); the box is found on first read. */
-function fromPlanes(alpha: Buffer, foreground: RawImage, box: Box | null, cached: boolean, timings: Record<string, number>): CutoutResult {
+function fromPlanes(alpha: Buffer, foreground: RawImage, timings: Record<string, number>): CutoutResult {
+  let box: Box | null = null;
   const res: CutoutResult = {
-    alpha, foreground, cached, timings,
+    alpha, foreground, cached: false, timings,
     get box() { return (box ??= matteBox(alpha, foreground.width, foreground.height)); },
     crop(region = res.box) {
       const { width: w, height: h } = foreground;
