@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
@@ -58,6 +58,13 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A request Node's parser refuses (a malformed request line, a bad header) never reaches the
+    // router; it is still answered in the envelope, then the connection is closed.
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      const body = JSON.stringify(failure(new AppError('INVALID_REQUEST', 'malformed HTTP request')));
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
   });
   app.decorateRequest('apiKey', null as unknown as ApiKeyRecord);
 
@@ -116,8 +123,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const limiter = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
 
   // Everything under /v1 needs a key; the limiter runs after authentication (budgets are per key).
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/') && req.url !== '/v1') return;
+  // The check is attached to each matched route, never decided from the raw request URL: the router
+  // decodes the path (`/%76%31/models` is `/v1/models`), so a prefix test on `req.url` can be walked
+  // around, while a route's own hook runs whatever spelling reached it.
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
     const key = m ? deps.keys.authenticate(m[1]!) : null;
@@ -142,6 +151,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       throw err;
     }
+  };
+  app.addHook('onRoute', (route) => {
+    if (!isApiRoute(route.url)) return;
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [authenticate, ...own];
   });
 
   registerTaskRoutes(app, deps);
@@ -151,6 +165,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerStudio(app, deps);
   return app;
 }
+
+/** The routes that need a key: the API under `/v1`, as declared (not as a client spelled the path). */
+export const isApiRoute = (declaredUrl: string): boolean => declaredUrl === '/v1' || declaredUrl.startsWith('/v1/');
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;

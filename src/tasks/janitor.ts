@@ -10,8 +10,8 @@ export interface JanitorDeps {
   outputTtlSeconds: number;
   /** finished job rows are kept this long for inspection */
   jobRetentionSeconds?: number;
-  /** a source image nothing refers to is kept this long after its last use (a run may be about to record it) */
-  sourceGraceSeconds?: number;
+  /** a file nothing refers to (a source image, an upload) is kept this long: a run or an upload may be about to record it */
+  graceSeconds?: number;
   nowMs?: () => number;
 }
 
@@ -25,6 +25,7 @@ export function createJanitor(deps: JanitorDeps) {
   const { db, blobs } = deps;
   const now = deps.nowMs ?? Date.now;
   const log = deps.logger.child({ module: 'janitor' });
+  const graceMs = (deps.graceSeconds ?? 3600) * 1000;
   const expiredTasks = db.prepare(`SELECT id, outputs FROM tasks WHERE swept = 0 AND status = 'success' AND completed > 0 AND completed < ? LIMIT 500`);
   const markTask = db.prepare(`UPDATE tasks SET swept = 1 WHERE id = ?`);
   const expiredUploads = db.prepare(`SELECT id, blob FROM uploads WHERE swept = 0 AND created < ? LIMIT 500`);
@@ -40,8 +41,25 @@ export function createJanitor(deps: JanitorDeps) {
     SELECT j.value FROM tasks c JOIN tasks p ON p.id = c.parent_id, json_each(p.sources) j
      WHERE c.swept = 0 AND c.status NOT IN ('success', 'fail') AND p.sources IS NOT NULL`).pluck();
 
+  const knownUpload = db.prepare(`SELECT 1 FROM uploads WHERE blob = ?`).pluck();
+
+  /**
+   * Upload files with no row: left by a crash between the row's rollback and the file's removal, or
+   * by versions that wrote the file before the row. Nothing can link to them, so they go once they
+   * are older than the grace (an upload in flight writes its row first, then its file).
+   */
+  async function sweepOrphanUploads(): Promise<number> {
+    let removed = 0;
+    for (const b of await blobs.list('uploads')) {
+      if (b.mtimeMs >= now() - graceMs || knownUpload.get(b.key)) continue;
+      await blobs.remove(b.key);
+      removed++;
+    }
+    return removed;
+  }
+
   async function sweepSources(): Promise<number> {
-    const old = (await blobs.list('sources')).filter((b) => b.mtimeMs < now() - (deps.sourceGraceSeconds ?? 3600) * 1000);
+    const old = (await blobs.list('sources')).filter((b) => b.mtimeMs < now() - graceMs);
     if (old.length === 0) return 0;
     const live = new Set(liveSources.all() as string[]);
     let removed = 0;
@@ -71,6 +89,7 @@ export function createJanitor(deps: JanitorDeps) {
       markUpload.run(row.id);
       uploads++;
     }
+    uploads += await sweepOrphanUploads();
     // after the outputs: a task swept just now no longer keeps its sources
     const sources = await sweepSources();
     const jobs = dropJobs.run(now() - (deps.jobRetentionSeconds ?? 7 * 86400) * 1000).changes;

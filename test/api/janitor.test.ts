@@ -73,4 +73,29 @@ describe('janitor', () => {
     expect(fs.existsSync(file)).toBe(false);
     db.close();
   });
+
+  it('deletes upload files that have no row once they are older than the grace, and keeps real uploads', async () => {
+    const form = new FormData();
+    const png = Buffer.from((await productDataUri()).split(',')[1]!, 'base64');
+    form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'product.png');
+    const res = await fetch(`${server.url}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${server.apiKey}` }, body: form });
+    expect(res.status).toBe(200);
+    const dir = path.join(server.dataDir, 'blobs', 'uploads');
+    const [kept] = fs.readdirSync(dir);
+    const orphan = path.join(dir, 'up-orphan.png');
+    fs.writeFileSync(orphan, 'a file no upload row refers to');
+
+    const db = openDatabase(path.join(server.dataDir, 'reshoot.db'));
+    const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
+    const logger = pino({ level: 'silent' });
+    // Within the grace it may be an upload whose row is being written: kept.
+    expect((await createJanitor({ db, blobs, logger, outputTtlSeconds: 604800 }).sweep()).uploads).toBe(0);
+    expect(fs.existsSync(orphan)).toBe(true);
+    // Two hours on, the orphan goes; the real upload (its link still valid) stays.
+    const later = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 2 * 3600_000 });
+    expect((await later.sweep()).uploads).toBe(1);
+    expect(fs.existsSync(orphan)).toBe(false);
+    expect(fs.readdirSync(dir)).toEqual([kept]);
+    db.close();
+  });
 });

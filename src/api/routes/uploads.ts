@@ -14,6 +14,7 @@ const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avi
 export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { blobs, signer, config, db } = deps;
   const insert = db.prepare(`INSERT INTO uploads (id, key_id, blob, mime, bytes, created) VALUES (?, ?, ?, ?, ?, ?)`);
+  const remove = db.prepare(`DELETE FROM uploads WHERE id = ?`);
 
   app.post('/v1/uploads', async (req) => {
     if (!req.isMultipart()) {
@@ -39,9 +40,17 @@ export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): vo
     }
     const id = newId('up');
     const key = `uploads/${id}.${ext}`;
-    await blobs.put(key, bytes);
     const created = Math.floor(Date.now() / 1000);
+    // The row first: a file is never on disk without the row that lets the sweep expire it. A put
+    // that fails takes its row back; a process killed in between leaves a row whose file is missing,
+    // which the sweep marks as it would an expired one (and stray files are swept as orphans).
     insert.run(id, req.apiKey.id, key, `image/${info.format}`, bytes.length, created);
+    try {
+      await blobs.put(key, bytes);
+    } catch (err) {
+      remove.run(id);
+      throw new AppError('STORAGE_UNAVAILABLE', 'the upload could not be saved', { cause: err });
+    }
     const expireAt = created + config.tasks.outputTtlSeconds;
     return ok({ url: signer.sign(key, expireAt), expireAt, width: info.width, height: info.height, bytes: bytes.length });
   });
