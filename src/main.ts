@@ -66,11 +66,6 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   const version = readVersion();
   const checkpointer = startCheckpointer(db, databasePath(config), 200, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed'));
 
-  let firstKey: string | null = null;
-  if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && keys.activeCount() === 0) {
-    firstKey = keys.create('default').key;
-  }
-
   let publicUrl = config.http.publicUrl;
   const signer = createUrlSigner(signingSecret(db, config), () => publicUrl);
   const blobs = createLocalBlobStore(path.join(config.dataDir, 'blobs'));
@@ -91,64 +86,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   let worker: ReturnType<typeof createWorker> | null = null;
   let pool: ReturnType<typeof createEnginePool> | null = null;
   let janitor: ReturnType<typeof createJanitor> | null = null;
-  if (config.role !== 'api') {
-    pool = createEnginePool(
-      {
-        cacheDir: path.join(config.dataDir, 'cache', 'masks'),
-        maskCacheBytes: config.engine.maskCacheBytes,
-        modelCacheDir: config.engine.modelCacheDir,
-        modelSize: config.engine.modelSize,
-        maxInputPixels: config.engine.maxInputPixels,
-        sharpConcurrency: 1,
-      },
-      config.engine.threads,
-      logger,
-    );
-    const callbacks = createCallbackSender({
-      db,
-      tasks,
-      keys,
-      queue,
-      guard,
-      logger,
-      defaultSecret: config.callbacks.webhookSecret,
-      timeoutMs: config.callbacks.timeoutMs,
-      retryScheduleSeconds: config.callbacks.retryScheduleSeconds,
-      userAgent: `reshoot/${version} (callbacks)`,
-    });
-    worker = createWorker({
-      tasks,
-      queue,
-      blobs,
-      pool,
-      callbacks,
-      metrics,
-      logger,
-      tmpDir: workerTmpDir(config.dataDir),
-      concurrency: config.queue.concurrency,
-      taskTimeoutSeconds: config.tasks.timeoutSeconds,
-      inputs: {
-        guard,
-        limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
-        maxPixels: config.engine.maxInputPixels,
-        ownKey: (url) => signer.ownKey(url),
-        locate: (key) => blobs.locate(key),
-      },
-    });
-    worker.start();
-    janitor = createJanitor({ db, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
-    janitor.start();
-  }
-
   let app: FastifyInstance | null = null;
   let url: string | null = null;
-  if (config.role !== 'worker') {
-    app = await createServer({ config, logger, db, tasks, keys, blobs, signer, pricing, guard, metrics, version });
-    url = await app.listen({ host: config.http.host, port: config.http.port });
-    const addr = app.server.address();
-    if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-    if (!config.http.publicUrlSet && config.http.port === 0) publicUrl = url;
-  }
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -164,6 +103,74 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     })();
     return closing;
   };
+
+  // The port first: a server that cannot listen (EADDRINUSE, EACCES) must not have started a worker
+  // and a sweep on the data dir. Whatever fails on the way closes what was started, then throws.
+  try {
+    if (config.role !== 'worker') {
+      app = await createServer({ config, logger, db, tasks, keys, blobs, signer, pricing, guard, metrics, version });
+      url = await app.listen({ host: config.http.host, port: config.http.port });
+      const addr = app.server.address();
+      if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+      if (!config.http.publicUrlSet && config.http.port === 0) publicUrl = url;
+    }
+    if (config.role !== 'api') {
+      pool = createEnginePool(
+        {
+          cacheDir: path.join(config.dataDir, 'cache', 'masks'),
+          maskCacheBytes: config.engine.maskCacheBytes,
+          modelCacheDir: config.engine.modelCacheDir,
+          modelSize: config.engine.modelSize,
+          maxInputPixels: config.engine.maxInputPixels,
+          sharpConcurrency: 1,
+        },
+        config.engine.threads,
+        logger,
+      );
+      const callbacks = createCallbackSender({
+        db,
+        tasks,
+        keys,
+        queue,
+        guard,
+        logger,
+        defaultSecret: config.callbacks.webhookSecret,
+        timeoutMs: config.callbacks.timeoutMs,
+        retryScheduleSeconds: config.callbacks.retryScheduleSeconds,
+        userAgent: `reshoot/${version} (callbacks)`,
+      });
+      worker = createWorker({
+        tasks,
+        queue,
+        blobs,
+        pool,
+        callbacks,
+        metrics,
+        logger,
+        tmpDir: workerTmpDir(config.dataDir),
+        concurrency: config.queue.concurrency,
+        taskTimeoutSeconds: config.tasks.timeoutSeconds,
+        inputs: {
+          guard,
+          limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
+          maxPixels: config.engine.maxInputPixels,
+          ownKey: (url) => signer.ownKey(url),
+          locate: (key) => blobs.locate(key),
+        },
+      });
+      worker.start();
+      janitor = createJanitor({ db, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
+      janitor.start();
+    }
+  } catch (err) {
+    await close().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'cleanup after a failed start failed'));
+    throw err;
+  }
+  // Made only once the server is up, so a start that failed cannot have spent the one showing of it.
+  let firstKey: string | null = null;
+  if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && keys.activeCount() === 0) {
+    firstKey = keys.create('default').key;
+  }
   logger.info({ url, role: config.role, dataDir: config.dataDir, version }, 'reshoot started');
   return { config, app, url, firstKey, keys, close };
 }

@@ -57,7 +57,14 @@ export function configFromFlags(opts: Record<string, unknown>, extra: Record<str
 }
 
 async function serve(config: Config): Promise<void> {
-  const r = await startReshoot(config);
+  let r: Awaited<ReturnType<typeof startReshoot>>;
+  try {
+    r = await startReshoot(config);
+  } catch (err) {
+    // startReshoot has closed what it started; nothing may keep running on the data dir.
+    process.stderr.write(`reshoot: could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   if (r.url) process.stdout.write(`reshoot ${config.role === 'all' ? 'server and worker' : config.role} listening on ${r.url}\n`);
   else process.stdout.write(`reshoot worker running (data in ${config.dataDir})\n`);
   if (r.firstKey) {

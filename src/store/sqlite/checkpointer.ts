@@ -35,6 +35,9 @@ export function startCheckpointer(db: Db, file: string, intervalMs = 1000, onErr
   return {
     stop() {
       stopped ??= new Promise<void>((resolve) => {
+        // Held while it stops: unreferenced, a process with nothing else left would end before the
+        // final checkpoint below, with the caller still waiting.
+        worker.ref();
         worker.once('exit', () => resolve());
         worker.postMessage('stop');
         setTimeout(() => void worker.terminate(), 2000).unref();
