@@ -1,6 +1,6 @@
 /**
  * The one error table: every business code the API can send, with its HTTP status.
- * Codes never change once shipped (hiapi-contract.md §7, decision D4).
+ * Codes never change once shipped (docs/contract.md §7, decision D4).
  */
 export const ERRORS = {
   INVALID_REQUEST: 400,

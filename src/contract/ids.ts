@@ -15,7 +15,7 @@ function pooledRandom(): number {
 
 const next = monotonicFactory(pooledRandom);
 
-/** `tk-hiapi-` + 26-character uppercase Crockford ULID: 35 characters (hiapi-contract.md §1). */
+/** `tk-hiapi-` + 26-character uppercase Crockford ULID: 35 characters (docs/contract.md §1). */
 export const newTaskId = (now = Date.now()): string => `tk-hiapi-${next(now)}`;
 
 export const TASK_ID_RE = /^tk-hiapi-[0-9A-HJKMNP-TV-Z]{26}$/;

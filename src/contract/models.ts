@@ -1,6 +1,6 @@
 /**
  * The model registry: every name we accept, its limits and the rule set that applies to it.
- * The API, the SDK and the web studio all read these tables (hiapi-contract.md §3.2, §14, §15).
+ * The API, the SDK and the web studio all read these tables (docs/contract.md §3.2, §14, §15).
  */
 
 export const ASPECT_RATIOS = [

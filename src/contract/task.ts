@@ -1,4 +1,4 @@
-/** The task object on the wire (hiapi-contract.md §4-6). Field names are the contract's, not ours. */
+/** The task object on the wire (docs/contract.md §4-6). Field names are the contract's, not ours. */
 
 export const TASK_STATUSES = ['queued', 'handling', 'archiving', 'success', 'fail'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

@@ -64,7 +64,7 @@ interface SendInit extends RequestOptions {
 }
 
 /**
- * A typed client for reshoot and for hiapi itself (the same task API, hiapi-contract.md).
+ * A typed client for reshoot and for hiapi itself (the same task API, docs/contract.md).
  *
  * @example
  * ```ts

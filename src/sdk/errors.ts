@@ -113,7 +113,7 @@ export class ApiError extends Error {
 
 /**
  * A task that ended in `fail`. The HTTP exchange succeeded; the failure is the task's own
- * `error { code, message }` (hiapi-contract.md §4), kept on `taskError` and as `code` / `message`.
+ * `error { code, message }` (docs/contract.md §4), kept on `taskError` and as `code` / `message`.
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 import type { TaskList, TaskObject, TaskOutput } from '../contract/task.js';
 
 /**
- * Lenient readers for what servers send (hiapi-contract.md §14): official clients accept `data.id` /
+ * Lenient readers for what servers send (docs/contract.md §14): official clients accept `data.id` /
  * `task_id` / `id` for the task id, `succeeded` / `completed` / `failed` for statuses, and
  * `output[].data` data URIs next to `url`. Our server emits only the documented forms; reading the
  * others keeps the client working against older or third-party servers.

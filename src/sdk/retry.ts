@@ -1,4 +1,4 @@
-/** Retry-After and backoff arithmetic (hiapi-contract.md §7.4), kept pure so it is easy to test. */
+/** Retry-After and backoff arithmetic (docs/contract.md §7.4), kept pure so it is easy to test. */
 
 /** The contract caps any wait a server asks for at 60 s. */
 export const MAX_RETRY_DELAY_MS = 60_000;

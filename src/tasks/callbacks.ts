@@ -7,7 +7,7 @@ import type { Db } from '../store/sqlite/database.js';
 import type { KeyService } from './keys.js';
 import type { TaskService } from './service.js';
 
-/** `hex(HMAC_SHA256(secret, timestamp + "." + rawBody))`, lowercase (hiapi-contract.md §9). */
+/** `hex(HMAC_SHA256(secret, timestamp + "." + rawBody))`, lowercase (docs/contract.md §9). */
 export function signCallback(secret: string, timestamp: string, rawBody: string | Buffer): string {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
 }

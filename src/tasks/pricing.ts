@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MODELS } from '../contract/models.js';
 
 /**
- * Prices per model in the contract's row shape (hiapi-contract.md §12):
+ * Prices per model in the contract's row shape (docs/contract.md §12):
  * `{ model_name, base_usd_value, policies: [{ rule: { resolution: { match: "4K" } }, usd_value }] }`.
  * Defaults come from the model registry; RESHOOT_PRICING (inline JSON or a file path) replaces rows.
  */

@@ -137,9 +137,9 @@ describe('meta endpoints', () => {
 });
 
 describe('error table', () => {
-  it('matches the contract\'s D4 table exactly, code for code and status for status', () => {
-    const doc = fs.readFileSync(path.resolve(__dirname, '../../../shared/docs/hiapi-contract.md'), 'utf8');
-    const d4 = doc.slice(doc.indexOf('**D4.'), doc.indexOf('**D5.'));
+  it('matches the error table of docs/contract.md exactly, code for code and status for status', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/contract.md'), 'utf8');
+    const d4 = doc.slice(doc.indexOf('### §7.2'), doc.indexOf('### §7.4'));
     const rows = new Map<string, number>();
     for (const line of d4.split('\n')) {
       const m = /^\|\s*(`[A-Z_]+`(?:,\s*`[A-Z_]+`)*)\s*\|\s*(\d{3})/.exec(line);
