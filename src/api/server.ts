@@ -130,10 +130,19 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
     const key = m ? deps.keys.authenticate(m[1]!) : null;
-    if (!key) throw new AppError('UNAUTHORIZED', m ? 'invalid API key' : 'missing API key: send Authorization: Bearer <key>');
+    const budget = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'create';
+    if (!key) {
+      // D13 puts the three headers on every /v1 answer; a caller without a key has its full budget.
+      if (config.rateLimit) {
+        const limit = budget === 'create' ? config.rateLimit.createPerMinute : config.rateLimit.readPerMinute;
+        reply.header('x-ratelimit-limit', String(limit));
+        reply.header('x-ratelimit-remaining', String(limit));
+        reply.header('x-ratelimit-reset', String((Math.floor(Date.now() / 60_000) + 1) * 60));
+      }
+      throw new AppError('UNAUTHORIZED', m ? 'invalid API key' : 'missing API key: send Authorization: Bearer <key>');
+    }
     req.apiKey = key;
     if (!limiter) return;
-    const budget = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'create';
     const release = limiter.enter(key.id);
     reply.raw.once('close', release);
     try {

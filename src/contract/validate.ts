@@ -85,19 +85,26 @@ export interface ValidateOptions {
 export function validateCreateBody(body: unknown, opts: ValidateOptions = {}): CreateTaskRequest {
   if (!isObject(body)) throw bad('body', `expected a JSON object (received ${describe(body)})`);
 
-  const modelName = body.model;
-  if (typeof modelName !== 'string' || modelName === '') {
+  if (typeof body.model !== 'string' || body.model === '') {
     throw bad('model', `is required; served models: ${list(MODEL_NAMES)}`);
   }
+  // The legacy spelling `name@route` (§15) names the route inside the model.
+  const at = body.model.indexOf('@');
+  const modelName = at < 0 ? body.model : body.model.slice(0, at);
   const spec = MODELS[modelName];
   if (!spec) throw bad('model', `unknown model ${JSON.stringify(modelName)}; served models: ${list(MODEL_NAMES)}`);
 
+  const routeInModel = at < 0 ? undefined : body.model.slice(at + 1);
+  if (routeInModel !== undefined && body.route !== undefined && body.route !== routeInModel) {
+    throw bad('route', `${describe(body.route)} contradicts the route in model ${JSON.stringify(body.model)}`);
+  }
+  const givenRoute = routeInModel ?? body.route;
   let route: string | undefined;
-  if (body.route !== undefined) {
-    if (typeof body.route !== 'string' || (body.route !== '' && !ROUTES.includes(body.route as 'default'))) {
-      throw bad('route', `unknown route ${describe(body.route)}; valid routes: ${list(ROUTES)} (or leave it out)`);
+  if (givenRoute !== undefined) {
+    if (typeof givenRoute !== 'string' || (givenRoute !== '' && !ROUTES.includes(givenRoute as 'default'))) {
+      throw bad('route', `unknown route ${describe(givenRoute)}; valid routes: ${list(ROUTES)} (or leave it out)`);
     }
-    route = body.route === '' ? undefined : body.route;
+    route = givenRoute === '' ? undefined : givenRoute;
   }
 
   let storage: 'temp' | 'persistent' = 'temp';
@@ -110,7 +117,8 @@ export function validateCreateBody(body: unknown, opts: ValidateOptions = {}): C
   }
 
   let callback: CreateTaskRequest['callback'];
-  if (body.callback !== undefined) {
+  // `callback: null` is sent by clients that serialise an unset option: it means no callback.
+  if (body.callback !== undefined && body.callback !== null) {
     const cb = body.callback;
     if (!isObject(cb)) throw bad('callback', `must be an object { url, when } (received ${describe(cb)})`);
     if (typeof cb.url !== 'string' || !isHttpUrl(cb.url)) {

@@ -107,9 +107,14 @@ function signPast(key: string): string {
 }
 
 describe('meta endpoints', () => {
-  it('GET /v1/models lists both models with limits and prices', async () => {
+  it('GET /v1/models lists the models in hiapi\'s shape, with limits and prices alongside', async () => {
     const r = await api.get('/v1/models');
-    const byName = Object.fromEntries(r.body.data.models.map((m: { name: string }) => [m.name, m]));
+    expect(Array.isArray(r.body.data)).toBe(true);
+    for (const m of r.body.data) {
+      expect(m).toMatchObject({ category: 'image', output_type: 'image', supported_endpoint_types: ['task'] });
+      expect(m.id).toMatch(/^gpt-image-2/);
+    }
+    const byName = Object.fromEntries(r.body.data.map((m: { id: string }) => [m.id, m]));
     expect(byName[MODEL]).toMatchObject({ input_urls: { min: 1, max: 16 }, resolutions: ['1K', '2K', '4K'], price_usd: 0 });
     expect(byName[MODEL].aspect_ratios).toHaveLength(16);
     expect(byName[PRO]).toMatchObject({ input_urls: { min: 1, max: 5 }, resolutions: ['1K', '2K'], price_usd: 0.4 });

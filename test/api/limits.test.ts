@@ -34,6 +34,12 @@ describe('rate limits', () => {
     expect(list.status).toBe(200);
     expect(list.headers.get('x-ratelimit-limit')).toBe('100');
     expect(list.body.data.total).toBe(3);
+    // A 401 carries them too (D13: every /v1 answer), with the budget a caller without a key has.
+    const anon = await fetch(`${server.url}/v1/tasks`);
+    expect(anon.status).toBe(401);
+    expect(anon.headers.get('x-ratelimit-limit')).toBe('100');
+    expect(anon.headers.get('x-ratelimit-remaining')).toBe('100');
+    expect(Number(anon.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
   });
 
   it('limits requests in flight per key', async () => {

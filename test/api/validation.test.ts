@@ -142,6 +142,21 @@ describe('POST /v1/tasks validation', () => {
     await expectInvalid({ model: MODEL, input: input(), route: 'pro' }, 'route', 'default');
   });
 
+  it('accepts the legacy model@route spelling as the route, and refuses a contradicting route', async () => {
+    const r = await create({ model: `${MODEL}@default`, input: input() });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const task = await app.inject({ method: 'GET', url: `/v1/tasks/${r.body.data.taskId}`, headers: { authorization: `Bearer ${server.apiKey}` } });
+    expect(task.json().data).toMatchObject({ model: `${MODEL}@default`, route: 'default' });
+    expect((await create({ model: `${PRO}@default`, input: input(), route: 'default' })).status).toBe(200);
+    await expectInvalid({ model: `${MODEL}@ext`, input: input() }, 'route', 'ext', 'default');
+    await expectInvalid({ model: `${MODEL}@default`, input: input(), route: 'beta' }, 'route', 'contradicts');
+    await expectInvalid({ model: 'gpt-image-9@default', input: input() }, 'model', 'gpt-image-9');
+  });
+
+  it('reads callback: null as no callback', async () => {
+    expect((await create({ model: MODEL, input: input(), callback: null })).status).toBe(200);
+  });
+
   it('storage: persistent falls back to temp (D17); other values are refused', async () => {
     const r = await create({ model: MODEL, input: input(), storage: 'persistent' });
     const task = await app.inject({ method: 'GET', url: `/v1/tasks/${r.body.data.taskId}`, headers: { authorization: `Bearer ${server.apiKey}` } });

@@ -8,10 +8,15 @@ import type { ServerDeps } from '../server.js';
 export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { pricing, db, blobs, metrics } = deps;
 
+  // hiapi's shape (a list of `{id, category, output_type, supported_endpoint_types}`), which clients
+  // filter on to find image models; reshoot's limits and prices ride alongside, not instead.
   app.get('/v1/models', async () =>
-    ok({
-      models: Object.values(MODELS).map((m) => ({
-        name: m.name,
+    ok(
+      Object.values(MODELS).map((m) => ({
+        id: m.name,
+        category: 'image',
+        output_type: 'image',
+        supported_endpoint_types: ['task'],
         canonical: m.canonical,
         tier: m.tier,
         description: m.description,
@@ -22,7 +27,7 @@ export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void
         rules: m.rules,
         price_usd: pricing.price(m.name, { resolution: m.defaultResolution }),
       })),
-    }),
+    ),
   );
 
   app.get('/api/pricing', async () => ok(pricing.rows()));
