@@ -60,22 +60,37 @@ export async function decodeImage(input: Buffer | string, opts: DecodeOptions): 
   }
 }
 
-async function decodeStrict(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
+/** A reference whose short side is under this is refused: too small to be a product photo. */
+export const MIN_IMAGE_SIDE = 64;
+
+/**
+ * The header checks every reference passes before its pixels are touched: not empty, a supported
+ * format, under the pixel limit, not too small. Returns the header.
+ */
+async function checkedMetadata(input: Buffer | string, maxPixels: number): Promise<Metadata & { format: string; width: number; height: number }> {
   if (Buffer.isBuffer(input) && input.length === 0) throw new ImageDecodeError('the file is empty (0 bytes)');
   let meta: Metadata;
   try {
-    meta = await sharpLib(input, { failOn: 'error', limitInputPixels: opts.maxPixels }).metadata();
+    meta = await sharpLib(input, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
   } catch (err) {
     throw new ImageDecodeError(`not a decodable image (${shortReason(err)})`, { cause: err });
   }
   if (!meta.format || !SUPPORTED.has(meta.format)) {
-    throw new ImageDecodeError(`unsupported image format ${meta.format ?? 'unknown'}; expected JPEG, PNG, WebP, AVIF or TIFF`);
+    throw new ImageDecodeError(`unsupported image format ${meta.format ?? 'unknown'}; expected JPEG, PNG, WebP, AVIF, TIFF or GIF`);
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
-  if (w * h > opts.maxPixels) {
-    throw new ImageDecodeError(`image is ${w}x${h} = ${(w * h / 1e6).toFixed(1)} MP, over the ${(opts.maxPixels / 1e6).toFixed(0)} MP limit`);
+  if (w * h > maxPixels) {
+    throw new ImageDecodeError(`image is ${w}x${h} = ${(w * h / 1e6).toFixed(1)} MP, over the ${(maxPixels / 1e6).toFixed(0)} MP limit`);
   }
+  if (Math.min(w, h) < MIN_IMAGE_SIDE) {
+    throw new ImageDecodeError(`image is ${w}x${h}: too small to be a product photo (the short side must be at least ${MIN_IMAGE_SIDE} px)`);
+  }
+  return { ...meta, format: meta.format, width: w, height: h };
+}
+
+async function decodeStrict(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
+  const meta = await checkedMetadata(input, opts.maxPixels);
   try {
     const { data, info } = await sharpLib(input, { failOn: 'error', limitInputPixels: opts.maxPixels })
       .timeout({ seconds: opts.timeoutSeconds ?? 60 })
@@ -94,9 +109,18 @@ async function decodeStrict(input: Buffer | string, opts: DecodeOptions): Promis
   }
 }
 
+/**
+ * A library's reason, short and without file names: libvips puts the path of the file it read in
+ * its messages, and a client must never see this server's paths.
+ */
 function shortReason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0]!.replace(/^Input (buffer|file) /, '').slice(0, 200);
+  return msg
+    .split('\n')[0]!
+    .replace(/^Input (buffer|file) /, '')
+    .replace(/(?:[A-Za-z]:)?[\\/][^\s:"']*[\\/][^\s:"']*:?\s*/g, '')
+    .trim()
+    .slice(0, 200);
 }
 
 export interface EncodeOptions {
@@ -131,11 +155,22 @@ export async function resizeRaw(img: RawImage, width: number, height: number): P
 }
 
 /** Reads only the header: format and size. */
-export async function probeImage(input: Buffer, maxPixels: number): Promise<{ format: string; width: number; height: number }> {
+/**
+ * Checks an image as a reference before it is accepted (an upload, a downloaded `input_urls` entry):
+ * the header checks of a decode, then every pixel decoded at a reduced size, so a truncated or
+ * corrupt file is refused now and not when a render starts. Memory stays small: JPEG and WebP shrink
+ * while they load.
+ */
+export async function checkImage(input: Buffer, maxPixels: number): Promise<{ format: string; width: number; height: number }> {
+  const meta = await checkedMetadata(input, maxPixels);
   try {
-    const m = await sharpLib(input, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
-    return { format: m.format ?? 'unknown', width: m.width ?? 0, height: m.height ?? 0 };
+    await sharpLib(input, { failOn: 'error', limitInputPixels: maxPixels })
+      .timeout({ seconds: 60 })
+      .resize(256, 256, { fit: 'inside', withoutEnlargement: true })
+      .raw()
+      .toBuffer();
   } catch (err) {
-    throw new ImageDecodeError(`not a decodable image (${shortReason(err)})`, { cause: err });
+    throw new ImageDecodeError(`image could not be decoded (${shortReason(err)})`, { cause: err });
   }
+  return { format: meta.format, width: meta.width, height: meta.height };
 }

@@ -49,6 +49,25 @@ describe('POST /v1/uploads', () => {
     const json = await api.post('/v1/uploads', { file: 'x' });
     expect(json.status).toBe(415);
   });
+
+  it('decodes an upload before accepting it: truncated, too small and corrupt files are refused, GIF is accepted', async () => {
+    const jpeg = await sharp(png).jpeg().toBuffer();
+    const dir = path.join(server.dataDir, 'blobs', 'uploads');
+    const before = fs.readdirSync(dir).length;
+    const truncated = await upload(jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'cut.jpg', 'image/jpeg');
+    expect(truncated.status).toBe(400);
+    expect(truncated.body.message).toMatch(/^file: image could not be decoded \(.*premature end/i);
+    const tiny = await upload(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer());
+    expect(tiny.status).toBe(400);
+    expect(tiny.body.message).toContain('too small to be a product photo');
+    const sliver = await upload(await sharp({ create: { width: 2000, height: 20, channels: 3, background: '#888' } }).png().toBuffer());
+    expect(sliver.body.message).toContain('2000x20');
+    expect(fs.readdirSync(dir).length).toBe(before);
+    const gif = await upload(await sharp(png).gif().toBuffer(), 'product.gif', 'image/gif');
+    expect(gif.status, JSON.stringify(gif.body)).toBe(200);
+    const served = await fetch(gif.body.data.url);
+    expect(served.headers.get('content-type')).toBe('image/gif');
+  });
 });
 
 describe('GET /files/...', () => {

@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // and bad references, each ending the task in `fail` with the URL's position — never a crash.
 
 let png: Buffer;
+let tinyPng: Buffer;
 let upstream: http.Server;
 let base: string; // the fake upstream, on 127.0.0.2 (allow-listed)
 let loopbackTarget: string; // the same server reached as 127.0.0.1 (not allow-listed)
@@ -29,6 +30,9 @@ function startUpstream(): Promise<http.Server> {
       case '/truncated.png':
         res.setHeader('content-type', 'image/png');
         return res.end(png.subarray(0, Math.floor(png.length / 3)));
+      case '/tiny.png':
+        res.setHeader('content-type', 'image/png');
+        return res.end(tinyPng);
       case '/empty.png':
         res.setHeader('content-type', 'image/png');
         return res.end();
@@ -60,6 +64,7 @@ let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
   png = (await renderPackshot({ product: 'bottle', background: 'white', width: 300, height: 400 })).png;
+  tinyPng = (await renderPackshot({ product: 'bottle', background: 'white', width: 48, height: 64 })).png;
   upstream = await startUpstream();
   const { port } = upstream.address() as AddressInfo;
   base = `http://127.0.0.2:${port}`;
@@ -119,6 +124,7 @@ describe('reference downloads', () => {
     ['a page that is not an image', '/page.html', /not a decodable image/],
     ['a truncated image', '/truncated.png', /input_urls\[0\]: .*(decod|truncat|premature|end)/i],
     ['an empty body', '/empty.png', /empty \(0 bytes\)/],
+    ['an image too small to be a product photo', '/tiny.png', /48x64: too small to be a product photo/],
     ['an oversized body', '/huge.png', /over the 0\.20 MB limit|over the 0 MB limit|limit/],
   ])('fails the task for %s', async (_name, p, re) => {
     const task = await run([`${base}${p}`]);

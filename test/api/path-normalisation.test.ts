@@ -117,7 +117,7 @@ describe('authentication is bound to the matched route', () => {
       for (const method of route.methods) {
         for (const p of spellings(concrete)) {
           const body = method === 'POST' ? Buffer.from('{}') : undefined;
-          const headers = method === 'POST' ? { 'content-type': 'application/json' } : {};
+          const headers: Record<string, string> = method === 'POST' ? { 'content-type': 'application/json' } : {};
           const anon = await raw(method, p, headers, body);
           const keyed = await raw(method, p, { ...headers, ...withKey }, body);
           checked++;

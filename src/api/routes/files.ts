@@ -6,7 +6,7 @@ import { AppError } from '../../errors.js';
 import type { ServerDeps } from '../server.js';
 
 const TYPES: Record<string, string> = {
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.avif': 'image/avif', '.tiff': 'image/tiff',
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.avif': 'image/avif', '.tiff': 'image/tiff', '.gif': 'image/gif',
 };
 
 /**

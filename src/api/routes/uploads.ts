@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { newId } from '../../contract/ids.js';
-import { probeImage } from '../../engine/sharp.js';
+import { checkImage } from '../../engine/sharp.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
 import type { ServerDeps } from '../server.js';
 
-const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', heif: 'avif', tiff: 'tiff' };
+const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', heif: 'avif', tiff: 'tiff', gif: 'gif' };
 
 /**
  * `POST /v1/uploads`: one image as multipart/form-data → a signed URL usable in `input_urls`, for
@@ -29,15 +29,12 @@ export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): vo
     if (bytes.length === 0) throw new AppError('INVALID_REQUEST', 'file: the file is empty');
     let info: { format: string; width: number; height: number };
     try {
-      info = await probeImage(bytes, config.engine.maxInputPixels);
+      info = await checkImage(bytes, config.engine.maxInputPixels);
     } catch (err) {
       throw new AppError('INVALID_REQUEST', `file: ${(err as Error).message}`);
     }
     const ext = EXT[info.format];
-    if (!ext) throw new AppError('INVALID_REQUEST', `file: unsupported image format ${info.format}; expected JPEG, PNG, WebP, AVIF or TIFF`);
-    if (info.width * info.height > config.engine.maxInputPixels) {
-      throw new AppError('INVALID_REQUEST', `file: ${info.width}x${info.height} is over the ${config.engine.maxInputPixels / 1e6} MP limit`);
-    }
+    if (!ext) throw new AppError('INVALID_REQUEST', `file: unsupported image format ${info.format}`);
     const id = newId('up');
     const key = `uploads/${id}.${ext}`;
     const created = Math.floor(Date.now() / 1000);

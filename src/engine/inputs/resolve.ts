@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentTaskError } from '../../errors.js';
-import { probeImage } from '../sharp.js';
+import { checkImage } from '../sharp.js';
 import type { AddressGuard } from './address-guard.js';
 import { FetchError, fetchGuarded, type FetchLimits } from './fetch-guarded.js';
 
@@ -25,8 +25,6 @@ export interface ResolveDeps {
   /** absolute path of a blob, or null */
   locate(key: string): Promise<string | null>;
 }
-
-const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'avif', 'heif', 'tiff', 'gif']);
 
 /**
  * Turns every `input_urls` entry into a local, checked image file. A reference that cannot be had or
@@ -70,20 +68,10 @@ export async function resolveInputs(
         resolved = { path: await writeTemp(deps.tmpDir, bytes), temporary: true };
       }
       out.push(resolved);
-      if (bytes.length === 0) throw new PermanentTaskError(`${where}: the file is empty (0 bytes)`);
-      let info: { format: string; width: number; height: number };
       try {
-        info = await probeImage(bytes, deps.maxPixels);
+        await checkImage(bytes, deps.maxPixels);
       } catch (err) {
         throw new PermanentTaskError(`${where}: ${(err as Error).message}`, 'TASK_FAILED', { cause: err });
-      }
-      if (!ACCEPTED.has(info.format)) {
-        throw new PermanentTaskError(`${where}: unsupported image format ${info.format}; expected JPEG, PNG, WebP, AVIF or TIFF`);
-      }
-      if (info.width * info.height > deps.maxPixels) {
-        throw new PermanentTaskError(
-          `${where}: image is ${info.width}x${info.height} (${((info.width * info.height) / 1e6).toFixed(1)} MP), over the ${(deps.maxPixels / 1e6).toFixed(0)} MP limit`,
-        );
       }
     }
     return out;

@@ -1,0 +1,43 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { checkImage, decodeImage, MIN_IMAGE_SIDE } from './sharp.js';
+
+const LIMIT = 50_000_000;
+
+describe('reference checks', () => {
+  it('never puts this server\'s file names in a decode error', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-decode-'));
+    try {
+      // A cut-off AVIF: its header reads, its pixels do not, and libvips names the file in every line.
+      const avif = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#3a6' } }).avif().toBuffer();
+      const file = path.join(dir, 'sources', '9eae0000000000000000000000000000');
+      await fs.mkdir(path.dirname(file));
+      await fs.writeFile(file, avif.subarray(0, Math.floor(avif.length * 0.9)));
+      const err = (await decodeImage(file, { maxPixels: LIMIT }).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toMatch(/^image could not be decoded \(.+\)$/);
+      expect(err.message).not.toContain(dir);
+      expect(err.message).not.toContain('9eae');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses images too small to be a product photo, by their short side', async () => {
+    const make = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#777' } }).png().toBuffer();
+    await expect(checkImage(await make(1, 1), LIMIT)).rejects.toThrow('1x1: too small');
+    await expect(checkImage(await make(20000, 20), LIMIT)).rejects.toThrow('20000x20: too small');
+    await expect(checkImage(await make(MIN_IMAGE_SIDE, 4000), LIMIT)).resolves.toMatchObject({ width: MIN_IMAGE_SIDE, height: 4000 });
+  });
+
+  it('finds a truncated file that its header alone would pass', async () => {
+    const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a53' } }).jpeg().toBuffer();
+    const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.6));
+    expect((await sharp(cut).metadata()).width).toBe(640);
+    await expect(checkImage(cut, LIMIT)).rejects.toThrow(/could not be decoded/);
+    await expect(checkImage(jpeg, LIMIT)).resolves.toEqual({ format: 'jpeg', width: 640, height: 480 });
+  });
+});
