@@ -12,6 +12,7 @@ import type { Pricing } from '../tasks/pricing.js';
 import type { TaskService } from '../tasks/service.js';
 import type { Db } from '../store/sqlite/database.js';
 import { failure } from './envelope.js';
+import { parseJsonBody } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { createRateLimiter } from './rate-limit.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -42,6 +43,7 @@ declare module 'fastify' {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Builds the HTTP app without listening, so tests can drive it in-process or on port 0. */
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -58,6 +60,19 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A whole request (headers and body) gets this long: a body that never finishes does not hold a
+    // socket for good. A 20 MB upload needs about 350 KB/s.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // What the router refuses before any route runs (a bad percent-encoding, an over-long path
+    // parameter) is answered in the envelope like everything else.
+    frameworkErrors: (err, req, reply: FastifyReply) => {
+      reply.header('x-request-id', req.id);
+      const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AppError('NOT_FOUND', 'not found: a path segment is too long')
+        : new AppError('INVALID_REQUEST', 'malformed URL');
+      req.log.info({ code: e.code, reason: err.code }, 'request refused');
+      return reply.status(e.status).send(failure(e));
+    },
     // A request Node's parser refuses (a malformed request line, a bad header) never reaches the
     // router; it is still answered in the envelope, then the connection is closed.
     clientErrorHandler: (err, socket) => {
@@ -72,12 +87,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   const parseJson = (req: FastifyRequest, body: Buffer) => {
     req.rawBody = body;
-    if (body.length === 0) return undefined;
-    try {
-      return JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new AppError('INVALID_REQUEST', 'body: not valid JSON');
-    }
+    return parseJsonBody(body, req.headers['content-type']);
   };
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     try {

@@ -189,6 +189,48 @@ describe('transport errors', () => {
     expect(big.body).toMatchObject({ code: 413, data: null, error_code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('415 for a charset other than UTF-8; 400 for bodies nested past the depth limit, at once', async () => {
+    const utf16 = await create(JSON.stringify({ model: MODEL, input: input() }), { 'content-type': 'application/json; charset=utf-16' });
+    expect(utf16.status).toBe(415);
+    expect(utf16.body).toMatchObject({ code: 415, error_code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(utf16.body.message).toContain('utf-16');
+    expect((await create(JSON.stringify({ model: MODEL, input: input() }), { 'content-type': 'application/json; charset="UTF-8"' })).status).toBe(200);
+    // 60,000 nested arrays in 120 KB, and nested objects inside input.scene
+    const arrays = await create('['.repeat(60_000) + ']'.repeat(60_000));
+    expect(arrays.status).toBe(400);
+    expect(arrays.body.message).toContain('nested more than');
+    const scene = `{"model":"${MODEL}","input":{"prompt":"x","input_urls":["${URL1}"],"scene":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`;
+    expect((await create(scene)).body.message).toContain('nested more than');
+    // a scene at the depth the contract uses is fine
+    expect((await create({ model: MODEL, input: input({ scene: { light: { rim: { intensity: 0.5 } } } }) })).status).toBe(200);
+  });
+
+  it('answers what the router refuses in the envelope: a bad percent-encoding, an over-long id', async () => {
+    const auth = { authorization: `Bearer ${server.apiKey}` };
+    const bad = await app.inject({ method: 'GET', url: '/v1/tasks/%zz', headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 400, data: null, error_code: 'INVALID_REQUEST' });
+    const long = await app.inject({ method: 'GET', url: `/v1/tasks/${'x'.repeat(5000)}`, headers: auth });
+    expect(long.statusCode).toBe(404);
+    expect(long.json()).toMatchObject({ code: 404, data: null, error_code: 'NOT_FOUND' });
+    expect(long.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('400 for a multipart upload without a boundary or without its closing boundary', async () => {
+    const auth = { authorization: `Bearer ${server.apiKey}` };
+    const noBoundary = await app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...auth, 'content-type': 'multipart/form-data' }, payload: 'hello' });
+    expect(noBoundary.statusCode).toBe(400);
+    expect(noBoundary.json()).toMatchObject({ error_code: 'INVALID_REQUEST' });
+    const unclosed = await app.inject({
+      method: 'POST',
+      url: '/v1/uploads',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=xx' },
+      payload: '--xx\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nabcdef',
+    });
+    expect(unclosed.statusCode).toBe(400);
+    expect(unclosed.json().message).toContain('malformed multipart');
+  });
+
   it('401 without a key or with a wrong one, in the envelope', async () => {
     for (const authorization of [undefined, 'Bearer sk-wrong', 'Basic abc']) {
       const res = await app.inject({ method: 'GET', url: '/v1/tasks', headers: authorization ? { authorization } : {} });

@@ -20,10 +20,19 @@ export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): vo
     if (!req.isMultipart()) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be multipart/form-data with one image file');
     }
-    const file = await req.file();
-    if (!file) throw new AppError('INVALID_REQUEST', 'file: expected one image file in the form');
-    const bytes = await file.toBuffer();
-    if (file.file.truncated) {
+    let bytes: Buffer;
+    let truncated: boolean;
+    try {
+      const file = await req.file();
+      if (!file) throw new AppError('INVALID_REQUEST', 'file: expected one image file in the form');
+      bytes = await file.toBuffer();
+      truncated = file.file.truncated;
+    } catch (err) {
+      if (err instanceof AppError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw err;
+      // busboy's own words for a form it cannot read: no boundary, no closing boundary, bad headers
+      throw new AppError('INVALID_REQUEST', `body: malformed multipart form (${(err as Error).message})`);
+    }
+    if (truncated) {
       throw new AppError('PAYLOAD_TOO_LARGE', `file: over the ${config.http.uploadLimitBytes / 1024 / 1024} MB limit`);
     }
     if (bytes.length === 0) throw new AppError('INVALID_REQUEST', 'file: the file is empty');
