@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import type { AddressGuard } from '../engine/inputs/address-guard.js';
+import { AddressRefusedError, type AddressGuard } from '../engine/inputs/address-guard.js';
 import { JOB, type Job, type JobQueue } from '../queue/types.js';
 import type { Db } from '../store/sqlite/database.js';
 import type { KeyService } from './keys.js';
@@ -64,7 +64,7 @@ export function createCallbackSender(deps: CallbackDeps): CallbackSender {
       let status: number | null = null;
       let error: string | null = null;
       const url = new URL(row.callback_url);
-      const refused = deps.guard.checkUrl(url);
+      let refused = deps.guard.checkUrl(url);
       if (refused) {
         error = `refused: ${refused}`;
       } else {
@@ -82,6 +82,9 @@ export function createCallbackSender(deps: CallbackDeps): CallbackSender {
           await res.body.dump().catch(() => {});
         } catch (err) {
           error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+          // the name resolved to a refused address: as final as a refused literal, not retried
+          const cause = err instanceof Error && err.cause instanceof AddressRefusedError ? err.cause : err;
+          if (cause instanceof AddressRefusedError) refused = cause.message;
         }
       }
       const ok = status !== null && status >= 200 && status < 300;

@@ -130,6 +130,9 @@ describe('POST /v1/tasks validation', () => {
     await expectInvalid({ model: MODEL, input: input(), callback: { url: 'http://127.0.0.1:9/hook' } }, 'callback.url', 'refused');
     await expectInvalid({ model: MODEL, input: input(), callback: { url: 'http://10.1.2.3/hook' } }, 'callback.url', 'refused');
     await expectInvalid({ model: MODEL, input: input(), callback: { url: 'http://[::1]/hook' } }, 'callback.url', 'refused');
+    // names are resolved at create: one that points at this host is refused now, not retried later
+    await expectInvalid({ model: MODEL, input: input(), callback: { url: 'http://localhost:9/hook' } }, 'callback.url', 'refused', 'localhost resolves to');
+    await expectInvalid({ model: MODEL, input: input(), callback: { url: 'http://[2002:7f00:1::]/hook' } }, 'callback.url', 'refused');
   });
 
   it('accepts route default, empty or absent, and refuses others listing the valid ones', async () => {

@@ -37,6 +37,11 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
         return why ? `refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS` : null;
       },
     });
+    if (request.callback) {
+      // A name that resolves to this host or its network is refused now, not retried for 20 minutes.
+      const why = await guard.checkHost(new URL(request.callback.url));
+      if (why) throw new AppError('INVALID_REQUEST', `callback.url: refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS`);
+    }
     const { taskId, replay } = tasks.create(req.apiKey.id, request, {
       idempotencyKey,
       rawBody: req.rawBody,
