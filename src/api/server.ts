@@ -188,9 +188,16 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
 /** The routes that need a key: the API under `/v1`, as declared (not as a client spelled the path). */
 export const isApiRoute = (declaredUrl: string): boolean => declaredUrl === '/v1' || declaredUrl.startsWith('/v1/');
 
+/** Storage that refuses writes (a full disk, an I/O error): a reason to come back later, not a server fault. */
+const isStorageFailure = (code: string | undefined): boolean =>
+  code !== undefined && (/^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY)/.test(code) || code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS');
+
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { code?: string; statusCode?: number; message?: string; validation?: unknown };
+  if (isStorageFailure(e.code)) {
+    return new AppError('STORAGE_UNAVAILABLE', 'storage is refusing writes (is the disk full?); nothing was created', { cause: err, retryAfter: 30 });
+  }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':

@@ -77,6 +77,19 @@ export function createSqliteQueue(deps: SqliteQueueDeps): JobQueue {
   let stopped = false;
   const running = new Map<number, { controller: AbortController; promise: Promise<void> }>();
 
+  /**
+   * A job's bookkeeping write. One that fails (a full disk) is logged and dropped: the job keeps its
+   * lease until it lapses, and is then claimed again like a dead worker's job, so nothing is lost and
+   * no error escapes into a timer or a finished job's promise.
+   */
+  function write(what: string, run: () => unknown): void {
+    try {
+      run();
+    } catch (err) {
+      log.error({ err }, `could not ${what} a job; its lease will lapse and it will be claimed again`);
+    }
+  }
+
   function enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions = {}): string {
     const t = now();
     const info = insert.run(queue, name, JSON.stringify(payload), opts.maxAttempts ?? deps.defaultMaxAttempts, t + (opts.delayMs ?? 0), t, t);
@@ -97,13 +110,33 @@ export function createSqliteQueue(deps: SqliteQueueDeps): JobQueue {
       return (Object.keys(handlers) as JobName[]).filter((n) => (activeByName.get(n) ?? 0) < (opts.perName?.[n] ?? opts.concurrency));
     };
 
+    // While the database refuses writes (a full disk, an I/O error) claims stop and are tried again
+    // after a growing pause, instead of spinning; the first refusal and the recovery are logged.
+    let refusedSince: number | null = null;
+    let resumeAt = 0;
+
     const pump = () => {
-      if (stopped) return;
+      if (stopped || now() < resumeAt) return;
+      try {
+        claimAll();
+        if (refusedSince !== null) log.info({ pausedMs: now() - refusedSince }, 'queue writes work again; claiming resumed');
+        refusedSince = null;
+      } catch (err) {
+        refusedSince ??= now();
+        const pause = Math.min(30_000, Math.max(pollMs, (now() - refusedSince) / 2));
+        resumeAt = now() + pause;
+        if (pause === pollMs || pause === 30_000) log.error({ err, retryInMs: pause }, 'queue cannot claim jobs; pausing');
+      }
+    };
+
+    const claimAll = () => {
       for (;;) {
         const names = claimable();
         if (names.length === 0) break;
         const t = now();
-        const row = claimStmt.get({ owner, leaseUntil: t + deps.leaseMs, now: t, queue, names: JSON.stringify(names) }) as JobRow | undefined;
+        // all(), not get(): a statement with RETURNING commits when it runs to completion, and a commit
+        // that fails (SQLITE_FULL) must throw here rather than hand out a row that was never saved.
+        const [row] = claimStmt.all({ owner, leaseUntil: t + deps.leaseMs, now: t, queue, names: JSON.stringify(names) }) as JobRow[];
         if (!row) break;
         if (running.has(row.id)) {
           // Our own lease lapsed while the event loop was held (the heartbeat could not run); the job
@@ -120,25 +153,25 @@ export function createSqliteQueue(deps: SqliteQueueDeps): JobQueue {
       const job: Job = { id: String(row.id), name, payload: JSON.parse(row.payload), attempt: row.attempts, maxAttempts: row.max_attempts };
       const controller = new AbortController();
       activeByName.set(name, (activeByName.get(name) ?? 0) + 1);
-      const heartbeat = setInterval(() => renewStmt.run(now() + deps.leaseMs, now(), row.id, owner), Math.max(200, deps.leaseMs / 3));
+      const heartbeat = setInterval(() => write('renew the lease of', () => renewStmt.run(now() + deps.leaseMs, now(), row.id, owner)), Math.max(200, deps.leaseMs / 3));
       heartbeat.unref();
       const handler = handlers[name] as (job: Job, signal: AbortSignal) => Promise<void>;
       const jlog = log.child({ job: name, jobId: job.id, attempt: job.attempt });
       const promise = (async () => {
         try {
           await handler(job, controller.signal);
-          doneStmt.run(now(), row.id, owner);
+          write('finish', () => doneStmt.run(now(), row.id, owner));
         } catch (err) {
           if (stopped && controller.signal.aborted) {
             // Shut down mid-run: hand the job back untouched so the next worker runs it again.
-            releaseStmt.run(now(), now(), row.id, owner);
+            write('release', () => releaseStmt.run(now(), now(), row.id, owner));
             jlog.warn('job released at shutdown');
           } else if (err instanceof UnrecoverableJobError || err instanceof PermanentTaskError || job.attempt >= job.maxAttempts) {
-            failStmt.run(String(err instanceof Error ? err.message : err), now(), row.id, owner);
+            write('fail', () => failStmt.run(String(err instanceof Error ? err.message : err), now(), row.id, owner));
             jlog.error({ err }, 'job failed');
           } else {
             const delay = backoffMs(job.attempt);
-            retryStmt.run(String(err instanceof Error ? err.message : err), now() + delay, now(), row.id, owner);
+            write('reschedule', () => retryStmt.run(String(err instanceof Error ? err.message : err), now() + delay, now(), row.id, owner));
             jlog.warn({ err, delayMs: delay }, 'job will retry');
           }
         } finally {
