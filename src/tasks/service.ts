@@ -197,6 +197,13 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     return null;
   });
 
+  /**
+   * The terminal transition, or null when the task was already terminal. all(), not get(): a
+   * statement with RETURNING commits when it runs to completion, so a commit that fails (a full disk)
+   * throws here instead of returning a row that was never saved.
+   */
+  const finish = (params: Record<string, unknown>): TaskRow | null => (stmt.finish.all(params) as TaskRow[])[0] ?? null;
+
   let lastPurge = 0;
   // Queue depth is read at most every 250 ms (a count over the jobs table is O(depth)); creates in
   // between add to it. Load shedding only needs an approximate figure.
@@ -273,7 +280,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     succeed(taskId, outputKeys, reshoot) {
       const completed = nowSec();
       const outputs: StoredOutput[] = outputKeys.map((key) => ({ key, expireAt: completed + deps.outputTtlSeconds }));
-      const row = stmt.finish.get({
+      return finish({
         id: taskId,
         status: 'success',
         completed,
@@ -282,11 +289,10 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         error_message: null,
         reshoot: JSON.stringify(reshoot),
         now: nowMs(),
-      }) as TaskRow | undefined;
-      return row ?? null;
+      });
     },
     fail(taskId, code, message, reshoot) {
-      const row = stmt.finish.get({
+      return finish({
         id: taskId,
         status: 'fail',
         completed: nowSec(),
@@ -295,8 +301,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         error_message: message,
         reshoot: reshoot ? JSON.stringify(reshoot) : null,
         now: nowMs(),
-      }) as TaskRow | undefined;
-      return row ?? null;
+      });
     },
     countByStatus() {
       const out: Record<string, number> = { queued: 0, handling: 0, archiving: 0, success: 0, fail: 0 };
