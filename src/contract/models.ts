@@ -103,7 +103,17 @@ export function comboProblem(spec: ModelSpec, aspectRatio: AspectRatio, resoluti
   return null;
 }
 
-/** Output pixel size for a ratio at a resolution (DESIGN.md "Output sizes"); `auto` uses the source ratio. */
+/** `auto` follows the source's ratio up to the widest ratio served (3:1 and 1:3), and is clamped there. */
+export const MAX_AUTO_RATIO = 3;
+
+/** The ratio `auto` gives a source: its own, clamped to 1:3 … 3:1 (a 20000×20 strip is framed at 3:1). */
+export function autoRatio(source: { width: number; height: number }): { ratio: number; clamped: boolean } {
+  const own = source.width / source.height;
+  const ratio = Math.min(MAX_AUTO_RATIO, Math.max(1 / MAX_AUTO_RATIO, own));
+  return { ratio, clamped: ratio !== own };
+}
+
+/** Output pixel size for a ratio at a resolution (the long side 1024/2048/3840, the short side a multiple of 16); `auto` uses autoRatio. */
 export function outputSize(
   aspectRatio: AspectRatio,
   resolution: Resolution,
@@ -113,8 +123,8 @@ export function outputSize(
   let rw: number;
   let rh: number;
   if (aspectRatio === 'auto') {
-    rw = source?.width ?? 1;
-    rh = source?.height ?? 1;
+    const auto = source ? autoRatio(source) : { ratio: 1, clamped: true };
+    [rw, rh] = auto.clamped ? [auto.ratio, 1] : [source!.width, source!.height];
   } else {
     [rw, rh] = aspectRatio.split(':').map(Number) as [number, number];
   }

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import sharp from 'sharp';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPackshot } from '../fixtures/index.js';
@@ -132,6 +133,18 @@ describe('reference downloads', () => {
     expect(task.error.code).toBe('TASK_FAILED');
     expect(task.error.message).toMatch(/^input_urls\[0\]: /);
     expect(task.error.message).toMatch(re);
+  });
+
+  it('frames a reference far wider than 3:1 at 3:1 under aspect_ratio auto', async () => {
+    const strip = await sharp({ create: { width: 6400, height: 80, channels: 3, background: '#f4f4f2' } })
+      .composite([{ input: { create: { width: 6000, height: 40, channels: 3, background: '#2a4d8f' } }, left: 200, top: 20 }])
+      .png()
+      .toBuffer();
+    const uri = `data:image/png;base64,${strip.toString('base64')}`;
+    const task = await run([uri]);
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    const out = await sharp(Buffer.from(await (await fetch(task.output[0].url)).arrayBuffer())).metadata();
+    expect({ width: out.width, height: out.height }).toEqual({ width: 1024, height: 336 });
   });
 
   it('keeps serving after all of that', async () => {
