@@ -72,3 +72,15 @@ export class PermanentTaskError extends Error {
     this.name = 'PermanentTaskError';
   }
 }
+
+/**
+ * A failure that another attempt may fix (a download that timed out), whose message is written for
+ * the client. Anything else that escapes a render is an internal fault: its text (often a library's)
+ * goes to the log, never into the task's `error.message`.
+ */
+export class RetryableTaskError extends Error {
+  constructor(message: string, opts?: ErrorOptions) {
+    super(message, opts);
+    this.name = 'RetryableTaskError';
+  }
+}

@@ -6,7 +6,7 @@ import type { OutputFormat } from '../contract/models.js';
 import type { ReshootExtension } from '../contract/task.js';
 import type { ReferenceRole } from '../contract/validate.js';
 import { releaseInputs, resolveInputs, type ResolveDeps, type ResolvedInput } from '../engine/inputs/resolve.js';
-import { PermanentTaskError, type TaskErrorCode } from '../errors.js';
+import { PermanentTaskError, RetryableTaskError, type TaskErrorCode } from '../errors.js';
 import type { Job, JobQueue } from '../queue/types.js';
 import type { BlobStore } from '../store/blobs/local-blobs.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
@@ -147,7 +147,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       if (job.attempt >= job.maxAttempts) {
         tlog.error({ err }, 'task failed after retries');
-        return finishFailed(taskId, 'TASK_FAILED', err instanceof Error ? err.message : String(err));
+        const reason = err instanceof RetryableTaskError ? err.message : `internal error while rendering (the server log has the details under task ${taskId})`;
+        return finishFailed(taskId, 'TASK_FAILED', reason);
       }
       tlog.warn({ err }, 'task attempt failed; will retry');
       throw err;

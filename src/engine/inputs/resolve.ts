@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PermanentTaskError } from '../../errors.js';
+import { PermanentTaskError, RetryableTaskError } from '../../errors.js';
 import { checkImage } from '../sharp.js';
 import type { AddressGuard } from './address-guard.js';
 import { FetchError, fetchGuarded, type FetchLimits } from './fetch-guarded.js';
@@ -60,7 +60,7 @@ export async function resolveInputs(
           bytes = (await fetchGuarded(url, deps.guard, deps.limits, signal)).bytes;
         } catch (err) {
           if (err instanceof FetchError) {
-            if (err.retryable) throw new Error(`${where}: ${err.message}`, { cause: err });
+            if (err.retryable) throw new RetryableTaskError(`${where}: ${err.message}`, { cause: err });
             throw new PermanentTaskError(`${where}: ${err.message}`, 'TASK_FAILED', { cause: err });
           }
           throw err;
