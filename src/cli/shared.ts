@@ -49,6 +49,7 @@ export function engineOptions(config: Config): EngineOptions {
     maskCacheBytes: config.engine.maskCacheBytes,
     modelCacheDir: config.engine.modelCacheDir,
     modelSize: config.engine.modelSize,
+    modelPath: config.engine.modelPath,
     maxInputPixels: config.engine.maxInputPixels,
   };
 }

@@ -19,7 +19,7 @@ export interface EngineDeps {
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
 export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine {
   initSharp({ concurrency: opts.sharpConcurrency });
-  const service = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize: opts.modelSize, segmenter: deps.segmenter });
+  const service = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize: opts.modelSize, modelPath: opts.modelPath, segmenter: deps.segmenter });
   const cutout = (image: Parameters<typeof service.cutout>[0], o: { hasAlpha?: boolean }) => service.cutout(image, o);
   let closing: Promise<void> | undefined;
   return {

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeTinySegmenterModel } from '../../test/helpers/tiny-model.js';
 import { loadSegmenter } from './onnx.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'reshoot-onnx-'));
@@ -67,5 +68,27 @@ describe('segmenter with a model cache directory', () => {
     const fallback = await loadSegmenter({ size: 256, threads: 1, cacheDir: path.join(blocked, 'models') });
     expect(maxDiff(await fallback.run(img), expected)).toBe(0);
     await fallback.close();
+  });
+});
+
+describe('segmenter from a model file', () => {
+  it('loads the file instead of the shipped weights, prepared for the size and optimised under its own name', async () => {
+    const models = path.join(dir, 'other-model');
+    const file = path.join(models, 'tiny.onnx');
+    writeTinySegmenterModel(file);
+    // the shipped model's optimised file in the same folder is not this model's to remove
+    writeFileSync(path.join(models, 'isnet-medium-256-0123456789abcdef.onnx'), 'the shipped model, optimised');
+    const img = disc(256);
+    const inMemory = await loadSegmenter({ size: 256, threads: 1, modelPath: file });
+    const expected = await inMemory.run(img);
+    await inMemory.close();
+    expect(expected).toHaveLength(256 * 256);
+    expect(expected[128 * 256 + 128]).toBeGreaterThan(0.99);
+    expect(expected[4 * 256 + 4]).toBeLessThan(0.01);
+
+    const cached = await loadSegmenter({ size: 256, threads: 1, modelPath: file, cacheDir: models });
+    expect(maxDiff(await cached.run(img), expected)).toBe(0);
+    await cached.close();
+    expect(readdirSync(models).sort()).toEqual(['isnet-medium-256-0123456789abcdef.onnx', expect.stringMatching(/^tiny-[0-9a-f]{8}-256-[0-9a-f]{16}\.onnx$/), 'tiny.onnx']);
   });
 });

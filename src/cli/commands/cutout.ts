@@ -43,7 +43,7 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
   }
   const config = loadConfig();
   initSharp();
-  const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir, modelSize: config.engine.modelSize });
+  const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir, modelSize: config.engine.modelSize, modelPath: config.engine.modelPath });
   let failed = 0;
   let loadReported = false;
   try {

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import type { Box } from '../compose/framing.js';
 import { loadSegmenter, type Segmenter } from '../onnx.js';
 import { resizeRaw, type RawImage } from '../sharp.js';
@@ -40,6 +41,8 @@ export interface CutoutOptions {
   threads?: number;
   /** where the optimised model is kept between processes (see onnx.ts); without it the model is prepared in memory */
   modelCacheDir?: string;
+  /** a segmentation model file to load instead of the shipped IS-Net weights (see onnx.ts) */
+  modelPath?: string;
   /** a segmenter to use instead of this process's own session (e.g. one shared across threads) */
   segmenter?: () => Promise<Segmenter>;
 }
@@ -75,6 +78,8 @@ export function modelLoadMs(): number | null {
 
 export function createCutout(opts: CutoutOptions): Cutout {
   const size = opts.modelSize ?? DEFAULT_MODEL_SIZE;
+  // another model's mattes are other mattes (the shipped weights keep the keys they always had)
+  const salt = `${ALGO_VERSION}:${size}${opts.modelPath ? `:${path.resolve(opts.modelPath)}` : ''}`;
   const threads = opts.threads ?? Math.max(1, availableParallelism());
   const cache = createMaskCache(opts.cacheDir, opts.maskCacheBytes);
   // entries still being encoded and written; a lookup of the same pixels meanwhile is served from here
@@ -83,7 +88,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
   let seg: Promise<Segmenter> | null = null;
   const segmenter = () => {
     // the matte steps are compiled on a synthetic image while loading (reported with the load time)
-    seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads, cacheDir: opts.modelCacheDir })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
+    seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads, cacheDir: opts.modelCacheDir, modelPath: opts.modelPath })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
     return seg;
   };
 
@@ -103,7 +108,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
         return fromPlanes(alpha, rgba, timings);
       }
 
-      const key = cache.key(rgba.data, w, h, `${ALGO_VERSION}:${size}`);
+      const key = cache.key(rgba.data, w, h, salt);
       lap('hash');
       const pending = storing.get(key);
       const hit = pending ? await pending.catch(() => null) : await cache.get(key, w, h);
