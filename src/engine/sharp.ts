@@ -69,6 +69,10 @@ export const MIN_IMAGE_SIDE = 64;
  */
 async function checkedMetadata(input: Buffer | string, maxPixels: number): Promise<Metadata & { format: string; width: number; height: number }> {
   if (Buffer.isBuffer(input) && input.length === 0) throw new ImageDecodeError('the file is empty (0 bytes)');
+  if (Buffer.isBuffer(input) && looksLikeMarkup(input)) {
+    // Refused before any parser sees it: SVG can name external files and expand entities.
+    throw new ImageDecodeError('unsupported image format: SVG, XML or HTML text; expected JPEG, PNG, WebP, AVIF, TIFF or GIF');
+  }
   let meta: Metadata;
   try {
     meta = await sharpLib(input, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
@@ -87,6 +91,13 @@ async function checkedMetadata(input: Buffer | string, maxPixels: number): Promi
     throw new ImageDecodeError(`image is ${w}x${h}: too small to be a product photo (the short side must be at least ${MIN_IMAGE_SIDE} px)`);
   }
   return { ...meta, format: meta.format, width: w, height: h };
+}
+
+/** Text that opens with `<` (after an optional BOM and whitespace): markup, never a raster image. */
+function looksLikeMarkup(bytes: Buffer): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && i < 1024 && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return bytes[i] === 0x3c;
 }
 
 async function decodeStrict(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
