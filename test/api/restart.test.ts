@@ -97,4 +97,44 @@ describe('restart', () => {
       await new Promise((r) => second.child.once('exit', r));
     }
   });
+
+  it('SIGKILL in the middle of a run of renders: every created task ends in success exactly once after a restart', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const first = await startChild(port);
+    const api = apiClient({ url: first.url, apiKey: KEY });
+    const uri = `data:image/png;base64,${png.toString('base64')}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await api.post('/v1/tasks', { model: MODEL, input: { prompt: `on slate, seed ${i}`, input_urls: [uri], seed: i } });
+      expect(r.status).toBe(200);
+      ids.push(r.body.data.taskId);
+    }
+    // Kill once some have finished and others are still queued or rendering.
+    const statuses = async (base: ReturnType<typeof apiClient>) => Promise.all(ids.map(async (id) => (await base.get(`/v1/tasks/${id}`)).body.data.status as string));
+    for (let i = 0; i < 2400; i++) {
+      const now = await statuses(api);
+      if (now.includes('success') && now.some((st) => st !== 'success')) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const atKill = await statuses(api);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    expect(atKill.filter((st) => st === 'success').length).toBeGreaterThan(0);
+    expect(atKill.filter((st) => st !== 'success').length).toBeGreaterThan(0);
+
+    const second = await startChild(port);
+    try {
+      const api2 = apiClient({ url: second.url, apiKey: KEY });
+      for (const id of ids) {
+        const { task } = await api2.wait(id);
+        expect(task.status, id).toBe('success');
+        expect(task.output).toHaveLength(1);
+      }
+      // nothing lost and nothing made twice: exactly the created tasks, no more
+      expect((await api2.get('/v1/tasks?size=100')).body.data.total).toBe(ids.length + 1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    }
+  });
 });
