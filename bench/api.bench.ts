@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startBenchServer } from './server.js';
+import { printTable } from './table.js';
 
 const KEY = 'sk-bench-0123456789';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -48,10 +49,5 @@ try {
   await fs.rm(dataDir, { recursive: true, force: true });
 }
 
-const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(`\nAPI benchmark (${os.cpus().length} cores, ${DURATION} s per scenario, node ${process.version})\n`);
-console.log(line(head));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target'], rows);

@@ -14,6 +14,7 @@ import { createEngine } from '../src/engine/index.js';
 import type { TransformRequest } from '../src/engine/types.js';
 import { renderPackshot, type Product } from '../test/fixtures/index.js';
 import { startBenchServer } from './server.js';
+import { printTable } from './table.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -116,13 +117,9 @@ const rows = [
   row(`cli in-process (c=${cores})`, local.ms, Number(local.summary.ms), Number(local.summary.done), Number(local.summary.cpuMs)),
   row(`cli --server (c=${cores * 2})`, remote.ms, Number(remote.summary.ms), Number(remote.summary.done)),
 ];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(`\nBatch benchmark: ${COUNT} transforms at 1K (${images.length} packshots ${SIZE}px × ${RATIOS.length} ratios), ${cores} cores, node ${process.version}`);
 console.log(`single-image engine time: first ratio of an image ${(sum(firstTimes) / firstTimes.length).toFixed(0)} ms, later ratios ${(sum(laterTimes) / laterTimes.length).toFixed(0)} ms (mask cached); ${singleMs.toFixed(0)} ms per item over the batch's mix\n`);
-console.log(line(head));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const r of rows) console.log(line(r));
+printTable(head, rows);
 console.log(`\n"batch s" is the batch's own clock (from its summary line); "wall s" adds process start-up. Target: speed-up ≥ ${(0.9 * cores).toFixed(1)}.`);
 console.log(`On a shared machine the wall-clock columns follow the load; "CPU s/image" does not, and "CPU cores busy" shows how much of it the run got (load now: ${os.loadavg()[0]!.toFixed(1)}).`);
 await fs.rm(tmp, { recursive: true, force: true });

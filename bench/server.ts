@@ -7,6 +7,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface BenchServer {
   url: string;
+  /** the server process, for reading its memory */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
   });
   return {
     url,
+    pid: child.pid!,
     stop: () =>
       new Promise((r) => {
         child.once('exit', () => r());
