@@ -2,6 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+const models = path.join(os.tmpdir(), 'reshoot-test-models');
+
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -12,6 +14,12 @@ export default defineConfig({
     maxWorkers: 2,
     fileParallelism: true,
     // every server and CLI the tests start shares one optimised model, made by whichever loads it first
-    env: { RESHOOT_MODEL_CACHE_DIR: path.join(os.tmpdir(), 'reshoot-test-models') },
+    env: {
+      RESHOOT_MODEL_CACHE_DIR: models,
+      // servers and CLIs segment with a model of under a kilobyte (test/helpers/tiny-model.ts, written by
+      // the global setup); a test that needs the real weights sets RESHOOT_MODEL_PATH to '' (see REAL_MODEL)
+      RESHOOT_MODEL_PATH: path.join(models, 'tiny-segmenter.onnx'),
+    },
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -18,15 +18,18 @@ describe('reshoot cutout', () => {
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
-    const env = process.env.RESHOOT_DATA_DIR;
+    const env = process.env.RESHOOT_DATA_DIR, model = process.env.RESHOOT_MODEL_PATH;
     process.env.RESHOOT_DATA_DIR = path.join(dir, 'data');
     process.env.RESHOOT_MODEL_SIZE = '512';
+    // the shipped weights, not the tests' small model (vitest.config.ts)
+    delete process.env.RESHOOT_MODEL_PATH;
     try {
       await buildProgram().exitOverride().parseAsync(['node', 'reshoot', 'cutout', src, path.join(dir, 'broken.png'), '--out-dir', path.join(dir, 'out'), '--json']);
     } finally {
       process.stdout.write = write;
       if (env === undefined) delete process.env.RESHOOT_DATA_DIR; else process.env.RESHOOT_DATA_DIR = env;
       delete process.env.RESHOOT_MODEL_SIZE;
+      if (model !== undefined) process.env.RESHOOT_MODEL_PATH = model;
     }
     const objs = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs[0]).toMatchObject({ modelSize: 512, modelLoadMs: expect.any(Number) });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderScenePhoto } from '../fixtures/scenes.js';
 import { apiClient, MODEL, PRO, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { REAL_MODEL } from '../helpers/tiny-model.js';
 
 // Engine side of pro references and multi-turn edits, through the real service and segmentation
 // model: roles detected from the images, a product placed into a scene photo, relative edits that
@@ -9,7 +10,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
-  server = await startTestServer();
+  // the real segmentation weights: the room photo test is the scene photo path's end-to-end render on them
+  // (the turns below reuse the product's cached matte)
+  server = await startTestServer(REAL_MODEL);
   api = apiClient(server);
 });
 afterAll(() => server.close());
@@ -17,6 +20,7 @@ afterAll(() => server.close());
 const uri = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
 
 describe('pro references', () => {
+  // real model: the scene photo path end to end
   it('a product and a room photo: the room is detected as the scene and the product stands on its table', async () => {
     const room = await renderScenePhoto('room', 480, 360);
     const r = await api.post('/v1/tasks', { model: PRO, input: { prompt: 'on the table, natural light', input_urls: [await productDataUri(), uri(room.png)], aspect_ratio: '4:3', seed: 3 } });

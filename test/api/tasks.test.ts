@@ -4,13 +4,16 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { REAL_MODEL } from '../helpers/tiny-model.js';
 
 // The task lifecycle against the real server and worker (contract §3-6, §8, D7-D9, D11, D14).
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  server = await startTestServer({ RESHOOT_API_KEYS: 'sk-test-owner,sk-test-other' });
+  // the real segmentation weights: the lifecycle test below is the studio path's end-to-end render on them
+  // (the file's other renders reuse its cached matte)
+  server = await startTestServer({ ...REAL_MODEL, RESHOOT_API_KEYS: 'sk-test-owner,sk-test-other' });
   api = apiClient(server);
 });
 afterAll(() => server.close());
@@ -21,6 +24,7 @@ async function createTask(over: Record<string, unknown> = {}, headers: Record<st
 }
 
 describe('task lifecycle', () => {
+  // real model: the studio path end to end
   it('runs queued → handling → archiving → success and shows the documented fields only', async () => {
     const created = await createTask();
     expect(created.status).toBe(200);
