@@ -56,8 +56,9 @@ const toRecord = (r: KeyRow): ApiKeyRecord => ({
  * API keys, stored as SHA-256 hashes (keys are random and long, so a fast hash is enough). Keys given
  * in RESHOOT_API_KEYS are admitted too; their rows are kept (source `env`) so their tasks have an owner.
  */
-export function createKeyService(deps: { db: Db; envKeys: readonly string[]; defaultWebhookSecret?: string }): KeyService {
+export function createKeyService(deps: { db: Db; envKeys: readonly string[]; defaultWebhookSecret?: string; /** ms clock for the lookup cache; Date.now by default */ now?: () => number }): KeyService {
   const { db } = deps;
+  const now = deps.now ?? Date.now;
   const byHash = db.prepare(`SELECT * FROM api_keys WHERE hash = ?`);
   const insert = db.prepare(
     `INSERT INTO api_keys (id, name, hash, prefix, webhook_secret, budget_usd, source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -99,12 +100,12 @@ export function createKeyService(deps: { db: Db; envKeys: readonly string[]; def
     authenticate(token) {
       const h = hashKey(token);
       const hit = cache.get(h);
-      if (hit && Date.now() - hit.at < CACHE_MS) return hit.rec;
+      if (hit && now() - hit.at < CACHE_MS) return hit.rec;
       const row = byHash.get(h) as KeyRow | undefined;
       let rec: ApiKeyRecord | null = null;
       if (row && row.revoked === null && (row.source === 'db' || envHashes.has(h))) rec = toRecord(row);
       if (cache.size > 10_000) cache.clear();
-      cache.set(h, { rec, at: Date.now() });
+      cache.set(h, { rec, at: now() });
       return rec;
     },
     get(id) {

@@ -1,6 +1,8 @@
+import Database from 'better-sqlite3';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -54,6 +56,22 @@ async function until<T>(fn: () => T | undefined, ms = 150_000): Promise<T> {
   }
 }
 
+/**
+ * Resolves once the sender has decided about the task's attempts (at least `attempts` are recorded) and no
+ * delivery job for the task is waiting or running. A further attempt could only come from such a job
+ * (a delivery enqueues its retry before its job ends), so none will come.
+ */
+async function settled(server: TestServer, taskId: string, attempts: number): Promise<void> {
+  const db = new Database(path.join(server.dataDir, 'reshoot.db'), { readonly: true });
+  try {
+    const recorded = db.prepare(`SELECT max(attempt) AS n FROM callback_attempts WHERE task_id = ?`);
+    const pending = db.prepare(`SELECT count(*) AS n FROM jobs WHERE name = 'callback.deliver' AND state IN ('waiting', 'active') AND json_extract(payload, '$.taskId') = ?`);
+    await until(() => (((recorded.get(taskId) as { n: number | null }).n ?? 0) >= attempts && (pending.get(taskId) as { n: number }).n === 0) || undefined);
+  } finally {
+    db.close();
+  }
+}
+
 let server: TestServer;
 let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
@@ -77,7 +95,7 @@ describe('callbacks', () => {
       });
       const id = created.body.data.taskId;
       await until(() => rx.deliveries.length >= 3 || undefined);
-      await new Promise((r) => setTimeout(r, 1200)); // a 4th attempt would come by now
+      await settled(server, id, 3);
       expect(rx.deliveries).toHaveLength(3);
       for (const d of rx.deliveries) {
         expect(d.headers['content-type']).toBe('application/json');
@@ -113,7 +131,7 @@ describe('callbacks', () => {
         callback: { url: rx.url },
       });
       await until(() => rx.deliveries.length >= 4 || undefined);
-      await new Promise((r) => setTimeout(r, 1500));
+      await settled(server, created.body.data.taskId, 4);
       expect(rx.deliveries).toHaveLength(4);
       const body = JSON.parse(rx.deliveries[0]!.raw.toString());
       expect(body.status).toBe('fail');

@@ -12,6 +12,17 @@ afterEach(async () => {
 
 const body = { model: MODEL, input: { prompt: 'on slate', input_urls: ['https://example.com/p.jpg'] } };
 
+/** Asks GET /v1/tasks until it answers `status` (the server has taken or let go of requests in flight). */
+async function readUntil(api: ReturnType<typeof apiClient>, status: number, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = await api.get('/v1/tasks');
+    if (r.status === status) return r;
+    if (Date.now() > end) throw new Error(`GET /v1/tasks still ${r.status}, not ${status}, after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('rate limits', () => {
   it('sends X-RateLimit-* on /v1 responses and 429 with Retry-After past the create budget', async () => {
     server = await startTestServer({ RESHOOT_ROLE: 'api', RESHOOT_RATE_LIMIT: 'create=3,read=100,concurrent=10' });
@@ -58,15 +69,14 @@ describe('rate limits', () => {
         }),
     );
     const held = await Promise.all(slow);
-    await new Promise((r) => setTimeout(r, 200));
-    const refused = await api.get('/v1/tasks');
+    // both slots are held once the server has the two requests' headers
+    const refused = await readUntil(api, 429);
     expect(refused.status).toBe(429);
     expect(refused.body.error_code).toBe('RATE_LIMITED');
     expect(refused.headers.get('retry-after')).toBe('1');
     for (const req of held) req.destroy();
-    await new Promise((r) => setTimeout(r, 200));
     // Once they are gone, the slots are free again.
-    expect((await api.get('/v1/tasks')).status).toBe(200);
+    expect((await readUntil(api, 200)).status).toBe(200);
   });
 
   it('can be turned off', async () => {

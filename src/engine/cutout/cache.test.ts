@@ -108,13 +108,12 @@ describe('mask cache', () => {
     await probe.put('probe', matte(3));
     const size = (await stat(path.join(dir, 'probe.matte'))).size;
     await rm(path.join(dir, 'probe.matte'));
-    const cache = createMaskCache(dir, Math.floor(size * 2.5));
+    // a clock a second further on at every use
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const cache = createMaskCache(dir, Math.floor(size * 2.5), () => (t += 1000));
     await cache.put('a', matte(4));
-    await new Promise((r) => setTimeout(r, 15));
     await cache.put('b', matte(5));
-    await new Promise((r) => setTimeout(r, 15));
     expect(await cache.get('a', 64, 48)).not.toBeNull(); // a is now the most recent
-    await new Promise((r) => setTimeout(r, 15));
     await cache.put('c', matte(6));
     const names = (await readdir(dir)).sort();
     expect(names).toEqual(['a.matte', 'c.matte']);

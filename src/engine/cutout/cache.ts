@@ -196,7 +196,8 @@ function parse(buf: Buffer, width: number, height: number): EncodedMatte | null 
   return wellFormed(m) ? m : null;
 }
 
-export function createMaskCache(dir: string, maxBytes: number): MaskCache {
+/** `now` (ms) stamps each entry's time of use, which eviction orders by; Date.now by default. */
+export function createMaskCache(dir: string, maxBytes: number, now: () => number = Date.now): MaskCache {
   let ready: Promise<void> | null = null;
   let approxBytes = -1;
   let puts = 0;
@@ -230,8 +231,8 @@ export function createMaskCache(dir: string, maxBytes: number): MaskCache {
       const m = parse(buf, width, height);
       if (!m) return null;
       // recency for eviction; a failure here only makes the entry look older
-      const now = new Date();
-      utimes(fileOf(key), now, now).catch(() => undefined);
+      const at = new Date(now());
+      await utimes(fileOf(key), at, at).catch(() => undefined);
       return m;
     },
     async put(key, m) {
@@ -241,6 +242,8 @@ export function createMaskCache(dir: string, maxBytes: number): MaskCache {
       if (body.length > maxBytes) return;
       const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       await writeFile(tmp, body);
+      const at = new Date(now());
+      await utimes(tmp, at, at);
       await rename(tmp, fileOf(key));
       // other threads write here too and this tally only sees our writes: rescan now and then
       approxBytes = approxBytes < 0 ? -1 : approxBytes + body.length;
