@@ -1,62 +1,7 @@
-/**
- * The one error table: every business code the API can send, with its HTTP status.
- * Codes never change once shipped (docs/contract.md §7, decision D4).
- */
-export const ERRORS = {
-  INVALID_REQUEST: 400,
-  MODEL_UNAVAILABLE: 400,
-  UNAUTHORIZED: 401,
-  INSUFFICIENT_BALANCE: 402,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  IDEMPOTENCY_KEY_PROCESSING: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  IDEMPOTENCY_KEY_MISMATCH: 422,
-  RATE_LIMITED: 429,
-  INTERNAL_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-  STORAGE_UNAVAILABLE: 503,
-} as const;
-export type ErrorCode = keyof typeof ERRORS;
+import type { TaskErrorCode } from './contract/errors.js';
 
-/** Default messages, used when a throw site has nothing more specific to say. */
-export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
-  INVALID_REQUEST: 'invalid request',
-  MODEL_UNAVAILABLE: 'model temporarily unavailable',
-  UNAUTHORIZED: 'missing or invalid API key',
-  INSUFFICIENT_BALANCE: 'insufficient balance: the task was not created and not charged',
-  FORBIDDEN: 'this key may not use this resource',
-  NOT_FOUND: 'not found',
-  IDEMPOTENCY_KEY_PROCESSING: 'a request with this Idempotency-Key is still in progress',
-  PAYLOAD_TOO_LARGE: 'request body too large',
-  UNSUPPORTED_MEDIA_TYPE: 'Content-Type must be application/json',
-  IDEMPOTENCY_KEY_MISMATCH: 'Idempotency-Key was already used with a different request body',
-  RATE_LIMITED: 'rate limit exceeded',
-  INTERNAL_ERROR: 'internal error',
-  SERVICE_UNAVAILABLE: 'service temporarily unavailable',
-  STORAGE_UNAVAILABLE: 'storage temporarily unavailable',
-};
-
-export class AppError extends Error {
-  readonly retryAfter?: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string = DEFAULT_MESSAGES[code],
-    opts?: ErrorOptions & { retryAfter?: number },
-  ) {
-    super(message, opts);
-    this.name = 'AppError';
-    this.retryAfter = opts?.retryAfter;
-  }
-  get status(): number {
-    return ERRORS[this.code];
-  }
-}
-
-/** Task-level failure codes: what `error.code` of a failed task may hold (decision D5). */
-export const TASK_ERROR_CODES = ['TASK_FAILED', 'TASK_TIMEOUT', 'STORAGE_UNAVAILABLE'] as const;
-export type TaskErrorCode = (typeof TASK_ERROR_CODES)[number];
+/** The error table, AppError and the task-level codes live in contract/ so the SDK shares them. */
+export { AppError, DEFAULT_MESSAGES, ERRORS, TASK_ERROR_CODES, type ErrorCode, type TaskErrorCode } from './contract/errors.js';
 
 /**
  * Thrown by job handlers for failures that retrying cannot fix (a bad reference, a corrupt image).

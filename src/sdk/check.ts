@@ -1,3 +1,4 @@
+import { AppError } from '../contract/errors.js';
 import { MODELS, PRO_ASPECT_RATIOS, comboProblem, type AspectRatio, type ModelSpec, type Resolution } from '../contract/models.js';
 import { validateCreateBody } from '../contract/validate.js';
 import { ApiError } from './errors.js';
@@ -58,7 +59,7 @@ export function checkCreateBody(body: { model: string; input: Record<string, unk
   try {
     validateCreateBody(body);
   } catch (err) {
-    if (err instanceof Error && (err as { code?: unknown }).code === 'INVALID_REQUEST') throw invalid(err.message);
+    if (err instanceof AppError && err.code === 'INVALID_REQUEST') throw invalid(err.message);
     throw err;
   }
 }

@@ -1,54 +1,28 @@
+import { ERROR_CODES, TASK_ERROR_CODES, codeOfStatus, type ErrorCode, type TaskErrorCode } from '../contract/errors.js';
 import type { TaskObject } from '../contract/task.js';
 
-/** Business codes the hiapi contract documents (§7, D4), plus the SDK's own transport codes. */
-export type KnownErrorCode =
-  | 'INVALID_REQUEST'
-  | 'MODEL_UNAVAILABLE'
-  | 'UNAUTHORIZED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'IDEMPOTENCY_KEY_PROCESSING'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'IDEMPOTENCY_KEY_MISMATCH'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_ERROR'
-  | 'SERVICE_UNAVAILABLE'
-  | 'STORAGE_UNAVAILABLE'
-  | 'TASK_FAILED'
-  | 'TASK_TIMEOUT'
+/** The SDK's own codes, for failures that never got a hiapi answer. */
+export const TRANSPORT_ERROR_CODES = [
   /** the request never got an HTTP answer (refused, reset, DNS) */
-  | 'NETWORK'
+  'NETWORK',
   /** no answer within `timeoutMs`, or a task not finished within `wait`'s `timeoutMs` */
-  | 'TIMEOUT'
+  'TIMEOUT',
   /** a 2xx answer that is not a hiapi envelope */
-  | 'INVALID_RESPONSE';
+  'INVALID_RESPONSE',
+] as const;
+
+/** Business codes from the contract's error table (§7, D4), task-level codes (D5), and the SDK's transport codes. */
+export type KnownErrorCode = ErrorCode | TaskErrorCode | (typeof TRANSPORT_ERROR_CODES)[number];
+
+export const KNOWN_ERROR_CODES: readonly KnownErrorCode[] = [...new Set([...ERROR_CODES, ...TASK_ERROR_CODES, ...TRANSPORT_ERROR_CODES])];
 
 /** A known code, or whatever string a newer server sends (kept open so new codes do not break callers). */
 export type ApiErrorCode = KnownErrorCode | (string & {});
 
 /**
- * Upstream hiapi leaves `error_code` out on some statuses (401, 402, 403, 404, 415, 429, 503); the
- * contract says to fall back to the HTTP status, so map it onto the same names our server sends.
- */
-const CODE_BY_STATUS: Record<number, KnownErrorCode> = {
-  400: 'INVALID_REQUEST',
-  401: 'UNAUTHORIZED',
-  402: 'INSUFFICIENT_BALANCE',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'IDEMPOTENCY_KEY_PROCESSING',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'IDEMPOTENCY_KEY_MISMATCH',
-  429: 'RATE_LIMITED',
-  500: 'INTERNAL_ERROR',
-  503: 'SERVICE_UNAVAILABLE',
-};
-
-/**
- * The code for an HTTP failure: the envelope's `error_code`, else one derived from the status.
+ * The code for an HTTP failure: the envelope's `error_code`, else the code the contract's table gives
+ * the status (upstream hiapi leaves `error_code` out on 401, 402, 403, 404, 415, 429 and 503), else
+ * `HTTP_<status>`.
  *
  * @example
  * ```ts
@@ -58,7 +32,7 @@ const CODE_BY_STATUS: Record<number, KnownErrorCode> = {
  */
 export function codeForStatus(status: number, errorCode?: unknown): ApiErrorCode {
   if (typeof errorCode === 'string' && errorCode !== '') return errorCode;
-  return CODE_BY_STATUS[status] ?? `HTTP_${status}`;
+  return codeOfStatus(status) ?? `HTTP_${status}`;
 }
 
 export interface ApiErrorInit {

@@ -15,11 +15,11 @@
  * ```
  */
 export { Client } from './client.js';
-export { ApiError, TaskFailedError, CallbackVerificationError, codeForStatus } from './errors.js';
+export { ApiError, TaskFailedError, CallbackVerificationError, KNOWN_ERROR_CODES, codeForStatus } from './errors.js';
 export type { ApiErrorCode, ApiErrorInit, CallbackRejection, KnownErrorCode } from './errors.js';
 export { verifyCallback, signCallback } from './callbacks.js';
 export type { HeadersLike, VerifyCallbackOptions } from './callbacks.js';
-export { priceFor } from './pricing.js';
+export { priceFor } from '../contract/pricing.js';
 export { parseRetryAfter } from './retry.js';
 export { MODELS, comboProblem, outputSize, ASPECT_RATIOS, PRO_ASPECT_RATIOS, RESOLUTIONS } from '../contract/models.js';
 export type { ModelSpec } from '../contract/models.js';
