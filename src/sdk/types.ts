@@ -1,4 +1,5 @@
 import type { AspectRatio, Background, OutputFormat, PRO_ASPECT_RATIOS, Resolution } from '../contract/models.js';
+import type { PriceRow } from '../contract/pricing.js';
 import type { SceneOverride } from '../contract/scene.js';
 import type { TaskObject } from '../contract/task.js';
 import type { ReferenceRole } from '../contract/validate.js';
@@ -154,9 +155,5 @@ export interface TransformResultRemote {
   download: DownloadResult;
 }
 
-/** One row of `GET /api/pricing` (contract §12). */
-export interface PricingRow {
-  model_name: string;
-  base_usd_value: number;
-  policies?: Array<{ rule: Record<string, { match?: string; with?: boolean }>; usd_value: number }>;
-}
+/** One row of `GET /api/pricing` (contract §12); `priceFor` prices an input from these rows. */
+export type PricingRow = PriceRow;

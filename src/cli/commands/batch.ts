@@ -5,7 +5,10 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import { createEngine } from '../../engine/index.js';
 import type { EngineOptions } from '../../engine/types.js';
-import { priceFor, type Client, type PricingRow } from '../../sdk/index.js';
+import { MODELS } from '../../contract/models.js';
+import { priceFor } from '../../contract/pricing.js';
+import type { Client } from '../../sdk/index.js';
+import { loadPricing } from '../../tasks/pricing.js';
 import { collectJobs, interleaveByImage, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
 import { createLocalExecutor, createRemoteExecutor, type Executor } from '../batch/executors.js';
 import { createProgressBar, formatDuration, type ProgressCounts } from '../batch/progress.js';
@@ -17,8 +20,6 @@ import {
   clientFrom,
   engineOptions,
   eprintln,
-  localPrice,
-  localPricing,
   localRequest,
   parseIntFlag,
   println,
@@ -77,24 +78,29 @@ function shape(items: BatchItem[]): string {
 
 async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, client: Client | null, config: Config, parallel: number): Promise<void> {
   // cost
-  let rows: PricingRow[] | null = null;
+  // A server's rows are its prices (the registry's only for a model they do not name); locally
+  // RESHOOT_PRICING over the registry, exactly as `reshoot serve` would price.
+  let price: (input: Record<string, unknown>) => number;
   let priceSource = 'model registry defaults';
+  const registryPrice = MODELS[flags.model]?.priceUsd ?? 0;
   if (client) {
     try {
-      rows = await client.pricing();
+      const rows = await client.pricing();
+      price = (input) => priceFor(rows, flags.model, input) ?? registryPrice;
       priceSource = `${client.baseUrl}/api/pricing`;
     } catch (err) {
+      price = () => registryPrice;
       priceSource = `model registry defaults (${client.baseUrl}/api/pricing: ${(err as Error).message})`;
     }
   } else {
-    rows = localPricing(config);
-    if (rows) priceSource = 'RESHOOT_PRICING';
+    const pricing = loadPricing(config.pricing);
+    price = (input) => pricing.price(flags.model, input);
+    if (config.pricing) priceSource = 'RESHOOT_PRICING';
   }
   const byModel = new Map<string, { items: number; usd: number }>();
   const valid = todo.filter((i) => i.input);
   for (const item of valid) {
-    const input = item.input as unknown as Record<string, unknown>;
-    const usd = (client && rows ? priceFor(rows, flags.model, input) : undefined) ?? localPrice(rows, flags.model, input);
+    const usd = price(item.input as unknown as Record<string, unknown>);
     const m = byModel.get(flags.model) ?? { items: 0, usd: 0 };
     m.items++;
     m.usd += usd;
