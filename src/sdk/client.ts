@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../contract/idempotency.js';
 import type { TaskList, TaskObject, TaskOutput } from '../contract/task.js';
 import { checkCreateBody } from './check.js';
 import { ApiError, TaskFailedError, codeForStatus } from './errors.js';
@@ -46,11 +47,7 @@ function sniffImageType(b: Uint8Array): string {
 }
 
 function checkIdempotencyKey(key: string): void {
-  // §8: at most 255 bytes; clients also refuse control characters.
-  // eslint-disable-next-line no-control-regex
-  if (Buffer.byteLength(key) > 255 || /[\u0000-\u001f\u007f]/.test(key) || key === '') {
-    throw new ApiError({ status: 0, code: 'INVALID_REQUEST', message: 'idempotencyKey: must be 1-255 bytes without control characters' });
-  }
+  if (!isValidIdempotencyKey(key)) throw new ApiError({ status: 0, code: 'INVALID_REQUEST', message: `idempotencyKey: ${IDEMPOTENCY_KEY_RULE}` });
 }
 
 interface SendInit extends RequestOptions {

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { TASK_ID_RE } from '../../contract/ids.js';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../../contract/idempotency.js';
 import { validateCreateBody } from '../../contract/validate.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
 import type { ServerDeps } from '../server.js';
-
-const MAX_IDEMPOTENCY_KEY_BYTES = 255;
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** `page` ≥ 1 and `size` 1-100; a missing, non-integer or out-of-range value becomes the default (D9). */
 export function normalisePaging(q: { page?: unknown; size?: unknown }): { page: number; size: number } {
@@ -25,9 +22,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
     let idempotencyKey: string | undefined;
     if (header !== undefined) {
       const value = Array.isArray(header) ? header.join(',') : header;
-      if (Buffer.byteLength(value) > MAX_IDEMPOTENCY_KEY_BYTES || value === '' || CONTROL_CHARS.test(value)) {
-        throw new AppError('INVALID_REQUEST', `Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_BYTES} bytes without control characters`);
-      }
+      if (!isValidIdempotencyKey(value)) throw new AppError('INVALID_REQUEST', `Idempotency-Key: ${IDEMPOTENCY_KEY_RULE}`);
       idempotencyKey = value;
     }
     if (req.body === undefined) throw new AppError('INVALID_REQUEST', 'body: expected a JSON object with model and input');
