@@ -4,9 +4,10 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Config } from '../config.js';
 import { MODELS, OUTPUT_FORMATS, type OutputFormat } from '../contract/models.js';
+import { transformRequest } from '../contract/transform-request.js';
 import { validateCreateBody, type TaskInput } from '../contract/validate.js';
 import type { EngineOptions, TransformRequest } from '../engine/types.js';
-import { Client, priceFor, type PricingRow } from '../sdk/index.js';
+import { Client } from '../sdk/index.js';
 
 /**
  * Helpers shared by the client-side commands (transform, batch, tasks): the --server/--key pair,
@@ -112,19 +113,11 @@ export function seedFrom(key: string): number {
 /** The engine request for local files, after the same checks the server makes. */
 export function localRequest(model: string, flags: InputFlags, sources: readonly string[], seedKey: string): TransformRequest {
   const input = checkInput(model, flags, sources.length);
-  const spec = MODELS[model]!;
-  const req: TransformRequest = {
-    tier: spec.tier,
-    prompt: input.prompt,
+  return transformRequest(input, {
+    tier: MODELS[model]!.tier,
     sources: sources.map((s) => path.resolve(s)),
-    aspectRatio: input.aspect_ratio,
-    resolution: input.resolution,
     seed: input.seed ?? seedFrom(seedKey),
-    outputFormat: input.output_format ?? 'png',
-  };
-  if (input.scene) req.scene = input.scene;
-  if (input.background) req.background = input.background;
-  return req;
+  });
 }
 
 /** `--format`, else the output file's extension, else png. */
@@ -169,22 +162,6 @@ export function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Price rows from RESHOOT_PRICING (inline JSON or a file), or null to use the registry's defaults. */
-export function localPricing(config: Config): PricingRow[] | null {
-  if (!config.pricing) return null;
-  const raw = config.pricing.trim();
-  const text = raw.startsWith('[') || raw.startsWith('{') ? raw : readFileSync(raw, 'utf8');
-  const parsed = JSON.parse(text) as unknown;
-  if (Array.isArray(parsed)) return parsed as PricingRow[];
-  const data = (parsed as { data?: unknown }).data;
-  return Array.isArray(data) ? (data as PricingRow[]) : null;
-}
-
-/** USD for one task of `model` with `input`, from price rows or the model registry. */
-export function localPrice(rows: PricingRow[] | null, model: string, input: Record<string, unknown>): number {
-  return (rows ? priceFor(rows, model, input) : undefined) ?? MODELS[model]?.priceUsd ?? 0;
 }
 
 /** Writes one line to stdout. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { OutputFormat } from '../contract/models.js';
 import type { ReshootExtension } from '../contract/task.js';
+import { transformRequest } from '../contract/transform-request.js';
 import type { ReferenceRole } from '../contract/validate.js';
 import { releaseInputs, resolveInputs, type ResolveDeps, type ResolvedInput } from '../engine/inputs/resolve.js';
 import { PermanentTaskError, RetryableTaskError, type TaskErrorCode } from '../errors.js';
@@ -91,23 +92,16 @@ export function createWorker(deps: WorkerDeps): Worker {
       const basePlan = base?.reshoot ? (JSON.parse(base.reshoot) as ReshootExtension).plan : undefined;
       const parentExt = parent?.reshoot ? (JSON.parse(parent.reshoot) as ReshootExtension) : undefined;
       const roles = parent ? rolesForTurn(parent, inherited.length, input.roles) : input.roles;
-      const result = await deps.pool.transform(
+      const request = transformRequest(
+        { ...input, roles },
         {
           tier: input.tier,
-          prompt: input.prompt,
           sources: paths as string[],
-          aspectRatio: input.aspect_ratio,
-          resolution: input.resolution,
           seed,
-          scene: input.scene,
-          roles,
-          background: input.background,
-          outputFormat: input.output_format ?? 'png',
-          basePlan,
-          planMode: basePlan === undefined ? undefined : sceneFrom ? 'reuse' : 'edit',
+          base: basePlan === undefined ? undefined : { plan: basePlan, mode: sceneFrom ? 'reuse' : 'edit' },
         },
-        taskSignal,
       );
+      const result = await deps.pool.transform(request, taskSignal);
       const report = result.report;
       const reshoot: ReshootExtension = {
         engine: report.engine,
