@@ -1,5 +1,6 @@
 import type { Envelope, TaskList, TaskObject } from '../../src/contract/task.js';
 import type { AspectRatio, Background, OutputFormat, Resolution } from '../../src/contract/models.js';
+import { ApiError, codeForStatus } from '../../src/sdk/errors.js';
 
 export type { TaskList, TaskObject };
 
@@ -19,17 +20,11 @@ export interface StudioTaskInput {
   scene_from?: string;
 }
 
-/** A failed call: `code` is the envelope's `error_code`, or `NETWORK` when no answer came back. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+/**
+ * A failed call is the SDK's ApiError: `code` is the envelope's `error_code` (else the code the
+ * contract gives the status), `NETWORK` when no answer came back, `ABORTED` when the studio stopped waiting.
+ */
+export { ApiError };
 
 export interface ApiClient {
   upload(file: Blob, filename: string): Promise<string>;
@@ -54,15 +49,14 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
     try {
       res = await fetch(base + path, { ...init, headers });
     } catch (err) {
-      throw new ApiError(0, 'NETWORK', `The server could not be reached (${(err as Error).message}).`);
+      throw new ApiError({ status: 0, code: 'NETWORK', message: `The server could not be reached (${(err as Error).message}).`, cause: err });
     }
     // A proxy or a crash may answer with something that is not the envelope.
     const body = (await res.json().catch(() => null)) as Partial<Envelope<T>> | null;
     if (!res.ok || !body || (typeof body.code === 'number' && body.code !== 200)) {
-      const code = body?.error_code ?? String(res.status);
       const message = body?.message ?? `HTTP ${res.status} ${res.statusText}`;
       if (res.status === 401 && deps.onUnauthorized) deps.onUnauthorized();
-      throw new ApiError(res.status, code, message);
+      throw new ApiError({ status: res.status, code: codeForStatus(res.status, body?.error_code), message, body });
     }
     return body.data as T;
   }
@@ -88,12 +82,12 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
       // Called with the candidate key and without the 401 hook: a wrong key here is an answer, not a logout.
       const res = await fetch(`${base}/v1/tasks?page=1&size=1`, { headers: { authorization: `Bearer ${key}` } }).catch(
         (err: Error) => {
-          throw new ApiError(0, 'NETWORK', `The server could not be reached (${err.message}).`);
+          throw new ApiError({ status: 0, code: 'NETWORK', message: `The server could not be reached (${err.message}).`, cause: err });
         },
       );
       if (res.ok) return;
       const body = (await res.json().catch(() => null)) as Partial<Envelope<unknown>> | null;
-      throw new ApiError(res.status, body?.error_code ?? String(res.status), body?.message ?? `HTTP ${res.status}`);
+      throw new ApiError({ status: res.status, code: codeForStatus(res.status, body?.error_code), message: body?.message ?? `HTTP ${res.status}`, body });
     },
   };
 }
@@ -108,7 +102,7 @@ export async function waitForTask(
   let delay = 400;
   let misses = 0;
   for (;;) {
-    if (signal?.aborted) throw new ApiError(0, 'ABORTED', 'Stopped waiting for the task.');
+    if (signal?.aborted) throw new ApiError({ status: 0, code: 'ABORTED', message: 'Stopped waiting for the task.' });
     let task: TaskObject;
     try {
       task = await api.getTask(taskId);

@@ -183,7 +183,7 @@ export function App() {
   }
 
   function describeError(err: unknown): string {
-    if (err instanceof ApiError) return err.code && !/^\d+$/.test(err.code) ? `${err.message} (${err.code})` : err.message;
+    if (err instanceof ApiError) return err.code.startsWith('HTTP_') ? err.message : `${err.message} (${err.code})`;
     return (err as Error).message;
   }
 
