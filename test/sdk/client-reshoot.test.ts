@@ -59,11 +59,10 @@ describe('Client against the real reshoot server', { timeout: 180_000 }, () => {
   });
 
   it('reports a reference that cannot be decoded as a failed task', async () => {
-    // the header survives (the upload's probe accepts it), the pixels do not (the engine refuses them)
-    const corrupt = productPng.subarray(0, 200);
-    const { url } = await client.uploads.create(corrupt, { filename: 'broken.png' });
+    // uploads refuse a truncated image at once; a data: URI is only decoded when the task runs
+    const corrupt = `data:image/png;base64,${productPng.subarray(0, 200).toString('base64')}`;
     const err = await client
-      .transform('gpt-image-2-image-to-image', { prompt: 'on slate', input_urls: [url] }, { intervalMs: 100 })
+      .transform('gpt-image-2-image-to-image', { prompt: 'on slate', input_urls: [corrupt] }, { intervalMs: 100 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskFailedError);
     expect((err as TaskFailedError).taskError.code).toBe('TASK_FAILED');
