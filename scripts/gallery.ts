@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
 import type { AspectRatio, Resolution } from '../src/contract/models.js';
+import { SceneOverrideSchema } from '../src/contract/scene.js';
 import { createEngine } from '../src/engine/index.js';
 import { decodeImage, initSharp, sharp } from '../src/engine/sharp.js';
 import { transform, type CutoutFn } from '../src/engine/transform.js';
@@ -40,7 +41,9 @@ async function main(): Promise<void> {
   const fixtures = (arg('fixtures')?.split(',') ?? ['dripper', 'mug', 'bottle', 'vase']) as FixtureName[];
   const only = arg('only')?.split(',').map(Number);
   const resolution = (arg('resolution') ?? '1K') as Resolution;
-  const scene = arg('scene') === undefined ? undefined : JSON.parse(arg('scene')!) as unknown;
+  const sceneArg = arg('scene');
+  // checked as input.scene is, so a typo in --scene names its field instead of being ignored
+  const scene = sceneArg === undefined ? undefined : SceneOverrideSchema.parse(JSON.parse(sceneArg));
   const seed = Number(arg('seed') ?? 7);
   const useEngineCutout = process.argv.includes('--engine-cutout');
   const engine = useEngineCutout ? createEngine({ cacheDir: path.join(out, '.cache'), maskCacheBytes: 256e6, maxInputPixels: 50e6 }) : null;
