@@ -97,6 +97,7 @@ const EnvSchema = z.object({
   RESHOOT_JOB_MAX_ATTEMPTS: int(1, 20).prefault('3'),
   RESHOOT_TASK_TIMEOUT_SECONDS: int(1).prefault('600'),
   RESHOOT_OUTPUT_TTL_SECONDS: int(1).prefault('604800'),
+  RESHOOT_PERSISTENT_CAP_GB: z.coerce.number().min(0).prefault('100'),
   RESHOOT_IDEMPOTENCY_TTL_SECONDS: int(1).prefault('86400'),
   RESHOOT_FETCH_ALLOW_HOSTS: csv.prefault(''),
   RESHOOT_FETCH_MAX_BYTES: int(1).prefault(String(20 * 1024 * 1024)),
@@ -124,7 +125,13 @@ export interface Config {
   auth: { envKeys: string[]; createFirstKey: boolean };
   rateLimit: RateLimits | null;
   queue: { maxDepth: number; concurrency: number; leaseSeconds: number; maxAttempts: number };
-  tasks: { timeoutSeconds: number; outputTtlSeconds: number; idempotencyTtlSeconds: number };
+  tasks: {
+    timeoutSeconds: number;
+    outputTtlSeconds: number;
+    idempotencyTtlSeconds: number;
+    /** each key's room for persistent outputs; 0 turns persistent storage off */
+    persistentCapBytes: number;
+  };
   signing: { secret?: string };
   callbacks: { retryScheduleSeconds: number[]; timeoutMs: number; webhookSecret?: string };
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number };
@@ -201,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutSeconds: e.RESHOOT_TASK_TIMEOUT_SECONDS,
       outputTtlSeconds: e.RESHOOT_OUTPUT_TTL_SECONDS,
       idempotencyTtlSeconds: e.RESHOOT_IDEMPOTENCY_TTL_SECONDS,
+      persistentCapBytes: Math.round(e.RESHOOT_PERSISTENT_CAP_GB * 1024 ** 3),
     },
     signing: { secret: e.RESHOOT_SIGNING_SECRET },
     callbacks: {

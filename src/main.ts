@@ -18,6 +18,7 @@ import { createJanitor } from './tasks/janitor.js';
 import { createKeyService, type KeyService } from './tasks/keys.js';
 import { loadPricing } from './tasks/pricing.js';
 import { createTaskService } from './tasks/service.js';
+import { createStorageService } from './tasks/storages.js';
 import { createEnginePool } from './worker/engine-pool.js';
 import { createWorker, workerTmpDir } from './worker/worker.js';
 
@@ -108,7 +109,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   // and a sweep on the data dir. Whatever fails on the way closes what was started, then throws.
   try {
     if (config.role !== 'worker') {
-      app = await createServer({ config, logger, db, tasks, keys, blobs, signer, pricing, guard, metrics, version });
+      const storages = createStorageService({ db, blobs, signer, capBytes: config.tasks.persistentCapBytes });
+      app = await createServer({ config, logger, db, tasks, storages, keys, blobs, signer, pricing, guard, metrics, version });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

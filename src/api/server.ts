@@ -10,6 +10,7 @@ import type { UrlSigner } from '../store/blobs/signed-urls.js';
 import type { KeyService, ApiKeyRecord } from '../tasks/keys.js';
 import type { Pricing } from '../tasks/pricing.js';
 import type { TaskService } from '../tasks/service.js';
+import type { StorageService } from '../tasks/storages.js';
 import type { Db } from '../store/sqlite/database.js';
 import { failure } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
@@ -19,6 +20,7 @@ import { registerTaskRoutes } from './routes/tasks.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerMetaRoutes } from './routes/meta.js';
+import { registerStorageRoutes } from './routes/storages.js';
 import { registerStudio } from './routes/studio.js';
 
 export interface ServerDeps {
@@ -26,6 +28,7 @@ export interface ServerDeps {
   logger: Logger;
   db: Db;
   tasks: TaskService;
+  storages: StorageService;
   keys: KeyService;
   blobs: BlobStore;
   signer: UrlSigner;
@@ -180,6 +183,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerTaskRoutes(app, deps);
   registerUploadRoutes(app, deps);
   registerFileRoutes(app, deps);
+  registerStorageRoutes(app, deps);
   registerMetaRoutes(app, deps);
   await registerStudio(app, deps);
   return app;

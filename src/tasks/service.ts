@@ -13,7 +13,14 @@ import type { Pricing } from './pricing.js';
 export interface StoredOutput {
   key: string;
   expireAt: number;
+  /** kept until deleted (storage: persistent, or promoted); its link is signed to PERSISTENT_EXPIRE_AT */
+  persistent?: true;
+  /** deleted through /v1/storages/delete: its file is gone */
+  deleted?: true;
 }
+
+/** The `expireAt` of a persistent output: 2100-01-01T00:00:00Z, so clients that compare it keep it. */
+export const PERSISTENT_EXPIRE_AT = 4_102_444_800;
 
 export interface TaskRow {
   id: string;
@@ -78,6 +85,8 @@ export interface TaskService {
   fail(taskId: string, code: TaskErrorCode, message: string, reshoot?: ReshootExtension): TaskRow | null;
   countByStatus(): Record<string, number>;
   usage(keyId: string, fromSec: number, toSec: number): UsageReport;
+  /** USD this key has been charged in all (failed tasks are not charged) */
+  spent(keyId: string): number;
 }
 
 export interface UsageReport {
@@ -279,7 +288,10 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     },
     succeed(taskId, outputKeys, reshoot) {
       const completed = nowSec();
-      const outputs: StoredOutput[] = outputKeys.map((key) => ({ key, expireAt: completed + deps.outputTtlSeconds }));
+      const persistent = (stmt.get.get(taskId) as TaskRow | undefined)?.storage === 'persistent';
+      const outputs: StoredOutput[] = outputKeys.map((key) =>
+        persistent ? { key, expireAt: PERSISTENT_EXPIRE_AT, persistent: true } : { key, expireAt: completed + deps.outputTtlSeconds },
+      );
       return finish({
         id: taskId,
         status: 'success',
@@ -308,6 +320,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       for (const r of stmt.byStatus.all() as Array<{ status: string; n: number }>) out[r.status] = r.n;
       return out;
     },
+    spent: (keyId) => (stmt.spent.get(keyId) as { usd: number }).usd,
     usage(keyId, fromSec, toSec) {
       const days = (stmt.usage.all(keyId, fromSec, toSec) as UsageReport['days']).map((d) => ({ ...d, usd: round(d.usd) }));
       return {

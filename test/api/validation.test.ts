@@ -160,10 +160,10 @@ describe('POST /v1/tasks validation', () => {
     expect((await create({ model: MODEL, input: input(), callback: null })).status).toBe(200);
   });
 
-  it('storage: persistent falls back to temp (D17); other values are refused', async () => {
+  it('storage: persistent is kept while the key has room (D17); other values are refused', async () => {
     const r = await create({ model: MODEL, input: input(), storage: 'persistent' });
     const task = await app.inject({ method: 'GET', url: `/v1/tasks/${r.body.data.taskId}`, headers: { authorization: `Bearer ${server.apiKey}` } });
-    expect(task.json().data.storage).toBe('temp');
+    expect(task.json().data.storage).toBe('persistent');
     await expectInvalid({ model: MODEL, input: input(), storage: 'forever' }, 'storage');
   });
 });

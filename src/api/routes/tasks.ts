@@ -15,7 +15,7 @@ export function normalisePaging(q: { page?: unknown; size?: unknown }): { page: 
 }
 
 export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  const { tasks, guard } = deps;
+  const { tasks, storages, guard } = deps;
 
   app.post('/v1/tasks', async (req, reply) => {
     const header = req.headers['idempotency-key'];
@@ -26,7 +26,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
       idempotencyKey = value;
     }
     if (req.body === undefined) throw new AppError('INVALID_REQUEST', 'body: expected a JSON object with model and input');
+    // storage: persistent is kept while the key has room under its cap, and falls back to temp past it (D17)
+    const wantsPersistent = (req.body as { storage?: unknown } | null)?.storage === 'persistent';
     const request = validateCreateBody(req.body, {
+      persistentStorage: wantsPersistent && (await storages.hasRoom(req.apiKey.id)),
       checkCallbackUrl: (url) => {
         const why = guard.checkUrl(url);
         return why ? `refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS` : null;

@@ -23,6 +23,7 @@ const FLAGS: Array<[flag: string, env: string, help: string]> = [
   ['--job-max-attempts <n>', 'RESHOOT_JOB_MAX_ATTEMPTS', 'tries per task before it fails (default 3)'],
   ['--task-timeout-seconds <n>', 'RESHOOT_TASK_TIMEOUT_SECONDS', 'deadline from creation, then TASK_TIMEOUT (default 600)'],
   ['--output-ttl-seconds <n>', 'RESHOOT_OUTPUT_TTL_SECONDS', 'lifetime of output links (default 604800 = 7 days)'],
+  ['--persistent-cap-gb <n>', 'RESHOOT_PERSISTENT_CAP_GB', 'room per key for persistent outputs (storage: persistent, /v1/storages); 0 turns them off (default 100)'],
   ['--idempotency-ttl-seconds <n>', 'RESHOOT_IDEMPOTENCY_TTL_SECONDS', 'how long Idempotency-Keys are kept (default 86400)'],
   ['--fetch-allow-hosts <list>', 'RESHOOT_FETCH_ALLOW_HOSTS', 'hosts, IPs or CIDRs allowed despite the private-address guard'],
   ['--fetch-max-bytes <n>', 'RESHOOT_FETCH_MAX_BYTES', 'largest reference download (default 20 MB)'],
