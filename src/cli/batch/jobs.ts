@@ -218,6 +218,11 @@ export function interleaveByImage(items: BatchItem[]): BatchItem[] {
     else groups.set(item.image, [item]);
   }
   const out: BatchItem[] = [];
-  for (let k = 0; out.length < items.length; k++) for (const g of groups.values()) if (g[k]) out.push(g[k]);
+  for (let k = 0; out.length < items.length; k++) {
+    for (const g of groups.values()) {
+      const item = g[k];
+      if (item) out.push(item);
+    }
+  }
   return out;
 }

@@ -93,7 +93,7 @@ describe('mask cache', () => {
     const good = await readFile(file);
     expect(await cache.get('abc', 64, 48)).not.toBeNull();
     const flipped = Buffer.from(good);
-    flipped[good.length - 5] ^= 0x10;
+    flipped[good.length - 5]! ^= 0x10;
     for (const bad of [Buffer.from('garbage that is long enough'), good.subarray(0, good.length - 7), good.subarray(0, 30), flipped, Buffer.alloc(0)]) {
       await writeFile(file, bad);
       expect(await cache.get('abc', 64, 48)).toBeNull();

@@ -29,7 +29,7 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number, out:
   // vertical running sums, column-wise with a row accumulator for cache friendliness; each row is one
   // pass that writes the mean and moves the window ((acc + in) - out, as two separate steps would)
   const acc = new Float64Array(w);
-  for (let y = 0; y <= Math.min(r, h - 1); y++) { const row = y * w; for (let x = 0; x < w; x++) acc[x] += tmp[row + x]!; }
+  for (let y = 0; y <= Math.min(r, h - 1); y++) { const row = y * w; for (let x = 0; x < w; x++) acc[x]! += tmp[row + x]!; }
   for (let y = 0; y < h; y++) {
     const lo = Math.max(0, y - r), hi = Math.min(h - 1, y + r);
     const inv = 1 / (hi - lo + 1);

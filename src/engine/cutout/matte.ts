@@ -425,7 +425,7 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
       if (bg.plain) {
         bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
         const sh = shade![cj]!;
-        Bc[0] *= sh; Bc[1] *= sh; Bc[2] *= sh;
+        Bc[0]! *= sh; Bc[1]! *= sh; Bc[2]! *= sh;
       }
       else if (wB[cj]! > 0.02) { Bc[0] = BR![cj]! / wB[cj]!; Bc[1] = BG![cj]! / wB[cj]!; Bc[2] = BB![cj]! / wB[cj]!; }
       else { Bc[0] = r8; Bc[1] = g8; Bc[2] = b8; }
@@ -713,11 +713,11 @@ function fitMix({ n, S, bgImg, nearOut, noise, step, colour }: MixFitInput): { t
     const i = idx[q]!;
     perp(i, v);
     const c = colour(i);
-    for (let k = 0; k < 3; k++) { P[k] += v[k]!; F[k] += c[k]!; }
+    for (let k = 0; k < 3; k++) { P[k]! += v[k]!; F[k]! += c[k]!; }
     sumMag += mag[q]!;
     cnt++;
   }
-  for (let k = 0; k < 3; k++) { P[k] /= cnt; F[k] /= cnt; }
+  for (let k = 0; k < 3; k++) { P[k]! /= cnt; F[k]! /= cnt; }
   const pLen = Math.sqrt((P[0]! * P[0]! + P[1]! * P[1]! + P[2]! * P[2]!) / 3);
   if (pLen < (sumMag / cnt) * 0.9) return null; // several tints (a label, a picture): not one see-through material
   const FF = F[0]! * F[0]! + F[1]! * F[1]! + F[2]! * F[2]!;
