@@ -144,8 +144,10 @@ describe('meta endpoints', () => {
   it('GET /api/pricing answers rows in the contract shape', async () => {
     const r = await fetch(`${server.url}/api/pricing`);
     const rows = (await r.json()).data;
-    expect(rows).toContainEqual({ model_name: PRO, base_usd_value: 0.4, policies: [] });
-    expect(rows).toContainEqual({ model_name: MODEL, base_usd_value: 0, policies: [] });
+    const imageRow = { base_display_unit: 'image', factors: {}, category: 'image', supported_endpoint_types: ['task'], policies: [] };
+    expect(rows).toContainEqual({ model_name: PRO, base_usd_value: 0.4, ...imageRow });
+    expect(rows).toContainEqual({ model_name: MODEL, base_usd_value: 0, ...imageRow });
+    expect(rows).toContainEqual({ model_name: 'storage/persistent', base_usd_value: 0, base_display_unit: 'GB/month', factors: {}, category: 'storage', supported_endpoint_types: ['storage'], policies: [] });
   });
 
   it('health, readiness and Prometheus metrics', async () => {
