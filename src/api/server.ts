@@ -21,6 +21,7 @@ import { registerUploadRoutes } from './routes/uploads.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerStorageRoutes } from './routes/storages.js';
+import { registerReferenceRoutes } from './routes/reference.js';
 import { registerStudio } from './routes/studio.js';
 
 export interface ServerDeps {
@@ -185,6 +186,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerFileRoutes(app, deps);
   registerStorageRoutes(app, deps);
   registerMetaRoutes(app, deps);
+  registerReferenceRoutes(app, deps);
   await registerStudio(app, deps);
   return app;
 }

@@ -1,52 +1,66 @@
-/** The task object on the wire (docs/contract.md §4-6). Field names are the contract's, not ours. */
+import { z } from 'zod';
+
+/**
+ * The task object on the wire (docs/contract.md §4-6), as zod schemas: the types below are inferred
+ * from them, and the OpenAPI document (contract/openapi.ts) is generated from them, so the two cannot
+ * drift. Field names are the contract's, not ours.
+ */
 
 export const TASK_STATUSES = ['queued', 'handling', 'archiving', 'success', 'fail'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TERMINAL: ReadonlySet<string> = new Set(['success', 'fail']);
 
-export interface TaskOutput {
-  url: string;
-  type: 'image';
-  expireAt: number;
-}
+export const TaskOutputSchema = z.object({
+  url: z.string().describe('directly downloadable, signed link'),
+  type: z.literal('image'),
+  expireAt: z.int().describe('Unix seconds after which the link stops working (4102444800 for persistent outputs)'),
+});
+export type TaskOutput = z.infer<typeof TaskOutputSchema>;
 
-export interface TaskError {
-  code: string;
-  message: string;
-}
+export const TaskErrorSchema = z.object({
+  code: z.string().describe('TASK_FAILED, TASK_TIMEOUT or STORAGE_UNAVAILABLE'),
+  message: z.string().describe('the reason, naming the reference when one is at fault'),
+});
+export type TaskError = z.infer<typeof TaskErrorSchema>;
 
 /** Our extension, under the single top-level key `reshoot` (§16). */
-export interface ReshootExtension {
-  engine?: string;
-  plan?: unknown;
-  placement?: unknown;
-  fidelity?: unknown;
-  timings?: Record<string, number>;
-  cost?: { usd: number; model: string };
-  /** multi-turn edits: the parent task, this task's turn (the first task is turn 1) and the chain's first task */
-  lineage?: { parent: string; turn: number; root: string };
-  [key: string]: unknown;
-}
+export const ReshootExtensionSchema = z
+  .looseObject({
+    engine: z.string().optional(),
+    plan: z.unknown().optional().describe('the scene plan the prompt was read into'),
+    placement: z.unknown().optional().describe('where the product was placed in the frame'),
+    fidelity: z.unknown().optional().describe('how far the product pixels moved from the source'),
+    timings: z.record(z.string(), z.number()).optional().describe('milliseconds per stage'),
+    cost: z.object({ usd: z.number(), model: z.string() }).optional(),
+    lineage: z
+      .object({ parent: z.string(), turn: z.int(), root: z.string() })
+      .optional()
+      .describe("multi-turn edits: the parent task, this task's turn (the first task is turn 1) and the chain's first task"),
+  })
+  .describe("reshoot's extension; clients that do not know it ignore it");
+export type ReshootExtension = z.infer<typeof ReshootExtensionSchema>;
 
-export interface TaskObject {
-  taskId: string;
-  model: string;
-  status: TaskStatus;
-  created: number;
-  completed: number;
-  storage: 'temp' | 'persistent';
-  route?: string;
-  output?: TaskOutput[];
-  error?: TaskError;
-  reshoot?: ReshootExtension;
-}
+export const TaskObjectSchema = z.object({
+  taskId: z.string().describe('tk-hiapi- and a 26-character ULID'),
+  model: z.string().describe('the model name sent at creation (name@route with a route)'),
+  status: z.enum(TASK_STATUSES),
+  created: z.int().describe('Unix seconds'),
+  completed: z.int().describe('Unix seconds of the terminal transition; 0 until then'),
+  storage: z.enum(['temp', 'persistent']),
+  route: z.string().optional().describe('only when the create request set one'),
+  output: z.array(TaskOutputSchema).optional().describe('only on success: exactly one image'),
+  error: TaskErrorSchema.optional().describe('only on fail'),
+  reshoot: ReshootExtensionSchema.optional(),
+});
+export type TaskObject = z.infer<typeof TaskObjectSchema>;
 
-export interface TaskList {
-  page: number;
-  size: number;
-  total: number;
-  tasks: TaskObject[];
-}
+export const TaskListSchema = z.object({
+  page: z.int(),
+  size: z.int(),
+  total: z.int(),
+  tasks: z.array(TaskObjectSchema).describe('newest first'),
+});
+export type TaskList = z.infer<typeof TaskListSchema>;
 
 export interface Envelope<T> {
   code: number;

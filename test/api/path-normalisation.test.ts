@@ -105,6 +105,25 @@ describe('authentication is bound to the matched route', () => {
     expect(api).toEqual(['/v1/models', '/v1/storages', '/v1/storages/delete', '/v1/storages/promote', '/v1/tasks', '/v1/tasks/:id', '/v1/uploads', '/v1/usage']);
   });
 
+  it('describes every API route, and only those, in /openapi.json and on /docs/api', async () => {
+    const served = registeredRoutes()
+      .filter((r) => r.url.startsWith('/v1/'))
+      .flatMap((r) => r.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${r.url.replace(/:(\w+)/g, '{$1}')}`))
+      .sort();
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const documented = Object.entries(doc.paths)
+      .filter(([p]) => p.startsWith('/v1/'))
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
+    expect(documented).toEqual(served);
+    const page = await fetch(`${server.url}/docs/api`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    for (const p of Object.keys(doc.paths)) expect(html).toContain(`<code>${p}</code>`);
+    expect(html).toContain('<code>aspect_ratio</code>');
+  });
+
   it('serves no API route without a key, under any spelling, and never fails with 5xx', async () => {
     const routes = registeredRoutes().filter((r) => r.url.startsWith('/v1/'));
     const withKey = { authorization: `Bearer ${server.apiKey}` };
