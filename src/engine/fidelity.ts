@@ -1,4 +1,4 @@
-import { srgbToLinearLut } from './scene/color.js';
+import { srgbToLinearLut } from './raster/color.js';
 import { sharp } from './sharp.js';
 
 /**

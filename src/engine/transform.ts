@@ -1,21 +1,22 @@
 import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
 import { PermanentTaskError } from '../errors.js';
 import { matteBox } from './cutout/cache.js';
-import { composeFrame, composeTransparent, computeLayout, type Box, type Layout } from './compose/index.js';
+import { composeFrame, composeTransparent, computeLayout } from './compose/index.js';
 import { measureFidelity, type DeltaE } from './fidelity.js';
 import { renderPattern } from './light/pattern.js';
 import { relightProduct } from './light/relight.js';
-import { computeShadows, type ShadowMasks } from './light/shadows.js';
+import { computeShadows } from './light/shadows.js';
 import { outputSize } from '../contract/models.js';
 import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from './plan/index.js';
 import { rolesFromPrompt, type Role } from './plan/roles.js';
 import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
 import { buildGroup, type Group } from './refs/group.js';
-import { composeIntoPhoto } from './refs/photo.js';
+import { composeIntoPhoto } from './compose/photo.js';
 import { renderEffects } from './scene/effects.js';
 import { renderScene } from './scene/render.js';
 import { MIME, decodeImage, encodeImage, sharp, type RawImage } from './sharp.js';
-import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
+import type { Box } from './raster/types.js';
+import type { EngineOptions, Layout, ShadowMasks, TransformRequest, TransformResult } from './types.js';
 
 /**
  * The studio pipeline: decode → cutout → plan → scene → light → compose → fidelity → encode.

@@ -1,6 +1,7 @@
 import type { AspectRatio, Background, OutputFormat, Resolution, Tier } from '../contract/models.js';
 import type { ReferenceRole } from '../contract/validate.js';
 import type { SceneOverride } from '../contract/scene.js';
+import type { Box } from './raster/types.js';
 
 /**
  * What the worker hands the engine: plain data only (it crosses a worker-thread boundary).
@@ -79,4 +80,45 @@ export interface EngineOptions {
   maxInputPixels: number;
   /** sharp threads per engine thread */
   sharpConcurrency?: number;
+}
+
+/** Where the product lands in the frame and the camera that goes with it (compose/framing.ts computes it). */
+export interface Camera {
+  /** top-down flat lay: orthographic, no horizon */
+  topDown: boolean;
+  /** row of the vanishing line (may lie above the frame) */
+  vanishY: number;
+  /** row where the surface ends and the backdrop begins (sweep curve or table edge) */
+  edgeY: number;
+  /** focal length in output pixels */
+  focal: number;
+  /** depth of the product's base in product heights */
+  baseDepth: number;
+}
+
+export interface Layout {
+  width: number;
+  height: number;
+  /** scene working size and its scale relative to the output */
+  work: { width: number; height: number; scale: number };
+  /** the product's alpha bounding box in output pixels */
+  product: Box;
+  /** output pixels per source pixel */
+  scale: number;
+  /** > 1 when the source product is enlarged */
+  upscale: number;
+  /** row of the product's base (its lowest opaque row) and its centre column */
+  baseY: number;
+  centerX: number;
+  camera: Camera;
+}
+
+/** Shadow masks over the working frame (light/shadows.ts computes them, the scene renders them). */
+export interface ShadowMasks {
+  /** 0..1 how much of the key light is blocked, full working frame */
+  cast: Float32Array | null;
+  /** 0..1 contact darkening (blocks ambient and key) */
+  contact: Float32Array | null;
+  /** 0..1 broad ambient occlusion around the base */
+  occlusion: Float32Array | null;
 }

@@ -1,5 +1,7 @@
 import { outputSize, type AspectRatio, type Resolution } from '../../contract/models.js';
 import type { ScenePlan } from '../../contract/scene.js';
+import type { Box } from '../raster/types.js';
+import type { Layout } from '../types.js';
 
 /**
  * Framing: the output size for the ratio and resolution (DESIGN.md "Output sizes"), where the
@@ -14,38 +16,6 @@ import type { ScenePlan } from '../../contract/scene.js';
  */
 export const WORK_LONG_SIDE = 1440;
 const WORK_SHARE = 0.75;
-
-export interface Box { x: number; y: number; width: number; height: number }
-
-export interface Camera {
-  /** top-down flat lay: orthographic, no horizon */
-  topDown: boolean;
-  /** row of the vanishing line (may lie above the frame) */
-  vanishY: number;
-  /** row where the surface ends and the backdrop begins (sweep curve or table edge) */
-  edgeY: number;
-  /** focal length in output pixels */
-  focal: number;
-  /** depth of the product's base in product heights */
-  baseDepth: number;
-}
-
-export interface Layout {
-  width: number;
-  height: number;
-  /** scene working size and its scale relative to the output */
-  work: { width: number; height: number; scale: number };
-  /** the product's alpha bounding box in output pixels */
-  product: Box;
-  /** output pixels per source pixel */
-  scale: number;
-  /** > 1 when the source product is enlarged */
-  upscale: number;
-  /** row of the product's base (its lowest opaque row) and its centre column */
-  baseY: number;
-  centerX: number;
-  camera: Camera;
-}
 
 const POSITION_X: Record<ScenePlan['framing']['position'], number> = {
   center: 0.5, left: 0.38, right: 0.62, 'left-third': 1 / 3, 'right-third': 2 / 3,

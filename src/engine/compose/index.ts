@@ -1,8 +1,8 @@
-import { createRng } from '../scene/noise.js';
+import { createRng } from '../raster/noise.js';
 import { sharp, type RawImage } from '../sharp.js';
-import type { Layout } from './framing.js';
+import type { Layout } from '../types.js';
 
-export { computeLayout, groundAt, WORK_LONG_SIDE, type Layout, type Box, type Camera } from './framing.js';
+export { computeLayout, groundAt, WORK_LONG_SIDE } from './framing.js';
 
 /**
  * Final compositing at the output size: the scene (rendered at the working size) is resized up,

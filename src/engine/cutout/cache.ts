@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Box } from '../compose/framing.js';
+import type { Box } from '../raster/types.js';
 import { checksum64, contentHash } from '../hash.js';
 
 /**

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { Box } from '../compose/framing.js';
+import type { Box } from '../raster/types.js';
 import { loadSegmenter, type Segmenter } from '../onnx.js';
 import { resizeRaw, type RawImage } from '../sharp.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';

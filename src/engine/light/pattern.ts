@@ -1,5 +1,5 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { createRng } from '../scene/noise.js';
+import { createRng } from '../raster/noise.js';
 import { sharp } from '../sharp.js';
 
 /**

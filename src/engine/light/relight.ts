@@ -1,5 +1,5 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { SRGB_STEPS, srgbTable, srgbToLinearLut } from '../scene/color.js';
+import { SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
 
 /**
  * Relighting that keeps albedo. A shading field comes from the product's shape: each row of the

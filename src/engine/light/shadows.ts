@@ -1,5 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { sharp } from '../sharp.js';
+import type { ShadowMasks } from '../types.js';
 
 /**
  * Contact and cast shadows as masks at the working size. The cast shadow is the product's
@@ -18,14 +19,6 @@ export interface SilhouetteInput {
   h: number;
 }
 
-export interface ShadowMasks {
-  /** 0..1 how much of the key light is blocked, full working frame */
-  cast: Float32Array | null;
-  /** 0..1 contact darkening (blocks ambient and key) */
-  contact: Float32Array | null;
-  /** 0..1 broad ambient occlusion around the base */
-  occlusion: Float32Array | null;
-}
 
 export interface ShadowGeometry {
   width: number;

@@ -1,6 +1,6 @@
 import type { SceneOverride, ScenePlan } from '../../contract/scene.js';
 import { nearestDirection } from '../plan/resolve.js';
-import { kelvinToLinear, srgbToLinearLut } from '../scene/color.js';
+import { kelvinToLinear, srgbToLinearLut } from '../raster/color.js';
 import { sharp, type RawImage } from '../sharp.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Box } from '../compose/framing.js';
+import type { Box } from '../raster/types.js';
 import { sharp } from '../sharp.js';
 
 /**

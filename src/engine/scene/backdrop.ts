@@ -1,8 +1,8 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { mixHex } from '../plan/colors.js';
 import { sharp } from '../sharp.js';
-import { hexToLinear, srgbToLinearLut } from './color.js';
-import { createRng, fbmField, sample } from './noise.js';
+import { hexToLinear, srgbToLinearLut } from '../raster/color.js';
+import { createRng, fbmField, sample } from '../raster/noise.js';
 
 /**
  * Backdrops, rendered at the working size as linear RGB. Studio backdrops (sweep, wall, plaster,

@@ -1,6 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { sharp } from '../sharp.js';
-import { createRng } from './noise.js';
+import { createRng } from '../raster/noise.js';
 import { renderWisps, type WispLayer } from './wisps.js';
 
 /**

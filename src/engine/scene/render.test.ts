@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planScene } from '../plan/index.js';
-import { srgbToLinearLut } from './color.js';
+import { srgbToLinearLut } from '../raster/color.js';
 import { grade, mirroredLights } from './render.js';
 
 describe('colour grading', () => {

@@ -1,10 +1,9 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import type { Layout } from '../compose/framing.js';
-import type { ShadowMasks } from '../light/shadows.js';
 import { sharp } from '../sharp.js';
+import type { Layout, ShadowMasks } from '../types.js';
 import { renderBackdrop } from './backdrop.js';
-import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from './color.js';
-import { smoothstep } from './noise.js';
+import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
+import { smoothstep } from '../raster/noise.js';
 import { createSurfaceShader } from './surface.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { hexToLinear } from './color.js';
-import { clamp01, createRng, fbmField, sample, smoothstep, type NoiseField } from './noise.js';
+import { hexToLinear } from '../raster/color.js';
+import { clamp01, createRng, fbmField, sample, smoothstep, type NoiseField } from '../raster/noise.js';
 
 /**
  * Procedural surface materials. A shader maps a point on the surface (X across, Z in depth, in

@@ -1,4 +1,4 @@
-import { createRng, fbmField, sample, smoothstep, type NoiseField } from './noise.js';
+import { createRng, fbmField, sample, smoothstep, type NoiseField } from '../raster/noise.js';
 
 /**
  * Steam and smoke as a density field rather than strokes: each wisp is a thin filament rising from

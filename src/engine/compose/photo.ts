@@ -1,11 +1,12 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import type { Box, Layout } from '../compose/framing.js';
-import { composeFrame } from '../compose/index.js';
+import type { Box } from '../raster/types.js';
+import type { Layout, ShadowMasks } from '../types.js';
+import { composeFrame } from './index.js';
 import { relightProduct } from '../light/relight.js';
-import { computeShadows, type ShadowMasks } from '../light/shadows.js';
+import { computeShadows } from '../light/shadows.js';
 import { sharp, type RawImage } from '../sharp.js';
-import type { Group } from './group.js';
-import type { SceneReading } from './analyze.js';
+import type { SceneReading } from '../refs/analyze.js';
+import type { Group } from '../refs/group.js';
 
 /**
  * A product (or group) placed into the user's scene photo: the photo, cover-fitted, is the set;
