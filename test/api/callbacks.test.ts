@@ -144,8 +144,14 @@ describe('callbacks', () => {
 });
 
 describe('callbacks without a secret', () => {
+  // one server for both: neither changes what the other sees (the second uses a key of its own)
+  let plain: TestServer;
+  beforeAll(async () => {
+    plain = await startTestServer({ RESHOOT_FETCH_ALLOW_HOSTS: '127.0.0.1' });
+  });
+  afterAll(() => plain.close());
+
   it('are unsigned and carry no signature headers', async () => {
-    const plain = await startTestServer({ RESHOOT_FETCH_ALLOW_HOSTS: '127.0.0.1' });
     const rx = await startReceiver([]);
     try {
       const c = apiClient(plain);
@@ -155,12 +161,10 @@ describe('callbacks without a secret', () => {
       expect(rx.deliveries[0]!.headers['x-hiapi-timestamp']).toBeUndefined();
     } finally {
       await rx.close();
-      await plain.close();
     }
   });
 
   it('a key\'s own webhook secret signs its callbacks', async () => {
-    const plain = await startTestServer({ RESHOOT_FETCH_ALLOW_HOSTS: '127.0.0.1' });
     const rx = await startReceiver([]);
     try {
       const { key } = plain.reshoot.keys.create('hooks', { webhookSecret: 'per-key-secret-0123456789' });
@@ -170,7 +174,6 @@ describe('callbacks without a secret', () => {
       expect(verify(rx.deliveries[0]!, 'per-key-secret-0123456789')).toBe(true);
     } finally {
       await rx.close();
-      await plain.close();
     }
   });
 });
