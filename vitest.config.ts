@@ -6,7 +6,7 @@ const models = path.join(os.tmpdir(), 'reshoot-test-models');
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     // Generous: the first render in each server process loads the segmentation model, and CI machines are small.
     testTimeout: 240_000,
     hookTimeout: 180_000,

@@ -86,3 +86,50 @@ export function describePlan(plan: unknown): string | null {
   const fx = p.effects ? Object.entries(p.effects).filter(([, v]) => typeof v === 'number' && v > 0.05).map(([k]) => k) : [];
   return [surface, backdrop, `light from ${words(p.light.from)}`, ...fx].join(' · ');
 }
+
+/** Names for the plan fields a relative edit changes most; any other path reads as its words. */
+const FIELD_NAMES: Record<string, string> = {
+  'light.temperature': 'Light colour',
+  'light.azimuth': 'Light angle',
+  'light.from': 'Light from',
+  'light.elevation': 'Light height',
+  'light.hardness': 'Light hardness',
+  'light.intensity': 'Light strength',
+  'grade.warmth': 'Warmth',
+  'grade.exposure': 'Exposure',
+  'grade.saturation': 'Saturation',
+  'framing.size': 'Product size',
+  'framing.position': 'Position',
+  'framing.camera': 'Camera',
+  'surface.color': 'Surface colour',
+  'surface.tone': 'Surface tone',
+  'surface.material': 'Surface',
+  'backdrop.kind': 'Backdrop',
+  'backdrop.environment': 'Setting',
+  'backdrop.blur': 'Backdrop blur',
+  'shadow.opacity': 'Shadow depth',
+};
+
+function changeValue(path: string, v: unknown): string {
+  if (typeof v === 'number') {
+    if (path === 'light.temperature') return `${Math.round(v)} K`;
+    if (path === 'light.azimuth' || path === 'light.elevation') return `${Math.round(v)}°`;
+    if (path === 'framing.size') return `${Math.round(v * 100)} %`;
+    return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  }
+  if (typeof v === 'string') return words(v);
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  return v === undefined || v === null ? '—' : JSON.stringify(v);
+}
+
+/** What a relative edit changed (`reshoot.plan.changes`), one readable line each: `Light colour 5200 K → 4300 K`. */
+export function describeChanges(plan: unknown): string[] {
+  const changes = (plan as { changes?: unknown } | null | undefined)?.changes;
+  if (!Array.isArray(changes)) return [];
+  return changes
+    .filter((c): c is { path: string; from: unknown; to: unknown } => typeof c === 'object' && c !== null && typeof (c as { path?: unknown }).path === 'string')
+    .map((c) => {
+      const name = FIELD_NAMES[c.path] ?? words(c.path.replace(/\./g, ' ').replace(/_/g, ' '));
+      return `${name.charAt(0).toUpperCase()}${name.slice(1)} ${changeValue(c.path, c.from)} → ${changeValue(c.path, c.to)}`;
+    });
+}

@@ -1,6 +1,7 @@
 import type { AspectRatio, OutputFormat, Background, Resolution } from '../../src/contract/models.js';
 import { MODELS, comboProblem } from '../../src/contract/models.js';
 import type { ReferenceRole, StudioTaskInput, TaskObject } from './api.js';
+import type { Box } from './image-box.js';
 
 /** One reference image in the form: uploaded (or given by URL) and shown with a local preview. */
 export interface Reference {
@@ -14,6 +15,10 @@ export interface Reference {
   role: ReferenceRole | 'auto';
   status: 'uploading' | 'ready' | 'error';
   error?: string;
+  /** what the bytes are: `sha256:<hex>` of a file, `url:<link>` for a link (see contentKey) */
+  content?: string;
+  /** the image's size and the product's box in it, once measured (see image-box.ts) */
+  measured?: { width: number; height: number; box: Box | null };
 }
 
 /** What a create call sent, kept so edits, variants and aspect sets can re-send it with one change. */
@@ -30,6 +35,8 @@ export interface Turn {
   prompt: string;
   /** the image the result is compared against: the product for a first turn, the parent's result for an edit */
   beforeUrl: string | null;
+  /** `source`: beforeUrl is the product photo, shown where the result placed it; `result`: an earlier render of the same frame */
+  beforeKind?: 'source' | 'result';
   request: SentRequest | null;
 }
 
@@ -96,6 +103,30 @@ export function pickSeed(typed: string): number {
   return typed.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : randomSeed();
 }
 
+/** What a turn's before image is when it does not say (turns saved before beforeKind existed). */
+export function beforeKindOf(turn: Pick<Turn, 'kind' | 'beforeKind'>): 'source' | 'result' {
+  return turn.beforeKind ?? (turn.kind === 'new' ? 'source' : 'result');
+}
+
+/**
+ * A key for a reference's content: the SHA-256 of a file's bytes (crypto.subtle; only in a secure
+ * context, which localhost is), else its name, size and date; a link is its URL.
+ */
+export async function contentKey(source: Blob | string): Promise<string> {
+  if (typeof source === 'string') return `url:${source}`;
+  if (globalThis.crypto?.subtle) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await source.arrayBuffer()));
+    return `sha256:${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  }
+  const file = source as Partial<File>;
+  return `file:${file.name ?? ''}:${source.size}:${file.lastModified ?? 0}`;
+}
+
+/** The 0-based index of a reference with the same content, or -1. */
+export function duplicateOf(refs: readonly Pick<Reference, 'content' | 'status'>[], content: string): number {
+  return refs.findIndex((r) => r.status !== 'error' && r.content === content);
+}
+
 export function isTerminal(task: TaskObject | undefined): boolean {
   return task?.status === 'success' || task?.status === 'fail';
 }
@@ -152,17 +183,28 @@ export function loadSession(): Session {
   }
 }
 
-export function saveSession(session: Session): void {
+/**
+ * Saves part of the session (the form, or the turns and the selection) and keeps the rest as stored:
+ * the form and the stage save on their own.
+ */
+export function saveSession(part: Partial<Session>): void {
   try {
-    // blob: previews die with the page; keep only URLs that will still load.
-    const turns = session.turns.slice(-MAX_SAVED_TURNS).map((t) => (t.beforeUrl?.startsWith('blob:') ? { ...t, beforeUrl: null } : t));
-    const form = session.form && {
-      ...session.form,
-      refs: session.form.refs
-        .filter((r) => r.status === 'ready' && r.url)
-        .map((r) => ({ ...r, preview: r.preview.startsWith('blob:') ? r.url! : r.preview })),
-    };
-    localStorage.setItem(SESSION_KEY, JSON.stringify({ turns, selected: session.selected, form }));
+    const stored = JSON.parse(localStorage.getItem(SESSION_KEY) ?? '{}') as Partial<Session>;
+    const next: Partial<Session> = { ...stored };
+    if (part.turns) {
+      // blob: previews die with the page; keep only URLs that will still load.
+      next.turns = part.turns.slice(-MAX_SAVED_TURNS).map((t) => (t.beforeUrl?.startsWith('blob:') ? { ...t, beforeUrl: null } : t));
+    }
+    if (part.selected !== undefined) next.selected = part.selected;
+    if (part.form !== undefined) {
+      next.form = part.form && {
+        ...part.form,
+        refs: part.form.refs
+          .filter((r) => r.status === 'ready' && r.url)
+          .map((r) => ({ ...r, preview: r.preview.startsWith('blob:') ? r.url! : r.preview })),
+      };
+    }
+    localStorage.setItem(SESSION_KEY, JSON.stringify(next));
   } catch {
     // Storage full or refused: the session simply is not kept.
   }
@@ -174,4 +216,35 @@ export function clearSession(): void {
   } catch {
     // nothing to clear
   }
+}
+
+const HIDDEN_KEY = 'reshoot.history.hidden';
+
+/** Tasks taken off this browser's history list (the API keeps them until they expire). */
+export function loadHidden(): Set<string> {
+  try {
+    const ids = JSON.parse(localStorage.getItem(HIDDEN_KEY) ?? '[]') as unknown;
+    return new Set(Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+export function saveHidden(ids: ReadonlySet<string>): void {
+  try {
+    if (ids.size) localStorage.setItem(HIDDEN_KEY, JSON.stringify([...ids]));
+    else localStorage.removeItem(HIDDEN_KEY);
+  } catch {
+    // not kept: the list shows them again next time
+  }
+}
+
+/** Whether a history entry matches a search: every word appears in its prompt, caption, status or id. */
+export function matchesSearch(query: string, fields: readonly (string | null | undefined)[]): boolean {
+  const hay = fields.filter(Boolean).join(' ').toLowerCase();
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => hay.includes(w));
 }
