@@ -1,4 +1,5 @@
 import type { TaskObject } from '../api.js';
+import { readableFields } from '../messages.js';
 import type { Batch } from '../state.js';
 
 interface Props {
@@ -10,7 +11,7 @@ interface Props {
 
 const STATUS_WORD: Record<string, string> = { queued: 'Queued', handling: 'Rendering', archiving: 'Saving', fail: 'Failed' };
 
-/** Four renders side by side: seeds for variants, placements for an aspect set. */
+/** Four renders side by side: photographic takes for variants, placements for an aspect set. */
 export function BatchGrid({ batch, tasks, onPick, onClose }: Props) {
   const title = batch.kind === 'variants' ? 'Variants' : 'Aspect set';
   return (
@@ -34,7 +35,7 @@ export function BatchGrid({ batch, tasks, onPick, onClose }: Props) {
                   ) : (
                     <span class={`batch-wait${task?.status === 'fail' ? ' error-text' : ''}`}>
                       {STATUS_WORD[task?.status ?? 'queued']}
-                      {task?.status === 'fail' && task.error ? `: ${task.error.message}` : '…'}
+                      {task?.status === 'fail' && task.error ? `: ${readableFields(task.error.message)}` : '…'}
                     </span>
                   )}
                 </span>

@@ -1,5 +1,6 @@
 import { MODELS, OUTPUT_FORMATS, BACKGROUNDS, comboProblem, outputSize } from '../../../src/contract/models.js';
 import type { AspectRatio, Resolution } from '../../../src/contract/models.js';
+import { readableFields } from '../messages.js';
 import { STUDIO_MODELS, fitFormat, type FormatChoice } from '../state.js';
 
 interface Props {
@@ -72,7 +73,7 @@ export function FormatPanel({ choice, onChange }: Props) {
           {spec.aspectRatios.map((r) => {
             const problem = ratioProblem(r);
             return (
-              <label key={r} class={`ratio${problem ? ' is-disabled' : ''}`} title={problem ?? undefined}>
+              <label key={r} class={`ratio${problem ? ' is-disabled' : ''}`} title={problem ? readableFields(problem) : undefined}>
                 <input
                   type="radio"
                   name="aspect_ratio"
@@ -96,7 +97,7 @@ export function FormatPanel({ choice, onChange }: Props) {
         {spec.resolutions.map((r) => {
           const problem = resProblem(r);
           return (
-            <label key={r} class={`seg${problem ? ' is-disabled' : ''}`} title={problem ?? undefined}>
+            <label key={r} class={`seg${problem ? ' is-disabled' : ''}`} title={problem ? readableFields(problem) : undefined}>
               <input
                 type="radio"
                 name="resolution"
@@ -110,7 +111,7 @@ export function FormatPanel({ choice, onChange }: Props) {
           );
         })}
       </fieldset>
-      {hint && <p class="muted small">Unavailable here: {hint}.</p>}
+      {hint && <p class="muted small">Unavailable here: {readableFields(hint)}.</p>}
 
       <div class="row-3">
         <label class="field">

@@ -10,18 +10,30 @@ const ROLE_TEXT: Record<ReferenceRole | 'auto', string> = {
   style: 'Style — palette and light to borrow',
 };
 
+/** A file whose bytes are already a reference, held until the person says whether to add it again. */
+export interface PendingDuplicate {
+  file: File;
+  content: string;
+  /** the name of the reference it repeats */
+  of: string;
+}
+
 interface Props {
   refs: readonly Reference[];
   max: number;
   withRoles: boolean;
+  duplicate: PendingDuplicate | null;
+  /** the low-resolution warning for the chosen output, if any */
+  lowRes: string | null;
   onFiles: (files: File[]) => void;
   onUrl: (url: string) => void;
   onRemove: (id: string) => void;
   onRole: (id: string, role: Reference['role']) => void;
+  onDuplicate: (keep: boolean) => void;
 }
 
 /** Product images: drop, pick, paste (handled page-wide) or link; with a role each on the Pro model. */
-export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onRole }: Props) {
+export function References({ refs, max, withRoles, duplicate, lowRes, onFiles, onUrl, onRemove, onRole, onDuplicate }: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [url, setUrl] = useState('');
@@ -61,9 +73,13 @@ export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onR
         <ul class="refs" aria-label="Reference images">
           {refs.map((r, i) => (
             <li class={`ref ref-${r.status}`} key={r.id}>
-              {broken.has(r.id) ? (
+              {r.status === 'error' ? (
+                <span class="ref-thumb-missing ref-thumb-failed" role="img" aria-label={`Reference ${i + 1}: not uploaded`}>
+                  !
+                </span>
+              ) : broken.has(r.id) ? (
                 <span class="ref-thumb-missing" role="img" aria-label={`Reference ${i + 1}: no preview`}>
-                  link
+                  {r.preview.startsWith('blob:') ? 'No preview' : 'Link'}
                 </span>
               ) : (
                 <img src={r.preview} alt={`Reference ${i + 1}: ${r.name}`} onError={() => setBroken((b) => new Set(b).add(r.id))} />
@@ -93,6 +109,27 @@ export function References({ refs, max, withRoles, onFiles, onUrl, onRemove, onR
             </li>
           ))}
         </ul>
+      )}
+      {duplicate && (
+        <div class="notice" role="alertdialog" aria-labelledby="dup-text">
+          <p id="dup-text">
+            <strong>{duplicate.file.name || 'The pasted image'}</strong> is the same picture as <strong>{duplicate.of}</strong>. Adding it
+            again puts the product in the scene twice.
+          </p>
+          <div class="notice-actions">
+            <button type="button" class="btn btn-primary btn-small" onClick={() => onDuplicate(false)}>
+              Skip it
+            </button>
+            <button type="button" class="btn btn-small" onClick={() => onDuplicate(true)}>
+              Add it again
+            </button>
+          </div>
+        </div>
+      )}
+      {lowRes && (
+        <p class="notice" role="status">
+          {lowRes}
+        </p>
       )}
       {!full && (
         <div

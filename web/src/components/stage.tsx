@@ -1,5 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { TaskObject } from '../api.js';
+import { MODELS, comboProblem, outputSize } from '../../../src/contract/models.js';
+import type { ScenePlan } from '../../../src/contract/scene.js';
+import type { ApiClient, StudioTaskInput, TaskObject } from '../api.js';
+import { UPSCALE_WARNING, readPlacement } from '../image-box.js';
+import { describeError, readableMessage } from '../messages.js';
+import { describeChanges } from '../planner.js';
+import { variantScenes } from '../scene-settings.js';
+import { absoluteUrl, beforeKindOf, isTerminal, pickSeed, type Batch, type SentRequest } from '../state.js';
+import type { Workspace } from '../workspace.js';
+import { BatchGrid } from './batch-grid.js';
+import { Compare } from './compare.js';
+import { ResultPanel } from './result-panel.js';
+import { Timeline } from './timeline.js';
+
+const ASPECT_SET = ['1:1', '4:5', '16:9', '9:16'] as const;
 
 const STEPS = [
   { status: 'queued', label: 'Queued' },
@@ -36,62 +50,204 @@ export function Progress({ task, startedAt }: { task: TaskObject | undefined; st
   );
 }
 
-interface CompareProps {
-  before: string | null;
-  after: string;
-  width: number;
-  height: number;
-  alt: string;
+interface StageProps {
+  api: ApiClient;
+  workspace: Workspace;
 }
 
 /**
- * The result with the original under a draggable divider. A range input drives it, so arrow keys
- * and screen readers work the same as a pointer.
+ * The selected turn (progress, failure or result with the before/after slider), the edit box,
+ * variants and aspect sets, and the timeline. The result is sized to the stage, never squeezed by
+ * what follows it.
  */
-export function Compare({ before, after, width, height, alt }: CompareProps) {
-  const [pos, setPos] = useState(50);
-  const [natural, setNatural] = useState<{ src: string; w: number; h: number } | null>(null);
-  const dims = natural?.src === after ? natural : { w: width, h: height };
-  const frame = `aspect-ratio: ${dims.w} / ${dims.h}; --ar: ${(dims.w / dims.h).toFixed(4)}`;
-  const onLoad = (e: Event) => {
-    const img = e.currentTarget as HTMLImageElement;
-    if (img.naturalWidth) setNatural({ src: after, w: img.naturalWidth, h: img.naturalHeight });
-  };
-  if (!before) {
-    return (
-      <figure class="compare" style={frame}>
-        <img class="compare-after" src={after} alt={alt} onLoad={onLoad} />
-      </figure>
-    );
+export function Stage({ api, workspace }: StageProps) {
+  const { turns, tasks, selected, startedAt } = workspace;
+  const [editPrompt, setEditPrompt] = useState('');
+  const [batch, setBatch] = useState<Batch | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+
+  const current = turns.find((t) => t.taskId === selected) ?? null;
+  const currentTask = current ? tasks[current.taskId] : undefined;
+  const currentUrl = currentTask?.status === 'success' ? currentTask.output?.[0]?.url : undefined;
+
+  async function send(request: SentRequest): Promise<string> {
+    const taskId = await api.createTask(request.model, request.input);
+    workspace.track(taskId);
+    return taskId;
   }
+
+  async function edit(e: Event) {
+    e.preventDefault();
+    const follow = editPrompt.trim();
+    if (!current || !currentUrl || !follow) return;
+    setError(null);
+    setSubmitting(true);
+    const base = current.request;
+    const model = base?.model ?? currentTask!.model;
+    const fallback = currentTask?.reshoot?.seed;
+    const input: StudioTaskInput = {
+      ...(base?.input ?? { aspect_ratio: 'auto', resolution: '1K' }),
+      prompt: follow,
+      // The server recognises its own output URL, reuses the original cutout and links the lineage.
+      input_urls: [absoluteUrl(currentUrl), ...(base?.input.input_urls.slice(1) ?? [])],
+      seed: base?.input.seed ?? (typeof fallback === 'number' ? fallback : pickSeed('')),
+    };
+    // The parent's plan already holds its explicit settings; re-sending them would pin what the
+    // follow-up is trying to change ("light from the right instead").
+    delete input.scene;
+    delete input.scene_from;
+    try {
+      const taskId = await send({ model, input });
+      workspace.addTurn({ taskId, parentId: current.taskId, kind: 'edit', prompt: follow, beforeUrl: currentUrl, beforeKind: 'result', request: { model, input } });
+      setEditPrompt('');
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  async function runBatch(kind: Batch['kind']) {
+    if (!current?.request || !currentTask) return;
+    const base = current.request;
+    const baseSpec = MODELS[base.model]!;
+    setError(null);
+    setSubmitting(true);
+    const plan = currentTask.reshoot?.plan as ScenePlan | undefined;
+    const plans: { label: string; request: SentRequest }[] =
+      kind === 'variants'
+        ? // the same prompt and seed; each take moves the light, the camera, the surface or the crop
+          variantScenes(plan!, base.input.scene).map((v) => ({ label: v.label, request: { model: base.model, input: { ...base.input, scene: v.scene } } }))
+        : ASPECT_SET.map((ratio) => {
+            // Keep the resolution when the rules allow it at this ratio; otherwise use the model default.
+            const resolution = comboProblem(baseSpec, ratio, base.input.resolution) ? baseSpec.defaultResolution : base.input.resolution;
+            // scene_from: the server renders this task's exact plan and seed, only reframed.
+            const input: StudioTaskInput = { ...base.input, aspect_ratio: ratio, resolution, scene_from: current.taskId };
+            return { label: ratio, request: { model: base.model, input } };
+          });
+    try {
+      const items = await Promise.all(plans.map(async (p) => ({ taskId: await send(p.request), label: p.label, request: p.request })));
+      setBatch({ kind, fromTaskId: current.taskId, items });
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  function pickFromBatch(taskId: string) {
+    const item = batch?.items.find((i) => i.taskId === taskId);
+    if (!batch || !item) return;
+    const from = turns.find((t) => t.taskId === batch.fromTaskId);
+    workspace.addTurn({
+      taskId,
+      parentId: batch.fromTaskId,
+      kind: batch.kind === 'variants' ? 'variant' : 'aspect',
+      prompt: `${item.request.input.prompt} (${item.label})`,
+      // an aspect set reframes, so only a result of the same frame can be wiped against it
+      beforeUrl: batch.kind === 'variants' || (from && beforeKindOf(from) === 'source') ? (from?.beforeUrl ?? null) : null,
+      beforeKind: from ? beforeKindOf(from) : 'result',
+      request: item.request,
+    });
+  }
+
+  const requested = current?.request?.input;
+  const fallbackSize = requested && requested.aspect_ratio !== 'auto' ? outputSize(requested.aspect_ratio, requested.resolution) : { width: 1024, height: 1024 };
+  const busyCurrent = current && !isTerminal(currentTask);
+  const frameStyle = `aspect-ratio: ${fallbackSize.width} / ${fallbackSize.height}; --ar: ${(fallbackSize.width / fallbackSize.height).toFixed(4)}`;
+  const placement = readPlacement(currentTask?.reshoot?.placement);
+  const changes = describeChanges(currentTask?.reshoot?.plan);
+  const canVary = Boolean(current?.request && (currentTask?.reshoot?.plan as ScenePlan | undefined)?.light);
+
   return (
-    <figure class="compare" style={frame}>
-      <img class="compare-after" src={after} alt={alt} onLoad={onLoad} />
-      <div class="compare-before" style={{ clipPath: `inset(0 ${100 - pos}% 0 0)` }} aria-hidden="true">
-        {/* The source keeps its own shape; a blurred copy fills the rest of the frame instead of bars. */}
-        <img class="compare-fill" src={before} alt="" />
-        <img class="compare-source" src={before} alt="" />
-      </div>
-      <div class="compare-line" style={{ left: `${pos}%` }} aria-hidden="true">
-        <span class="compare-knob" />
-      </div>
-      <span class="compare-tag compare-tag-before" aria-hidden="true">
-        Before
-      </span>
-      <span class="compare-tag compare-tag-after" aria-hidden="true">
-        After
-      </span>
-      <input
-        class="compare-range"
-        type="range"
-        min={0}
-        max={100}
-        step={1}
-        value={pos}
-        aria-label="Before and after divider"
-        aria-valuetext={`${pos}% before`}
-        onInput={(e) => setPos(Number(e.currentTarget.value))}
-      />
-    </figure>
+    <>
+      {!current && (
+        <div class="empty-stage">
+          <div class="empty-art" aria-hidden="true">
+            <span />
+          </div>
+          <h1>Put your product in a new scene</h1>
+          <p class="muted">Add a packshot, describe the scene or pick a preset, then generate. The product itself stays exactly as photographed.</p>
+        </div>
+      )}
+      {current && busyCurrent && (
+        <div class="stage-frame" style={frameStyle}>
+          <Progress task={currentTask} startedAt={startedAt[current.taskId] ?? Date.now()} />
+        </div>
+      )}
+      {current && currentTask?.status === 'fail' && (
+        <div class="stage-frame stage-failed" role="alert">
+          <div>
+            <h2>This render failed</h2>
+            <p>{currentTask.error ? readableMessage(currentTask.error.message) : 'No reason was given.'}</p>
+            {currentTask.error?.code && <code class="small">{currentTask.error.code}</code>}
+          </div>
+        </div>
+      )}
+      {current && currentTask?.status === 'success' && currentUrl && (
+        <>
+          <Compare
+            before={current.beforeUrl}
+            beforeKind={beforeKindOf(current)}
+            placement={placement}
+            after={currentUrl}
+            width={fallbackSize.width}
+            height={fallbackSize.height}
+            alt={`Result: ${current.prompt}`}
+          />
+          {changes.length > 0 && (
+            <div class="changes" aria-label="What this edit changed">
+              <span class="label">Changed</span>
+              <ul>
+                {changes.map((c) => (
+                  <li key={c}>{c}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {placement && placement.upscale > UPSCALE_WARNING && (
+            <p class="notice" role="status">
+              The product was enlarged {placement.upscale.toFixed(1)}× from its photo, so it may look soft. A larger photo, or a lower resolution, keeps it sharp.
+            </p>
+          )}
+          <ResultPanel task={currentTask} seed={current.request?.input.seed} />
+          <div class="actions">
+            <form class="edit-form" onSubmit={edit}>
+              <label class="field field-grow">
+                <span class="label">Edit this result</span>
+                <input
+                  type="text"
+                  name="editPrompt"
+                  placeholder="e.g. make the light warmer, move the product to the left third"
+                  value={editPrompt}
+                  onInput={(e) => setEditPrompt(e.currentTarget.value)}
+                />
+              </label>
+              <button type="submit" class="btn btn-primary" disabled={submitting || !editPrompt.trim()}>
+                Apply edit
+              </button>
+            </form>
+            {current.request && (
+              <div class="batch-buttons">
+                <button type="button" class="btn" disabled={submitting || !canVary} onClick={() => runBatch('variants')}>
+                  4 variants
+                </button>
+                <button type="button" class="btn" disabled={submitting} onClick={() => runBatch('aspects')}>
+                  Aspect set (1:1, 4:5, 16:9, 9:16)
+                </button>
+              </div>
+            )}
+            {error && (
+              <p class="error" role="alert">
+                {error}
+              </p>
+            )}
+          </div>
+        </>
+      )}
+      {batch && <BatchGrid batch={batch} tasks={tasks} onPick={pickFromBatch} onClose={() => setBatch(null)} />}
+      <Timeline turns={turns} tasks={tasks} selected={selected} onSelect={workspace.select} />
+    </>
   );
 }

@@ -1,5 +1,7 @@
 import type { TaskObject } from '../api.js';
+import { describeChanges } from '../planner.js';
 import type { Turn } from '../state.js';
+import { useThumbnail } from '../thumbnail.js';
 
 interface Props {
   turns: readonly Turn[];
@@ -34,7 +36,7 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
       <ol class="turns">
         {turns.map((t, i) => {
           const task = tasks[t.taskId];
-          const thumb = task?.status === 'success' ? task.output?.[0]?.url : undefined;
+          const changes = describeChanges(task?.reshoot?.plan);
           const parentNo = t.parentId ? index.get(t.parentId) : undefined;
           const branched = parentNo !== undefined && parentNo !== i;
           return (
@@ -45,9 +47,7 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
                 aria-current={selected === t.taskId ? 'true' : undefined}
                 onClick={() => onSelect(t.taskId)}
               >
-                <span class="turn-thumb">
-                  {thumb ? <img src={thumb} alt="" loading="lazy" decoding="async" /> : <span class={`status-dot status-${task?.status ?? 'queued'}`} />}
-                </span>
+                <TurnThumb task={task} />
                 <span class="turn-body">
                   <span class="turn-title">
                     #{i + 1} · {KIND[t.kind]}
@@ -55,6 +55,7 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
                     {task?.status === 'fail' && <span class="error-text"> · failed</span>}
                   </span>
                   <span class="turn-prompt">{t.prompt || '(no prompt)'}</span>
+                  {changes.length > 0 && <span class="turn-changes">{changes.join(' · ')}</span>}
                 </span>
               </button>
             </li>
@@ -62,5 +63,15 @@ export function Timeline({ turns, tasks, selected, onSelect }: Props) {
         })}
       </ol>
     </section>
+  );
+}
+
+function TurnThumb({ task }: { task: TaskObject | undefined }) {
+  const url = task?.status === 'success' ? task.output?.[0]?.url : undefined;
+  const thumb = useThumbnail(url, 160);
+  return (
+    <span class="turn-thumb">
+      {!url ? <span class={`status-dot status-${task?.status ?? 'queued'}`} /> : thumb !== undefined && <img src={thumb ?? url} alt="" decoding="async" />}
+    </span>
   );
 }
