@@ -133,8 +133,6 @@ export function formatFor(explicit: string | undefined, outPath: string | undefi
   return undefined;
 }
 
-export const EXT: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
-
 export function parseIntFlag(name: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v.trim())) throw new Error(`${name}: expected a non-negative integer but received ${JSON.stringify(v)}`);

@@ -16,6 +16,9 @@ export type Resolution = (typeof RESOLUTIONS)[number];
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The file extension an output of each format is stored and saved under. */
+export const OUTPUT_EXTENSIONS: Readonly<Record<OutputFormat, string>> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
 export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const;
 export type Background = (typeof BACKGROUNDS)[number];
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { OutputFormat } from '../contract/models.js';
+import { OUTPUT_EXTENSIONS } from '../contract/models.js';
 import type { ReshootExtension } from '../contract/task.js';
 import { transformRequest } from '../contract/transform-request.js';
 import type { ReferenceRole } from '../contract/validate.js';
@@ -33,8 +33,6 @@ export interface Worker {
   start(): void;
   close(deadlineMs?: number): Promise<void>;
 }
-
-const EXT: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
 /**
  * Claims jobs and carries a task through `handling → archiving → success | fail`. Bad input fails the
@@ -117,7 +115,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       if (sceneFrom) reshoot.scene_from = sceneFrom.id;
       deps.tasks.advance(taskId, 'archiving', reshoot);
-      const key = `tasks/${taskId}/0.${EXT[result.format]}`;
+      const key = `tasks/${taskId}/0.${OUTPUT_EXTENSIONS[result.format]}`;
       const tStore = performance.now();
       try {
         await deps.blobs.put(key, result.data);

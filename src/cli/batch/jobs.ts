@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { OUTPUT_EXTENSIONS } from '../../contract/models.js';
 import type { TaskInput } from '../../contract/validate.js';
-import { checkInput, formatFor, EXT, isRemoteRef, type InputFlags } from '../shared.js';
+import { checkInput, formatFor, isRemoteRef, type InputFlags } from '../shared.js';
 
 /**
  * The job list of a batch: images × prompts × ratios, from a folder or a CSV/JSONL manifest.
@@ -190,7 +191,7 @@ export function collectJobs(input: string, opts: BatchOptions): BatchItem[] {
         const n = (taken.get(stem) ?? 0) + 1;
         taken.set(stem, n);
         if (n > 1) stem = `${stem}-${n}`;
-        items.push({ key, image: row.image, name, prompt, aspectRatio, resolution, out: `${stem}.${EXT[format]}`, flags, input: checked, invalid });
+        items.push({ key, image: row.image, name, prompt, aspectRatio, resolution, out: `${stem}.${OUTPUT_EXTENSIONS[format]}`, flags, input: checked, invalid });
       }
     }
   }

@@ -2,10 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { OUTPUT_EXTENSIONS } from '../../contract/models.js';
 import { createEngine } from '../../engine/index.js';
 import type { TaskObject } from '../../sdk/index.js';
 import {
-  EXT,
   addInputOptions,
   addRemoteOptions,
   clientFrom,
@@ -46,7 +46,7 @@ async function runLocal(images: string[], flags: TransformFlags, input: InputFla
   const t0 = performance.now();
   try {
     const result = await engine.transform(req);
-    const out = outputPath(images, flags, EXT[result.format]);
+    const out = outputPath(images, flags, OUTPUT_EXTENSIONS[result.format]);
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, result.data);
     const ms = Math.round(performance.now() - t0);
@@ -81,7 +81,7 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
   const first = task.output?.[0];
   if (!first) throw new Error(`task ${task.taskId} succeeded without an output`);
   const urlExt = path.extname(new URL(first.url, 'http://x').pathname).slice(1).toLowerCase();
-  const out = outputPath(images, flags, urlExt === 'jpeg' ? 'jpg' : urlExt || EXT[(input.format as 'png') ?? 'png']);
+  const out = outputPath(images, flags, urlExt === 'jpeg' ? 'jpg' : urlExt || OUTPUT_EXTENSIONS[(input.format as 'png') ?? 'png']);
   await mkdir(path.dirname(out), { recursive: true });
   const dl = await client.download(first, out);
   const ms = Math.round(performance.now() - t0);
