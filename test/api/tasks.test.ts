@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
+import { renderPackshot } from '../fixtures/index.js';
+import { apiClient, MODEL, PRODUCT, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { REAL_MODEL } from '../helpers/tiny-model.js';
 
@@ -11,8 +12,8 @@ let server: TestServer;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  // the real segmentation weights: the lifecycle test below is the studio path's end-to-end render on them
-  // (the file's other renders reuse its cached matte)
+  // the real segmentation weights: the lifecycle and transparent tests below are the studio and the
+  // transparent path's end-to-end renders on them (the file's other renders reuse the product's cached matte)
   server = await startTestServer({ ...REAL_MODEL, RESHOOT_API_KEYS: 'sk-test-owner,sk-test-other' });
   api = apiClient(server);
 });
@@ -64,6 +65,42 @@ describe('task lifecycle', () => {
 
     // The database saw archiving before success (D7): the transition is recorded in the reshoot timings.
     expect(task.reshoot.timings.store).toBeGreaterThanOrEqual(0);
+  });
+
+  // real model: the transparent path end to end
+  it('renders a transparent PNG whose alpha is the product\'s true shape, framed, with nothing around it', async () => {
+    const { task } = await api.wait((await createTask({ aspect_ratio: '1:1', background: 'transparent' })).body.data.taskId);
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    const file = await fetch(task.output[0].url);
+    expect(file.headers.get('content-type')).toBe('image/png');
+    const { data, info } = await sharp(Buffer.from(await file.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([1024, 1024, 4]);
+    // the fixture's exact alpha, its box stretched over the placement, against the output's alpha
+    const truth = await renderPackshot(PRODUCT);
+    const box = { x0: truth.width, y0: truth.height, x1: 0, y1: 0 };
+    for (let i = 0; i < truth.alpha.length; i++) {
+      if (truth.alpha[i]! <= 8) continue;
+      const x = i % truth.width, y = Math.floor(i / truth.width);
+      box.x0 = Math.min(box.x0, x); box.x1 = Math.max(box.x1, x + 1); box.y0 = Math.min(box.y0, y); box.y1 = Math.max(box.y1, y + 1);
+    }
+    const p = task.reshoot.placement;
+    let both = 0, either = 0, around = 0;
+    for (let y = 0; y < info.height; y++) {
+      for (let x = 0; x < info.width; x++) {
+        const a = data[(y * info.width + x) * 4 + 3]!;
+        if (x < p.x || x >= p.x + p.width || y < p.y || y >= p.y + p.height) {
+          if (a > 8) around++;
+          continue;
+        }
+        const sx = Math.floor(box.x0 + ((x - p.x + 0.5) / p.width) * (box.x1 - box.x0)), sy = Math.floor(box.y0 + ((y - p.y + 0.5) / p.height) * (box.y1 - box.y0));
+        const mine = a > 127, truly = truth.alpha[sy * truth.width + sx]! > 127;
+        if (mine && truly) both++;
+        if (mine || truly) either++;
+      }
+    }
+    expect(around).toBe(0);
+    // 0.98 on the real weights; a matte that keeps some floor shadow or misses the handle's hole falls short
+    expect(both / either).toBeGreaterThan(0.96);
   });
 
   it('hides another key\'s task (404) and lists only the caller\'s tasks, newest first', async () => {

@@ -45,10 +45,13 @@ export function apiClient(server: Pick<TestServer, 'url' | 'apiKey'>, key = serv
   };
 }
 
+/** The packshot productDataUri() holds; renderPackshot(PRODUCT) gives its true alpha too. */
+export const PRODUCT = { product: 'mug', background: 'white', width: 320, height: 320 } as const;
+
 let productUri: Promise<string> | null = null;
 /** A small packshot as a data: URI (rendered once per test file). */
 export function productDataUri(): Promise<string> {
-  productUri ??= renderPackshot({ product: 'mug', background: 'white', width: 320, height: 320 }).then(
+  productUri ??= renderPackshot(PRODUCT).then(
     (p) => `data:image/png;base64,${p.png.toString('base64')}`,
   );
   return productUri;

@@ -29,7 +29,9 @@ export async function startTestServer(overrides: Record<string, string> = {}): P
     RESHOOT_RATE_LIMIT: 'off',
     RESHOOT_ENGINE_THREADS: '1',
     RESHOOT_WORKER_CONCURRENCY: '1',
+    // the test run's model and its cache (vitest.config.ts); REAL_MODEL in `overrides` asks for the shipped weights
     ...(process.env.RESHOOT_MODEL_CACHE_DIR ? { RESHOOT_MODEL_CACHE_DIR: process.env.RESHOOT_MODEL_CACHE_DIR } : {}),
+    ...(process.env.RESHOOT_MODEL_PATH ? { RESHOOT_MODEL_PATH: process.env.RESHOOT_MODEL_PATH } : {}),
     ...overrides,
   });
   const reshoot = await startReshoot(config);
