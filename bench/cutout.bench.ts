@@ -5,7 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCutout, DEFAULT_MODEL_SIZE, modelLoadMs } from '../src/engine/cutout/index.js';
 import { loadSegmenter } from '../src/engine/onnx.js';
-import { decodeImage, initSharp } from '../src/engine/sharp.js';
+import { decodeImage, initCodec } from '../src/engine/codec.js';
 
 /**
  * `npm run bench:cutout [-- --runs N --size N]`: median uncached and cached cutout time by image
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     clearInterval(timer);
     return;
   }
-  initSharp({ concurrency: 2 });
+  initCodec({ concurrency: 2 });
   const onlyAt = args.indexOf('--uncached-only');
   if (onlyAt >= 0) {
     const [modelDir, masksDir, ...files] = args.slice(onlyAt + 1);

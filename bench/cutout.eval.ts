@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createCutout, modelLoadMs } from '../src/engine/cutout/index.js';
 import { scoreMatte } from '../src/engine/cutout/metrics.js';
-import { decodeImage, encodeImage, initSharp } from '../src/engine/sharp.js';
+import { decodeImage, encodeImage, initCodec } from '../src/engine/codec.js';
 import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
 
 /**
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const size = opt('--size');
   const outDir = opt('--out');
   const names = (args.length ? args : Object.keys(FIXTURES)) as FixtureName[];
-  initSharp({ concurrency: 2 });
+  initCodec({ concurrency: 2 });
   const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size ? Number(size) : undefined });
   if (outDir) await mkdir(outDir, { recursive: true });
   const rows: Array<{ name: string; size: string; iou: number; boundaryF: number; mae: number; maeProduct: number; ms: number }> = [];

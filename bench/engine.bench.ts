@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FIXTURES, renderPackshot } from '../test/fixtures/index.js';
 import type { AspectRatio, Resolution } from '../src/contract/models.js';
-import { decodeImage, initSharp } from '../src/engine/sharp.js';
+import { decodeImage, initCodec } from '../src/engine/codec.js';
 import { transform, type CutoutFn } from '../src/engine/transform.js';
 
 const PROMPTS = [
@@ -28,7 +28,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
-  initSharp({ concurrency: 2 });
+  initCodec({ concurrency: 2 });
   const dir = mkdtempSync(path.join(tmpdir(), 'reshoot-bench-'));
   const shot = await renderPackshot(FIXTURES.dripper);
   const file = path.join(dir, 'dripper.png');

@@ -11,7 +11,7 @@ import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/ind
 import type { AspectRatio, Resolution } from '../src/contract/models.js';
 import { SceneOverrideSchema } from '../src/contract/scene.js';
 import { createEngine } from '../src/engine/index.js';
-import { decodeImage, initSharp, sharp } from '../src/engine/sharp.js';
+import { decodeImage, encodeImage, initCodec, resize } from '../src/engine/codec.js';
 import { transform, type CutoutFn } from '../src/engine/transform.js';
 
 export const GALLERY_PROMPTS: Array<{ name: string; ratio: AspectRatio; prompt: string }> = [
@@ -35,7 +35,7 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  initSharp({});
+  initCodec({});
   const out = path.resolve('gallery');
   mkdirSync(out, { recursive: true });
   const fixtures = (arg('fixtures')?.split(',') ?? ['dripper', 'mug', 'bottle', 'vase']) as FixtureName[];
@@ -53,8 +53,9 @@ async function main(): Promise<void> {
     const shot = await renderPackshot(FIXTURES[fx]);
     const srcFile = path.join(out, `${fx}-source.png`);
     writeFileSync(srcFile, shot.png);
-    await sharp(shot.png).resize(240).jpeg({ quality: 85 }).toFile(path.join(out, `${fx}-source.jpg`));
     const decoded = await decodeImage(shot.png, { maxPixels: 1e8 });
+    const thumb = await resize(decoded.image, 240, Math.round((shot.height * 240) / shot.width));
+    writeFileSync(path.join(out, `${fx}-source.jpg`), await encodeImage(thumb, 'jpeg', { quality: 85 }));
     const fg = Buffer.from(decoded.image.data);
     for (let i = 0; i < shot.width * shot.height; i++) fg[i * 4 + 3] = shot.alpha[i]!;
     const cutout: CutoutFn = async () => ({ alpha: Buffer.from(shot.alpha), foreground: { data: fg, width: shot.width, height: shot.height, channels: 4 }, cached: true });

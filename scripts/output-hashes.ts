@@ -16,7 +16,7 @@ import path from 'node:path';
 import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
 import { renderScenePhoto } from '../test/fixtures/scenes.js';
 import { createCutout } from '../src/engine/cutout/index.js';
-import { decodeImage, initSharp } from '../src/engine/sharp.js';
+import { decodeImage, initCodec } from '../src/engine/codec.js';
 import { transform, type CutoutFn } from '../src/engine/transform.js';
 import type { TransformRequest, TransformResult } from '../src/engine/types.js';
 
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const outFile = arg('out');
   if (!outFile) throw new Error('Expected --out FILE.json');
   const only = arg('only');
-  initSharp({ concurrency: 2 });
+  initCodec({ concurrency: 2 });
   const dir = mkdtempSync(path.join(tmpdir(), 'reshoot-hashes-'));
   const hashes: Record<string, string> = {};
   const wanted = (name: string) => only === undefined || name.includes(only);

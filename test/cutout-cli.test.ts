@@ -11,7 +11,7 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 describe('reshoot cutout', () => {
   it('reshoot cutout writes one-channel mattes at the source size and reports each image as JSON, with the configured model side', async () => {
     const { buildProgram } = await import('../src/cli/index.js');
-    const { sharp } = await import('../src/engine/sharp.js');
+    const { default: sharp } = await import('sharp');
     const src = path.join(dir, 'in.png');
     await writeFile(src, (await renderPackshot({ ...FIXTURES.can, width: 320, height: 240 })).png);
     await writeFile(path.join(dir, 'broken.png'), Buffer.from('not a png'));

@@ -1,5 +1,6 @@
 import { srgbToLinearLut } from './raster/color.js';
-import { sharp } from './sharp.js';
+import { resizeRgba } from './codec.js';
+import type { Raster8 } from './raster/types.js';
 
 /**
  * Product fidelity: how far the placed product's pixels moved from the source's, as CIEDE2000
@@ -57,11 +58,8 @@ function hueDeg(b: number, a: number): number {
   return v < 0 ? v + 360 : v;
 }
 
-interface Patch { data: Buffer; width: number; height: number; channels: number }
-
-async function toCompare(p: Patch, w: number, h: number): Promise<Buffer> {
-  return sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels as 3 | 4 } })
-    .resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha().raw().toBuffer();
+async function toCompare(p: Raster8, w: number, h: number): Promise<Buffer> {
+  return (await resizeRgba(p, w, h)).data;
 }
 
 function labF(t: number): number {
@@ -88,7 +86,7 @@ function labOf(img: Buffer, idx: number[]): Float64Array {
  * ΔE2000 between `source` (RGBA, the cut-out product at source scale, alpha = matte) and each of
  * `placed` (the same region from a result, RGB or RGBA), over pixels the matte holds fully opaque.
  */
-export async function measureFidelity(source: Patch, ...placed: Patch[]): Promise<DeltaE[]> {
+export async function measureFidelity(source: Raster8, ...placed: Raster8[]): Promise<DeltaE[]> {
   const s = Math.min(1, COMPARE_LONG / Math.max(source.width, source.height));
   const w = Math.max(1, Math.round(source.width * s));
   const h = Math.max(1, Math.round(source.height * s));

@@ -1,6 +1,6 @@
 import { createCutout } from './cutout/index.js';
 import type { Segmenter } from './onnx.js';
-import { initSharp } from './sharp.js';
+import { initCodec } from './codec.js';
 import { transform } from './transform.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
@@ -18,7 +18,7 @@ export interface EngineDeps {
 
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
 export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine {
-  initSharp({ concurrency: opts.sharpConcurrency });
+  initCodec({ concurrency: opts.sharpConcurrency });
   const service = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize: opts.modelSize, modelPath: opts.modelPath, segmenter: deps.segmenter });
   const cutout = (image: Parameters<typeof service.cutout>[0], o: { hasAlpha?: boolean }) => service.cutout(image, o);
   let closing: Promise<void> | undefined;

@@ -14,8 +14,9 @@ import { buildGroup, type Group } from './refs/group.js';
 import { composeIntoPhoto } from './compose/photo.js';
 import { renderEffects } from './scene/effects.js';
 import { renderScene } from './scene/render.js';
-import { MIME, decodeImage, encodeImage, sharp, type RawImage } from './sharp.js';
-import type { Box } from './raster/types.js';
+import { MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
+import { crop } from './raster/crop.js';
+import { mask8, rgba8, type Box, type Raster8 } from './raster/types.js';
 import type { EngineOptions, Layout, ShadowMasks, TransformRequest, TransformResult } from './types.js';
 
 /**
@@ -25,16 +26,16 @@ import type { EngineOptions, Layout, ShadowMasks, TransformRequest, TransformRes
 
 export interface CutoutOutput {
   alpha: Buffer;
-  foreground: RawImage;
+  foreground: Raster8;
   cached: boolean;
   /** the matte's box (matteBox), where the cutout already knows it */
   box?: Box;
   /** RGBA of a region of the foreground, where the cutout builds it without the whole frame (a cache hit does) */
-  crop?(region: Box): RawImage;
+  crop?(region: Box): Raster8;
 }
 
 /** consume: the caller no longer needs the image's pixels, so the cutout may overwrite them */
-export type CutoutFn = (image: RawImage, opts: { hasAlpha?: boolean; consume?: boolean }) => Promise<CutoutOutput>;
+export type CutoutFn = (image: Raster8, opts: { hasAlpha?: boolean; consume?: boolean }) => Promise<CutoutOutput>;
 
 export interface TransformDeps {
   opts: EngineOptions;
@@ -84,7 +85,7 @@ function resolvePlan(req: TransformRequest, ctx: PlanContext): ScenePlan {
  * turn's roles, then what the image looks like (no single compact foreground: a scene); the first
  * reference is the product otherwise. At least one reference is always a product.
  */
-async function assignRoles(req: TransformRequest, images: RawImage[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; cuts: Map<number, CutoutOutput> }> {
+async function assignRoles(req: TransformRequest, images: Raster8[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; cuts: Map<number, CutoutOutput> }> {
   const n = images.length;
   const fromPrompt = rolesFromPrompt(req.prompt, n);
   const parent = (req.basePlan as { references?: Reference[] } | undefined)?.references;
@@ -100,9 +101,8 @@ async function assignRoles(req: TransformRequest, images: RawImage[], hasAlpha: 
     const cut = await cutout(images[i]!, { hasAlpha: hasAlpha[i] });
     cuts.set(i, cut);
     const small = await smallCopy(images[i]!);
-    const alpha = await sharp(cut.alpha, { raw: { width: images[i]!.width, height: images[i]!.height, channels: 1 } })
-      .resize(small.width, small.height, { fit: 'fill' }).extractChannel(0).raw().toBuffer();
-    const scene = looksLikeScene(small, new Uint8Array(alpha.buffer, alpha.byteOffset, alpha.length), small.width, small.height);
+    const matte = await resize(mask8(cut.alpha, images[i]!.width, images[i]!.height), small.width, small.height);
+    const scene = looksLikeScene(small, matte);
     refs.push({ index: i + 1, role: scene ? 'scene' : 'product', source: scene ? 'detected' : i === 0 ? 'default' : 'detected' });
   }
   if (!refs.some((r) => r.role === 'product')) {
@@ -139,8 +139,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     cached &&= cut.cached;
     const img = images[i]!;
     const b = cut.box ?? matteBox(cut.alpha, img.width, img.height);
-    const rgba = cut.crop ? cut.crop(b).data : await sharp(cut.foreground.data, { raw: { width: img.width, height: img.height, channels: 4 } })
-      .extract({ left: b.x, top: b.y, width: b.width, height: b.height }).raw().toBuffer();
+    const rgba = cut.crop ? cut.crop(b).data : crop(rgba8(cut.foreground.data, img.width, img.height), b).data;
     crops.push({ rgba, width: b.width, height: b.height });
   }
   lap('cutout');
@@ -153,22 +152,22 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   const ctx: PlanContext = { references: refs };
   if (sceneAt >= 0) {
     const img = images[sceneAt]!;
-    photo = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
-      .removeAlpha().resize(size.width, size.height, { fit: 'cover', kernel: 'lanczos3' }).raw().toBuffer();
-    ctx.scene = { index: sceneAt + 1, reading: readScene(await smallCopy({ data: photo, width: size.width, height: size.height, channels: 3 })) };
+    const cover = await coverRgb(img, size.width, size.height);
+    photo = cover.data;
+    ctx.scene = { index: sceneAt + 1, reading: readScene(await smallCopy(cover)) };
   }
   if (styleAt >= 0) ctx.style = { index: styleAt + 1, reading: readStyle(await smallCopy(images[styleAt]!)) };
   const plan = resolvePlan(req, ctx);
   const group = await buildGroup(crops, plan.placement?.sizes);
   lap('plan');
 
-  const sourcePatch = { data: group.rgba, width: group.width, height: group.height, channels: 4 };
+  const sourcePatch = rgba8(group.rgba, group.width, group.height);
   if (photo && ctx.scene) {
     const placed = await composeIntoPhoto({ plan, backdrop: photo, width: size.width, height: size.height, reading: ctx.scene.reading, group, seed: req.seed });
     lap('compose');
     const l = placed.layout;
     const [lit, unlit = lit] = await measureFidelity(sourcePatch, cropPatch(placed.frame, l),
-      ...(plan.light.relight_product ? [{ data: placed.unlit, width: l.product.width, height: l.product.height, channels: 4 }] : []));
+      ...(plan.light.relight_product ? [rgba8(placed.unlit, l.product.width, l.product.height)] : []));
     lap('fidelity');
     const placement = {
       x: l.product.x, y: l.product.y, width: l.product.width, height: l.product.height,
@@ -179,8 +178,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
 
   const box = { x: 0, y: 0, width: group.width, height: group.height };
   const layout = computeLayout(plan, req.aspectRatio, req.resolution, firstProduct, box);
-  const crop = sharp(group.rgba, { raw: { width: group.width, height: group.height, channels: 4 } });
-  const product = await crop.clone().resize(layout.product.width, layout.product.height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+  const product = (await resize(rgba8(group.rgba, group.width, group.height), layout.product.width, layout.product.height)).data;
   lap('layout');
 
   const placement = {
@@ -217,13 +215,13 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   lap('compose');
   // with relighting on, also measure the product as composited before the light touched it
   const [lit, unlit = lit] = await measureFidelity(sourcePatch, cropPatch(frame, layout),
-    ...(plan.light.relight_product ? [{ data: product, width: layout.product.width, height: layout.product.height, channels: 4 }] : []));
+    ...(plan.light.relight_product ? [rgba8(product, layout.product.width, layout.product.height)] : []));
   lap('fidelity');
   return finish(req, frame, plan, placement, { deltaE: lit!, deltaEUnlit: unlit! }, timings, cached, lap);
 }
 
 async function finish(
-  req: TransformRequest, frame: RawImage, plan: ScenePlan, placement: TransformResult['report']['placement'],
+  req: TransformRequest, frame: Raster8, plan: ScenePlan, placement: TransformResult['report']['placement'],
   fidelity: { deltaE: DeltaE; deltaEUnlit: DeltaE }, timings: Record<string, number>, cached: boolean, lap: (n: string) => void,
 ): Promise<TransformResult> {
   const data = await encodeImage(frame, req.outputFormat);
@@ -239,7 +237,7 @@ async function finish(
   };
 }
 
-function cropPatch(frame: RawImage, l: Layout): { data: Buffer; width: number; height: number; channels: number } {
+function cropPatch(frame: Raster8, l: Layout): Raster8 {
   const { x, y, width: w, height: h } = l.product;
   const c = frame.channels;
   const out = Buffer.alloc(w * h * c);
@@ -256,8 +254,7 @@ async function workProduct(product: Buffer, l: Layout): Promise<{ rgba: Buffer; 
   const s = l.work.scale;
   const w = Math.max(1, Math.round(l.product.width * s));
   const h = Math.max(1, Math.round(l.product.height * s));
-  const rgba = s === 1 ? product : await sharp(product, { raw: { width: l.product.width, height: l.product.height, channels: 4 } })
-    .resize(w, h, { fit: 'fill' }).raw().toBuffer();
+  const rgba = s === 1 ? product : (await resize(rgba8(product, l.product.width, l.product.height), w, h)).data;
   const alpha = new Uint8Array(w * h);
   for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
   let sum = 0;

@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { DEFAULT_MODEL_SIZE } from '../engine/cutout/index.js';
 import { createEngine, type Engine, type EngineOptions, type TransformRequest, type TransformResult } from '../engine/index.js';
-import { ImageDecodeError } from '../engine/sharp.js';
+import { ImageDecodeError } from '../engine/codec.js';
 import { createSegmenterProxy } from './shared-segmenter.js';
 
 /**

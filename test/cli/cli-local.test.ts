@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharp } from '../../src/engine/sharp.js';
+import sharp from 'sharp';
 import { STATE_FILE } from '../../src/cli/batch/state.js';
 import { collect, jsonLines, runCli, spawnCli, writePackshots } from './run-cli.js';
 

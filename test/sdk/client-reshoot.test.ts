@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharp } from '../../src/engine/sharp.js';
+import sharp from 'sharp';
 import { ApiError, Client, TaskFailedError, priceFor } from '../../src/sdk/index.js';
 import { renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

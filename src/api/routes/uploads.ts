@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { newId } from '../../contract/ids.js';
-import { checkImage } from '../../engine/sharp.js';
+import { checkImage } from '../../engine/codec.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
 import type { ServerDeps } from '../server.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createCutout, modelLoadMs } from '../../engine/cutout/index.js';
-import { decodeImage, encodeImage, initSharp } from '../../engine/sharp.js';
+import { decodeImage, encodeImage, initCodec as initSharp } from '../../engine/codec.js';
 import { eprintln, println } from '../shared.js';
 
 interface CutoutFlags {

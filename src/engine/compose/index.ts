@@ -1,5 +1,6 @@
 import { createRng } from '../raster/noise.js';
-import { sharp, type RawImage } from '../sharp.js';
+import { composite, resize, type Layer } from '../codec.js';
+import { rgb8, rgba8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { Layout } from '../types.js';
 
 export { computeLayout, groundAt, WORK_LONG_SIDE } from './framing.js';
@@ -42,40 +43,24 @@ export interface ComposeInput {
   grainOverProduct: boolean;
 }
 
-export async function composeFrame(c: ComposeInput): Promise<RawImage> {
+export async function composeFrame(c: ComposeInput): Promise<Rgb8> {
   const { layout: l } = c;
-  const work = { raw: { width: l.work.width, height: l.work.height, channels: 3 as const } };
-  let base: Buffer = c.scene;
-  if (l.work.width !== l.width || l.work.height !== l.height) {
-    base = await sharp(c.scene, work).resize(l.width, l.height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
-  }
-  let front: Buffer | null = c.front;
-  if (front && (l.work.width !== l.width || l.work.height !== l.height)) {
-    front = await sharp(front, { raw: { width: l.work.width, height: l.work.height, channels: 4 } })
-      .resize(l.width, l.height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
-  }
-  const product = { input: c.product, raw: { width: l.product.width, height: l.product.height, channels: 4 as const }, left: l.product.x, top: l.product.y };
-  const grain = c.grain > 0
-    ? { input: grainTile(c.seed, c.grain), raw: { width: GRAIN_TILE, height: GRAIN_TILE, channels: 3 as const }, tile: true, blend: 'overlay' as const }
-    : null;
-  const layers = [] as Array<Record<string, unknown>>;
+  const resized = l.work.width !== l.width || l.work.height !== l.height;
+  let base = rgb8(c.scene, l.work.width, l.work.height);
+  if (resized) base = await resize(base, l.width, l.height);
+  let front = c.front && rgba8(c.front, l.work.width, l.work.height);
+  if (front && resized) front = await resize(front, l.width, l.height, { kernel: 'cubic' });
+  const product: Layer = { image: rgba8(c.product, l.product.width, l.product.height), left: l.product.x, top: l.product.y };
+  const grain: Layer | null = c.grain > 0 ? { image: rgb8(grainTile(c.seed, c.grain), GRAIN_TILE, GRAIN_TILE), tile: true, blend: 'overlay' } : null;
+  const layers: Layer[] = [];
   if (grain && !c.grainOverProduct) layers.push(grain);
   layers.push(product);
-  if (front) layers.push({ input: front, raw: { width: l.width, height: l.height, channels: 4 }, blend: 'screen' });
+  if (front) layers.push({ image: front, blend: 'screen' });
   if (grain && c.grainOverProduct) layers.push(grain);
-  const { data, info } = await sharp(base, { raw: { width: l.width, height: l.height, channels: 3 } })
-    .composite(layers as never)
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: 3 };
+  return composite(base, layers);
 }
 
 /** Only the framed product on transparency (input.background "transparent"). */
-export async function composeTransparent(layout: Layout, product: Buffer): Promise<RawImage> {
-  const { data, info } = await sharp({ create: { width: layout.width, height: layout.height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-    .composite([{ input: product, raw: { width: layout.product.width, height: layout.product.height, channels: 4 }, left: layout.product.x, top: layout.product.y }])
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: 4 };
+export async function composeTransparent(layout: Layout, product: Buffer): Promise<Rgba8> {
+  return composite({ width: layout.width, height: layout.height }, [{ image: rgba8(product, layout.product.width, layout.product.height), left: layout.product.x, top: layout.product.y }]);
 }

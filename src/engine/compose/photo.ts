@@ -4,7 +4,8 @@ import type { Layout, ShadowMasks } from '../types.js';
 import { composeFrame } from './index.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
-import { sharp, type RawImage } from '../sharp.js';
+import { resize, resizeChannel } from '../codec.js';
+import { mask8, rgba8, type Rgb8 } from '../raster/types.js';
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 
@@ -29,7 +30,7 @@ export interface PhotoInput {
   seed: number;
 }
 
-export interface PhotoResult { frame: RawImage; layout: Layout; product: Buffer; unlit: Buffer }
+export interface PhotoResult { frame: Rgb8; layout: Layout; product: Buffer; unlit: Buffer }
 
 /** Merges several products' shadow masks (each product casts its own). */
 function maxInto(into: Float32Array | null, add: Float32Array | null): Float32Array | null {
@@ -62,8 +63,8 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
     baseY, centerX: box.x + pw / 2, camera: { topDown: false, vanishY, edgeY: backY, focal, baseDepth: focal / ph },
   };
 
-  const unlit = await sharp(group.rgba, { raw: { width: group.width, height: group.height, channels: 4 } })
-    .resize(pw, ph, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+  const groupImage = rgba8(group.rgba, group.width, group.height);
+  const { data: unlit } = await resize(groupImage, pw, ph);
   // exposure: a studio packshot is brighter than most rooms; follow the photo at half strength
   const gain = Math.min(1.1, Math.max(0.7, Math.sqrt(reading.light.luminance / 0.62)));
   const product = plan.light.relight_product
@@ -79,8 +80,7 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
   for (const b of group.boxes) {
     const w = Math.max(1, Math.round(b.width * gs));
     const h = Math.max(1, Math.round(b.height * gs));
-    const crop = await sharp(group.rgba, { raw: { width: group.width, height: group.height, channels: 4 } })
-      .extract({ left: b.x, top: b.y, width: b.width, height: b.height }).resize(w, h, { fit: 'fill' }).extractChannel(3).raw().toBuffer();
+    const { data: crop } = await resizeChannel(groupImage, 3, w, h, b);
     const m = await computeShadows(plan, { width: ww, height: wh, baseY: baseY * ws, foreshorten: (baseY - vanishY) / focal, topDown: false }, {
       alpha: new Uint8Array(crop.buffer, crop.byteOffset, crop.length), x: Math.round(box.x * ws + b.x * gs), y: Math.round(box.y * ws + b.y * gs), w, h,
     });
@@ -94,8 +94,7 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
     const v = (1 - (masks.cast?.[i] ?? 0) * plan.shadow.opacity * keyShare) * (1 - (masks.contact?.[i] ?? 0) * 0.72) * (1 - (masks.occlusion?.[i] ?? 0) * 0.3);
     shade[i] = Math.round(Math.max(0, Math.min(1, v)) * 255);
   }
-  const shadeFull = await sharp(shade, { raw: { width: ww, height: wh, channels: 1 } }).resize(W, H, { fit: 'fill', kernel: 'cubic' })
-    .extractChannel(0).raw().toBuffer();
+  const { data: shadeFull } = await resize(mask8(shade, ww, wh), W, H, { kernel: 'cubic' });
   const scene = Buffer.from(p.backdrop);
   for (let i = 0; i < W * H; i++) {
     const m = shadeFull[i]! / 255;

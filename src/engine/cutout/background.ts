@@ -1,4 +1,4 @@
-import type { RawImage } from '../sharp.js';
+import type { Raster8 } from '../raster/types.js';
 
 /**
  * Plain studio backgrounds (white, light grey, a seamless sweep) modelled from the image border.
@@ -22,7 +22,7 @@ export interface BackgroundModel {
 type Profile = Float32Array; // n*3, RGB per position
 
 /** Fits the background model to an RGBA image (usually a small working copy of the source). */
-export function fitBackground(img: RawImage): BackgroundModel {
+export function fitBackground(img: Raster8): BackgroundModel {
   const { width: w, height: h, data, channels: ch } = img;
   const band = Math.max(2, Math.round(Math.min(w, h) * 0.008));
   const top = sideProfile(data, w, h, ch, band, 'top');

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, renderPackshot, shadowScore, type PackshotSpec } from '../../../test/fixtures/index.js';
-import { decodeImage, ImageDecodeError, type RawImage } from '../sharp.js';
+import { decodeImage, ImageDecodeError } from '../codec.js';
+import type { Raster8 } from '../raster/types.js';
 import { createCutout, type Cutout } from './index.js';
 import { scoreMatte } from './metrics.js';
 
@@ -37,7 +38,7 @@ function pinholes(a: Buffer, w: number, h: number): number {
   return n;
 }
 
-async function shot(spec: PackshotSpec): Promise<{ image: RawImage; alpha: Buffer }> {
+async function shot(spec: PackshotSpec): Promise<{ image: Raster8; alpha: Buffer }> {
   const p = await renderPackshot(spec);
   const { image } = await decodeImage(p.png, { maxPixels: 50e6 });
   return { image, alpha: p.alpha };

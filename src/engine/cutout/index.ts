@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Box } from '../raster/types.js';
 import { loadSegmenter, type Segmenter } from '../onnx.js';
-import { resizeRaw, type RawImage } from '../sharp.js';
+import { resize } from '../codec.js';
+import type { Raster8 } from '../raster/types.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 import { matteFromModel, warmUpMatte } from './matte.js';
 
@@ -20,11 +21,11 @@ export interface CutoutResult {
    * RGBA foreground of the whole frame, decontaminated edge colours, alpha = matte. On a cache hit it
    * is built on first read (the source's size times 4 bytes): use crop() for just the product.
    */
-  readonly foreground: RawImage;
+  readonly foreground: Raster8;
   /** bounding box of alpha > 8 in source pixels: what the product visibly covers (the whole frame when nothing is) */
   readonly box: Box;
   /** a new RGBA buffer with the foreground inside `region` (default: box), built without the whole frame */
-  crop(region?: Box): RawImage;
+  crop(region?: Box): Raster8;
   cached: boolean;
   /** ms per step */
   timings: Record<string, number>;
@@ -59,7 +60,7 @@ export interface CutoutCallOptions {
 }
 
 export interface Cutout {
-  cutout(image: RawImage, o?: CutoutCallOptions): Promise<CutoutResult>;
+  cutout(image: Raster8, o?: CutoutCallOptions): Promise<CutoutResult>;
   /** resolves when the cache entries of earlier cutouts are written (they are written after returning) */
   idle(): Promise<void>;
   /** waits for idle() */
@@ -117,7 +118,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
 
       const s = await segmenter();
       lap('load');
-      const small = await resizeRaw(rgba, s.size, s.size);
+      const small = await resize(rgba, s.size, s.size);
       lap('resize');
       const model = await s.run(small.data);
       lap('model');
@@ -148,7 +149,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
 }
 
 /** A result whose planes exist already (computed now, or the source's own alpha); the box is found on first read. */
-function fromPlanes(alpha: Buffer, foreground: RawImage, timings: Record<string, number>): CutoutResult {
+function fromPlanes(alpha: Buffer, foreground: Raster8, timings: Record<string, number>): CutoutResult {
   let box: Box | null = null;
   const res: CutoutResult = {
     alpha, foreground, cached: false, timings,
@@ -171,10 +172,10 @@ function fromPlanes(alpha: Buffer, foreground: RawImage, timings: Record<string,
  * A result from a cache entry: nothing full-size is built until it is read, so a hit costs the hash
  * and a small file read, and the engine's crop of the product costs only the product's area.
  */
-function fromMatte(m: EncodedMatte, source: RawImage, timings: Record<string, number>): CutoutResult {
+function fromMatte(m: EncodedMatte, source: Raster8, timings: Record<string, number>): CutoutResult {
   const { width: w, height: h } = m;
   let alpha: Buffer | null = null;
-  let fg: RawImage | null = null;
+  let fg: Raster8 | null = null;
   return {
     get alpha() { return (alpha ??= decodeAlpha(m)); },
     get foreground() { return (fg ??= { data: decodeForeground(m, source.data, { x: 0, y: 0, width: w, height: h }), width: w, height: h, channels: 4 }); },
@@ -194,7 +195,7 @@ function checkRegion(r: Box, w: number, h: number): void {
 }
 
 /** An alpha channel is meaningful when a real part of the image is transparent and a real part opaque. */
-function meaningfulAlpha(img: RawImage): boolean {
+function meaningfulAlpha(img: Raster8): boolean {
   const n = img.width * img.height;
   let clear = 0, solid = 0;
   const step = Math.max(1, Math.floor(n / 200_000));
@@ -207,7 +208,7 @@ function meaningfulAlpha(img: RawImage): boolean {
   return clear > m * 0.005 && solid > m * 0.005;
 }
 
-function ensureRgba(img: RawImage): RawImage {
+function ensureRgba(img: Raster8): Raster8 {
   if (img.channels === 4) return img;
   const n = img.width * img.height;
   const out = Buffer.alloc(n * 4);

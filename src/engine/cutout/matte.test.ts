@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, renderRaw, shadowScore, type Background, type PackshotSpec, type Product } from '../../../test/fixtures/index.js';
-import type { RawImage } from '../sharp.js';
+import type { Raster8 } from '../raster/types.js';
 import { boxMean } from './filters.js';
 import { fitBackground } from './background.js';
 import { matteFromModel, seeThrough } from './matte.js';
@@ -11,7 +11,7 @@ import { scoreMatte } from './metrics.js';
  * glass: product, all of it), slightly blurred the way the model's edges are, at the image's own size.
  */
 
-function shot(spec: PackshotSpec): { image: RawImage; alpha: Buffer; model: Float32Array } {
+function shot(spec: PackshotSpec): { image: Raster8; alpha: Buffer; model: Float32Array } {
   const { rgb, alpha } = renderRaw(spec);
   const { width: w, height: h } = spec;
   const data = Buffer.alloc(w * h * 4);
@@ -21,7 +21,7 @@ function shot(spec: PackshotSpec): { image: RawImage; alpha: Buffer; model: Floa
   return { image: { data, width: w, height: h, channels: 4 }, alpha, model };
 }
 
-function run(spec: PackshotSpec, soften = 0): { alpha: Buffer; truth: Buffer; foreground: RawImage } {
+function run(spec: PackshotSpec, soften = 0): { alpha: Buffer; truth: Buffer; foreground: Raster8 } {
   const { image, alpha, model: sharpModel } = shot(spec);
   // the network's edge is a few pixels soft; the refinement has to find the real edge inside it
   const model = soften ? boxMean(sharpModel, spec.width, spec.height, soften) : sharpModel;

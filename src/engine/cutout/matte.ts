@@ -1,4 +1,4 @@
-import type { RawImage } from '../sharp.js';
+import type { Raster8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
 import { boxMean, guidedCoefficients } from './filters.js';
 
@@ -10,9 +10,9 @@ import { boxMean, guidedCoefficients } from './filters.js';
 
 export interface MatteInput {
   /** the source, RGBA at full resolution */
-  image: RawImage;
+  image: Raster8;
   /** the model's input: the source resized to size*size RGBA */
-  small: RawImage;
+  small: Raster8;
   /** model probabilities, size*size */
   model: Float32Array;
   /** records the time since the previous step under a step name (and checks for cancellation) */
@@ -51,7 +51,7 @@ function snapPrior(prior: Float32Array): void {
 
 export interface FuseInput {
   /** the working image, size*size RGBA (the model's input) */
-  small: RawImage;
+  small: Raster8;
   /** model probabilities, size*size */
   model: Float32Array;
   bg: BackgroundModel;
@@ -200,7 +200,7 @@ function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array 
 }
 
 export interface RefineInput {
-  image: RawImage; // full-resolution RGBA
+  image: Raster8; // full-resolution RGBA
   /** the fused prior upsampled to full resolution (see upsamplePrior); refined in place */
   up: Upsampled;
   bg: BackgroundModel;
@@ -210,7 +210,7 @@ export interface RefineInput {
 
 export interface Refined {
   alpha: Buffer;
-  foreground: RawImage;
+  foreground: Raster8;
 }
 
 /**
@@ -517,7 +517,7 @@ export interface Upsampled {
  * copy. Most of a product shot is plainly inside or outside the product: where all four source samples
  * of a run of pixels are 0 (or all 1), the run is filled; only the edge band is interpolated.
  */
-export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: RawImage, inPlace = false): Upsampled {
+export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: Raster8, inPlace = false): Upsampled {
   const { width: w, height: h, data } = image;
   const alpha = Buffer.allocUnsafe(w * h);
   // the foreground on an ArrayBuffer offset by whole pixels, so pixels can be written as 32-bit words (RGBA, little-endian)
@@ -593,7 +593,7 @@ function fillRows(src: Float32Array, sw: number, sh: number, blk: Uint8Array, al
 
 export interface SeeThroughInput {
   /** the working image, size*size RGBA */
-  small: RawImage;
+  small: Raster8;
   /** the fused prior at the small size, 0..1 */
   prior: Float32Array;
   bg: BackgroundModel;
@@ -754,7 +754,7 @@ function fitMix({ n, S, bgImg, nearOut, noise, step, colour }: MixFitInput): { t
  * Applies a small-size transmission map to the refined cutout at full resolution: alpha scaled by it and
  * the foreground solved for against the modelled backdrop, so the glass keeps its tint but not the old backdrop.
  */
-function applySeeThrough(refined: Refined, image: RawImage, through: Float32Array, sw: number, sh: number, bg: BackgroundModel): void {
+function applySeeThrough(refined: Refined, image: Raster8, through: Float32Array, sw: number, sh: number, bg: BackgroundModel): void {
   const { width: w, height: h, data } = image;
   const { alpha } = refined;
   const fg = refined.foreground.data;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentTaskError, RetryableTaskError } from '../../errors.js';
-import { checkImage } from '../sharp.js';
+import { checkImage } from '../codec.js';
 import type { AddressGuard } from './address-guard.js';
 import { FetchError, fetchGuarded, type FetchLimits } from './fetch-guarded.js';
 

@@ -1,6 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { createRng } from '../raster/noise.js';
-import { sharp } from '../sharp.js';
+import { rasteriseSvg } from '../codec.js';
 
 /**
  * Projected light patterns (gobos): a window frame, blinds or palm leaves between the key light and
@@ -65,7 +65,7 @@ export async function renderPattern(plan: ScenePlan, W: number, H: number, seed:
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><rect width="${W}" height="${H}" fill="${ground}"/>${parts.join('')}</svg>`;
   const sigma = Math.max(0.8, (1 - plan.light.hardness) * H * 0.02 + H * 0.003);
-  const { data } = await sharp(Buffer.from(svg)).resize(W, H, { fit: 'fill' }).greyscale().blur(sigma).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await rasteriseSvg(svg, { width: W, height: H, channels: 1, blur: sigma });
   const out = new Float32Array(W * H);
   for (let i = 0; i < out.length; i++) out[i] = data[i]! / 255;
   return out;

@@ -1,5 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { sharp } from '../sharp.js';
+import { blur } from '../codec.js';
+import { mask8 } from '../raster/types.js';
 import type { ShadowMasks } from '../types.js';
 
 /**
@@ -31,8 +32,7 @@ export interface ShadowGeometry {
 
 async function blurMask(mask: Uint8Array, w: number, h: number, sigma: number): Promise<Uint8Array> {
   if (sigma < 0.35) return mask;
-  // libvips would hand one band back as sRGB (three bands); keep the one
-  const { data } = await sharp(mask, { raw: { width: w, height: h, channels: 1 } }).blur(sigma).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await blur(mask8(Buffer.from(mask.buffer, mask.byteOffset, mask.length), w, h), sigma);
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 

@@ -1,7 +1,8 @@
 import type { SceneOverride, ScenePlan } from '../../contract/scene.js';
 import { nearestDirection } from '../plan/resolve.js';
 import { kelvinToLinear, srgbToLinearLut } from '../raster/color.js';
-import { sharp, type RawImage } from '../sharp.js';
+import { resizeRgb } from '../codec.js';
+import type { Mask8, Raster8, Rgb8 } from '../raster/types.js';
 
 /**
  * What the engine reads from reference images that are not products: whether a reference has a
@@ -11,16 +12,15 @@ import { sharp, type RawImage } from '../sharp.js';
 
 const SMALL = 256;
 
-export interface Small { data: Buffer; width: number; height: number }
+/** an RGB copy at most SMALL px on its long side */
+export type Small = Rgb8;
 
 /** An RGB copy at most 256 px on its long side. */
-export async function smallCopy(img: RawImage): Promise<Small> {
+export async function smallCopy(img: Raster8): Promise<Small> {
   const s = Math.min(1, SMALL / Math.max(img.width, img.height));
   const width = Math.max(8, Math.round(img.width * s));
   const height = Math.max(8, Math.round(img.height * s));
-  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
-    .removeAlpha().resize(width, height, { fit: 'fill' }).raw().toBuffer();
-  return { data, width, height };
+  return resizeRgb(img, width, height);
 }
 
 const luma8 = (d: Buffer, o: number) => (0.2126 * d[o]! + 0.7152 * d[o + 1]! + 0.0722 * d[o + 2]!) / 255;
@@ -29,8 +29,9 @@ const luma8 = (d: Buffer, o: number) => (0.2126 * d[o]! + 0.7152 * d[o + 1]! + 0
  * True when an image has no clear single foreground: its border is busy (not a packshot backdrop)
  * and the matte either covers most of the frame, finds almost nothing, or runs off several edges.
  */
-export function looksLikeScene(small: Small, alpha: Uint8Array, aw: number, ah: number): boolean {
+export function looksLikeScene(small: Small, matte: Mask8): boolean {
   const { data, width: w, height: h } = small;
+  const { data: alpha, width: aw, height: ah } = matte;
   // border busyness: spread of luminance along the frame's edge
   const border: number[] = [];
   for (let x = 0; x < w; x++) border.push(luma8(data, x * 3), luma8(data, ((h - 1) * w + x) * 3));

@@ -1,5 +1,6 @@
 import type { Box } from '../raster/types.js';
-import { sharp } from '../sharp.js';
+import { resize } from '../codec.js';
+import { rgba8 } from '../raster/types.js';
 
 /**
  * Several products in one shot: one RGBA canvas holding them side by side, bottoms on one line, with
@@ -25,7 +26,7 @@ export async function buildGroup(items: ProductCrop[], sizes?: number[]): Promis
     const h = Math.max(1, Math.round(rel[k]! * hmax));
     const w = Math.max(1, Math.round((it.width * h) / it.height));
     const rgba = h === it.height ? it.rgba
-      : await sharp(it.rgba, { raw: { width: it.width, height: it.height, channels: 4 } }).resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+      : (await resize(rgba8(it.rgba, it.width, it.height), w, h)).data;
     return { rgba, width: w, height: h };
   }));
   const height = Math.max(...scaled.map((s) => s.height));

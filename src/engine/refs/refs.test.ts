@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderPackshot } from '../../../test/fixtures/index.js';
 import { renderScenePhoto } from '../../../test/fixtures/scenes.js';
-import { decodeImage, sharp } from '../sharp.js';
+import { coverRgb, decodeImage } from '../codec.js';
 import { transform, type CutoutFn } from '../transform.js';
 import type { TransformRequest } from '../types.js';
 import type { ScenePlan } from '../../contract/scene.js';
@@ -56,7 +56,9 @@ const run = async (r: TransformRequest, show?: string) => {
 };
 const planOf = (r: Awaited<ReturnType<typeof run>>) => r.report.plan as ScenePlan;
 async function rgb(png: Uint8Array) {
-  return sharp(Buffer.from(png)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { image } = await decodeImage(Buffer.from(png), { maxPixels: 1e8 });
+  const { data } = await coverRgb(image, image.width, image.height);
+  return { data, info: { width: image.width, height: image.height } };
 }
 
 beforeAll(async () => {
@@ -127,7 +129,7 @@ describe('into a scene photo', () => {
     expect(plan.light.azimuth).toBe(plan.scene_photo!.light.azimuth);
     expect(plan.scene_photo!.light.temperature).toBeLessThan(5000); // warm window light
     // a shadow: the table right of the product's base (away from the light) is darker than the photo
-    const photo = await sharp(room.png).resize(out.width, out.height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+    const { data: photo } = await coverRgb((await decodeImage(room.png, { maxPixels: 1e8 })).image, out.width, out.height);
     const { data } = await rgb(out.data);
     let drop = 0;
     let n = 0;

@@ -1,6 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { mixHex } from '../plan/colors.js';
-import { sharp } from '../sharp.js';
+import { rasteriseSvg } from '../codec.js';
 import { hexToLinear, srgbToLinearLut } from '../raster/color.js';
 import { createRng, fbmField, sample } from '../raster/noise.js';
 
@@ -215,8 +215,8 @@ async function drawEnvironment(ctx: BackdropContext, out: Float32Array): Promise
   const lh = Math.max(32, Math.round(H / 6));
   const svg = environmentSvg(env, plan, rng, W / H).replace('width="100%" height="100%"', `width="${lw}" height="${lh}"`);
   const sigma = Math.max(0.6, plan.backdrop.blur * Math.max(lw, lh) * 0.045);
-  const { data } = await sharp(Buffer.from(svg)).resize(lw, lh, { fit: 'fill' }).removeAlpha().blur(sigma)
-    .resize(W, H, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
+  // drawn at lw × lh, stretched to the frame (cubic) and blurred there
+  const { data } = await rasteriseSvg(svg, { width: W, height: H, channels: 3, kernel: 'cubic', blur: sigma });
   const lut = srgbToLinearLut();
   const side = Math.sin((plan.light.azimuth * Math.PI) / 180);
   for (let y = 0; y < H; y++) {

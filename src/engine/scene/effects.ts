@@ -1,5 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { sharp } from '../sharp.js';
+import { composite, rasteriseSvg, resize } from '../codec.js';
+import { rgba8 } from '../raster/types.js';
 import { createRng } from '../raster/noise.js';
 import { renderWisps, type WispLayer } from './wisps.js';
 
@@ -29,9 +30,7 @@ export interface EffectLayers {
 const f = (v: number) => v.toFixed(1);
 
 async function raster(svg: string, w: number, h: number, sigma: number): Promise<Buffer> {
-  let s = sharp(Buffer.from(svg)).resize(w, h, { fit: 'fill' }).ensureAlpha();
-  if (sigma >= 0.4) s = s.blur(sigma);
-  return s.raw().toBuffer();
+  return (await rasteriseSvg(svg, { width: w, height: h, channels: 4, blur: sigma >= 0.4 ? sigma : undefined })).data;
 }
 
 const open = (w: number, h: number) => `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">`;
@@ -118,21 +117,17 @@ export async function renderEffects(ctx: EffectsContext): Promise<EffectLayers> 
     const soft = behindParts.length > 0 ? await raster(`${open(W, H)}${behindParts.join('')}</svg>`, W, H, behindBlur) : null;
     const disc = bokehSvg ? await raster(`${open(W, H)}${bokehSvg}</svg>`, W, H, Math.max(0.6, H * 0.0015)) : null;
     if (soft && disc) {
-      layers.behind = await sharp(soft, { raw: { width: W, height: H, channels: 4 } }).composite([{ input: disc, raw: { width: W, height: H, channels: 4 }, blend: 'screen' }]).raw().toBuffer();
+      layers.behind = (await composite(rgba8(soft, W, H), [{ image: rgba8(disc, W, H), blend: 'screen' }])).data;
     } else layers.behind = soft ?? disc;
   }
   if (frontParts.length > 0) layers.front = await raster(`${open(W, H)}${frontParts.join('')}</svg>`, W, H, frontBlur);
   if (vapour.length > 0) {
     const over = await Promise.all(vapour.map(async (l) => ({
       // resized up from the density field and softened: vapour has no hard edges
-      input: await sharp(l.data, { raw: { width: l.fw, height: l.fh, channels: 4 } })
-        .resize(l.w, l.h, { fit: 'fill', kernel: 'cubic' }).blur(Math.max(0.5, box.w * 0.006)).raw().toBuffer(),
-      raw: { width: l.w, height: l.h, channels: 4 as const }, left: l.x, top: l.y,
+      image: await resize(rgba8(l.data, l.fw, l.fh), l.w, l.h, { kernel: 'cubic', blur: Math.max(0.5, box.w * 0.006) }),
+      left: l.x, top: l.y,
     })));
-    const base = layers.front
-      ? sharp(layers.front, { raw: { width: W, height: H, channels: 4 } })
-      : sharp({ create: { width: W, height: H, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } });
-    layers.front = await base.composite(over).raw().toBuffer();
+    layers.front = (await (layers.front ? composite(rgba8(layers.front, W, H), over) : composite({ width: W, height: H }, over))).data;
   }
   return layers;
 }

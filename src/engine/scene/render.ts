@@ -1,5 +1,7 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { sharp } from '../sharp.js';
+import { blur, composite, resize, type Layer } from '../codec.js';
+import { crop, flipRows } from '../raster/crop.js';
+import { rgb8, rgba8 } from '../raster/types.js';
 import type { Layout, ShadowMasks } from '../types.js';
 import { renderBackdrop } from './backdrop.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
@@ -172,12 +174,10 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const graded = grade(scene, W, H, plan);
   const focused = await depthOfField(graded, W, H, plan, layout);
   if (!input.behind) return focused;
-  const layers: Array<Record<string, unknown>> = [{ input: input.behind, raw: { width: W, height: H, channels: 4 }, blend: 'screen' }];
+  const layers: Layer[] = [{ image: rgba8(input.behind, W, H), blend: 'screen' }];
   const streaks = plan.surface.gloss >= 0.45 && !cam.topDown ? await mirroredLights(input.behind, W, H, edgeY, plan.surface.gloss) : null;
-  if (streaks) layers.push({ input: streaks.data, raw: { width: W, height: streaks.h, channels: 4 }, left: 0, top: streaks.top, blend: 'screen' });
-  return sharp(focused, { raw: { width: W, height: H, channels: 3 } })
-    .composite(layers as never)
-    .removeAlpha().raw().toBuffer();
+  if (streaks) layers.push({ image: rgba8(streaks.data, W, streaks.h), left: 0, top: streaks.top, blend: 'screen' });
+  return (await composite(rgb8(focused, W, H), layers)).data;
 }
 
 /**
@@ -190,12 +190,9 @@ export async function mirroredLights(behind: Buffer, W: number, H: number, edgeY
   const h = H - top;
   const srcH = Math.min(top, Math.round(h * 0.7));
   if (h < 8 || srcH < 4) return null;
-  const raw = { raw: { width: W, height: H, channels: 4 as const } };
-  const flipped = await sharp(behind, raw).extract({ left: 0, top: top - srcH, width: W, height: srcH }).flip().raw().toBuffer();
-  const data = await sharp(flipped, { raw: { width: W, height: srcH, channels: 4 } })
-    .resize(W, Math.max(2, Math.round(h / 6)), { fit: 'fill' })
-    .resize(W, h, { fit: 'fill', kernel: 'cubic' })
-    .raw().toBuffer();
+  const flipped = flipRows(crop(rgba8(behind, W, H), { x: 0, y: top - srcH, width: W, height: srcH }));
+  // stretched straight to the streaks' height: the smear is the cubic stretch itself
+  const { data } = await resize(flipped, W, h, { kernel: 'cubic' });
   const k = Math.min(1, gloss * 1.4);
   for (let y = 0; y < h; y++) {
     const fade = k * (1 - y / h) ** 1.5;
@@ -219,7 +216,7 @@ async function productReflection(input: SceneInput, W: number, H: number, baseY:
     }
   }
   const sigma = Math.max(0.5, (1 - plan.surface.gloss) * pr.h * 0.03);
-  const blurred = await sharp(data, { raw: { width: W, height: H, channels: 4 } }).blur(sigma).raw().toBuffer();
+  const { data: blurred } = await blur(rgba8(data, W, H), sigma);
   const weight = new Float32Array(H);
   const reach = pr.h * (0.25 + plan.surface.gloss * 0.45);
   for (let y = by; y < H; y++) weight[y] = plan.reflection.strength * Math.max(0, 1 - (y - by) / reach) ** 1.6;
@@ -305,12 +302,8 @@ async function depthOfField(img: Buffer, W: number, H: number, plan: ScenePlan, 
   const edgeY = cam.edgeY * ws;
   const env = plan.backdrop.kind === 'environment';
   const s1 = A * 0.3;
-  const raw = { raw: { width: W, height: H, channels: 3 as const } };
-  const l1 = await sharp(img, raw).blur(Math.max(0.4, s1)).raw().toBuffer();
-  // the strong blur runs at a quarter size: same look, a fraction of the cost
-  const qw = Math.max(8, Math.round(W / 4));
-  const qh = Math.max(8, Math.round(H / 4));
-  const l2 = await sharp(img, raw).resize(qw, qh, { fit: 'fill' }).blur(Math.max(0.4, A / 4)).resize(W, H, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
+  const { data: l1 } = await blur(rgb8(img, W, H), Math.max(0.4, s1));
+  const { data: l2 } = await blur(rgb8(img, W, H), Math.max(0.4, A / 4));
   // each pixel reads only its own value before writing it: blend in place
   const out = img;
   const edgeS = Math.min(1, Math.max(0, 1 - (edgeY - vanishY) / (baseY - vanishY)));

@@ -1,20 +1,13 @@
-import sharpLib, { type Metadata } from 'sharp';
+import sharpLib, { type Metadata, type OverlayOptions, type Sharp } from 'sharp';
 import type { OutputFormat } from '../contract/models.js';
+import type { Box, Raster8, Rgb8, Rgba8 } from './raster/types.js';
 
 /**
- * The one module that imports sharp. Decoding is strict (`failOn: 'error'`), bounded in pixels and
- * time, honours EXIF orientation and lands in sRGB; everything downstream works on raw RGBA.
+ * The one module that imports sharp: decode, probe, encode, resize, blur, composite and SVG
+ * rasterisation on typed rasters, each one libvips pipeline with the native settings in one place.
+ * Decoding is strict (`failOn: 'error'`), bounded in pixels and time, honours EXIF orientation and
+ * lands in sRGB; everything downstream works on raw pixels.
  */
-
-export const sharp = sharpLib;
-
-/** 8-bit interleaved pixels, sRGB. */
-export interface RawImage {
-  data: Buffer;
-  width: number;
-  height: number;
-  channels: 1 | 2 | 3 | 4;
-}
 
 export interface DecodeOptions {
   maxPixels: number;
@@ -23,7 +16,7 @@ export interface DecodeOptions {
 
 export interface DecodedImage {
   /** RGBA, oriented, sRGB */
-  image: RawImage;
+  image: Rgba8;
   /** the file declared an alpha channel */
   hasAlpha: boolean;
   format: string;
@@ -40,8 +33,8 @@ export class ImageDecodeError extends Error {
 }
 
 let initialised = false;
-/** Process-wide knobs, set from config once, when the engine starts (never at import time). */
-export function initSharp(opts: { concurrency?: number; cacheMb?: number } = {}): void {
+/** Process-wide libvips knobs, set from config once, when the engine starts (never at import time). */
+export function initCodec(opts: { concurrency?: number; cacheMb?: number } = {}): void {
   if (initialised) return;
   initialised = true;
   if (opts.concurrency !== undefined) sharpLib.concurrency(opts.concurrency);
@@ -141,7 +134,7 @@ export interface EncodeOptions {
 export const MIME: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 
 /** Encodes raw pixels; PNG is lossless, JPEG/WebP at high quality for catalogue use. */
-export async function encodeImage(img: RawImage, format: OutputFormat, opts: EncodeOptions = {}): Promise<Buffer> {
+export async function encodeImage(img: Raster8, format: OutputFormat, opts: EncodeOptions = {}): Promise<Buffer> {
   const s = sharpLib(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
   switch (format) {
     case 'png':
@@ -156,16 +149,6 @@ export async function encodeImage(img: RawImage, format: OutputFormat, opts: Enc
   }
 }
 
-/** Resizes raw pixels with a good filter (lanczos3 down, mitchell-free lanczos up). */
-export async function resizeRaw(img: RawImage, width: number, height: number): Promise<RawImage> {
-  const { data, info } = await sharpLib(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
-}
-
-/** Reads only the header: format and size. */
 /**
  * Checks an image as a reference before it is accepted (an upload, a downloaded `input_urls` entry):
  * the header checks of a decode, then every pixel decoded at a reduced size, so a truncated or
@@ -184,4 +167,111 @@ export async function checkImage(input: Buffer, maxPixels: number): Promise<{ fo
     throw new ImageDecodeError(`image could not be decoded (${shortReason(err)})`, { cause: err });
   }
   return { format: meta.format, width: meta.width, height: meta.height };
+}
+
+/** Reads only the header (no pixels, no checks): format, size and whether it declares alpha. */
+export async function probeImage(input: Buffer): Promise<{ format: string | undefined; width: number; height: number; hasAlpha: boolean }> {
+  const meta = await sharpLib(input).metadata();
+  return { format: meta.format, width: meta.width ?? 0, height: meta.height ?? 0, hasAlpha: meta.hasAlpha === true };
+}
+
+const raw = (img: Raster8) => ({ raw: { width: img.width, height: img.height, channels: img.channels } });
+
+/** The pipeline's raw pixels; `channels` 1 keeps one band (libvips would hand a grey image back as sRGB). */
+async function pixels<T extends Raster8>(s: Sharp, channels?: number): Promise<T> {
+  const { data, info } = await (channels === 1 ? s.extractChannel(0) : s).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels } as T;
+}
+
+export type Kernel = 'lanczos3' | 'cubic';
+
+export interface ResizeOptions {
+  /** default lanczos3 */
+  kernel?: Kernel;
+  /** Gaussian blur of this sigma after resizing, in the same pass (RGBA stays premultiplied between the two) */
+  blur?: number;
+}
+
+/**
+ * Resamples a raster to width × height. RGBA is resampled premultiplied, so transparent pixels do
+ * not bleed their colour into the edge.
+ */
+export async function resize<T extends Raster8>(img: T, width: number, height: number, opts: ResizeOptions = {}): Promise<T> {
+  let s = sharpLib(img.data, raw(img)).resize(width, height, { fit: 'fill', kernel: opts.kernel ?? 'lanczos3' });
+  if (opts.blur !== undefined) s = s.blur(opts.blur);
+  return pixels<T>(s, img.channels);
+}
+
+/** The image without its alpha, cover-fitted to width × height (lanczos3): a photo used as the set. */
+export async function coverRgb(img: Raster8, width: number, height: number): Promise<Rgb8> {
+  return pixels<Rgb8>(sharpLib(img.data, raw(img)).removeAlpha().resize(width, height, { fit: 'cover', kernel: 'lanczos3' }));
+}
+
+/** An RGB copy (alpha dropped) resampled to width × height (lanczos3). */
+export async function resizeRgb(img: Raster8, width: number, height: number): Promise<Rgb8> {
+  return pixels<Rgb8>(sharpLib(img.data, raw(img)).removeAlpha().resize(width, height, { fit: 'fill' }));
+}
+
+/** An RGBA copy (opaque alpha added where there is none) resampled to width × height (lanczos3). */
+export async function resizeRgba(img: Raster8, width: number, height: number): Promise<Rgba8> {
+  return pixels<Rgba8>(sharpLib(img.data, raw(img)).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha());
+}
+
+/** One channel of a resized RGBA raster (the alpha of a product resampled premultiplied, as resize() does). */
+export async function resizeChannel(img: Rgba8, channel: 0 | 1 | 2 | 3, width: number, height: number, region?: Box): Promise<Raster8<1>> {
+  let s = sharpLib(img.data, raw(img));
+  if (region) s = s.extract({ left: region.x, top: region.y, width: region.width, height: region.height });
+  return pixels<Raster8<1>>(s.resize(width, height, { fit: 'fill' }).extractChannel(channel));
+}
+
+/** Gaussian blur (sigma in pixels); RGBA is blurred premultiplied. */
+export async function blur<T extends Raster8>(img: T, sigma: number): Promise<T> {
+  return pixels<T>(sharpLib(img.data, raw(img)).blur(sigma), img.channels);
+}
+
+export interface Layer {
+  image: Raster8;
+  /** top-left corner on the base; default 0, 0 */
+  left?: number;
+  top?: number;
+  /** default over */
+  blend?: 'over' | 'screen' | 'overlay';
+  /** repeat the image over the whole base */
+  tile?: boolean;
+}
+
+/**
+ * Layers blended onto a base in order. The result has the base's channels: an RGB base stays RGB,
+ * an RGBA base keeps its alpha. A base given only as a size is transparent.
+ */
+export async function composite<T extends Rgb8 | Rgba8>(base: T, layers: Layer[]): Promise<T>;
+export async function composite(base: { width: number; height: number }, layers: Layer[]): Promise<Rgba8>;
+export async function composite(base: Raster8 | { width: number; height: number }, layers: Layer[]): Promise<Raster8> {
+  const overlays: OverlayOptions[] = layers.map((l) => ({ input: l.image.data, ...raw(l.image), left: l.left, top: l.top, blend: l.blend, tile: l.tile }));
+  const s = 'data' in base
+    ? sharpLib(base.data, raw(base))
+    : sharpLib({ create: { width: base.width, height: base.height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } });
+  const out = s.composite(overlays);
+  return pixels('data' in base && base.channels === 3 ? out.removeAlpha() : out);
+}
+
+export interface SvgOptions {
+  width: number;
+  height: number;
+  /** 4: RGBA, 3: RGB on the SVG's own background, 1: grey */
+  channels: 1 | 3 | 4;
+  /** resampling from the SVG's own size to width × height; default lanczos3 */
+  kernel?: Kernel;
+  /** Gaussian blur of this sigma at the output size */
+  blur?: number;
+}
+
+/** Rasterises SVG markup we wrote ourselves (never user input) to width × height. */
+export async function rasteriseSvg(svg: string, o: SvgOptions): Promise<Raster8> {
+  let s = sharpLib(Buffer.from(svg)).resize(o.width, o.height, { fit: 'fill', kernel: o.kernel ?? 'lanczos3' });
+  if (o.channels === 4) s = s.ensureAlpha();
+  else if (o.channels === 3) s = s.removeAlpha();
+  else s = s.greyscale();
+  if (o.blur !== undefined) s = s.blur(o.blur);
+  return pixels(s, o.channels);
 }

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { checkImage, decodeImage, MIN_IMAGE_SIDE } from './sharp.js';
+import { solidImage } from '../../test/fixtures/solid.js';
+import { checkImage, decodeImage, MIN_IMAGE_SIDE, probeImage } from './codec.js';
 
 const LIMIT = 50_000_000;
 
@@ -12,7 +12,7 @@ describe('reference checks', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-decode-'));
     try {
       // A cut-off AVIF: its header reads, its pixels do not, and libvips names the file in every line.
-      const avif = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#3a6' } }).avif().toBuffer();
+      const avif = await solidImage('avif', 300, 300, '#3a6');
       const file = path.join(dir, 'sources', '9eae0000000000000000000000000000');
       await fs.mkdir(path.dirname(file));
       await fs.writeFile(file, avif.subarray(0, Math.floor(avif.length * 0.9)));
@@ -27,16 +27,16 @@ describe('reference checks', () => {
   });
 
   it('refuses images too small to be a product photo, by their short side', async () => {
-    const make = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#777' } }).png().toBuffer();
+    const make = (width: number, height: number) => solidImage('png', width, height, '#777');
     await expect(checkImage(await make(1, 1), LIMIT)).rejects.toThrow('1x1: too small');
     await expect(checkImage(await make(20000, 20), LIMIT)).rejects.toThrow('20000x20: too small');
     await expect(checkImage(await make(MIN_IMAGE_SIDE, 4000), LIMIT)).resolves.toMatchObject({ width: MIN_IMAGE_SIDE, height: 4000 });
   });
 
   it('finds a truncated file that its header alone would pass', async () => {
-    const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a53' } }).jpeg().toBuffer();
+    const jpeg = await solidImage('jpeg', 640, 480, '#a53');
     const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.6));
-    expect((await sharp(cut).metadata()).width).toBe(640);
+    expect((await probeImage(cut)).width).toBe(640);
     await expect(checkImage(cut, LIMIT)).rejects.toThrow(/could not be decoded/);
     await expect(checkImage(jpeg, LIMIT)).resolves.toEqual({ format: 'jpeg', width: 640, height: 480 });
   });
