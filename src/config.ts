@@ -108,6 +108,7 @@ const EnvSchema = z.object({
   RESHOOT_CALLBACK_TIMEOUT_MS: int(100).prefault('10000'),
   RESHOOT_PRICING: z.string().optional(),
   RESHOOT_MASK_CACHE_MB: int(1).prefault('512'),
+  RESHOOT_MIN_FREE_MB: int(0).prefault('100'),
   RESHOOT_MODEL_CACHE_DIR: z.string().optional(),
   RESHOOT_MODEL_PATH: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing ONNX file').optional(),
   RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
@@ -121,6 +122,8 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   http: { host: string; port: number; publicUrl: string; /** false when publicUrl was derived from host and port */ publicUrlSet: boolean; bodyLimitBytes: number; uploadLimitBytes: number; webDir?: string };
   dataDir: string;
+  /** below this much free space under the data dir, creates and uploads answer 503 and /readyz fails */
+  minFreeBytes: number;
   log: { level: string };
   auth: { envKeys: string[]; createFirstKey: boolean };
   rateLimit: RateLimits | null;
@@ -195,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
       webDir: e.RESHOOT_WEB_DIR,
     },
     dataDir: path.resolve(e.RESHOOT_DATA_DIR),
+    minFreeBytes: e.RESHOOT_MIN_FREE_MB * 1024 * 1024,
     log: { level: e.RESHOOT_LOG_LEVEL },
     auth: { envKeys: e.RESHOOT_API_KEYS, createFirstKey: e.RESHOOT_FIRST_KEY },
     rateLimit: e.RESHOOT_RATE_LIMIT,

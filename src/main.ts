@@ -10,6 +10,7 @@ import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';
 import { JOB } from './queue/types.js';
 import { createLocalBlobStore } from './store/blobs/local-blobs.js';
+import { createDiskSpace } from './store/disk-space.js';
 import { createUrlSigner } from './store/blobs/signed-urls.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { openDatabase, type Db } from './store/sqlite/database.js';
@@ -110,7 +111,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   try {
     if (config.role !== 'worker') {
       const storages = createStorageService({ db, blobs, signer, capBytes: config.tasks.persistentCapBytes });
-      app = await createServer({ config, logger, db, tasks, storages, keys, blobs, signer, pricing, guard, metrics, version });
+      const disk = createDiskSpace(config.dataDir, config.minFreeBytes);
+      app = await createServer({ config, logger, db, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

@@ -12,6 +12,7 @@ import type { Pricing } from '../tasks/pricing.js';
 import type { TaskService } from '../tasks/service.js';
 import type { StorageService } from '../tasks/storages.js';
 import type { Db } from '../store/sqlite/database.js';
+import type { DiskSpace } from '../store/disk-space.js';
 import { failure } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
 import type { Metrics } from './metrics.js';
@@ -32,6 +33,7 @@ export interface ServerDeps {
   storages: StorageService;
   keys: KeyService;
   blobs: BlobStore;
+  disk: DiskSpace;
   signer: UrlSigner;
   pricing: Pricing;
   guard: AddressGuard;
@@ -189,6 +191,12 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerReferenceRoutes(app, deps);
   await registerStudio(app, deps);
   return app;
+}
+
+/** Refuses a request that would write while the data disk is under its free-space floor. */
+export function requireDiskSpace(disk: DiskSpace): void {
+  if (disk.ok()) return;
+  throw new AppError('STORAGE_UNAVAILABLE', `the data disk has less than ${Math.round(disk.minFreeBytes / 2 ** 20)} MB free; nothing was created`, { retryAfter: 30 });
 }
 
 /** The routes that need a key: the API under `/v1`, as declared (not as a client spelled the path). */

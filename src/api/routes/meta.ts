@@ -36,6 +36,7 @@ export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void
 
   app.get('/readyz', async () => {
     try {
+      if (!deps.disk.ok()) throw new Error(`the data disk has ${Math.round((deps.disk.free() ?? 0) / 2 ** 20)} MB free, under the ${Math.round(deps.disk.minFreeBytes / 2 ** 20)} MB floor`);
       db.prepare('SELECT 1').get();
       await blobs.check();
     } catch (err) {

@@ -4,7 +4,7 @@ import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../../contract/idem
 import { validateCreateBody } from '../../contract/validate.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
-import type { ServerDeps } from '../server.js';
+import { requireDiskSpace, type ServerDeps } from '../server.js';
 
 /** `page` ≥ 1 and `size` 1-100; a missing, non-integer or out-of-range value becomes the default (D9). */
 export function normalisePaging(q: { page?: unknown; size?: unknown }): { page: number; size: number } {
@@ -26,6 +26,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
       idempotencyKey = value;
     }
     if (req.body === undefined) throw new AppError('INVALID_REQUEST', 'body: expected a JSON object with model and input');
+    requireDiskSpace(deps.disk);
     // storage: persistent is kept while the key has room under its cap, and falls back to temp past it (D17)
     const wantsPersistent = (req.body as { storage?: unknown } | null)?.storage === 'persistent';
     const request = validateCreateBody(req.body, {

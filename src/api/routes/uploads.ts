@@ -3,7 +3,7 @@ import { newId } from '../../contract/ids.js';
 import { checkImage } from '../../engine/codec.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
-import type { ServerDeps } from '../server.js';
+import { requireDiskSpace, type ServerDeps } from '../server.js';
 
 const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', heif: 'avif', tiff: 'tiff', gif: 'gif' };
 
@@ -17,6 +17,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): vo
   const remove = db.prepare(`DELETE FROM uploads WHERE id = ?`);
 
   app.post('/v1/uploads', async (req) => {
+    requireDiskSpace(deps.disk);
     if (!req.isMultipart()) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be multipart/form-data with one image file');
     }

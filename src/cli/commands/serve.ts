@@ -34,6 +34,7 @@ const FLAGS: Array<[flag: string, env: string, help: string]> = [
   ['--callback-timeout-ms <n>', 'RESHOOT_CALLBACK_TIMEOUT_MS', 'wait for a receiver to answer (default 10000)'],
   ['--pricing <json|file>', 'RESHOOT_PRICING', 'price rows in the hiapi pricing shape, inline JSON or a file'],
   ['--mask-cache-mb <n>', 'RESHOOT_MASK_CACHE_MB', 'disk budget for cached mattes (default 512)'],
+  ['--min-free-mb <n>', 'RESHOOT_MIN_FREE_MB', 'free space under the data dir below which creates and uploads answer 503 (default 100)'],
   ['--model-path <file>', 'RESHOOT_MODEL_PATH', 'segmentation model (ONNX) with IS-Net\'s input and output (default: the shipped IS-Net weights)'],
   ['--web-dir <dir>', 'RESHOOT_WEB_DIR', 'built web studio to serve at / (default web/dist)'],
 ];
