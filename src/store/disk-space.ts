@@ -20,7 +20,7 @@ export function createDiskSpace(dir: string, minFreeBytes: number, opts: { maxAg
   let last = { at: -Infinity, free: null as number | null };
   const free = (): number | null => {
     if (now() - last.at < maxAgeMs) return last.free;
-    let bytes: number | null = null;
+    let bytes: number | null;
     try {
       const s = fs.statfsSync(dir);
       bytes = s.bavail * s.bsize;
