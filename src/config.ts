@@ -238,3 +238,18 @@ export function loadConfig(env: Env = process.env): Config {
   };
   return deepFreeze(config);
 }
+
+/**
+ * What the engine needs from the config (the shape of the engine's EngineOptions), for the two places
+ * that start one: the server's engine pool and the CLI's in-process engine.
+ */
+export function engineOptions(config: Config) {
+  return {
+    cacheDir: path.join(config.dataDir, 'cache', 'masks'),
+    maskCacheBytes: config.engine.maskCacheBytes,
+    modelCacheDir: config.engine.modelCacheDir,
+    modelSize: config.engine.modelSize,
+    modelPath: config.engine.modelPath,
+    maxInputPixels: config.engine.maxInputPixels,
+  };
+}

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createServer } from './api/server.js';
 import { createMetrics } from './api/metrics.js';
-import type { Config } from './config.js';
+import { engineOptions, type Config } from './config.js';
 import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';
 import { JOB } from './queue/types.js';
@@ -120,15 +120,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     }
     if (config.role !== 'api') {
       pool = createEnginePool(
-        {
-          cacheDir: path.join(config.dataDir, 'cache', 'masks'),
-          maskCacheBytes: config.engine.maskCacheBytes,
-          modelCacheDir: config.engine.modelCacheDir,
-          modelSize: config.engine.modelSize,
-          modelPath: config.engine.modelPath,
-          maxInputPixels: config.engine.maxInputPixels,
-          sharpConcurrency: 1,
-        },
+        { ...engineOptions(config), sharpConcurrency: 1 },
         config.engine.threads,
         logger,
       );

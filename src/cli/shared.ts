@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { Config } from '../config.js';
 import { MODELS, OUTPUT_FORMATS, type OutputFormat } from '../contract/models.js';
 import { transformRequest } from '../contract/transform-request.js';
 import { validateCreateBody, type TaskInput } from '../contract/validate.js';
-import type { EngineOptions, TransformRequest } from '../engine/types.js';
+import type { TransformRequest } from '../engine/types.js';
 import { Client } from '../sdk/index.js';
 
 /**
@@ -43,17 +42,6 @@ export function clientFrom(flags: RemoteFlags, opts: { required?: boolean } = {}
   }
 }
 
-/** EngineOptions as the brief prescribes: the mask cache inside the data dir. */
-export function engineOptions(config: Config): EngineOptions {
-  return {
-    cacheDir: path.join(config.dataDir, 'cache', 'masks'),
-    maskCacheBytes: config.engine.maskCacheBytes,
-    modelCacheDir: config.engine.modelCacheDir,
-    modelSize: config.engine.modelSize,
-    modelPath: config.engine.modelPath,
-    maxInputPixels: config.engine.maxInputPixels,
-  };
-}
 
 export const isRemoteRef = (s: string): boolean => /^https?:\/\//i.test(s) || /^data:image\//i.test(s);
 

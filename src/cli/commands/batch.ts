@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../config.js';
+import { engineOptions, loadConfig, type Config } from '../../config.js';
 import { createEngine } from '../../engine/index.js';
 import type { EngineOptions } from '../../engine/types.js';
 import { MODELS } from '../../contract/models.js';
@@ -18,7 +18,6 @@ import {
   DEFAULT_MODEL,
   addRemoteOptions,
   clientFrom,
-  engineOptions,
   eprintln,
   localRequest,
   parseIntFlag,

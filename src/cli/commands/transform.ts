@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
+import { engineOptions, loadConfig } from '../../config.js';
 import { OUTPUT_EXTENSIONS } from '../../contract/models.js';
 import { createEngine } from '../../engine/index.js';
 import type { TaskObject } from '../../sdk/index.js';
@@ -9,7 +9,6 @@ import {
   addInputOptions,
   addRemoteOptions,
   clientFrom,
-  engineOptions,
   eprintln,
   formatFor,
   isDirectory,
