@@ -112,7 +112,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       return;
     }
-    done(new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json (received ${req.headers['content-type']})`));
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json (received ${req.headers['content-type'].slice(0, 100)})`));
   });
   await app.register(multipart, { limits: { files: 1, fileSize: config.http.uploadLimitBytes, fields: 10, parts: 12 } });
 
@@ -132,7 +132,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.status(appErr.status).send(failure(appErr));
   });
   app.setNotFoundHandler((req, reply) => {
-    const e = new AppError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`);
+    const e = new AppError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`);
     return reply.status(404).send(failure(e));
   });
 

@@ -163,6 +163,27 @@ describe('authentication is bound to the matched route', () => {
     expect(JSON.parse(keyed.body).code).toBe(200);
   });
 
+  it('serves no file without a valid signature, whatever the spelling, and never leaves the blob folder', async () => {
+    const paths = [
+      '/files/tasks/x/0.png',
+      '/files/../reshoot.db',
+      '/files/%2e%2e/reshoot.db',
+      '/files/..%2freshoot.db',
+      '/files/%2e%2e%2freshoot.db',
+      '/files/uploads/%2e%2e/%2e%2e/reshoot.db?expires=9999999999&sig=x',
+      '//files/tasks/x/0.png?expires=1&sig=x',
+      '/FILES/tasks/x/0.png',
+      '/files/tasks/x/0.png%00.png?expires=9999999999&sig=abc',
+      `/files/${'a/'.repeat(200)}0.png`,
+    ];
+    for (const p of paths) {
+      const r = await raw('GET', p);
+      expect(r.status, p).toBeGreaterThanOrEqual(400);
+      expect(r.status, p).toBeLessThan(500);
+      expect(r.body, p).not.toContain('SQLite');
+    }
+  });
+
   it('writes no file for an upload without a key, whatever the spelling', async () => {
     const boundary = 'reshootboundary';
     const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#c0503a' } }).png().toBuffer();
