@@ -10,7 +10,7 @@ import path from 'node:path';
 import { FIXTURES, renderPackshot } from '../test/fixtures/index.js';
 import type { AspectRatio, Resolution } from '../src/contract/models.js';
 import { decodeImage, initCodec } from '../src/engine/codec.js';
-import { transform, type CutoutFn } from '../src/engine/transform.js';
+import { transform, type CutoutFn } from '../src/engine/pipeline.js';
 
 const PROMPTS = [
   'Place this exact white ceramic pour-over dripper on a dark slate stone surface with dramatic side lighting and a soft steam wisp, moody editorial product photography, keep the product shape and color unchanged',

@@ -12,7 +12,7 @@ import type { AspectRatio, Resolution } from '../src/contract/models.js';
 import { SceneOverrideSchema } from '../src/contract/scene.js';
 import { createEngine } from '../src/engine/index.js';
 import { decodeImage, encodeImage, initCodec, resize } from '../src/engine/codec.js';
-import { transform, type CutoutFn } from '../src/engine/transform.js';
+import { transform, type CutoutFn } from '../src/engine/pipeline.js';
 
 export const GALLERY_PROMPTS: Array<{ name: string; ratio: AspectRatio; prompt: string }> = [
   { name: 'editorial slate', ratio: '1:1', prompt: 'Place this exact white ceramic pour-over dripper on a dark slate stone surface with dramatic side lighting and a soft steam wisp, moody editorial product photography, keep the product shape and color unchanged' },

@@ -17,7 +17,7 @@ import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/ind
 import { renderScenePhoto } from '../test/fixtures/scenes.js';
 import { createCutout } from '../src/engine/cutout/index.js';
 import { decodeImage, initCodec } from '../src/engine/codec.js';
-import { transform, type CutoutFn } from '../src/engine/transform.js';
+import { transform, type CutoutFn } from '../src/engine/pipeline.js';
 import type { TransformRequest, TransformResult } from '../src/engine/types.js';
 
 const PROMPTS: Array<{ name: string; ratio: TransformRequest['aspectRatio']; format: TransformRequest['outputFormat']; prompt: string }> = [

@@ -1,7 +1,7 @@
 import { createCutout } from './cutout/index.js';
 import type { Segmenter } from './onnx.js';
 import { initCodec } from './codec.js';
-import { transform } from './transform.js';
+import { transform } from './pipeline.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 export type { EngineOptions, TransformRequest, TransformResult } from './types.js';

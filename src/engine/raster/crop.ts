@@ -26,3 +26,19 @@ export function channelOf(img: Raster8, channel: number): Raster8<1> {
   for (let i = 0, o = channel; i < n; i++, o += img.channels) out[i] = img.data[o]!;
   return { data: out, width: img.width, height: img.height, channels: 1 };
 }
+
+/**
+ * The pixels under `b`, which may reach past the raster: rows above or below it repeat its first or
+ * last row, columns past its right edge stay zero.
+ */
+export function cropClamped<T extends Raster8>(img: T, b: Box): T {
+  const { x, y, width: w, height: h } = b;
+  const c = img.channels;
+  const out = Buffer.alloc(w * h * c);
+  for (let row = 0; row < h; row++) {
+    const sy = Math.min(img.height - 1, Math.max(0, y + row));
+    const start = (sy * img.width + Math.max(0, x)) * c;
+    img.data.copy(out, row * w * c, start, start + Math.min(w, img.width - x) * c);
+  }
+  return { ...img, data: out, width: w, height: h };
+}

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderPackshot } from '../../../test/fixtures/index.js';
 import { renderScenePhoto } from '../../../test/fixtures/scenes.js';
 import { coverRgb, decodeImage } from '../codec.js';
-import { transform, type CutoutFn } from '../transform.js';
+import { transform, type CutoutFn } from '../pipeline.js';
 import type { TransformRequest } from '../types.js';
 import type { ScenePlan } from '../../contract/scene.js';
 

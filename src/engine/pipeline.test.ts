@@ -11,7 +11,7 @@ import { decodeImage, resize } from './codec.js';
 import { crop } from './raster/crop.js';
 import { rgba8 } from './raster/types.js';
 import { matteBox } from './cutout/cache.js';
-import { transform, type CutoutFn } from './transform.js';
+import { transform, type CutoutFn } from './pipeline.js';
 import type { TransformRequest } from './types.js';
 
 const EDITORIAL = 'Place this exact white ceramic pour-over dripper on a dark slate stone surface with dramatic side lighting and a soft steam wisp, moody editorial product photography';

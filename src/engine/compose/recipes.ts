@@ -1,0 +1,196 @@
+import type { ScenePlan } from '../../contract/scene.js';
+import { resize } from '../codec.js';
+import { measureFidelity, type DeltaE } from '../fidelity.js';
+import { renderPattern } from '../light/pattern.js';
+import { relightProduct } from '../light/relight.js';
+import { computeShadows } from '../light/shadows.js';
+import { cropClamped } from '../raster/crop.js';
+import { rgba8, type Raster8, type Rgb8 } from '../raster/types.js';
+import type { SceneReading } from '../refs/analyze.js';
+import type { Group } from '../refs/group.js';
+import { renderEffects } from '../scene/effects.js';
+import { renderScene } from '../scene/render.js';
+import type { Layout, Placement, ShadowMasks, TransformRequest } from '../types.js';
+import { computeLayout } from './framing.js';
+import { composeFrame, composeTransparent } from './index.js';
+import { composeIntoPhoto } from './photo.js';
+
+/**
+ * Recipes: how a planned shot becomes a frame. Each is a short list of named stages over the shared
+ * ones (framing, light, scene, compositing, fidelity):
+ *
+ *   studio        layout → light → scene → compose → fidelity
+ *   scene photo   compose (into the photo, with its light and shadows) → fidelity
+ *   transparent   layout → compose → fidelity
+ *
+ * pipeline.ts decodes, cuts out and plans before, and encodes after. A generative engine is another
+ * recipe here (layout → upstream → product lock).
+ */
+
+/** Runs one named stage and records its time under that name (see pipeline.ts). */
+export type StageRunner = <T>(name: string, run: () => Promise<T> | T) => Promise<T>;
+
+/** What every recipe starts from. */
+export interface Shot {
+  req: TransformRequest;
+  plan: ScenePlan;
+  /** the product, or several side by side, cut out */
+  group: Group;
+  /** the first product reference's size (the framing's source scale) */
+  firstProduct: { width: number; height: number };
+  /** the scene photo, cover-fitted to the output size, and what was read from it */
+  photo?: { image: Rgb8; reading: SceneReading };
+}
+
+export interface Rendered {
+  frame: Raster8;
+  placement: Placement;
+  fidelity: { deltaE: DeltaE; deltaEUnlit: DeltaE };
+}
+
+export type Recipe = (shot: Shot, stage: StageRunner) => Promise<Rendered>;
+
+export type RecipeName = 'studio' | 'scene photo' | 'transparent';
+
+/** A scene photo among the references is the set; otherwise transparency when asked; otherwise the studio. */
+export function recipeFor(shot: Shot): RecipeName {
+  if (shot.photo) return 'scene photo';
+  return shot.req.background === 'transparent' ? 'transparent' : 'studio';
+}
+
+const groupImage = (g: Group) => rgba8(g.rgba, g.width, g.height);
+
+function placementOf(l: Layout): Placement {
+  return {
+    x: l.product.x, y: l.product.y, width: l.product.width, height: l.product.height,
+    scale: Math.round(l.scale * 10000) / 10000, upscale: Math.round(l.upscale * 1000) / 1000,
+  };
+}
+
+/** Framing: where the product goes and how large, and the product resampled to that size. */
+async function layoutProduct(shot: Shot): Promise<{ layout: Layout; product: Buffer }> {
+  const { req, plan, group } = shot;
+  const box = { x: 0, y: 0, width: group.width, height: group.height };
+  const layout = computeLayout(plan, req.aspectRatio, req.resolution, shot.firstProduct, box);
+  const { data: product } = await resize(groupImage(group), layout.product.width, layout.product.height);
+  return { layout, product };
+}
+
+const studio: Recipe = async (shot, stage) => {
+  const { req, plan, group } = shot;
+  const { layout, product } = await stage('layout', () => layoutProduct(shot));
+  const lit = await stage('light', async () => {
+    const work = await workProduct(product, layout);
+    const focus = { x: work.x + work.w / 2, y: work.y + work.h, h: work.h };
+    const pattern = await renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus);
+    const shadows = await groupShadows(plan, layout, work, group);
+    const relit = plan.light.relight_product
+      ? relightProduct(product, layout.product.width, layout.product.height, {
+        light: plan.light, exposure: plan.grade.exposure, pattern: pattern ? productPattern(pattern, layout) : null,
+      })
+      : product;
+    return { work, pattern, shadows, relit };
+  });
+  const { work } = lit;
+  const set = await stage('scene', async () => {
+    const effects = await renderEffects({
+      plan, width: layout.work.width, height: layout.work.height, seed: req.seed,
+      box: { x: work.x, y: work.y, w: work.w, h: work.h }, topX: work.topX, edgeY: layout.camera.edgeY * layout.work.scale,
+    });
+    const scene = await renderScene({ plan, layout, seed: req.seed, product: work, shadows: lit.shadows, pattern: lit.pattern, behind: effects.behind });
+    return { scene, front: effects.front };
+  });
+  const frame = await stage('compose', () => composeFrame({
+    layout, scene: set.scene, product: lit.relit, front: set.front, grain: plan.grade.grain, seed: req.seed, grainOverProduct: plan.light.relight_product,
+  }));
+  // with relighting on, also measure the product as composited before the light touched it
+  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(groupImage(group), cropClamped(frame, layout.product),
+    ...(plan.light.relight_product ? [rgba8(product, layout.product.width, layout.product.height)] : [])));
+  return { frame, placement: placementOf(layout), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaEUnlit! } };
+};
+
+const scenePhoto: Recipe = async (shot, stage) => {
+  const { req, plan, group, photo } = shot;
+  if (!photo) throw new Error('the scene photo recipe needs a scene photo');
+  const placed = await stage('compose', () => composeIntoPhoto({
+    plan, backdrop: photo.image.data, width: photo.image.width, height: photo.image.height, reading: photo.reading, group, seed: req.seed,
+  }));
+  const l = placed.layout;
+  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(groupImage(group), cropClamped(placed.frame, l.product),
+    ...(plan.light.relight_product ? [rgba8(placed.unlit, l.product.width, l.product.height)] : [])));
+  return { frame: placed.frame, placement: placementOf(l), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaEUnlit! } };
+};
+
+const transparent: Recipe = async (shot, stage) => {
+  const { layout, product } = await stage('layout', () => layoutProduct(shot));
+  const frame = await stage('compose', () => composeTransparent(layout, product));
+  const [deltaE] = await stage('fidelity', () => measureFidelity(groupImage(shot.group), cropClamped(frame, layout.product)));
+  return { frame, placement: placementOf(layout), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaE! } };
+};
+
+export const RECIPES: Record<RecipeName, Recipe> = { studio, 'scene photo': scenePhoto, transparent };
+
+/** The product at the working size (for shadows and reflections) and where its top opening is. */
+async function workProduct(product: Buffer, l: Layout): Promise<{ rgba: Buffer; alpha: Uint8Array; x: number; y: number; w: number; h: number; topX: number }> {
+  const s = l.work.scale;
+  const w = Math.max(1, Math.round(l.product.width * s));
+  const h = Math.max(1, Math.round(l.product.height * s));
+  const rgba = s === 1 ? product : (await resize(rgba8(product, l.product.width, l.product.height), w, h)).data;
+  const alpha = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y < Math.max(1, Math.round(h * 0.06)); y++) for (let x = 0; x < w; x++) if (alpha[y * w + x]! > 128) { sum += x; n++; }
+  const x = Math.round(l.product.x * s);
+  const y = Math.round(l.product.y * s);
+  return { rgba, alpha, x, y, w, h, topX: x + (n > 0 ? sum / n : w / 2) };
+}
+
+/** The pattern mask resampled over the product's box at output size. */
+function productPattern(pattern: Float32Array, l: Layout): Float32Array {
+  const { width: w, height: h, x: px, y: py } = l.product;
+  const W = l.work.width;
+  const H = l.work.height;
+  const s = l.work.scale;
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const wy = Math.min(H - 1, Math.max(0, Math.round((py + y) * s)));
+    for (let x = 0; x < w; x++) {
+      const wx = Math.min(W - 1, Math.max(0, Math.round((px + x) * s)));
+      out[y * w + x] = pattern[wy * W + wx]!;
+    }
+  }
+  return out;
+}
+
+/** Each product of the group casts its own contact and cast shadows; the masks are merged. */
+async function groupShadows(plan: ScenePlan, layout: Layout, work: { alpha: Uint8Array; x: number; y: number; w: number; h: number }, group: Group): Promise<ShadowMasks> {
+  const geometry = {
+    width: layout.work.width, height: layout.work.height, baseY: layout.baseY * layout.work.scale,
+    // the shadow's footprint follows the product's own (photographed) view of its base, which stays
+    // near eye level even when the surface is seen from high above
+    foreshorten: Math.min(0.3, (layout.baseY - layout.camera.vanishY) / layout.camera.focal), topDown: layout.camera.topDown,
+  };
+  if (group.boxes.length === 1) return computeShadows(plan, geometry, work);
+  const sx = work.w / group.width;
+  const sy = work.h / group.height;
+  const out: ShadowMasks = { cast: null, contact: null, occlusion: null };
+  for (const b of group.boxes) {
+    const x0 = Math.max(0, Math.floor(b.x * sx));
+    const x1 = Math.min(work.w, Math.ceil((b.x + b.width) * sx));
+    const y0 = Math.max(0, Math.floor(b.y * sy));
+    const w = Math.max(1, x1 - x0);
+    const h = Math.max(1, work.h - y0);
+    const alpha = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) alpha[y * w + x] = work.alpha[(y0 + y) * work.w + x0 + x] ?? 0;
+    const m = await computeShadows(plan, geometry, { alpha, x: work.x + x0, y: work.y + y0, w, h });
+    for (const k of ['cast', 'contact', 'occlusion'] as const) {
+      const add = m[k];
+      if (!add) continue;
+      const into = out[k];
+      if (!into) { out[k] = add; continue; }
+      for (let i = 0; i < into.length; i++) if (add[i]! > into[i]!) into[i] = add[i]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,180 @@
+import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
+import { PermanentTaskError } from '../errors.js';
+import { matteBox } from './cutout/cache.js';
+import { RECIPES, recipeFor, type Shot, type StageRunner } from './compose/recipes.js';
+import { outputSize } from '../contract/models.js';
+import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from './plan/index.js';
+import { rolesFromPrompt, type Role } from './plan/roles.js';
+import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
+import { buildGroup, type ProductCrop } from './refs/group.js';
+import { MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
+import { crop } from './raster/crop.js';
+import { mask8, rgba8, type Box, type Raster8 } from './raster/types.js';
+import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
+
+/**
+ * transform(): named stages, each timed under its name in the report —
+ *
+ *   decode → cutout (roles, mattes, product crops) → plan (output size, scene photo and style
+ *   readings, the ScenePlan, the product group) → the recipe's stages → encode
+ *
+ * where the recipe (compose/recipes.ts) is the studio (layout → light → scene → compose →
+ * fidelity), the scene photo (compose → fidelity) or transparent (layout → compose → fidelity).
+ * A pure function of the request and seed: the same inputs give byte-identical output.
+ */
+
+export interface CutoutOutput {
+  alpha: Buffer;
+  foreground: Raster8;
+  cached: boolean;
+  /** the matte's box (matteBox), where the cutout already knows it */
+  box?: Box;
+  /** RGBA of a region of the foreground, where the cutout builds it without the whole frame (a cache hit does) */
+  crop?(region: Box): Raster8;
+}
+
+/** consume: the caller no longer needs the image's pixels, so the cutout may overwrite them */
+export type CutoutFn = (image: Raster8, opts: { hasAlpha?: boolean; consume?: boolean }) => Promise<CutoutOutput>;
+
+export interface TransformDeps {
+  opts: EngineOptions;
+  cutout: CutoutFn;
+}
+
+type Reference = NonNullable<ScenePlan['references']>[number];
+
+interface PlanContext {
+  references: Reference[];
+  style?: { index: number; reading: ReturnType<typeof readStyle> };
+  scene?: { index: number; reading: SceneReading };
+}
+
+function resolvePlan(req: TransformRequest, ctx: PlanContext): ScenePlan {
+  try {
+    let plan: ScenePlan;
+    if (req.basePlan !== undefined) {
+      const base = ScenePlanSchema.parse(req.basePlan);
+      // reuse (scene_from): the same scene and light exactly; edit: the prompt moves the parent's values
+      if (req.planMode === 'edit') plan = editPlan(base, req.prompt, { scene: req.scene === undefined ? undefined : parseSceneOverride(req.scene) });
+      else return ScenePlanSchema.parse(mergePlan(base, req.scene ?? {}));
+    } else {
+      const explicit = req.scene === undefined ? {} : parseSceneOverride(req.scene);
+      const look = ctx.style ? mergePlan(ctx.style.reading.override, explicit) : explicit;
+      // a scene photo's own light is the light; explicit settings still win
+      const photoLight = ctx.scene
+        ? { light: { from: ctx.scene.reading.light.from, azimuth: ctx.scene.reading.light.azimuth, elevation: 35, temperature: ctx.scene.reading.light.temperature } }
+        : {};
+      plan = planScene(req.prompt, { scene: mergePlan(mergePlan(look, photoLight), explicit) });
+      if (ctx.style) plan.style_from = { index: ctx.style.index, values: ctx.style.reading.values };
+    }
+    if (ctx.scene) {
+      const r = ctx.scene.reading;
+      plan.scene_photo = { index: ctx.scene.index, surface_y: r.baseRow, light: r.light };
+    }
+    if (req.sources.length > 1 || req.roles) plan.references = ctx.references;
+    return ScenePlanSchema.parse(plan);
+  } catch (err) {
+    if (err instanceof ScenePlanError) throw new PermanentTaskError(`input.${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Each reference's role: input.roles, then the prompt ("the table in image 2"), then the parent
+ * turn's roles, then what the image looks like (no single compact foreground: a scene); the first
+ * reference is the product otherwise. At least one reference is always a product.
+ */
+async function assignRoles(req: TransformRequest, images: Raster8[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; cuts: Map<number, CutoutOutput> }> {
+  const n = images.length;
+  const fromPrompt = rolesFromPrompt(req.prompt, n);
+  const parent = (req.basePlan as { references?: Reference[] } | undefined)?.references;
+  const cuts = new Map<number, CutoutOutput>();
+  const refs: Reference[] = [];
+  for (let i = 0; i < n; i++) {
+    const given = req.roles?.[i];
+    if (given) { refs.push({ index: i + 1, role: given, source: 'input.roles' }); continue; }
+    if (fromPrompt[i]) { refs.push({ index: i + 1, role: fromPrompt[i]!, source: 'prompt' }); continue; }
+    const inherited = parent?.find((r) => r.index === i + 1);
+    if (inherited && req.planMode === 'edit') { refs.push(inherited); continue; }
+    if (n === 1) { refs.push({ index: 1, role: 'product', source: 'default' }); continue; }
+    const cut = await cutout(images[i]!, { hasAlpha: hasAlpha[i] });
+    cuts.set(i, cut);
+    const small = await smallCopy(images[i]!);
+    const matte = await resize(mask8(cut.alpha, images[i]!.width, images[i]!.height), small.width, small.height);
+    const scene = looksLikeScene(small, matte);
+    refs.push({ index: i + 1, role: scene ? 'scene' : 'product', source: scene ? 'detected' : i === 0 ? 'default' : 'detected' });
+  }
+  if (!refs.some((r) => r.role === 'product')) {
+    const first = refs.findIndex((r) => r.source !== 'input.roles');
+    if (first < 0) throw new PermanentTaskError('input.roles must name at least one product reference');
+    refs[first] = { index: first + 1, role: 'product', source: 'default' };
+  }
+  return { refs, cuts };
+}
+
+const firstOf = (refs: Reference[], role: Role) => refs.findIndex((r) => r.role === role);
+
+export async function transform(req: TransformRequest, deps: TransformDeps, signal?: AbortSignal): Promise<TransformResult> {
+  const timings: Record<string, number> = {};
+  const stage: StageRunner = async (name, run) => {
+    const t0 = performance.now();
+    const out = await run();
+    timings[name] = Math.round((performance.now() - t0) * 10) / 10;
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+    return out;
+  };
+
+  if (req.sources.length === 0) throw new PermanentTaskError('Expected at least one reference image for input_urls but received none');
+  const decoded = await stage('decode', () => Promise.all(req.sources.map((f) => decodeImage(f, { maxPixels: deps.opts.maxInputPixels }))));
+  const images = decoded.map((d) => d.image);
+  const cut = await stage('cutout', () => cutProducts(req, images, decoded.map((d) => d.hasAlpha), deps.cutout));
+  const shot = await stage('plan', () => planShot(req, images, cut.refs, cut.productIdx, cut.crops));
+  const { frame, placement, fidelity } = await RECIPES[recipeFor(shot)](shot, stage);
+  const data = await stage('encode', () => encodeImage(frame, req.outputFormat));
+  timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 10) / 10;
+  return {
+    data,
+    format: req.outputFormat,
+    mime: MIME[req.outputFormat],
+    width: frame.width,
+    height: frame.height,
+    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached } },
+  };
+}
+
+/** Each reference's role, then the products' mattes and their crops to what they cover. */
+async function cutProducts(req: TransformRequest, images: Raster8[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; productIdx: number[]; crops: ProductCrop[]; cached: boolean }> {
+  const { refs, cuts } = await assignRoles(req, images, hasAlpha, cutout);
+  const productIdx = refs.filter((r) => r.role === 'product').map((r) => r.index - 1);
+  let cached = true;
+  const crops: ProductCrop[] = [];
+  for (const i of productIdx) {
+    // past this point only the size of a product image is read, so its pixels may become the foreground
+    const cut = cuts.get(i) ?? await cutout(images[i]!, { hasAlpha: hasAlpha[i], consume: true });
+    cached &&= cut.cached;
+    const img = images[i]!;
+    const b = cut.box ?? matteBox(cut.alpha, img.width, img.height);
+    const rgba = cut.crop ? cut.crop(b).data : crop(rgba8(cut.foreground.data, img.width, img.height), b).data;
+    crops.push({ rgba, width: b.width, height: b.height });
+  }
+  return { refs, productIdx, crops, cached };
+}
+
+/** The output size, the scene photo and style readings, the plan and the product group. */
+async function planShot(req: TransformRequest, images: Raster8[], refs: Reference[], productIdx: number[], crops: ProductCrop[]): Promise<Shot> {
+  const sceneAt = req.background === 'transparent' ? -1 : firstOf(refs, 'scene');
+  const styleAt = firstOf(refs, 'style');
+  const firstProduct = images[productIdx[0]!]!;
+  const size = outputSize(req.aspectRatio, req.resolution, sceneAt >= 0 ? images[sceneAt]! : firstProduct);
+  const ctx: PlanContext = { references: refs };
+  let photo: Shot['photo'];
+  if (sceneAt >= 0) {
+    const image = await coverRgb(images[sceneAt]!, size.width, size.height);
+    photo = { image, reading: readScene(await smallCopy(image)) };
+    ctx.scene = { index: sceneAt + 1, reading: photo.reading };
+  }
+  if (styleAt >= 0) ctx.style = { index: styleAt + 1, reading: readStyle(await smallCopy(images[styleAt]!)) };
+  const plan = resolvePlan(req, ctx);
+  const group = await buildGroup(crops, plan.placement?.sizes);
+  return { req, plan, group, firstProduct: { width: firstProduct.width, height: firstProduct.height }, photo };
+}
