@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCutout, DEFAULT_MODEL_SIZE, modelLoadMs } from '../src/engine/cutout/index.js';
-import { loadSegmenter } from '../src/engine/onnx.js';
+import { loadSegmenter } from '../src/engine/cutout/session.js';
 import { decodeImage, initCodec } from '../src/engine/codec.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createCutout } from './cutout/index.js';
-import type { Segmenter } from './onnx.js';
+import type { Segmenter } from './cutout/session.js';
 import { initCodec } from './codec.js';
 import { transform } from './pipeline.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';

@@ -71,11 +71,11 @@ export interface EngineOptions {
   /** where the mask cache lives (inside the data dir) */
   cacheDir: string;
   maskCacheBytes: number;
-  /** where the optimised segmentation model is kept between processes (see onnx.ts) */
+  /** where the optimised segmentation model is kept between processes (see cutout/session.ts) */
   modelCacheDir?: string;
   /** the segmentation model's input side (a multiple of 64, 256..1024); default 768 */
   modelSize?: number;
-  /** a segmentation model file to load instead of the shipped IS-Net weights (see onnx.ts) */
+  /** a segmentation model file to load instead of the shipped IS-Net weights (see cutout/session.ts) */
   modelPath?: string;
   maxInputPixels: number;
   /** sharp threads per engine thread */

@@ -1,5 +1,5 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { loadSegmenter } from '../engine/onnx.js';
+import { loadSegmenter } from '../engine/cutout/session.js';
 import { serveSegmenterPort } from './shared-segmenter.js';
 
 /**

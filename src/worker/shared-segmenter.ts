@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Segmenter } from '../engine/onnx.js';
+import type { Segmenter } from '../engine/cutout/session.js';
 
 /**
  * One segmentation session for the whole engine pool. Measured (README "Cutout model"): one session

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { lenBuf, varField } from '../../src/engine/onnx.js';
+import { lenBuf, varField } from '../../src/engine/cutout/model-prep.js';
 
 /**
  * A segmentation model of under a kilobyte with the interface of the shipped IS-Net weights (see

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Box } from '../raster/types.js';
-import { loadSegmenter, type Segmenter } from '../onnx.js';
+import { loadSegmenter, type Segmenter } from './session.js';
 import { resize } from '../codec.js';
 import type { Raster8 } from '../raster/types.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
@@ -40,9 +40,9 @@ export interface CutoutOptions {
   modelSize?: number;
   /** onnxruntime intra-op threads. Default: all cores */
   threads?: number;
-  /** where the optimised model is kept between processes (see onnx.ts); without it the model is prepared in memory */
+  /** where the optimised model is kept between processes (see session.ts); without it the model is prepared in memory */
   modelCacheDir?: string;
-  /** a segmentation model file to load instead of the shipped IS-Net weights (see onnx.ts) */
+  /** a segmentation model file to load instead of the shipped IS-Net weights (see session.ts) */
   modelPath?: string;
   /** a segmenter to use instead of this process's own session (e.g. one shared across threads) */
   segmenter?: () => Promise<Segmenter>;

