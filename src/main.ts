@@ -94,14 +94,28 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   let closing: Promise<void> | null = null;
   const close = () => {
     // Stop taking requests, stop claiming jobs, let running work finish (bounded), then close the store.
+    // Each step runs whatever the one before did (a full disk can fail a final write), so the
+    // database is always closed; the first failure is reported once all have run.
     closing ??= (async () => {
-      await app?.close();
-      janitor?.stop();
-      await worker?.close(30_000);
-      await pool?.close();
-      await guard.dispatcher.close();
-      await checkpointer.stop();
-      db.close();
+      const steps: Array<() => unknown> = [
+        () => app?.close(),
+        () => janitor?.stop(),
+        () => worker?.close(30_000),
+        () => pool?.close(),
+        () => guard.dispatcher.close(),
+        () => checkpointer.stop(),
+        () => db.close(),
+      ];
+      const failures: unknown[] = [];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (err) {
+          logger.error({ err }, 'shutdown step failed');
+          failures.push(err);
+        }
+      }
+      if (failures.length > 0) throw failures[0];
     })();
     return closing;
   };

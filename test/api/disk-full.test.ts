@@ -117,4 +117,19 @@ describe.skipIf(why !== null)('a full data disk', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });
+
+  it('stops cleanly while the disk is still full, and the database is whole afterwards', async () => {
+    const dir = path.join(mountDir, 'data-2');
+    const second = await startTestServer({ RESHOOT_DATA_DIR: dir, RESHOOT_MIN_FREE_MB: '8' });
+    const api = apiClient(second);
+    const created = await api.post('/v1/tasks', { model: MODEL, input: { prompt: 'on slate', input_urls: [await productDataUri()] } });
+    expect((await api.wait(created.body.data.taskId)).task.status).toBe('success');
+    const filler = fill(mountDir);
+    await expect(second.close()).resolves.toBeUndefined();
+    fs.rmSync(filler);
+    const db = new Database(path.join(dir, 'reshoot.db'));
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare('SELECT status FROM tasks').pluck().all()).toEqual(['success']);
+    db.close();
+  });
 });

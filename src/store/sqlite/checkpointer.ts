@@ -42,9 +42,14 @@ export function startCheckpointer(db: Db, file: string, intervalMs = 1000, onErr
         worker.postMessage('stop');
         setTimeout(() => void worker.terminate(), 2000).unref();
       }).then(() => {
-        // Leave the WAL folded into the database for the next start.
-        db.pragma('wal_checkpoint(TRUNCATE)');
-        db.pragma('wal_autocheckpoint = 1000');
+        // Leave the WAL folded into the database for the next start. On a full disk this can fail:
+        // the WAL stays and the next start folds it in, so stopping goes on.
+        try {
+          db.pragma('wal_checkpoint(TRUNCATE)');
+          db.pragma('wal_autocheckpoint = 1000');
+        } catch (err) {
+          onError?.(`final checkpoint failed: ${(err as Error).message}`);
+        }
       });
       return stopped;
     },
