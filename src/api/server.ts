@@ -16,7 +16,7 @@ import type { DiskSpace } from '../store/disk-space.js';
 import { failure } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
 import type { Metrics } from './metrics.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter, type RateDecision } from './rate-limit.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -142,19 +142,20 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   // The check is attached to each matched route, never decided from the raw request URL: the router
   // decodes the path (`/%76%31/models` is `/v1/models`), so a prefix test on `req.url` can be walked
   // around, while a route's own hook runs whatever spelling reached it.
+  const rateHeaders = (reply: FastifyReply, d: RateDecision) => {
+    reply.header('x-ratelimit-limit', String(d.limit));
+    reply.header('x-ratelimit-remaining', String(d.remaining));
+    reply.header('x-ratelimit-reset', String(d.reset));
+  };
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
     const key = m ? deps.keys.authenticate(m[1]!) : null;
     const budget = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'create';
+    const limit = config.rateLimit ? (budget === 'create' ? config.rateLimit.createPerMinute : config.rateLimit.readPerMinute) : 0;
     if (!key) {
       // D13 puts the three headers on every /v1 answer; a caller without a key has its full budget.
-      if (config.rateLimit) {
-        const limit = budget === 'create' ? config.rateLimit.createPerMinute : config.rateLimit.readPerMinute;
-        reply.header('x-ratelimit-limit', String(limit));
-        reply.header('x-ratelimit-remaining', String(limit));
-        reply.header('x-ratelimit-reset', String((Math.floor(Date.now() / 60_000) + 1) * 60));
-      }
+      if (config.rateLimit) rateHeaders(reply, { limit, remaining: limit, reset: (Math.floor(Date.now() / 60_000) + 1) * 60 });
       throw new AppError('UNAUTHORIZED', m ? 'invalid API key' : 'missing API key: send Authorization: Bearer <key>');
     }
     req.apiKey = key;
@@ -162,17 +163,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     const release = limiter.enter(key.id);
     reply.raw.once('close', release);
     try {
-      const d = limiter.take(key.id, budget);
-      reply.header('x-ratelimit-limit', String(d.limit));
-      reply.header('x-ratelimit-remaining', String(d.remaining));
-      reply.header('x-ratelimit-reset', String(d.reset));
+      rateHeaders(reply, limiter.take(key.id, budget));
     } catch (err) {
       release();
       if (err instanceof AppError && err.retryAfter !== undefined) {
-        const limit = budget === 'create' ? config.rateLimit!.createPerMinute : config.rateLimit!.readPerMinute;
-        reply.header('x-ratelimit-limit', String(limit));
-        reply.header('x-ratelimit-remaining', '0');
-        reply.header('x-ratelimit-reset', String(Math.floor(Date.now() / 1000) + err.retryAfter));
+        rateHeaders(reply, { limit, remaining: 0, reset: Math.floor(Date.now() / 1000) + err.retryAfter });
       }
       throw err;
     }
