@@ -13,6 +13,8 @@ import type { Pricing } from './pricing.js';
 export interface StoredOutput {
   key: string;
   expireAt: number;
+  /** the file's size (absent on outputs stored before sizes were kept) */
+  bytes?: number;
   /** kept until deleted (storage: persistent, or promoted); its link is signed to PERSISTENT_EXPIRE_AT */
   persistent?: true;
   /** deleted through /v1/storages/delete: its file is gone */
@@ -81,7 +83,7 @@ export interface TaskService {
   /** moves a non-terminal task forward; returns false if it was already terminal */
   advance(taskId: string, status: 'handling' | 'archiving', reshoot?: ReshootExtension): boolean;
   /** stores the outputs (blob keys); their links expire `outputTtlSeconds` after completion (D8) */
-  succeed(taskId: string, outputKeys: string[], reshoot: ReshootExtension): TaskRow | null;
+  succeed(taskId: string, outputs: Array<{ key: string; bytes: number }>, reshoot: ReshootExtension): TaskRow | null;
   fail(taskId: string, code: TaskErrorCode, message: string, reshoot?: ReshootExtension): TaskRow | null;
   countByStatus(): Record<string, number>;
   usage(keyId: string, fromSec: number, toSec: number): UsageReport;
@@ -286,11 +288,11 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     advance(taskId, status, reshoot) {
       return stmt.advance.run({ id: taskId, status, reshoot: reshoot ? JSON.stringify(reshoot) : null, now: nowMs() }).changes > 0;
     },
-    succeed(taskId, outputKeys, reshoot) {
+    succeed(taskId, files, reshoot) {
       const completed = nowSec();
       const persistent = (stmt.get.get(taskId) as TaskRow | undefined)?.storage === 'persistent';
-      const outputs: StoredOutput[] = outputKeys.map((key) =>
-        persistent ? { key, expireAt: PERSISTENT_EXPIRE_AT, persistent: true } : { key, expireAt: completed + deps.outputTtlSeconds },
+      const outputs: StoredOutput[] = files.map(({ key, bytes }) =>
+        persistent ? { key, bytes, expireAt: PERSISTENT_EXPIRE_AT, persistent: true } : { key, bytes, expireAt: completed + deps.outputTtlSeconds },
       );
       return finish({
         id: taskId,

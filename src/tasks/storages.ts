@@ -29,7 +29,7 @@ export interface StorageBatchResult {
 
 export interface StorageService {
   /** whether a new persistent output fits under the key's cap (false when persistent storage is off) */
-  hasRoom(keyId: string): Promise<boolean>;
+  hasRoom(keyId: string): boolean;
   list(keyId: string, page: number, size: number): Promise<{ page: number; size: number; total: number; items: StoredItem[] }>;
   promote(keyId: string, ids: readonly string[], opts: { budgetLeftUsd: number | null }): Promise<StorageBatchResult>;
   remove(keyId: string, ids: readonly string[]): Promise<StorageBatchResult>;
@@ -69,9 +69,14 @@ export function createStorageService(deps: StorageDeps): StorageService {
       ORDER BY t.completed DESC, t.id DESC, o.key LIMIT @limit OFFSET @offset`,
   );
   const owned = db.prepare(`SELECT id, outputs FROM tasks WHERE id = ? AND key_id = ? AND status = 'success'`);
-  const persistentOf = db
-    .prepare(`SELECT outputs FROM tasks WHERE key_id = ? AND status = 'success' AND outputs LIKE '%"persistent":true%'`)
+  // Sizes are kept on each output (older outputs get theirs when promoted), so the cap is one query.
+  const persistentSum = db
+    .prepare(
+      `SELECT coalesce(sum(json_extract(o.value, '$.bytes')), 0) FROM tasks t, json_each(t.outputs) o
+        WHERE t.key_id = ? AND t.status = 'success' AND json_extract(o.value, '$.persistent') IS NOT NULL AND json_extract(o.value, '$.deleted') IS NULL`,
+    )
     .pluck();
+  const persistentBytes = (keyId: string): number => persistentSum.get(keyId) as number;
   const save = db.prepare(`UPDATE tasks SET outputs = ?, storage = ? WHERE id = ?`);
 
   const sizeOf = async (key: string): Promise<number | null> => {
@@ -83,14 +88,6 @@ export function createStorageService(deps: StorageDeps): StorageService {
     const m = /^(.+)\.(\d{1,3})$/.exec(id);
     return m && TASK_ID_RE.test(m[1]!) ? { taskId: m[1]!, index: Number(m[2]) } : null;
   };
-
-  async function persistentBytes(keyId: string): Promise<number> {
-    let total = 0;
-    for (const json of persistentOf.all(keyId) as string[]) {
-      for (const o of JSON.parse(json) as StoredOutput[]) if (o.persistent && !o.deleted) total += (await sizeOf(o.key)) ?? 0;
-    }
-    return total;
-  }
 
   /**
    * Runs `prepare` (the checks and file work, which may wait) on each named output the key owns; it
@@ -134,9 +131,7 @@ export function createStorageService(deps: StorageDeps): StorageService {
   }
 
   return {
-    async hasRoom(keyId) {
-      return deps.capBytes > 0 && (await persistentBytes(keyId)) < deps.capBytes;
-    },
+    hasRoom: (keyId) => deps.capBytes > 0 && persistentBytes(keyId) < deps.capBytes,
 
     async list(keyId, pageNo, size) {
       const now = nowSec();
@@ -151,7 +146,7 @@ export function createStorageService(deps: StorageDeps): StorageService {
           url: signer.sign(o.key, o.expireAt),
           type: 'image',
           storage_tier: o.persistent ? 'persistent' : 'temp',
-          bytes: await sizeOf(o.key),
+          bytes: o.bytes ?? (await sizeOf(o.key)),
           created: row.completed,
           expireAt: o.expireAt,
         });
@@ -163,16 +158,17 @@ export function createStorageService(deps: StorageDeps): StorageService {
       if (opts.budgetLeftUsd !== null && opts.budgetLeftUsd <= 0) {
         return { accepted: [], rejected: ids.map((id) => ({ id, reason: 'insufficient' as const })) };
       }
-      let used = deps.capBytes > 0 ? await persistentBytes(keyId) : 0;
+      let used = deps.capBytes > 0 ? persistentBytes(keyId) : 0;
       return batch(keyId, ids, async (o) => {
         if (deps.capBytes <= 0 || o.persistent) return 'not_promotable';
-        const bytes = await sizeOf(o.key);
+        const bytes = o.bytes ?? (await sizeOf(o.key));
         if (bytes === null) return 'already_deleted';
         if (used + bytes > deps.capBytes) return 'cap_exceeded';
         used += bytes;
         return (out) => {
           out.persistent = true;
           out.expireAt = PERSISTENT_EXPIRE_AT;
+          out.bytes = bytes;
         };
       });
     },

@@ -125,7 +125,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         throw err;
       }
       reshoot.timings = { ...reshoot.timings, store: Math.round(performance.now() - tStore), total: Math.round(performance.now() - started) };
-      if (deps.tasks.succeed(taskId, [key], reshoot)) {
+      if (deps.tasks.succeed(taskId, [{ key, bytes: result.data.length }], reshoot)) {
         deps.metrics?.taskFinished('success', reshoot.timings);
         deps.callbacks.schedule(taskId);
         tlog.info({ ms: reshoot.timings.total }, 'task done');

@@ -30,7 +30,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
     // storage: persistent is kept while the key has room under its cap, and falls back to temp past it (D17)
     const wantsPersistent = (req.body as { storage?: unknown } | null)?.storage === 'persistent';
     const request = validateCreateBody(req.body, {
-      persistentStorage: wantsPersistent && (await storages.hasRoom(req.apiKey.id)),
+      persistentStorage: wantsPersistent && storages.hasRoom(req.apiKey.id),
       checkCallbackUrl: (url) => {
         const why = guard.checkUrl(url);
         return why ? `refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS` : null;
