@@ -49,7 +49,7 @@ function int64Vector(name: string, values: bigint[]): Buffer {
   return message(GRAPH.initializer, varField(TENSOR.dims, values.length), varField(TENSOR.dataType, INT64), text(TENSOR.name, name), lenBuf(TENSOR.raw, raw));
 }
 
-function float32Tensor(field: number, name: string, dims: number[]): Buffer {
+function float32ValueInfo(field: number, name: string, dims: number[]): Buffer {
   const shape = Buffer.concat(dims.map((d) => lenBuf(1, varField(1, d))));
   // ValueInfoProto { name, type: TypeProto { tensor_type: { elem_type, shape: { dim: { dim_value } } } } }
   return message(field, text(VALUE_INFO.name, name), message(VALUE_INFO.type, message(1, varField(1, FLOAT), lenBuf(2, shape))));
@@ -80,8 +80,8 @@ export function tinySegmenterModel(): Buffer {
     floatScalar('half', 0.5),
     floatScalar('threshold', THRESHOLD_LEVELS * level),
     floatScalar('slope', SLOPE_PER_LEVEL / level),
-    float32Tensor(GRAPH.input, 'input', [1, 3, 1024, 1024]),
-    float32Tensor(GRAPH.output, 'output', [1, 1, 1024, 1024]),
+    float32ValueInfo(GRAPH.input, 'input', [1, 3, 1024, 1024]),
+    float32ValueInfo(GRAPH.output, 'output', [1, 1, 1024, 1024]),
   ]);
   return Buffer.concat([
     varField(MODEL.irVersion, 8),
