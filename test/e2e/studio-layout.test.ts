@@ -151,7 +151,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio on desktop screens', { tim
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 
     const form = new FormData();
-    form.append('file', new Blob([shot.png], { type: 'image/png' }), 'dripper.png');
+    form.append('file', new Blob([new Uint8Array(shot.png)], { type: 'image/png' }), 'dripper.png');
     sourceUrl = new URL(((await api('/v1/uploads', { method: 'POST', body: form })) as { url: string }).url, server.url).toString();
     const ids = await Promise.all(
       RATIOS.map(async (ratio, i) => {
@@ -362,6 +362,57 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('web studio on desktop screens', { tim
     }
     await page.locator('.batch-grid').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, 'layout-variants.png') });
+    await page.context().close();
+  });
+
+  it('moves and resizes the product on the canvas, and the render puts it where the preview showed', async () => {
+    const square = byRatio.get('1:1')!.taskId;
+    const page = await openStudio(VIEWPORTS[1], session([square]));
+    await resultBox(page);
+    await page.getByRole('button', { name: 'Move or resize' }).click();
+    await page.getByRole('group', { name: /^Product: center, size \d+ %/ }).waitFor();
+    const box = page.locator('.reframe-box');
+    // the canvas comes into view by itself (the button sits below it)
+    await expect.poll(async () => (await page.locator('.reframe-frame').boundingBox())!.y, POLL).toBeGreaterThanOrEqual(0);
+    // drag it to the right with the mouse: it snaps to the right third
+    const start = (await box.boundingBox())!;
+    const figure = (await page.locator('.reframe-frame').boundingBox())!;
+    await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(figure.x + figure.width * 0.72, start.y + start.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(() => box.getAttribute('aria-label'), POLL).toMatch(/^Product: right third/);
+    // and one step back with the keyboard, then larger
+    await box.focus();
+    await box.press('ArrowLeft');
+    for (let i = 0; i < 3; i++) await box.press('ArrowUp');
+    const label = (await box.getAttribute('aria-label'))!;
+    expect(label).toMatch(/^Product: right, size \d+ %/);
+    const size = Number(/size (\d+) %/.exec(label)![1]) / 100;
+    const preview = (await box.boundingBox())!;
+    const frame = (await page.locator('.reframe-frame').boundingBox())!;
+    await page.screenshot({ path: path.join(SHOTS, 'layout-reframe.png') });
+
+    const created = page.waitForRequest((r) => r.url().endsWith('/v1/tasks') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Render this framing' }).click();
+    const sent = (await created).postDataJSON() as { input: { seed: number; prompt: string; scene: { framing: { position: string; size: number } } } };
+    expect(sent.input.scene.framing).toEqual({ position: 'right', size });
+    expect(sent.input.seed).toBe(7);
+    expect(sent.input.prompt).toBe(byRatio.get('1:1')!.prompt);
+    await expect.poll(() => page.locator('.turns > li').count(), POLL).toBe(2);
+    expect(await page.locator('.turn-on').textContent()).toMatch(/#2 · Moved from #1/);
+    // the new turn is shown from the top of the stage
+    await resultBox(page);
+    await expect.poll(async () => (await resultBox(page)).y, POLL).toBeGreaterThanOrEqual(0);
+    const b = await resultBox(page);
+    const turnId = ((await page.evaluate(() => JSON.parse(localStorage.getItem('reshoot.session')!).selected)) as string);
+    const placed = (await finished(turnId)).reshoot.placement as { x: number; width: number; y: number; height: number };
+    // the preview's centre and height, as fractions of the frame, against the render's own placement
+    expect(Math.abs((preview.x + preview.width / 2 - frame.x) / frame.width - (placed.x + placed.width / 2) / 1024)).toBeLessThan(0.02);
+    expect((preview.height / frame.height) / (placed.height / 1024)).toBeGreaterThan(0.9);
+    expect((preview.height / frame.height) / (placed.height / 1024)).toBeLessThan(1.1);
+    expectWholeAndLarge(b, 'moved');
+    await page.screenshot({ path: path.join(SHOTS, 'layout-reframed.png') });
     await page.context().close();
   });
 

@@ -31,7 +31,7 @@ export interface SentRequest {
 export interface Turn {
   taskId: string;
   parentId: string | null;
-  kind: 'new' | 'edit' | 'variant' | 'aspect' | 'history';
+  kind: 'new' | 'edit' | 'variant' | 'aspect' | 'reframe' | 'history';
   prompt: string;
   /** the image the result is compared against: the product for a first turn, the parent's result for an edit */
   beforeUrl: string | null;

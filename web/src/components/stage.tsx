@@ -10,6 +10,7 @@ import { absoluteUrl, beforeKindOf, isTerminal, pickSeed, type Batch, type SentR
 import type { Workspace } from '../workspace.js';
 import { BatchGrid } from './batch-grid.js';
 import { Compare } from './compare.js';
+import { Reframe } from './reframe.js';
 import { ResultPanel } from './result-panel.js';
 import { Timeline } from './timeline.js';
 
@@ -66,6 +67,9 @@ export function Stage({ api, workspace }: StageProps) {
   const [batch, setBatch] = useState<Batch | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const [reframing, setReframing] = useState(false);
+  // moving the product is about the turn it was started on
+  useEffect(() => setReframing(false), [selected]);
 
   const current = turns.find((t) => t.taskId === selected) ?? null;
   const currentTask = current ? tasks[current.taskId] : undefined;
@@ -136,6 +140,34 @@ export function Stage({ api, workspace }: StageProps) {
     }
   }
 
+  async function reframe(framing: Pick<ScenePlan['framing'], 'position' | 'size'>) {
+    if (!current?.request) return;
+    const base = current.request;
+    setError(null);
+    setSubmitting(true);
+    // the same prompt, scene and seed; only the framing the person set on the canvas changes
+    const scene = { ...base.input.scene, framing: { ...(base.input.scene?.framing as object | undefined), ...framing } };
+    const request: SentRequest = { model: base.model, input: { ...base.input, scene } };
+    try {
+      const taskId = await send(request);
+      const label = `${framing.position.replace(/-/g, ' ')}, size ${Math.round(framing.size * 100)} %`;
+      workspace.addTurn({
+        taskId,
+        parentId: current.taskId,
+        kind: 'reframe',
+        prompt: `${base.input.prompt} (${label})`,
+        beforeUrl: current.beforeUrl,
+        beforeKind: beforeKindOf(current),
+        request,
+      });
+      setReframing(false);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
   function pickFromBatch(taskId: string) {
     const item = batch?.items.find((i) => i.taskId === taskId);
     if (!batch || !item) return;
@@ -158,7 +190,10 @@ export function Stage({ api, workspace }: StageProps) {
   const frameStyle = `aspect-ratio: ${fallbackSize.width} / ${fallbackSize.height}; --ar: ${(fallbackSize.width / fallbackSize.height).toFixed(4)}`;
   const placement = readPlacement(currentTask?.reshoot?.placement);
   const changes = describeChanges(currentTask?.reshoot?.plan);
-  const canVary = Boolean(current?.request && (currentTask?.reshoot?.plan as ScenePlan | undefined)?.light);
+  const plan = currentTask?.reshoot?.plan as ScenePlan | undefined;
+  const canVary = Boolean(current?.request && plan?.light);
+  // moving the product re-lays a studio scene; a scene photo places it by its own reading
+  const canReframe = Boolean(current?.request && current.request.input.aspect_ratio !== 'auto' && plan?.framing && placement && !plan.scene_photo);
 
   return (
     <>
@@ -187,15 +222,29 @@ export function Stage({ api, workspace }: StageProps) {
       )}
       {current && currentTask?.status === 'success' && currentUrl && (
         <>
-          <Compare
-            before={current.beforeUrl}
-            beforeKind={beforeKindOf(current)}
-            placement={placement}
-            after={currentUrl}
-            width={fallbackSize.width}
-            height={fallbackSize.height}
-            alt={`Result: ${current.prompt}`}
-          />
+          {reframing && canReframe ? (
+            <Reframe
+              key={current.taskId}
+              after={currentUrl}
+              width={fallbackSize.width}
+              height={fallbackSize.height}
+              framing={plan!.framing}
+              placement={placement!}
+              busy={submitting}
+              onApply={(f) => void reframe(f)}
+              onCancel={() => setReframing(false)}
+            />
+          ) : (
+            <Compare
+              before={current.beforeUrl}
+              beforeKind={beforeKindOf(current)}
+              placement={placement}
+              after={currentUrl}
+              width={fallbackSize.width}
+              height={fallbackSize.height}
+              alt={`Result: ${current.prompt}`}
+            />
+          )}
           {changes.length > 0 && (
             <div class="changes" aria-label="What this edit changed">
               <span class="label">Changed</span>
@@ -235,6 +284,9 @@ export function Stage({ api, workspace }: StageProps) {
                 </button>
                 <button type="button" class="btn" disabled={submitting} onClick={() => runBatch('aspects')}>
                   Aspect set (1:1, 4:5, 16:9, 9:16)
+                </button>
+                <button type="button" class="btn" disabled={submitting || !canReframe} aria-pressed={reframing} onClick={() => setReframing(!reframing)}>
+                  Move or resize
                 </button>
               </div>
             )}

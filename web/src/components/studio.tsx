@@ -31,6 +31,12 @@ export function Studio({ api, apiKey, onSignOut }: Props) {
     if (el && el.getBoundingClientRect().top > window.innerHeight * 0.4) el.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }, [revealStage]);
 
+  // A newly selected turn is shown from the top of the stage (on a laptop the stage scrolls on its own).
+  useEffect(() => {
+    const el = stageRef.current;
+    if (el && el.scrollTop > 0) el.scrollTo({ top: 0, behavior: 'smooth' });
+  }, [workspace.selected]);
+
   const showStudio = useCallback(() => setView('studio'), []);
   const prompts = useMemo(() => Object.fromEntries(workspace.turns.filter((t) => t.kind !== 'history').map((t) => [t.taskId, t.prompt])), [workspace.turns]);
 

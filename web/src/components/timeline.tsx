@@ -15,9 +15,10 @@ const KIND: Record<Turn['kind'], string> = {
   edit: 'Edit',
   variant: 'Variant',
   aspect: 'Aspect',
+  reframe: 'Moved',
   history: 'From history',
 };
-const OF: Record<Turn['kind'], string> = { new: '', edit: ' of', variant: ' of', aspect: ' of', history: ', from' };
+const OF: Record<Turn['kind'], string> = { new: '', edit: ' of', variant: ' of', aspect: ' of', reframe: ' from', history: ', from' };
 
 /**
  * Every turn of this session in the order it was made, numbered #1, #2 … Selecting an older turn and
