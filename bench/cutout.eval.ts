@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createCutout, modelLoadMs } from '../src/engine/cutout/index.js';
 import { scoreMatte } from '../src/engine/cutout/metrics.js';
+import { mask8 } from '../src/engine/raster/types.js';
 import { decodeImage, encodeImage, initCodec } from '../src/engine/codec.js';
 import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const res = await cutout.cutout(image);
     const ms = performance.now() - t0;
-    const s = scoreMatte(res.alpha, shot.alpha, shot.width, shot.height);
+    const s = scoreMatte(mask8(res.alpha, shot.width, shot.height), mask8(shot.alpha, shot.width, shot.height));
     rows.push({ name, size: `${shot.width}x${shot.height}`, ...s, ms });
     console.log(`${name.padEnd(16)} ${`${shot.width}x${shot.height}`.padEnd(10)} IoU ${s.iou.toFixed(4)}  bF ${s.boundaryF.toFixed(4)}  MAE ${s.mae.toFixed(4)}  MAE product ${s.maeProduct.toFixed(4)}  ${ms.toFixed(0).padStart(6)} ms  ${JSON.stringify(res.timings)}`);
     if (outDir) {

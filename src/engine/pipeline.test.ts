@@ -9,7 +9,7 @@ import { deltaE2000 } from './fidelity.js';
 import { planScene } from './plan/index.js';
 import { decodeImage, resize } from './codec.js';
 import { crop } from './raster/crop.js';
-import { rgba8 } from './raster/types.js';
+import { mask8, rgba8 } from './raster/types.js';
 import { matteBox } from './cutout/cache.js';
 import { transform, type CutoutFn } from './pipeline.js';
 import type { TransformRequest } from './types.js';
@@ -81,7 +81,7 @@ describe('studio transform', () => {
     const p = r.report.placement;
     const { cutout } = files.dripper!;
     const cut = await cutout({ data: Buffer.alloc(0), width: 0, height: 0, channels: 4 }, {});
-    const box = matteBox(cut.alpha, cut.foreground.width, cut.foreground.height);
+    const box = matteBox(mask8(cut.alpha, cut.foreground.width, cut.foreground.height));
     const { data: expected } = await resize(crop(rgba8(cut.foreground.data, cut.foreground.width, cut.foreground.height), box), p.width, p.height);
     let compared = 0;
     let differing = 0;

@@ -6,10 +6,10 @@ import { outputSize } from '../contract/models.js';
 import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from './plan/index.js';
 import { rolesFromPrompt, type Role } from './plan/roles.js';
 import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
-import { buildGroup, type ProductCrop } from './refs/group.js';
+import { buildGroup } from './refs/group.js';
 import { MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
 import { crop } from './raster/crop.js';
-import { mask8, rgba8, type Box, type Raster8 } from './raster/types.js';
+import { mask8, rgba8, type Box, type Raster8, type Rgba8 } from './raster/types.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 /**
@@ -143,25 +143,25 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
 }
 
 /** Each reference's role, then the products' mattes and their crops to what they cover. */
-async function cutProducts(req: TransformRequest, images: Raster8[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; productIdx: number[]; crops: ProductCrop[]; cached: boolean }> {
+async function cutProducts(req: TransformRequest, images: Raster8[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; productIdx: number[]; crops: Rgba8[]; cached: boolean }> {
   const { refs, cuts } = await assignRoles(req, images, hasAlpha, cutout);
   const productIdx = refs.filter((r) => r.role === 'product').map((r) => r.index - 1);
   let cached = true;
-  const crops: ProductCrop[] = [];
+  const crops: Rgba8[] = [];
   for (const i of productIdx) {
     // past this point only the size of a product image is read, so its pixels may become the foreground
     const cut = cuts.get(i) ?? await cutout(images[i]!, { hasAlpha: hasAlpha[i], consume: true });
     cached &&= cut.cached;
     const img = images[i]!;
-    const b = cut.box ?? matteBox(cut.alpha, img.width, img.height);
+    const b = cut.box ?? matteBox(mask8(cut.alpha, img.width, img.height));
     const rgba = cut.crop ? cut.crop(b).data : crop(rgba8(cut.foreground.data, img.width, img.height), b).data;
-    crops.push({ rgba, width: b.width, height: b.height });
+    crops.push(rgba8(rgba, b.width, b.height));
   }
   return { refs, productIdx, crops, cached };
 }
 
 /** The output size, the scene photo and style readings, the plan and the product group. */
-async function planShot(req: TransformRequest, images: Raster8[], refs: Reference[], productIdx: number[], crops: ProductCrop[]): Promise<Shot> {
+async function planShot(req: TransformRequest, images: Raster8[], refs: Reference[], productIdx: number[], crops: Rgba8[]): Promise<Shot> {
   const sceneAt = req.background === 'transparent' ? -1 : firstOf(refs, 'scene');
   const styleAt = firstOf(refs, 'style');
   const firstProduct = images[productIdx[0]!]!;

@@ -1,6 +1,6 @@
 import { createRng } from '../raster/noise.js';
 import { composite, resize, type Layer } from '../codec.js';
-import { rgb8, rgba8, type Rgb8, type Rgba8 } from '../raster/types.js';
+import { rgb8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { Layout } from '../types.js';
 
 export { computeLayout, groundAt, WORK_LONG_SIDE } from './framing.js';
@@ -31,12 +31,12 @@ export function grainTile(seed: number, amount: number): Buffer {
 
 export interface ComposeInput {
   layout: Layout;
-  /** 8-bit RGB scene at the working size */
-  scene: Buffer;
-  /** RGBA product at the placement size */
-  product: Buffer;
-  /** RGBA effects in front of the product, at the working size */
-  front: Buffer | null;
+  /** the scene at the working size */
+  scene: Rgb8;
+  /** the product at the placement size */
+  product: Rgba8;
+  /** effects in front of the product, at the working size */
+  front: Rgba8 | null;
   grain: number;
   seed: number;
   /** false: the grain goes under the product so its pixels stay exactly the cut-out's */
@@ -46,11 +46,9 @@ export interface ComposeInput {
 export async function composeFrame(c: ComposeInput): Promise<Rgb8> {
   const { layout: l } = c;
   const resized = l.work.width !== l.width || l.work.height !== l.height;
-  let base = rgb8(c.scene, l.work.width, l.work.height);
-  if (resized) base = await resize(base, l.width, l.height);
-  let front = c.front && rgba8(c.front, l.work.width, l.work.height);
-  if (front && resized) front = await resize(front, l.width, l.height, { kernel: 'cubic' });
-  const product: Layer = { image: rgba8(c.product, l.product.width, l.product.height), left: l.product.x, top: l.product.y };
+  const base = resized ? await resize(c.scene, l.width, l.height) : c.scene;
+  const front = c.front && resized ? await resize(c.front, l.width, l.height, { kernel: 'cubic' }) : c.front;
+  const product: Layer = { image: c.product, left: l.product.x, top: l.product.y };
   const grain: Layer | null = c.grain > 0 ? { image: rgb8(grainTile(c.seed, c.grain), GRAIN_TILE, GRAIN_TILE), tile: true, blend: 'overlay' } : null;
   const layers: Layer[] = [];
   if (grain && !c.grainOverProduct) layers.push(grain);
@@ -61,6 +59,6 @@ export async function composeFrame(c: ComposeInput): Promise<Rgb8> {
 }
 
 /** Only the framed product on transparency (input.background "transparent"). */
-export async function composeTransparent(layout: Layout, product: Buffer): Promise<Rgba8> {
-  return composite({ width: layout.width, height: layout.height }, [{ image: rgba8(product, layout.product.width, layout.product.height), left: layout.product.x, top: layout.product.y }]);
+export async function composeTransparent(layout: Layout, product: Rgba8): Promise<Rgba8> {
+  return composite({ width: layout.width, height: layout.height }, [{ image: product, left: layout.product.x, top: layout.product.y }]);
 }

@@ -5,7 +5,7 @@ import { composeFrame } from './index.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
 import { resize, resizeChannel } from '../codec.js';
-import { mask8, rgba8, type Rgb8 } from '../raster/types.js';
+import { mask8, rgb8, rgba8, type Rgb8 } from '../raster/types.js';
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 
@@ -21,10 +21,8 @@ const WORK_LONG = 1440;
 
 export interface PhotoInput {
   plan: ScenePlan;
-  /** the photo, cover-fitted to the output size, RGB */
-  backdrop: Buffer;
-  width: number;
-  height: number;
+  /** the photo, cover-fitted to the output size */
+  backdrop: Rgb8;
   reading: SceneReading;
   group: Group;
   seed: number;
@@ -41,7 +39,8 @@ function maxInto(into: Float32Array | null, add: Float32Array | null): Float32Ar
 }
 
 export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
-  const { plan, width: W, height: H, reading, group } = p;
+  const { plan, reading, group } = p;
+  const { width: W, height: H } = p.backdrop;
   const place = plan.placement ?? {};
   const baseY = Math.round((place.y ?? reading.baseRow) * H);
   // the product's height: as asked, else the framing size scaled down for a real room, never
@@ -63,12 +62,11 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
     baseY, centerX: box.x + pw / 2, camera: { topDown: false, vanishY, edgeY: backY, focal, baseDepth: focal / ph },
   };
 
-  const groupImage = rgba8(group.rgba, group.width, group.height);
-  const { data: unlit } = await resize(groupImage, pw, ph);
+  const { data: unlit } = await resize(group, pw, ph);
   // exposure: a studio packshot is brighter than most rooms; follow the photo at half strength
   const gain = Math.min(1.1, Math.max(0.7, Math.sqrt(reading.light.luminance / 0.62)));
   const product = plan.light.relight_product
-    ? relightProduct(unlit, pw, ph, { light: plan.light, exposure: Math.max(-1, Math.min(1, 2 * Math.log2(gain))), pattern: null })
+    ? relightProduct(rgba8(unlit, pw, ph), { light: plan.light, exposure: Math.max(-1, Math.min(1, 2 * Math.log2(gain))), pattern: null })
     : unlit;
 
   // shadows at a working size, one product at a time
@@ -80,7 +78,7 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
   for (const b of group.boxes) {
     const w = Math.max(1, Math.round(b.width * gs));
     const h = Math.max(1, Math.round(b.height * gs));
-    const { data: crop } = await resizeChannel(groupImage, 3, w, h, b);
+    const { data: crop } = await resizeChannel(group, 3, w, h, b);
     const m = await computeShadows(plan, { width: ww, height: wh, baseY: baseY * ws, foreshorten: (baseY - vanishY) / focal, topDown: false }, {
       alpha: new Uint8Array(crop.buffer, crop.byteOffset, crop.length), x: Math.round(box.x * ws + b.x * gs), y: Math.round(box.y * ws + b.y * gs), w, h,
     });
@@ -95,7 +93,7 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
     shade[i] = Math.round(Math.max(0, Math.min(1, v)) * 255);
   }
   const { data: shadeFull } = await resize(mask8(shade, ww, wh), W, H, { kernel: 'cubic' });
-  const scene = Buffer.from(p.backdrop);
+  const scene = Buffer.from(p.backdrop.data);
   for (let i = 0; i < W * H; i++) {
     const m = shadeFull[i]! / 255;
     if (m >= 0.999) continue;
@@ -104,6 +102,6 @@ export async function composeIntoPhoto(p: PhotoInput): Promise<PhotoResult> {
     scene[i * 3 + 1] = Math.round(scene[i * 3 + 1]! * (m * 0.98 + 0.02));
     scene[i * 3 + 2] = Math.round(scene[i * 3 + 2]! * (m * 0.94 + 0.06));
   }
-  const frame = await composeFrame({ layout, scene, product, front: null, grain: plan.grade.grain * 0.5, seed: p.seed, grainOverProduct: plan.light.relight_product });
+  const frame = await composeFrame({ layout, scene: rgb8(scene, W, H), product: rgba8(product, pw, ph), front: null, grain: plan.grade.grain * 0.5, seed: p.seed, grainOverProduct: plan.light.relight_product });
   return { frame, layout, product, unlit };
 }

@@ -5,7 +5,7 @@ import { renderPattern } from '../light/pattern.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
 import { cropClamped } from '../raster/crop.js';
-import { rgba8, type Raster8, type Rgb8 } from '../raster/types.js';
+import { rgb8, rgba8, type Raster8, type Rgb8 } from '../raster/types.js';
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 import { renderEffects } from '../scene/effects.js';
@@ -58,8 +58,6 @@ export function recipeFor(shot: Shot): RecipeName {
   return shot.req.background === 'transparent' ? 'transparent' : 'studio';
 }
 
-const groupImage = (g: Group) => rgba8(g.rgba, g.width, g.height);
-
 function placementOf(l: Layout): Placement {
   return {
     x: l.product.x, y: l.product.y, width: l.product.width, height: l.product.height,
@@ -72,7 +70,7 @@ async function layoutProduct(shot: Shot): Promise<{ layout: Layout; product: Buf
   const { req, plan, group } = shot;
   const box = { x: 0, y: 0, width: group.width, height: group.height };
   const layout = computeLayout(plan, req.aspectRatio, req.resolution, shot.firstProduct, box);
-  const { data: product } = await resize(groupImage(group), layout.product.width, layout.product.height);
+  const { data: product } = await resize(group, layout.product.width, layout.product.height);
   return { layout, product };
 }
 
@@ -85,7 +83,7 @@ const studio: Recipe = async (shot, stage) => {
     const pattern = await renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus);
     const shadows = await groupShadows(plan, layout, work, group);
     const relit = plan.light.relight_product
-      ? relightProduct(product, layout.product.width, layout.product.height, {
+      ? relightProduct(rgba8(product, layout.product.width, layout.product.height), {
         light: plan.light, exposure: plan.grade.exposure, pattern: pattern ? productPattern(pattern, layout) : null,
       })
       : product;
@@ -101,10 +99,11 @@ const studio: Recipe = async (shot, stage) => {
     return { scene, front: effects.front };
   });
   const frame = await stage('compose', () => composeFrame({
-    layout, scene: set.scene, product: lit.relit, front: set.front, grain: plan.grade.grain, seed: req.seed, grainOverProduct: plan.light.relight_product,
+    layout, scene: rgb8(set.scene, layout.work.width, layout.work.height), product: rgba8(lit.relit, layout.product.width, layout.product.height),
+    front: set.front && rgba8(set.front, layout.work.width, layout.work.height), grain: plan.grade.grain, seed: req.seed, grainOverProduct: plan.light.relight_product,
   }));
   // with relighting on, also measure the product as composited before the light touched it
-  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(groupImage(group), cropClamped(frame, layout.product),
+  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(group, cropClamped(frame, layout.product),
     ...(plan.light.relight_product ? [rgba8(product, layout.product.width, layout.product.height)] : [])));
   return { frame, placement: placementOf(layout), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaEUnlit! } };
 };
@@ -113,18 +112,18 @@ const scenePhoto: Recipe = async (shot, stage) => {
   const { req, plan, group, photo } = shot;
   if (!photo) throw new Error('the scene photo recipe needs a scene photo');
   const placed = await stage('compose', () => composeIntoPhoto({
-    plan, backdrop: photo.image.data, width: photo.image.width, height: photo.image.height, reading: photo.reading, group, seed: req.seed,
+    plan, backdrop: photo.image, reading: photo.reading, group, seed: req.seed,
   }));
   const l = placed.layout;
-  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(groupImage(group), cropClamped(placed.frame, l.product),
+  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(group, cropClamped(placed.frame, l.product),
     ...(plan.light.relight_product ? [rgba8(placed.unlit, l.product.width, l.product.height)] : [])));
   return { frame: placed.frame, placement: placementOf(l), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaEUnlit! } };
 };
 
 const transparent: Recipe = async (shot, stage) => {
   const { layout, product } = await stage('layout', () => layoutProduct(shot));
-  const frame = await stage('compose', () => composeTransparent(layout, product));
-  const [deltaE] = await stage('fidelity', () => measureFidelity(groupImage(shot.group), cropClamped(frame, layout.product)));
+  const frame = await stage('compose', () => composeTransparent(layout, rgba8(product, layout.product.width, layout.product.height)));
+  const [deltaE] = await stage('fidelity', () => measureFidelity(shot.group, cropClamped(frame, layout.product)));
   return { frame, placement: placementOf(layout), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaE! } };
 };
 

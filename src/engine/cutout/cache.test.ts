@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mask8, rgba8 } from '../raster/types.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 
 let dir: string;
@@ -32,14 +33,14 @@ function product(seed: number, w = 64, h = 48): { source: Buffer; alpha: Buffer;
 
 function matte(seed: number, w = 64, h = 48): EncodedMatte {
   const p = product(seed, w, h);
-  return encodeMatte(p.alpha, p.foreground, w, h);
+  return encodeMatte(mask8(p.alpha, w, h), rgba8(p.foreground, w, h));
 }
 
 describe('matte encoding', () => {
   it('decodes to the identical alpha and foreground, and crops any region to the same pixels', () => {
     const w = 97, h = 61;
     const { source, alpha, foreground } = product(11, w, h);
-    const m = encodeMatte(alpha, foreground, w, h);
+    const m = encodeMatte(mask8(alpha, w, h), rgba8(foreground, w, h));
     expect(decodeAlpha(m).equals(alpha)).toBe(true);
     expect(decodeForeground(m, source, { x: 0, y: 0, width: w, height: h }).equals(foreground)).toBe(true);
     for (const r of [m.box, { x: 5, y: 7, width: 40, height: 30 }, { x: w - 1, y: h - 1, width: 1, height: 1 }, { x: 0, y: 20, width: w, height: 1 }]) {
@@ -51,17 +52,17 @@ describe('matte encoding', () => {
 
   it('boxes the pixels over alpha 8, and the whole frame when there are none', () => {
     const a = Buffer.alloc(10 * 6);
-    expect(matteBox(a, 10, 6)).toEqual({ x: 0, y: 0, width: 10, height: 6 });
+    expect(matteBox(mask8(a, 10, 6))).toEqual({ x: 0, y: 0, width: 10, height: 6 });
     a[2 * 10 + 3] = 9; a[4 * 10 + 7] = 200; a[5 * 10 + 9] = 8;
-    expect(matteBox(a, 10, 6)).toEqual({ x: 3, y: 2, width: 5, height: 3 });
+    expect(matteBox(mask8(a, 10, 6))).toEqual({ x: 3, y: 2, width: 5, height: 3 });
     const { alpha, foreground } = product(3, 80, 60);
-    expect(encodeMatte(alpha, foreground, 80, 60).box).toEqual(matteBox(alpha, 80, 60));
+    expect(encodeMatte(mask8(alpha, 80, 60), rgba8(foreground, 80, 60)).box).toEqual(matteBox(mask8(alpha, 80, 60)));
   });
 
   it('stores a product matte in a small fraction of its raw size', () => {
     const w = 1200, h = 900;
     const { alpha, foreground } = product(5, w, h);
-    const m = encodeMatte(alpha, foreground, w, h);
+    const m = encodeMatte(mask8(alpha, w, h), rgba8(foreground, w, h));
     expect(m.runs.length + m.edgeColours.length).toBeLessThan(w * h * 0.05);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Box } from '../raster/types.js';
+import type { Box, Mask8, Rgba8 } from '../raster/types.js';
 import { checksum64, contentHash } from '../hash.js';
 
 /**
@@ -42,9 +42,11 @@ const BOX_ALPHA = 8;
  * Encodes a full-frame alpha and the RGBA foreground it belongs to (only edge pixels' colours are
  * kept). `box` is the alpha's matteBox when the caller has it already.
  */
-export function encodeMatte(alpha: Buffer, foreground: Buffer, width: number, height: number, box?: Box): EncodedMatte {
+export function encodeMatte(matte: Mask8, fg: Rgba8, box?: Box): EncodedMatte {
+  const { data: alpha, width, height } = matte;
+  const foreground = fg.data;
   const n = width * height;
-  if (alpha.length !== n || foreground.length !== n * 4) throw new Error(`Expected a ${width}x${height} alpha and RGBA foreground but received ${alpha.length} and ${foreground.length} bytes`);
+  if (alpha.length !== n || foreground.length !== n * 4 || fg.width !== width || fg.height !== height) throw new Error(`Expected a ${width}x${height} alpha and RGBA foreground but received ${alpha.length} and ${foreground.length} bytes`);
   // worst cases (alternating values); only the pages written are ever touched
   const runs = Buffer.allocUnsafe(3 * n + 16);
   const edges = Buffer.allocUnsafe(3 * n);
@@ -70,11 +72,12 @@ export function encodeMatte(alpha: Buffer, foreground: Buffer, width: number, he
     i = j;
   }
   // right-sized copies so the worst-case scratch buffers can go
-  return { width, height, box: box ?? matteBox(alpha, width, height), runs: Buffer.from(runs.subarray(0, r)), edgeColours: Buffer.from(edges.subarray(0, e)) };
+  return { width, height, box: box ?? matteBox(matte), runs: Buffer.from(runs.subarray(0, r)), edgeColours: Buffer.from(edges.subarray(0, e)) };
 }
 
 /** Bounding box of alpha > 8 (the whole frame when no pixel is over it). */
-export function matteBox(alpha: Uint8Array, width: number, height: number): Box {
+export function matteBox(matte: Mask8): Box {
+  const { data: alpha, width, height } = matte;
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
   for (let y = 0; y < height; y++) {
     // per row only the first and the last pixel over the threshold matter

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, renderPackshot, shadowScore, type PackshotSpec } from '../../../test/fixtures/index.js';
 import { decodeImage, ImageDecodeError } from '../codec.js';
-import type { Raster8 } from '../raster/types.js';
+import { mask8, type Raster8 } from '../raster/types.js';
 import { createCutout, type Cutout } from './index.js';
 import { scoreMatte } from './metrics.js';
 
@@ -58,7 +58,7 @@ describe('cutout quality on synthetic packshots', () => {
     const res = await cutout.cutout(image);
     expect(res.cached).toBe(false);
     expect(res.alpha.length).toBe(image.width * image.height);
-    const s = scoreMatte(res.alpha, alpha, image.width, image.height);
+    const s = scoreMatte(mask8(res.alpha, image.width, image.height), mask8(alpha, image.width, image.height));
     ious.push(s.iou);
     expect(s.iou).toBeGreaterThanOrEqual(minIou);
     expect(s.boundaryF).toBeGreaterThan(0.85);
@@ -79,7 +79,7 @@ describe('cutout quality on synthetic packshots', () => {
     // 0.95), and the dripper's was speckled with single-pixel holes (alpha 0 inside a lip at 0.7)
     const { image, alpha } = await shot(spec);
     const res = await cutout.cutout(image);
-    const s = scoreMatte(res.alpha, alpha, image.width, image.height);
+    const s = scoreMatte(mask8(res.alpha, image.width, image.height), mask8(alpha, image.width, image.height));
     expect(s.boundaryF).toBeGreaterThan(0.98);
     expect(s.iou).toBeGreaterThan(0.996);
     expect(pinholes(res.alpha, image.width, image.height)).toBeLessThan(10);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Box } from '../raster/types.js';
 import { loadSegmenter, type Segmenter } from './session.js';
 import { resize } from '../codec.js';
-import type { Raster8 } from '../raster/types.js';
+import { mask8, rgba8, type Raster8 } from '../raster/types.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 import { matteFromModel, warmUpMatte } from './matte.js';
 
@@ -130,7 +130,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
       const res = fromPlanes(alpha, foreground, timings);
       const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         // the box is found once, for whichever asks first: the caller's crop or this entry
-        const m = encodeMatte(alpha, foreground.data, w, h, res.box);
+        const m = encodeMatte(mask8(alpha, w, h), rgba8(foreground.data, w, h), res.box);
         await cache.put(key, m);
         return m;
       });
@@ -153,7 +153,7 @@ function fromPlanes(alpha: Buffer, foreground: Raster8, timings: Record<string, 
   let box: Box | null = null;
   const res: CutoutResult = {
     alpha, foreground, cached: false, timings,
-    get box() { return (box ??= matteBox(alpha, foreground.width, foreground.height)); },
+    get box() { return (box ??= matteBox(mask8(alpha, foreground.width, foreground.height))); },
     crop(region = res.box) {
       const { width: w, height: h } = foreground;
       checkRegion(region, w, h);

@@ -1,3 +1,4 @@
+import type { Mask8 } from '../raster/types.js';
 import { boxMean } from './filters.js';
 
 /** Matte quality against a ground truth: used by the evaluation script and the threshold tests. */
@@ -15,9 +16,11 @@ export interface MatteScores {
   maeProduct: number;
 }
 
-export function scoreMatte(pred: Buffer, truth: Buffer, width: number, height: number, tolerance = 3): MatteScores {
+export function scoreMatte(predicted: Mask8, expected: Mask8, tolerance = 3): MatteScores {
+  const { data: pred, width, height } = predicted;
+  const truth = expected.data;
   const n = width * height;
-  if (pred.length !== n || truth.length !== n) throw new Error(`Expected two ${width}x${height} mattes but received ${pred.length} and ${truth.length} bytes`);
+  if (pred.length !== n || truth.length !== n || expected.width !== width || expected.height !== height) throw new Error(`Expected two ${width}x${height} mattes but received ${pred.length} and ${truth.length} bytes`);
   let inter = 0, union = 0, err = 0, support = 0;
   const pm = new Uint8Array(n), tm = new Uint8Array(n);
   for (let i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planScene } from '../plan/index.js';
+import { mask8, rgba8 } from '../raster/types.js';
 import { relightProduct, shadingField } from './relight.js';
 
 /** A white rounded product: an opaque ellipse on transparency. */
@@ -25,8 +26,8 @@ describe('relighting under a projected pattern', () => {
     // stripes of leaf shadow across the product
     const pattern = new Float32Array(w * h);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) pattern[y * w + x] = Math.floor(x / 10) % 2 === 0 ? 1 : 0;
-    const plain = relightProduct(rgba, w, h, { light, exposure: 0 });
-    const patterned = relightProduct(rgba, w, h, { light, exposure: 0, pattern });
+    const plain = relightProduct(rgba8(rgba, w, h), { light, exposure: 0 });
+    const patterned = relightProduct(rgba8(rgba, w, h), { light, exposure: 0, pattern });
     let litSame = 0;
     let lit = 0;
     let shadedRatio = 0;
@@ -54,10 +55,10 @@ describe('relighting under a projected pattern', () => {
     const w = 120;
     const h = 160;
     const rgba = whiteProduct(w, h);
-    const alpha = new Uint8Array(w * h);
+    const alpha = Buffer.alloc(w * h);
     for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
     const light = planScene('dramatic side lighting from the left').light;
-    const { gain, gw, gh } = shadingField(alpha, w, h, { light, exposure: 0 });
+    const { gain, gw, gh } = shadingField(mask8(alpha, w, h), { light, exposure: 0 });
     const at = (fx: number, fy: number) => gain[Math.round(fy * (gh - 1)) * gw + Math.round(fx * (gw - 1))]!;
     expect(at(0.25, 0.5)).toBeGreaterThan(at(0.5, 0.5));
     expect(at(0.5, 0.5)).toBeGreaterThan(at(0.75, 0.5) + 0.05);
@@ -73,7 +74,7 @@ describe('relighting under a projected pattern', () => {
     const rgba = whiteProduct(w, h);
     const plan = planScene('On a wet glossy dark stone ledge, city lights at night with bokeh, cinematic, cool rim light');
     expect(plan.grade.exposure).toBeLessThan(-0.5);
-    const out = relightProduct(rgba, w, h, { light: plan.light, exposure: plan.grade.exposure });
+    const out = relightProduct(rgba8(rgba, w, h), { light: plan.light, exposure: plan.grade.exposure });
     const values: number[] = [];
     for (let i = 0; i < w * h; i++) if (rgba[i * 4 + 3] === 255) values.push(out[i * 4]!);
     values.sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
+import { mask8, type Mask8, type Rgba8 } from '../raster/types.js';
 
 /**
  * Relighting that keeps albedo. A shading field comes from the product's shape: each row of the
@@ -21,7 +22,8 @@ export interface RelightOptions {
 const SLOPE_ROWS = 4;
 
 /** Gain field at low resolution: w×h with the product's aspect ratio. */
-export function shadingField(alpha: Uint8Array, w: number, h: number, o: RelightOptions): { gain: Float32Array; gw: number; gh: number } {
+export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Array; gw: number; gh: number } {
+  const { data: alpha, width: w, height: h } = matte;
   const long = 160;
   const s = Math.min(1, long / Math.max(w, h));
   const gw = Math.max(2, Math.round(w * s));
@@ -204,10 +206,11 @@ export const PATTERN_DEPTH = 0.28;
  * Relights RGBA product pixels (w×h) in place of a copy. Transparent pixels are left as they are;
  * the alpha channel is never changed.
  */
-export function relightProduct(rgba: Buffer, w: number, h: number, o: RelightOptions): Buffer {
-  const alpha = new Uint8Array(w * h);
+export function relightProduct(product: Rgba8, o: RelightOptions): Buffer {
+  const { data: rgba, width: w, height: h } = product;
+  const alpha = Buffer.alloc(w * h);
   for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
-  const { gain, gw, gh } = shadingField(alpha, w, h, o);
+  const { gain, gw, gh } = shadingField(mask8(alpha, w, h), o);
   const lut = srgbToLinearLut();
   const enc = srgbTable();
   const out = Buffer.from(rgba);

@@ -1,6 +1,5 @@
-import type { Box } from '../raster/types.js';
 import { resize } from '../codec.js';
-import { rgba8 } from '../raster/types.js';
+import type { Box, Rgba8 } from '../raster/types.js';
 
 /**
  * Several products in one shot: one RGBA canvas holding them side by side, bottoms on one line, with
@@ -9,14 +8,14 @@ import { rgba8 } from '../raster/types.js';
  * unless `sizes` gives their heights relative to each other.
  */
 
-export interface ProductCrop { rgba: Buffer; width: number; height: number }
+/** The products on one RGBA canvas, and where each one is on it. */
+export interface Group extends Rgba8 { boxes: Box[] }
 
-export interface Group { rgba: Buffer; width: number; height: number; boxes: Box[] }
-
-export async function buildGroup(items: ProductCrop[], sizes?: number[]): Promise<Group> {
+/** `items`: each product cropped to what it covers. */
+export async function buildGroup(items: Rgba8[], sizes?: number[]): Promise<Group> {
   if (items.length === 1) {
     const only = items[0]!;
-    return { rgba: only.rgba, width: only.width, height: only.height, boxes: [{ x: 0, y: 0, width: only.width, height: only.height }] };
+    return { ...only, boxes: [{ x: 0, y: 0, width: only.width, height: only.height }] };
   }
   const hmax = Math.max(...items.map((i) => i.height));
   const rel = sizes && sizes.length >= items.length
@@ -25,9 +24,7 @@ export async function buildGroup(items: ProductCrop[], sizes?: number[]): Promis
   const scaled = await Promise.all(items.map(async (it, k) => {
     const h = Math.max(1, Math.round(rel[k]! * hmax));
     const w = Math.max(1, Math.round((it.width * h) / it.height));
-    const rgba = h === it.height ? it.rgba
-      : (await resize(rgba8(it.rgba, it.width, it.height), w, h)).data;
-    return { rgba, width: w, height: h };
+    return h === it.height ? it : resize(it, w, h);
   }));
   const height = Math.max(...scaled.map((s) => s.height));
   const meanW = scaled.reduce((a, s) => a + s.width, 0) / scaled.length;
@@ -38,9 +35,9 @@ export async function buildGroup(items: ProductCrop[], sizes?: number[]): Promis
   let x = 0;
   for (const s of scaled) {
     const y = height - s.height;
-    for (let row = 0; row < s.height; row++) s.rgba.copy(rgba, ((y + row) * width + x) * 4, row * s.width * 4, (row + 1) * s.width * 4);
+    for (let row = 0; row < s.height; row++) s.data.copy(rgba, ((y + row) * width + x) * 4, row * s.width * 4, (row + 1) * s.width * 4);
     boxes.push({ x, y, width: s.width, height: s.height });
     x += s.width + gap;
   }
-  return { rgba, width, height, boxes };
+  return { data: rgba, width, height, channels: 4, boxes };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planScene } from '../plan/index.js';
 import { srgbToLinearLut } from '../raster/color.js';
+import { rgba8 } from '../raster/types.js';
 import { grade, mirroredLights } from './render.js';
 
 describe('colour grading', () => {
@@ -34,13 +35,13 @@ describe('lights mirrored in a glossy surface', () => {
     const behind = Buffer.alloc(W * H * 4);
     // one warm bokeh disc above the surface's edge, at x 140
     for (let y = 50; y < 66; y++) for (let x = 132; x < 148; x++) behind.set([255, 200, 120, 255], (y * W + x) * 4);
-    const m = (await mirroredLights(behind, W, H, edgeY, 0.6))!;
+    const m = (await mirroredLights(rgba8(behind, W, H), edgeY, 0.6))!;
     expect(m.top).toBe(edgeY);
     const alpha = (x: number, y: number) => m.data[((y - m.top) * W + x) * 4 + 3]!;
     const near = alpha(140, edgeY + 25);
     expect(near).toBeGreaterThan(20);
     expect(alpha(140, H - 4)).toBeLessThan(near);
     expect(alpha(40, edgeY + 25)).toBe(0);
-    expect(await mirroredLights(behind, W, H, edgeY, 0.6).then((r) => r!.data.equals(m.data))).toBe(true);
+    expect(await mirroredLights(rgba8(behind, W, H), edgeY, 0.6).then((r) => r!.data.equals(m.data))).toBe(true);
   });
 });

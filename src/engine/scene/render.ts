@@ -1,7 +1,7 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { blur, composite, resize, type Layer } from '../codec.js';
 import { crop, flipRows } from '../raster/crop.js';
-import { rgb8, rgba8 } from '../raster/types.js';
+import { rgb8, rgba8, type Rgba8 } from '../raster/types.js';
 import type { Layout, ShadowMasks } from '../types.js';
 import { renderBackdrop } from './backdrop.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
@@ -175,7 +175,7 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const focused = await depthOfField(graded, W, H, plan, layout);
   if (!input.behind) return focused;
   const layers: Layer[] = [{ image: rgba8(input.behind, W, H), blend: 'screen' }];
-  const streaks = plan.surface.gloss >= 0.45 && !cam.topDown ? await mirroredLights(input.behind, W, H, edgeY, plan.surface.gloss) : null;
+  const streaks = plan.surface.gloss >= 0.45 && !cam.topDown ? await mirroredLights(rgba8(input.behind, W, H), edgeY, plan.surface.gloss) : null;
   if (streaks) layers.push({ image: rgba8(streaks.data, W, streaks.h), left: 0, top: streaks.top, blend: 'screen' });
   return (await composite(rgb8(focused, W, H), layers)).data;
 }
@@ -185,12 +185,13 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
  * the layer above the surface's edge, flipped, stretched downward and smeared along the depth
  * direction, fading toward the camera.
  */
-export async function mirroredLights(behind: Buffer, W: number, H: number, edgeY: number, gloss: number): Promise<{ data: Buffer; top: number; h: number } | null> {
+export async function mirroredLights(behind: Rgba8, edgeY: number, gloss: number): Promise<{ data: Buffer; top: number; h: number } | null> {
+  const { width: W, height: H } = behind;
   const top = Math.max(0, Math.ceil(edgeY));
   const h = H - top;
   const srcH = Math.min(top, Math.round(h * 0.7));
   if (h < 8 || srcH < 4) return null;
-  const flipped = flipRows(crop(rgba8(behind, W, H), { x: 0, y: top - srcH, width: W, height: srcH }));
+  const flipped = flipRows(crop(behind, { x: 0, y: top - srcH, width: W, height: srcH }));
   // stretched straight to the streaks' height: the smear is the cubic stretch itself
   const { data } = await resize(flipped, W, h, { kernel: 'cubic' });
   const k = Math.min(1, gloss * 1.4);
