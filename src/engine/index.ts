@@ -1,13 +1,14 @@
 import { createCutout } from './cutout/index.js';
 import type { Segmenter } from './cutout/session.js';
 import { initCodec } from './codec.js';
-import { transform } from './pipeline.js';
+import { transform, type StageListener } from './pipeline.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 export type { EngineOptions, TransformRequest, TransformResult } from './types.js';
+export type { StageListener } from './pipeline.js';
 
 export interface Engine {
-  transform(req: TransformRequest, signal?: AbortSignal): Promise<TransformResult>;
+  transform(req: TransformRequest, signal?: AbortSignal, onStage?: StageListener): Promise<TransformResult>;
   close(): Promise<void>;
 }
 
@@ -23,7 +24,7 @@ export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine
   const cutout = (image: Parameters<typeof service.cutout>[0], o: { hasAlpha?: boolean }) => service.cutout(image, o);
   let closing: Promise<void> | undefined;
   return {
-    transform: (req, signal) => transform(req, { opts, cutout }, signal),
+    transform: (req, signal, onStage) => transform(req, { opts, cutout }, signal, onStage),
     close: () => (closing ??= service.close()),
   };
 }

@@ -3,8 +3,8 @@ import { PermanentTaskError } from '../errors.js';
 import { matteBox } from './cutout/cache.js';
 import { RECIPES, recipeFor, type Shot, type StageRunner } from './compose/recipes.js';
 import { outputSize } from '../contract/models.js';
-import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from './plan/index.js';
-import { rolesFromPrompt, type Role } from './plan/roles.js';
+import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from '../plan/index.js';
+import { rolesFromPrompt, type Role } from '../plan/roles.js';
 import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
 import { buildGroup } from './refs/group.js';
 import { MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
@@ -114,9 +114,13 @@ async function assignRoles(req: TransformRequest, images: Raster8[], hasAlpha: b
 
 const firstOf = (refs: Reference[], role: Role) => refs.findIndex((r) => r.role === role);
 
-export async function transform(req: TransformRequest, deps: TransformDeps, signal?: AbortSignal): Promise<TransformResult> {
+/** Told the name of each stage as it starts (the worker shows `archiving` from `encode` on). */
+export type StageListener = (name: string) => void;
+
+export async function transform(req: TransformRequest, deps: TransformDeps, signal?: AbortSignal, onStage?: StageListener): Promise<TransformResult> {
   const timings: Record<string, number> = {};
   const stage: StageRunner = async (name, run) => {
+    onStage?.(name);
     const t0 = performance.now();
     const out = await run();
     timings[name] = Math.round((performance.now() - t0) * 10) / 10;

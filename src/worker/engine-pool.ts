@@ -3,12 +3,13 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { DEFAULT_MODEL_SIZE } from '../engine/cutout/index.js';
-import type { EngineOptions, TransformRequest, TransformResult } from '../engine/index.js';
+import type { EngineOptions, StageListener, TransformRequest, TransformResult } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import type { ThreadResult, ThreadTask } from './engine-thread.js';
 
 export interface EnginePool {
-  transform(request: TransformRequest, signal?: AbortSignal): Promise<TransformResult>;
+  /** renders in a pool thread; `onStage` hears each stage's name as it starts */
+  transform(request: TransformRequest, signal?: AbortSignal, onStage?: StageListener): Promise<TransformResult>;
   close(): Promise<void>;
 }
 
@@ -43,11 +44,18 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
   model.on('error', (err: unknown) => logger?.error({ err }, 'model thread failed'));
   let closed: Promise<void> | null = null;
   return {
-    async transform(request, signal) {
+    async transform(request, signal, onStage) {
       const { port1, port2 } = new MessageChannel();
       await model.run(port1, { transferList: [port1] });
-      // The engine thread closes its end when the task is over, which ends the model thread's side too.
-      const out = await pool.run({ options, request, segmenterPort: port2 }, { signal, transferList: [port2] });
+      const stages = onStage ? new MessageChannel() : null;
+      stages?.port1.on('message', (name: string) => onStage!(name));
+      // The engine thread closes its ends when the task is over, which ends the model thread's side too.
+      const out = await pool
+        .run(
+          { options, request, segmenterPort: port2, ...(stages ? { stagePort: stages.port2 } : {}) },
+          { signal, transferList: stages ? [port2, stages.port2] : [port2] },
+        )
+        .finally(() => stages?.port1.close());
       if (!out.ok) {
         // Name the reference that failed the way the contract does: `input_urls[1]: ...`.
         const i = out.source === undefined ? -1 : request.sources.indexOf(out.source);

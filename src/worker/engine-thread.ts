@@ -18,6 +18,8 @@ export interface ThreadTask {
   request: TransformRequest;
   /** the shared segmentation session, for this task */
   segmenterPort: MessagePort;
+  /** where the name of each render stage is posted as it starts, when the caller listens */
+  stagePort?: MessagePort;
 }
 
 export type ThreadResult =
@@ -34,7 +36,8 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   }
   port = task.segmenterPort;
   try {
-    const result = await engine.transform(task.request);
+    const stages = task.stagePort;
+    const result = await engine.transform(task.request, undefined, stages ? (name) => stages.postMessage(name) : undefined);
     return { ok: true, result };
   } catch (err) {
     // Bad input is not retried; anything else (a bug, a resource problem) may succeed on another try.
@@ -44,5 +47,6 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   } finally {
     port.close();
     port = null;
+    task.stagePort?.close();
   }
 }

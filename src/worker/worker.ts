@@ -99,7 +99,10 @@ export function createWorker(deps: WorkerDeps): Worker {
           base: basePlan === undefined ? undefined : { plan: basePlan, mode: sceneFrom ? 'reuse' : 'edit' },
         },
       );
-      const result = await deps.pool.transform(request, taskSignal);
+      // D7: archiving covers encoding and saving, so it starts with the engine's encode stage.
+      const result = await deps.pool.transform(request, taskSignal, (stage) => {
+        if (stage === 'encode') deps.tasks.advance(taskId, 'archiving');
+      });
       const report = result.report;
       const reshoot: ReshootExtension = {
         engine: report.engine,

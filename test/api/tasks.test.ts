@@ -67,6 +67,30 @@ describe('task lifecycle', () => {
     expect(task.reshoot.timings.store).toBeGreaterThanOrEqual(0);
   });
 
+  it('shows archiving from the start of encoding until the output is saved (D7)', async () => {
+    const id = (await createTask({ aspect_ratio: '16:9', resolution: '4K' })).body.data.taskId;
+    // Poll closely and note when archiving was first and success was first seen.
+    let archivingAt = 0;
+    let doneAt = 0;
+    let task: any;
+    for (const until = Date.now() + 150_000; Date.now() < until; ) {
+      task = (await api.get(`/v1/tasks/${id}`)).body.data;
+      if (task.status === 'archiving' && !archivingAt) archivingAt = performance.now();
+      if (task.status === 'success' || task.status === 'fail') {
+        doneAt = performance.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    expect(archivingAt).toBeGreaterThan(0);
+    // Encoding a 3840×2160 PNG takes hundreds of milliseconds, and archiving covers it: the status
+    // stayed archiving for at least most of the encode (saving alone is a few tens of milliseconds).
+    const { encode } = task.reshoot.timings;
+    expect(encode).toBeGreaterThan(100);
+    expect(doneAt - archivingAt).toBeGreaterThan(encode * 0.6);
+  });
+
   // real model: the transparent path end to end
   it('renders a transparent PNG whose alpha is the product\'s true shape, framed, with nothing around it', async () => {
     const { task } = await api.wait((await createTask({ aspect_ratio: '1:1', background: 'transparent' })).body.data.taskId);
