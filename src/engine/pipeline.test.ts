@@ -6,7 +6,7 @@ import { comboProblem, MODELS, outputSize, type AspectRatio, type Resolution } f
 import { renderPackshot } from '../../test/fixtures/index.js';
 import { computeLayout, groundAt } from './compose/framing.js';
 import { deltaE2000 } from './fidelity.js';
-import { planScene } from './plan/index.js';
+import { planScene } from '../plan/index.js';
 import { decodeImage, resize } from './codec.js';
 import { crop } from './raster/crop.js';
 import { mask8, rgba8 } from './raster/types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editPlan, planScene } from '../../src/engine/plan/index.js';
+import { editPlan, planScene } from '../../src/plan/index.js';
 import { describeChanges, describePlan, planSummary, readPrompt } from './planner.js';
 
 describe('readPrompt', () => {

@@ -1,4 +1,4 @@
-import { planScene, nearestDirection, type ScenePlan, type SceneOverride } from '../../src/engine/plan/index.js';
+import { planScene, nearestDirection, type ScenePlan, type SceneOverride } from '../../src/plan/index.js';
 
 /** A phrase the planner used, with the part of the plan it set (`surface`, `light` …). */
 export interface UnderstoodChip {

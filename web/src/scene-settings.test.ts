@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SceneOverrideSchema } from '../../src/contract/scene.js';
-import { planScene } from '../../src/engine/plan/index.js';
+import { planScene } from '../../src/plan/index.js';
 import { PRESETS } from './presets.js';
 import { readPrompt } from './planner.js';
 import { EMPTY_SCENE, kelvinToWarmth, sceneOverride, variantScenes, warmthToKelvin } from './scene-settings.js';

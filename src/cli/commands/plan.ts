@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ScenePlan } from '../../contract/scene.js';
-import { planScene } from '../../engine/plan/index.js';
+import { planScene } from '../../plan/index.js';
 
 /**
  * `reshoot plan "PROMPT" [--scene JSON] [--json]`: prints the ScenePlan a prompt becomes, so users

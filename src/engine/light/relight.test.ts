@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planScene } from '../plan/index.js';
+import { planScene } from '../../plan/index.js';
 import { mask8, rgba8 } from '../raster/types.js';
 import { relightProduct, shadingField } from './relight.js';
 

@@ -1,5 +1,5 @@
 import type { SceneOverride, ScenePlan } from '../../contract/scene.js';
-import { nearestDirection } from '../plan/resolve.js';
+import { nearestDirection } from '../../plan/resolve.js';
 import { kelvinToLinear, srgbToLinearLut } from '../raster/color.js';
 import { resizeRgb } from '../codec.js';
 import type { Mask8, Raster8, Rgb8 } from '../raster/types.js';

@@ -1,5 +1,5 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { mixHex } from '../plan/colors.js';
+import { mixHex } from '../../plan/colors.js';
 import { rasteriseSvg } from '../codec.js';
 import { hexToLinear, srgbToLinearLut } from '../raster/color.js';
 import { createRng, fbmField, sample } from '../raster/noise.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planScene } from '../plan/index.js';
+import { planScene } from '../../plan/index.js';
 import { srgbToLinearLut } from '../raster/color.js';
 import { rgba8 } from '../raster/types.js';
 import { grade, mirroredLights } from './render.js';

@@ -1,4 +1,4 @@
-import { ScenePlanSchema, type ScenePlan } from '../../contract/scene.js';
+import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
 import { luma, mixHex } from './colors.js';
 import { mergePlan } from './merge.js';
 import { readPrompt, type UnderstoodWord } from './parse.js';

@@ -1,4 +1,4 @@
-import { SceneOverrideSchema, ScenePlanSchema, type SceneOverride, type ScenePlan } from '../../contract/scene.js';
+import { SceneOverrideSchema, ScenePlanSchema, type SceneOverride, type ScenePlan } from '../contract/scene.js';
 import { mergePlan } from './merge.js';
 import { readPrompt } from './parse.js';
 import { resolvePlan } from './resolve.js';

@@ -1,4 +1,4 @@
-import type { ScenePlan } from '../../contract/scene.js';
+import type { ScenePlan } from '../contract/scene.js';
 import { luma, mixHex } from './colors.js';
 import type { Draft } from './vocabulary.js';
 

@@ -1,4 +1,4 @@
-import type { SceneOverride } from '../../contract/scene.js';
+import type { SceneOverride } from '../contract/scene.js';
 import { colourTable } from './colors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SceneOverrideSchema } from '../../contract/scene.js';
-import { validateCreateBody } from '../../contract/validate.js';
+import { SceneOverrideSchema } from '../contract/scene.js';
+import { validateCreateBody } from '../contract/validate.js';
 import { planScene, ScenePlanError } from './index.js';
 
 const EDITORIAL = 'Place this exact white ceramic pour-over dripper on a dark slate stone surface with dramatic side lighting and a soft steam wisp, moody editorial product photography, keep the product shape and color unchanged';
