@@ -5,7 +5,7 @@ import { renderPattern } from '../light/pattern.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
 import { cropClamped } from '../raster/crop.js';
-import { rgb8, rgba8, type Raster8, type Rgb8 } from '../raster/types.js';
+import { rgba8, type Field32, type Raster8, type Rgb8 } from '../raster/types.js';
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 import { renderEffects } from '../scene/effects.js';
@@ -99,7 +99,7 @@ const studio: Recipe = async (shot, stage) => {
     return { scene, front: effects.front };
   });
   const frame = await stage('compose', () => composeFrame({
-    layout, scene: rgb8(set.scene, layout.work.width, layout.work.height), product: rgba8(lit.relit, layout.product.width, layout.product.height),
+    layout, scene: set.scene, product: rgba8(lit.relit, layout.product.width, layout.product.height),
     front: set.front && rgba8(set.front, layout.work.width, layout.work.height), grain: plan.grade.grain, seed: req.seed, grainOverProduct: plan.light.relight_product,
   }));
   // with relighting on, also measure the product as composited before the light touched it
@@ -145,18 +145,17 @@ async function workProduct(product: Buffer, l: Layout): Promise<{ rgba: Buffer; 
   return { rgba, alpha, x, y, w, h, topX: x + (n > 0 ? sum / n : w / 2) };
 }
 
-/** The pattern mask resampled over the product's box at output size. */
-function productPattern(pattern: Float32Array, l: Layout): Float32Array {
+/** The pattern mask (over the working frame) resampled over the product's box at output size. */
+function productPattern(pattern: Field32, l: Layout): Float32Array {
   const { width: w, height: h, x: px, y: py } = l.product;
-  const W = l.work.width;
-  const H = l.work.height;
+  const { data: field, width: W, height: H } = pattern;
   const s = l.work.scale;
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     const wy = Math.min(H - 1, Math.max(0, Math.round((py + y) * s)));
     for (let x = 0; x < w; x++) {
       const wx = Math.min(W - 1, Math.max(0, Math.round((px + x) * s)));
-      out[y * w + x] = pattern[wy * W + wx]!;
+      out[y * w + x] = field[wy * W + wx]!;
     }
   }
   return out;

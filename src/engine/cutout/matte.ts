@@ -1,4 +1,4 @@
-import type { Raster8 } from '../raster/types.js';
+import type { Field32, Raster8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
 import { boxMean, guidedCoefficients } from './filters.js';
 
@@ -35,7 +35,7 @@ export function matteFromModel({ image, small, model, lap, inPlace = false }: Ma
   const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined });
   snapPrior(prior);
   lap('fuse');
-  const up = upsamplePrior(prior, small.width, small.height, image, inPlace);
+  const up = upsamplePrior({ data: prior, width: small.width, height: small.height }, image, inPlace);
   lap('upsample');
   const refined = refineMatte({ image, up, bg, scale: Math.max(image.width, image.height) / small.width });
   const through = seeThrough({ small, prior, bg, bgImg: bgImg ?? undefined });
@@ -517,7 +517,8 @@ export interface Upsampled {
  * copy. Most of a product shot is plainly inside or outside the product: where all four source samples
  * of a run of pixels are 0 (or all 1), the run is filled; only the edge band is interpolated.
  */
-export function upsamplePrior(src: Float32Array, sw: number, sh: number, image: Raster8, inPlace = false): Upsampled {
+export function upsamplePrior(prior: Field32, image: Raster8, inPlace = false): Upsampled {
+  const { data: src, width: sw, height: sh } = prior;
   const { width: w, height: h, data } = image;
   const alpha = Buffer.allocUnsafe(w * h);
   // the foreground on an ArrayBuffer offset by whole pixels, so pixels can be written as 32-bit words (RGBA, little-endian)

@@ -1,6 +1,7 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { createRng } from '../raster/noise.js';
 import { rasteriseSvg } from '../codec.js';
+import type { Field32 } from '../raster/types.js';
 
 /**
  * Projected light patterns (gobos): a window frame, blinds or palm leaves between the key light and
@@ -8,7 +9,7 @@ import { rasteriseSvg } from '../codec.js';
  * the key on the surface, the backdrop and, more gently, the product. Softness follows the light's
  * hardness, as a shadow from a farther or larger source is softer.
  */
-export async function renderPattern(plan: ScenePlan, W: number, H: number, seed: number, focus: { x: number; y: number; h: number }): Promise<Float32Array | null> {
+export async function renderPattern(plan: ScenePlan, W: number, H: number, seed: number, focus: { x: number; y: number; h: number }): Promise<Field32 | null> {
   const p = plan.light.pattern;
   if (p === 'none') return null;
   const rng = createRng(seed, 51);
@@ -68,5 +69,5 @@ export async function renderPattern(plan: ScenePlan, W: number, H: number, seed:
   const { data } = await rasteriseSvg(svg, { width: W, height: H, channels: 1, blur: sigma });
   const out = new Float32Array(W * H);
   for (let i = 0; i < out.length; i++) out[i] = data[i]! / 255;
-  return out;
+  return { data: out, width: W, height: H };
 }

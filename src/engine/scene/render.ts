@@ -1,7 +1,7 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { blur, composite, resize, type Layer } from '../codec.js';
 import { crop, flipRows } from '../raster/crop.js';
-import { rgb8, rgba8, type Rgba8 } from '../raster/types.js';
+import { rgb8, rgba8, type Field32, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { Layout, ShadowMasks } from '../types.js';
 import { renderBackdrop } from './backdrop.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
@@ -21,12 +21,13 @@ export interface SceneInput {
   /** the product at the working size (RGBA), its box in working pixels */
   product: { rgba: Buffer; x: number; y: number; w: number; h: number };
   shadows: ShadowMasks;
-  pattern: Float32Array | null;
+  /** the key light's pattern over the working frame */
+  pattern: Field32 | null;
   /** RGBA layer blended (screen) behind the product: bokeh, rays, mist */
   behind: Buffer | null;
 }
 
-export async function renderScene(input: SceneInput): Promise<Buffer> {
+export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const { plan, layout } = input;
   const W = layout.work.width;
   const H = layout.work.height;
@@ -66,7 +67,7 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
   const surfaceTop = cam.topDown ? 0 : Math.max(0, Math.floor(edgeY - band));
   const castOpacity = plan.shadow.opacity;
   const { cast, contact, occlusion } = input.shadows;
-  const pattern = input.pattern;
+  const pattern = input.pattern ? input.pattern.data : null;
   const noSurface = plan.surface.material === 'none';
 
   // The surface is written over the backdrop in place (one frame-sized array fewer per render).
@@ -171,13 +172,12 @@ export async function renderScene(input: SceneInput): Promise<Buffer> {
     }
   }
 
-  const graded = grade(scene, W, H, plan);
-  const focused = await depthOfField(graded, W, H, plan, layout);
+  const focused = await depthOfField(rgb8(grade(scene, W, H, plan), W, H), plan, layout);
   if (!input.behind) return focused;
   const layers: Layer[] = [{ image: rgba8(input.behind, W, H), blend: 'screen' }];
   const streaks = plan.surface.gloss >= 0.45 && !cam.topDown ? await mirroredLights(rgba8(input.behind, W, H), edgeY, plan.surface.gloss) : null;
   if (streaks) layers.push({ image: rgba8(streaks.data, W, streaks.h), left: 0, top: streaks.top, blend: 'screen' });
-  return (await composite(rgb8(focused, W, H), layers)).data;
+  return composite(focused, layers);
 }
 
 /**
@@ -292,19 +292,20 @@ export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan
  * Depth of field: two blurred copies, and each row takes the blur its distance from the focal plane
  * (the product's base) calls for. Backdrop rows take the most.
  */
-async function depthOfField(img: Buffer, W: number, H: number, plan: ScenePlan, layout: Layout): Promise<Buffer> {
+async function depthOfField(image: Rgb8, plan: ScenePlan, layout: Layout): Promise<Rgb8> {
+  const { data: img, width: W, height: H } = image;
   const cam = layout.camera;
   const long = Math.max(W, H);
   const A = long * 0.014 * (0.3 + plan.backdrop.blur * 0.9);
-  if (A < 0.8 || cam.topDown) return img;
+  if (A < 0.8 || cam.topDown) return image;
   const ws = layout.work.scale;
   const baseY = layout.baseY * ws;
   const vanishY = cam.vanishY * ws;
   const edgeY = cam.edgeY * ws;
   const env = plan.backdrop.kind === 'environment';
   const s1 = A * 0.3;
-  const { data: l1 } = await blur(rgb8(img, W, H), Math.max(0.4, s1));
-  const { data: l2 } = await blur(rgb8(img, W, H), Math.max(0.4, A / 4));
+  const { data: l1 } = await blur(image, Math.max(0.4, s1));
+  const { data: l2 } = await blur(image, Math.max(0.4, A / 4));
   // each pixel reads only its own value before writing it: blend in place
   const out = img;
   const edgeS = Math.min(1, Math.max(0, 1 - (edgeY - vanishY) / (baseY - vanishY)));
@@ -324,5 +325,5 @@ async function depthOfField(img: Buffer, W: number, H: number, plan: ScenePlan, 
       for (let i = row; i < row + W * 3; i++) out[i] = l1[i]! + (l2[i]! - l1[i]!) * t;
     }
   }
-  return out;
+  return image;
 }
