@@ -41,3 +41,16 @@ describe('reference checks', () => {
     await expect(checkImage(jpeg, LIMIT)).resolves.toEqual({ format: 'jpeg', width: 640, height: 480 });
   });
 });
+
+describe('decodeImage with a working size', () => {
+  it('decodes a larger image straight to the working pixel count, ratio and orientation kept', async () => {
+    const jpeg = await solidImage('jpeg', 4000, 3000, '#a53', { orientation: 6 });
+    const { image } = await decodeImage(jpeg, { maxPixels: LIMIT, workingPixels: 3_000_000 });
+    // orientation 6 turns it upright: 3000 wide, 4000 tall, at 1/2 of each side
+    expect(image.width * image.height).toBeLessThanOrEqual(3_000_000);
+    expect(Math.abs(image.width / image.height - 3 / 4)).toBeLessThan(0.01);
+    expect(image.height).toBeGreaterThan(1990);
+    const small = await decodeImage(jpeg, { maxPixels: LIMIT, workingPixels: 24_000_000 });
+    expect([small.image.width, small.image.height]).toEqual([3000, 4000]);
+  });
+});

@@ -114,6 +114,13 @@ async function assignRoles(req: TransformRequest, images: Raster8[], hasAlpha: b
 
 const firstOf = (refs: Reference[], role: Role) => refs.findIndex((r) => r.role === role);
 
+/**
+ * References are rendered from at most this many pixels: a 4K frame is 8.3 MP, so a 24 MP working
+ * copy (6000×4000) keeps every product that fills a fraction of its photo sharp, while a 50 MP source
+ * no longer costs its full frame in every buffer of the cutout.
+ */
+export const WORKING_PIXELS = 24_000_000;
+
 /** Told the name of each stage as it starts (the worker shows `archiving` from `encode` on). */
 export type StageListener = (name: string) => void;
 
@@ -129,7 +136,9 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   };
 
   if (req.sources.length === 0) throw new PermanentTaskError('Expected at least one reference image for input_urls but received none');
-  const decoded = await stage('decode', () => Promise.all(req.sources.map((f) => decodeImage(f, { maxPixels: deps.opts.maxInputPixels }))));
+  const decoded = await stage('decode', () =>
+    Promise.all(req.sources.map((f) => decodeImage(f, { maxPixels: deps.opts.maxInputPixels, workingPixels: WORKING_PIXELS }))),
+  );
   const images = decoded.map((d) => d.image);
   const cut = await stage('cutout', () => cutProducts(req, images, decoded.map((d) => d.hasAlpha), deps.cutout));
   const shot = await stage('plan', () => planShot(req, images, cut.refs, cut.productIdx, cut.crops));
