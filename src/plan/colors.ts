@@ -1,3 +1,5 @@
+import { TONE_LUMA, type Tone } from './presets.js';
+
 /**
  * Colour names the planner understands: the CSS named colours plus the words photographers and
  * stylists use (sage, terracotta, blush…). Multi-word names are written with spaces.
@@ -83,4 +85,9 @@ export function mixHex(a: string, b: string, t: number): string {
 export function luma(hex: string): number {
   const [r, g, b] = hexToRgb(hex);
   return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+/** A colour's tone, light, medium or dark, by its luma. */
+export function toneOf(hex: string): Tone {
+  return luma(hex) > TONE_LUMA.light ? 'light' : luma(hex) < TONE_LUMA.dark ? 'dark' : 'medium';
 }

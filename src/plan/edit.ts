@@ -1,8 +1,9 @@
 import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
-import { luma, mixHex } from './colors.js';
+import { mixHex, toneOf } from './colors.js';
 import { mergePlan } from './merge.js';
 import { readPrompt, type UnderstoodWord } from './parse.js';
-import { DIRECTIONS, resolvePlan } from './resolve.js';
+import { DIRECTIONS } from './presets.js';
+import { resolvePlan } from './resolve.js';
 import type { Draft } from './vocabulary.js';
 
 /**
@@ -29,7 +30,6 @@ interface Rule {
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const r2 = (v: number) => Math.round(v * 100) / 100;
-const toneOf = (hex: string): Plan['surface']['tone'] => (luma(hex) > 0.6 ? 'light' : luma(hex) < 0.3 ? 'dark' : 'medium');
 
 const SURFACE_NOUNS = '(?:surface|table|tabletop|counter|countertop|floor|ground|slab|board|wood|marble|slate|stone|concrete|linen|base|plinth)';
 const BACKDROP_NOUNS = '(?:background|backdrop|wall|sweep|backgrounds|scene behind|room)';

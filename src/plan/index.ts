@@ -12,7 +12,8 @@ import type { Draft } from './vocabulary.js';
 export { ScenePlanSchema, SceneOverrideSchema, type ScenePlan, type SceneOverride };
 export { mergePlan } from './merge.js';
 export { tokenize, readPrompt } from './parse.js';
-export { DIRECTIONS, MATERIALS, nearestDirection } from './resolve.js';
+export { nearestDirection } from './resolve.js';
+export { DIRECTIONS, MATERIALS } from './presets.js';
 
 export interface PlanOptions {
   /** explicit settings (input.scene / --scene); validated here, they win over the prompt */

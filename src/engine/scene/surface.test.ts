@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planScene } from '../../plan/index.js';
-import { MATERIALS } from '../../plan/resolve.js';
+import { MATERIALS } from '../../plan/presets.js';
 import { createSurfaceShader } from './surface.js';
 
 describe('surface shaders', () => {
