@@ -2,7 +2,7 @@ import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
 import { mixHex, toneOf } from './colors.js';
 import { mergePlan } from './merge.js';
 import { readPrompt, type UnderstoodWord } from './parse.js';
-import { DIRECTIONS } from './presets.js';
+import { DIRECTIONS, EDIT_STEPS as STEP } from './presets.js';
 import { resolvePlan } from './resolve.js';
 import type { Draft } from './vocabulary.js';
 
@@ -37,27 +37,27 @@ const EFFECT_NAMES = '(steam|smoke|mist|fog|haze|dust|bokeh|rays)';
 const EFFECT_KEY: Record<string, keyof Plan['effects']> = { steam: 'steam', smoke: 'smoke', mist: 'mist', fog: 'mist', haze: 'haze', dust: 'dust', bokeh: 'bokeh', rays: 'rays' };
 
 const warmer: Apply = (p, a) => {
-  p.light.temperature = Math.round(clamp(p.light.temperature - 900 * a, 1800, 12000));
-  p.grade.warmth = r2(clamp(p.grade.warmth + 0.2 * a, -1, 1));
+  p.light.temperature = Math.round(clamp(p.light.temperature - STEP.temperature * a, STEP.minKelvin, STEP.maxKelvin));
+  p.grade.warmth = r2(clamp(p.grade.warmth + STEP.warmth * a, -1, 1));
 };
 const cooler: Apply = (p, a) => {
-  p.light.temperature = Math.round(clamp(p.light.temperature + 900 * a, 1800, 12000));
-  p.grade.warmth = r2(clamp(p.grade.warmth - 0.2 * a, -1, 1));
+  p.light.temperature = Math.round(clamp(p.light.temperature + STEP.temperature * a, STEP.minKelvin, STEP.maxKelvin));
+  p.grade.warmth = r2(clamp(p.grade.warmth - STEP.warmth * a, -1, 1));
 };
 const exposure = (sign: number): Apply => (p, a) => {
-  p.light.intensity = r2(clamp(p.light.intensity + sign * 0.2 * a, 0, 2));
-  p.grade.exposure = r2(clamp(p.grade.exposure + sign * 0.15 * a, -1, 1));
+  p.light.intensity = r2(clamp(p.light.intensity + sign * STEP.intensity * a, 0, STEP.maxIntensity));
+  p.grade.exposure = r2(clamp(p.grade.exposure + sign * STEP.exposure * a, -1, 1));
 };
-const backdropTone = (towards: string): Apply => (p, a) => { p.backdrop.color = mixHex(p.backdrop.color, towards, clamp(0.35 * a, 0, 0.9)); };
+const backdropTone = (towards: string): Apply => (p, a) => { p.backdrop.color = mixHex(p.backdrop.color, towards, clamp(STEP.toneMix * a, 0, STEP.maxToneMix)); };
 const surfaceTone = (towards: string): Apply => (p, a) => {
-  p.surface.color = mixHex(p.surface.color, towards, clamp(0.35 * a, 0, 0.9));
+  p.surface.color = mixHex(p.surface.color, towards, clamp(STEP.toneMix * a, 0, STEP.maxToneMix));
   p.surface.tone = toneOf(p.surface.color);
 };
 const hardness = (sign: number): Apply => (p, a) => {
-  p.light.hardness = r2(clamp(p.light.hardness + sign * 0.25 * a, 0, 1));
-  p.shadow.softness = r2(clamp(p.shadow.softness - sign * 0.2 * a, 0, 1));
+  p.light.hardness = r2(clamp(p.light.hardness + sign * STEP.hardness * a, 0, 1));
+  p.shadow.softness = r2(clamp(p.shadow.softness - sign * STEP.softnessWithLight * a, 0, 1));
 };
-const size = (factor: number): Apply => (p, a) => { p.framing.size = r2(clamp(p.framing.size * (1 + (factor - 1) * a), 0.1, 0.95)); };
+const size = (factor: number): Apply => (p, a) => { p.framing.size = r2(clamp(p.framing.size * (1 + (factor - 1) * a), STEP.minSize, STEP.maxSize)); };
 
 /** Relative phrases, most specific first; each consumes its words so the absolute reading skips them. */
 const RULES: Rule[] = [
@@ -65,26 +65,26 @@ const RULES: Rule[] = [
   { re: new RegExp(`\\b(?:lighter|brighter|paler|lighten(?: the)?|brighten(?: the)?) ${BACKDROP_NOUNS}\\b|\\b${BACKDROP_NOUNS} (?:is )?(?:lighter|brighter)\\b`, 'g'), fields: ['backdrop.color'], apply: backdropTone('#ffffff') },
   { re: new RegExp(`\\b(?:darker|deeper) ${SURFACE_NOUNS}\\b`, 'g'), fields: ['surface.color', 'surface.tone'], apply: surfaceTone('#000000') },
   { re: new RegExp(`\\b(?:lighter|paler|brighter) ${SURFACE_NOUNS}\\b`, 'g'), fields: ['surface.color', 'surface.tone'], apply: surfaceTone('#ffffff') },
-  { re: /\b(?:softer|blurrier|gentler|more diffused?|diffuser) shadows?\b|\bsoften the shadows?\b|\bshadows? softer\b/g, fields: ['shadow.softness'], apply: (p, a) => { p.shadow.softness = r2(clamp(p.shadow.softness + 0.25 * a, 0, 1)); } },
-  { re: /\b(?:harder|sharper|crisper|harsher) shadows?\b|\bshadows? (?:harder|sharper|crisper)\b/g, fields: ['shadow.softness'], apply: (p, a) => { p.shadow.softness = r2(clamp(p.shadow.softness - 0.25 * a, 0, 1)); } },
-  { re: /\b(?:darker|stronger|deeper|heavier|more) shadows?\b|\bshadows? (?:darker|stronger)\b/g, fields: ['shadow.opacity'], apply: (p, a) => { p.shadow.opacity = r2(clamp(p.shadow.opacity + 0.15 * a, 0, 1)); p.shadow.cast = true; } },
-  { re: /\b(?:lighter|weaker|fainter|subtler|less) shadows?\b|\bshadows? (?:lighter|weaker|fainter)\b/g, fields: ['shadow.opacity'], apply: (p, a) => { p.shadow.opacity = r2(clamp(p.shadow.opacity - 0.15 * a, 0, 1)); } },
-  { re: /\blonger shadows?\b/g, fields: ['light.elevation'], apply: (p, a) => { p.light.elevation = Math.round(clamp(p.light.elevation - 10 * a, 6, 90)); } },
-  { re: /\bshorter shadows?\b/g, fields: ['light.elevation'], apply: (p, a) => { p.light.elevation = Math.round(clamp(p.light.elevation + 10 * a, 6, 90)); } },
+  { re: /\b(?:softer|blurrier|gentler|more diffused?|diffuser) shadows?\b|\bsoften the shadows?\b|\bshadows? softer\b/g, fields: ['shadow.softness'], apply: (p, a) => { p.shadow.softness = r2(clamp(p.shadow.softness + STEP.shadowSoftness * a, 0, 1)); } },
+  { re: /\b(?:harder|sharper|crisper|harsher) shadows?\b|\bshadows? (?:harder|sharper|crisper)\b/g, fields: ['shadow.softness'], apply: (p, a) => { p.shadow.softness = r2(clamp(p.shadow.softness - STEP.shadowSoftness * a, 0, 1)); } },
+  { re: /\b(?:darker|stronger|deeper|heavier|more) shadows?\b|\bshadows? (?:darker|stronger)\b/g, fields: ['shadow.opacity'], apply: (p, a) => { p.shadow.opacity = r2(clamp(p.shadow.opacity + STEP.shadowOpacity * a, 0, 1)); p.shadow.cast = true; } },
+  { re: /\b(?:lighter|weaker|fainter|subtler|less) shadows?\b|\bshadows? (?:lighter|weaker|fainter)\b/g, fields: ['shadow.opacity'], apply: (p, a) => { p.shadow.opacity = r2(clamp(p.shadow.opacity - STEP.shadowOpacity * a, 0, 1)); } },
+  { re: /\blonger shadows?\b/g, fields: ['light.elevation'], apply: (p, a) => { p.light.elevation = Math.round(clamp(p.light.elevation - STEP.elevation * a, STEP.minElevation, STEP.maxElevation)); } },
+  { re: /\bshorter shadows?\b/g, fields: ['light.elevation'], apply: (p, a) => { p.light.elevation = Math.round(clamp(p.light.elevation + STEP.elevation * a, STEP.minElevation, STEP.maxElevation)); } },
   { re: /\b(?:softer|gentler|more diffused?) (?:light|lighting|key)\b|\bsoften the light\b/g, fields: ['light.hardness', 'shadow.softness'], apply: hardness(-1) },
   { re: /\b(?:harder|harsher|crisper|more direct) (?:light|lighting|key)\b/g, fields: ['light.hardness', 'shadow.softness'], apply: hardness(1) },
   { re: /\b(?:warmer|warm (?:it|this|the light|things) up|warm up the light|more golden|more amber)\b/g, fields: ['light.temperature', 'grade.warmth'], apply: warmer },
   { re: /\b(?:cooler|colder|bluer|cool (?:it|this|the light|things) down|cool down the light)\b/g, fields: ['light.temperature', 'grade.warmth'], apply: cooler },
-  { re: /\b(?:more|higher|stronger) contrast\b|\bpunchier\b|\bmore contrasty\b/g, fields: ['light.contrast'], apply: (p, a) => { p.light.contrast = r2(clamp(p.light.contrast + 0.15 * a, 0, 1)); } },
-  { re: /\b(?:less|lower|softer|weaker) contrast\b|\bflatter\b/g, fields: ['light.contrast'], apply: (p, a) => { p.light.contrast = r2(clamp(p.light.contrast - 0.15 * a, 0, 1)); } },
+  { re: /\b(?:more|higher|stronger) contrast\b|\bpunchier\b|\bmore contrasty\b/g, fields: ['light.contrast'], apply: (p, a) => { p.light.contrast = r2(clamp(p.light.contrast + STEP.contrast * a, 0, 1)); } },
+  { re: /\b(?:less|lower|softer|weaker) contrast\b|\bflatter\b/g, fields: ['light.contrast'], apply: (p, a) => { p.light.contrast = r2(clamp(p.light.contrast - STEP.contrast * a, 0, 1)); } },
   { re: /\b(?:brighter|lighter) (?:light|lighting|overall|image|picture|shot|scene)\b|\bmore light\b|\bbrighten(?: it| this| things)?(?: up)?\b|\bbrighter\b/g, fields: ['light.intensity', 'grade.exposure'], apply: exposure(1) },
   { re: /\b(?:darker|dimmer|moodier) (?:light|lighting|overall|image|picture|shot|scene)\b|\bless light\b|\bdarken(?: it| this| things)?(?: down)?\b|\bdarker\b|\bdimmer\b/g, fields: ['light.intensity', 'grade.exposure'], apply: exposure(-1) },
-  { re: /\b(?:more|stronger|heavier) (?:blur|blurred|bokeh background|depth of field)\b|\bblurrier(?: background| backdrop)?\b|\bblur the (?:background|backdrop) more\b/g, fields: ['backdrop.blur'], apply: (p, a) => { p.backdrop.blur = r2(clamp(p.backdrop.blur + 0.2 * a, 0, 1)); } },
-  { re: /\bless (?:blur|blurred|blurry)\b|\bsharper (?:background|backdrop)\b/g, fields: ['backdrop.blur'], apply: (p, a) => { p.backdrop.blur = r2(clamp(p.backdrop.blur - 0.2 * a, 0, 1)); } },
-  { re: /\b(?:more saturated|more colou?rful|more vivid|richer colou?rs?)\b/g, fields: ['grade.saturation'], apply: (p, a) => { p.grade.saturation = r2(clamp(p.grade.saturation + 0.2 * a, 0, 2)); } },
-  { re: /\b(?:less saturated|desaturated?|more muted|less colou?rful)\b/g, fields: ['grade.saturation'], apply: (p, a) => { p.grade.saturation = r2(clamp(p.grade.saturation - 0.2 * a, 0, 2)); } },
-  { re: /\bzoom(?:ed)? out\b|\bpull(?:ed)? back\b|\bsmaller\b|\b(?:further|farther) away\b|\bmore (?:space|room) around\b/g, fields: ['framing.size'], apply: size(0.75) },
-  { re: /\bzoom(?:ed)? in\b|\bcloser\b|\bbigger\b|\blarger\b|\btighter\b|\bpush(?:ed)? in\b/g, fields: ['framing.size'], apply: size(1.25) },
+  { re: /\b(?:more|stronger|heavier) (?:blur|blurred|bokeh background|depth of field)\b|\bblurrier(?: background| backdrop)?\b|\bblur the (?:background|backdrop) more\b/g, fields: ['backdrop.blur'], apply: (p, a) => { p.backdrop.blur = r2(clamp(p.backdrop.blur + STEP.blur * a, 0, 1)); } },
+  { re: /\bless (?:blur|blurred|blurry)\b|\bsharper (?:background|backdrop)\b/g, fields: ['backdrop.blur'], apply: (p, a) => { p.backdrop.blur = r2(clamp(p.backdrop.blur - STEP.blur * a, 0, 1)); } },
+  { re: /\b(?:more saturated|more colou?rful|more vivid|richer colou?rs?)\b/g, fields: ['grade.saturation'], apply: (p, a) => { p.grade.saturation = r2(clamp(p.grade.saturation + STEP.saturation * a, 0, STEP.maxSaturation)); } },
+  { re: /\b(?:less saturated|desaturated?|more muted|less colou?rful)\b/g, fields: ['grade.saturation'], apply: (p, a) => { p.grade.saturation = r2(clamp(p.grade.saturation - STEP.saturation * a, 0, STEP.maxSaturation)); } },
+  { re: /\bzoom(?:ed)? out\b|\bpull(?:ed)? back\b|\bsmaller\b|\b(?:further|farther) away\b|\bmore (?:space|room) around\b/g, fields: ['framing.size'], apply: size(STEP.zoomOut) },
+  { re: /\bzoom(?:ed)? in\b|\bcloser\b|\bbigger\b|\blarger\b|\btighter\b|\bpush(?:ed)? in\b/g, fields: ['framing.size'], apply: size(STEP.zoomIn) },
   { re: /\bhigher (?:camera|angle|viewpoint)\b/g, fields: ['framing.camera'], apply: (p) => { p.framing.camera = p.framing.camera === 'low' ? 'eye' : 'high'; } },
   { re: /\blower (?:camera|angle|viewpoint)\b/g, fields: ['framing.camera'], apply: (p) => { p.framing.camera = p.framing.camera === 'high' ? 'eye' : 'low'; } },
   {
@@ -96,7 +96,8 @@ const RULES: Rule[] = [
     apply: (p, a, m) => {
       const key = EFFECT_KEY[m[2]!]!;
       const v = p.effects[key];
-      p.effects[key] = r2(clamp(m[1] === 'more' ? Math.max(0.35, v * (1 + 0.4 * a)) : v * (1 - 0.5 * Math.min(1, a)), 0, 1));
+      const moved = m[1] === 'more' ? Math.max(STEP.effectFloor, v * (1 + STEP.effectMore * a)) : v * (1 - STEP.effectLess * Math.min(1, a));
+      p.effects[key] = r2(clamp(moved, 0, 1));
     },
   },
 ];
@@ -140,7 +141,7 @@ export function editPlan(base: ScenePlan, prompt: string, opts: EditOptions = {}
   delete plan.changes;
   // the same lowercase, accent-free text the tokenizer sees, so offsets line up
   let text = [...prompt.toLowerCase()].map((c) => (c.length === 1 ? c : ' ')).join('');
-  const amount = LITTLE.test(text) ? 0.5 : LOTS.test(text) ? 1.8 : 1;
+  const amount = LITTLE.test(text) ? STEP.little : LOTS.test(text) ? STEP.lots : 1;
   const understood: UnderstoodWord[] = [];
 
   for (const rule of RULES) {

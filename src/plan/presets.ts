@@ -259,3 +259,50 @@ export const GRADE = {
   vignette: 0.3,
   grain: 0.3,
 };
+
+// ---- edits ------------------------------------------------------------------------------------
+
+/**
+ * How far one relative edit ("warmer", "softer shadows", "zoom out") moves a value of the parent
+ * plan, and the limits it stops at. "A bit", "slightly" scale a step by `little`; "much", "a lot" by `lots`.
+ */
+export const EDIT_STEPS = {
+  little: 0.5,
+  lots: 1.8,
+  /** kelvin per "warmer" / "cooler", within minKelvin..maxKelvin; the grade's warmth moves `warmth` with it */
+  temperature: 900,
+  minKelvin: 1800,
+  maxKelvin: 12000,
+  warmth: 0.2,
+  /** "brighter" / "darker": light intensity (up to maxIntensity) and grade exposure */
+  intensity: 0.2,
+  maxIntensity: 2,
+  exposure: 0.15,
+  /** "darker background", "paler table": mixed this far toward black or white, at most maxToneMix */
+  toneMix: 0.35,
+  maxToneMix: 0.9,
+  /** "softer light": hardness down, shadow softness up by `softnessWithLight` */
+  hardness: 0.25,
+  softnessWithLight: 0.2,
+  /** "softer shadows", "darker shadows" */
+  shadowSoftness: 0.25,
+  shadowOpacity: 0.15,
+  /** "longer shadows" lowers the light this many degrees, within minElevation..maxElevation */
+  elevation: 10,
+  minElevation: 6,
+  maxElevation: 90,
+  contrast: 0.15,
+  blur: 0.2,
+  /** up to maxSaturation */
+  saturation: 0.2,
+  maxSaturation: 2,
+  /** "zoom out" / "zoom in" multiply the product's size, kept within minSize..maxSize */
+  zoomOut: 0.75,
+  zoomIn: 1.25,
+  minSize: 0.1,
+  maxSize: 0.95,
+  /** "more steam" raises an effect by this share (to at least effectFloor); "less steam" lowers it by effectLess */
+  effectMore: 0.4,
+  effectFloor: 0.35,
+  effectLess: 0.5,
+};
