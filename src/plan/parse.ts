@@ -1,4 +1,5 @@
 import { mixHex } from './colors.js';
+import { WORDS, type Tone } from './presets.js';
 import { STOPWORDS, oppositeDirection, vocabulary, type Draft, type Entry, type EntryKind } from './vocabulary.js';
 
 /**
@@ -152,7 +153,7 @@ export function readPrompt(prompt: string): Reading {
   let negating = false;
   let lastNegated: Match | null = null;
   let pendingColour: { hex: string; name: string } | null = null;
-  let pendingTone: string | null = null;
+  let pendingTone: Tone | null = null;
   let pastel = false;
 
   const record = (m: Match, fields: string[]) => {
@@ -197,7 +198,7 @@ export function readPrompt(prompt: string): Reading {
     switch (e.kind) {
       case 'colour': {
         let hex = e.value!;
-        if (pastel) { hex = mixHex(hex, '#ffffff', 0.55); pastel = false; }
+        if (pastel) { hex = mixHex(hex, '#ffffff', WORDS.pastelMix); pastel = false; }
         const name = prompt.slice(tokens[m.i]!.start, tokens[m.i + m.n - 1]!.end).toLowerCase();
         if (attachesTo) pendingColour = { hex, name };
         else {
@@ -209,10 +210,10 @@ export function readPrompt(prompt: string): Reading {
       }
       case 'tone': {
         if (attachesTo) {
-          pendingTone = e.value!;
+          pendingTone = e.value as Tone;
           record(m, [attachesTo.startsWith('surface') || attachesTo === 'finish' ? 'surface.tone' : 'backdrop.color']);
         } else if (e.value === 'dark') {
-          draft.grade.exposure = -0.2;
+          draft.grade.exposure = WORDS.grade.darkExposure;
           record(m, ['grade.exposure']);
         } else record(m, []);
         break;
@@ -231,7 +232,7 @@ export function readPrompt(prompt: string): Reading {
       case 'finish': {
         if (e.kind === 'surface-noun') { if (e.value && !impliedMaterial) impliedMaterial = e.value; } else e.set?.(draft, m.amount);
         if (pendingColour) { draft.surface.color = pendingColour.hex; pendingColour = null; }
-        if (pendingTone) { draft.surface.tone = pendingTone as Draft['surface']['tone']; pendingTone = null; }
+        if (pendingTone) { draft.surface.tone = pendingTone; pendingTone = null; }
         record(m, e.fields);
         break;
       }
@@ -246,7 +247,7 @@ export function readPrompt(prompt: string): Reading {
           pendingColour = null;
         }
         if (pendingTone) {
-          draft.backdrop.color = pendingTone === 'dark' ? '#26272a' : pendingTone === 'light' ? '#eeece8' : '#8c8a86';
+          draft.backdrop.color = WORDS.backdropTones[pendingTone];
           pendingTone = null;
         }
         record(m, e.fields);

@@ -306,3 +306,58 @@ export const EDIT_STEPS = {
   effectFloor: 0.35,
   effectLess: 0.5,
 };
+
+// ---- words ------------------------------------------------------------------------------------
+
+/**
+ * The values the prompt's words set (vocabulary.ts, parse.ts). Where a modifier can come before a
+ * word ("soft steam", "strong rim light"), the value is multiplied by the modifier's amount.
+ */
+export const WORDS = {
+  /** "soft", "subtle" … and "heavy", "thick" … before a word */
+  modifiers: { less: 0.65, more: 1.4 },
+  light: {
+    hard: { hardness: 0.85 },
+    soft: { hardness: 0.2 },
+    warm: { temperature: 3600 },
+    candle: { temperature: 2300, intensity: 0.7 },
+    cool: { temperature: 7500 },
+    daylight: { temperature: 5600 },
+    highContrast: { contrast: 0.85 },
+    lowContrast: { contrast: 0.25 },
+    dim: { intensity: 0.65, exposure: -0.3 },
+    bright: { intensity: 1.35, exposure: 0.2 },
+    /** "rim light" (modifiable) */
+    rim: { intensity: 0.6 },
+  },
+  shadow: {
+    /** a modified "shadow" ("faint shadow") sets this opacity times the modifier */
+    opacity: 0.55,
+    /** "long shadows": a low light, in degrees */
+    long: { elevation: 14 },
+    soft: { softness: 0.8, opacity: 0.4 },
+    hard: { softness: 0.2, opacity: 0.8 },
+    noHarsh: { softness: 0.85, opacity: 0.4 },
+  },
+  /** a modified "reflection" ("subtle reflection") sets this strength times the modifier */
+  reflection: { strength: 0.4 },
+  /** effect strength of each effect word (modifiable) */
+  effects: { steam: 0.7, smoke: 0.7, mist: 0.6, bokeh: 0.7, rays: 0.6, haze: 0.5, dust: 0.6 },
+  /** backdrop blur; a modifier scales the levels from `scaledFrom` up */
+  blur: { blurred: 0.8, heavily: 1, slightly: 0.5, sharp: 0.1, scaledFrom: 0.5 },
+  /** product height as a share of the frame */
+  framing: { closeUp: 0.78, wide: 0.36, negativeSpace: 0.45 },
+  grade: {
+    pastelSaturation: 0.8,
+    neutralSaturation: 0.75,
+    vividSaturation: 1.25,
+    grain: 0.6,
+    vignette: 0.6,
+    /** "dark" that describes no surface or backdrop */
+    darkExposure: -0.2,
+  },
+  /** "pastel pink": the colour mixed this far toward white */
+  pastelMix: 0.55,
+  /** backdrop colour of "a dark / light / medium background" */
+  backdropTones: { dark: '#26272a', light: '#eeece8', medium: '#8c8a86' } satisfies Record<Tone, string>,
+};

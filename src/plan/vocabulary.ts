@@ -1,5 +1,6 @@
 import type { SceneOverride } from '../contract/scene.js';
 import { colourTable } from './colors.js';
+import { WORDS } from './presets.js';
 
 /**
  * The planner's vocabulary: phrases (token sequences) and what each sets on the draft plan.
@@ -26,7 +27,7 @@ export interface Entry {
   unset?: (d: Draft) => void;
   /** a direction word ('left', 'top-left' …) or a colour hex / tone, for the kinds that carry one */
   value?: string;
-  /** modifier strength (0.6 soft … 1.4 strong) */
+  /** modifier strength (WORDS.modifiers: below 1 for "soft", above for "strong") */
   amount?: number;
   /** what a modifier word means when nothing it can modify follows */
   fallback?: Entry;
@@ -162,11 +163,11 @@ function build(): Map<string, Entry> {
   add('city at night|night city|city lights|city night|urban night|street at night|cityscape at night|neon|neon lights|night street|nightlife|downtown at night|city', env('city-night'));
 
   // ---- blur / depth of field ------------------------------------------------------------------
-  const blur = (v: number): Entry => ({ kind: 'blur', fields: ['backdrop.blur'], set: (d, a) => { d.backdrop.blur = Math.min(1, v * (v < 0.5 ? 1 : a)); } });
-  add('blurred|blurry|blur|out of focus|defocused|soft focus|shallow depth of field|shallow dof|shallow focus|dreamy|softly blurred', blur(0.8));
-  add('heavily blurred|very blurred|creamy bokeh background|extremely blurred', blur(1));
-  add('slightly blurred|softly out of focus|gently blurred', blur(0.5));
-  add('sharp background|in focus background|background in focus|deep depth of field|everything in focus', blur(0.1));
+  const blur = (v: number): Entry => ({ kind: 'blur', fields: ['backdrop.blur'], set: (d, a) => { d.backdrop.blur = Math.min(1, v * (v < WORDS.blur.scaledFrom ? 1 : a)); } });
+  add('blurred|blurry|blur|out of focus|defocused|soft focus|shallow depth of field|shallow dof|shallow focus|dreamy|softly blurred', blur(WORDS.blur.blurred));
+  add('heavily blurred|very blurred|creamy bokeh background|extremely blurred', blur(WORDS.blur.heavily));
+  add('slightly blurred|softly out of focus|gently blurred', blur(WORDS.blur.slightly));
+  add('sharp background|in focus background|background in focus|deep depth of field|everything in focus', blur(WORDS.blur.sharp));
 
   // ---- light: directions ----------------------------------------------------------------------
   for (const [dir, words] of DIR_WORDS) {
@@ -192,7 +193,7 @@ function build(): Map<string, Entry> {
     add([`${d} third`, `${d} hand third`, `the ${d} third`], { kind: 'framing-direction', value: `${d}-third`, fields: ['framing.position'] });
   }
   add('no harsh shadows|no harsh shadow|without harsh shadows|no hard shadows|without hard shadows|no strong shadows', {
-    kind: 'shadow', fields: ['shadow.softness', 'shadow.opacity'], set: (d) => { d.shadow.softness = 0.85; d.shadow.opacity = 0.4; },
+    kind: 'shadow', fields: ['shadow.softness', 'shadow.opacity'], set: (d) => { d.shadow.softness = WORDS.shadow.noHarsh.softness; d.shadow.opacity = WORDS.shadow.noHarsh.opacity; },
   });
   add('off center|off centre|rule of thirds|asymmetric|asymmetrical', { kind: 'framing-direction', value: 'right-third', fields: ['framing.position'] });
   add('centered|centred|center|centre|in the middle|middle|symmetrical|symmetric', {
@@ -201,8 +202,8 @@ function build(): Map<string, Entry> {
 
   // ---- light: quality -------------------------------------------------------------------------
   const light = (fields: string[], set: (d: Draft) => void): Entry => ({ kind: 'light', fields, set });
-  add('hard light|hard lighting|harsh light|harsh lighting|harsh|direct light|direct sunlight|direct sun|strong sunlight|crisp light|spotlight|spot light|spotlit|specular light|bright sun|midday sun|hard sunlight', light(['light.hardness'], (d) => { d.light.hardness = 0.85; }));
-  add('soft light|soft lighting|softly lit|soft lit|diffused|diffuse|diffused light|diffuse light|diffused lighting|softbox|soft box|overcast|cloudy|gentle light|even light|even lighting|wrap light|wrapping light|north light|indirect light|bounce light|bounced light', light(['light.hardness'], (d) => { d.light.hardness = 0.2; }));
+  add('hard light|hard lighting|harsh light|harsh lighting|harsh|direct light|direct sunlight|direct sun|strong sunlight|crisp light|spotlight|spot light|spotlit|specular light|bright sun|midday sun|hard sunlight', light(['light.hardness'], (d) => { d.light.hardness = WORDS.light.hard.hardness; }));
+  add('soft light|soft lighting|softly lit|soft lit|diffused|diffuse|diffused light|diffuse light|diffused lighting|softbox|soft box|overcast|cloudy|gentle light|even light|even lighting|wrap light|wrapping light|north light|indirect light|bounce light|bounced light', light(['light.hardness'], (d) => { d.light.hardness = WORDS.light.soft.hardness; }));
   add('window light|window lighting|natural window light|light through a window|light through the window|light from a window|light from the window|window|windows|window frame|window pane|window panes|window shadow|window shadows|window frame shadow|window frame shadows|french window', {
     kind: 'pattern', value: 'window', fields: ['light.pattern'], set: (d) => { d.light.pattern = 'window'; }, unset: (d) => { d.light.pattern = 'none'; },
   });
@@ -213,16 +214,16 @@ function build(): Map<string, Entry> {
     kind: 'pattern', value: 'leaves', fields: ['light.pattern'], set: (d) => { d.light.pattern = 'leaves'; }, unset: (d) => { d.light.pattern = 'none'; },
   });
   add('rim light|rim lighting|rim|edge light|edge lighting|hair light|kicker|kicker light|outline light|halo light|glowing edges', {
-    kind: 'light', fields: ['light.rim'], set: (d, a) => { d.light.rim = { enabled: true, intensity: Math.min(1, 0.6 * a) }; }, unset: (d) => { d.light.rim = { enabled: false }; },
+    kind: 'light', fields: ['light.rim'], set: (d, a) => { d.light.rim = { enabled: true, intensity: Math.min(1, WORDS.light.rim.intensity * a) }; }, unset: (d) => { d.light.rim = { enabled: false }; },
   });
-  add('warm light|warm lighting|warm tones|warm glow|warm sunlight|warmly lit|tungsten|incandescent|amber light|golden light|golden glow|warm white', light(['light.temperature'], (d) => { d.light.temperature = 3600; }));
-  add('candlelight|candle light|candlelit|firelight|fire light', light(['light.temperature', 'light.intensity'], (d) => { d.light.temperature = 2300; d.light.intensity = 0.7; }));
-  add('cool light|cool lighting|cold light|blue light|cool tones|cold tones|bluish light|blue hour|icy light|moonlight|moonlit', light(['light.temperature'], (d) => { d.light.temperature = 7500; }));
-  add('daylight|natural light|natural lighting|neutral light|sunlight|sunlit|sun|sunny|sunshine|daylit|day light', light(['light.temperature'], (d) => { d.light.temperature = 5600; }));
-  add('high contrast|contrasty|punchy|strong contrast|deep shadows|bold contrast|crushed blacks', light(['light.contrast'], (d) => { d.light.contrast = 0.85; }));
-  add('low contrast|flat light|flat lighting|gentle contrast|muted contrast|soft contrast', light(['light.contrast'], (d) => { d.light.contrast = 0.25; }));
-  add('dim|dimly lit|low light|dark lighting|darkened|underexposed', light(['light.intensity', 'grade.exposure'], (d) => { d.light.intensity = 0.65; d.grade.exposure = -0.3; }));
-  add('brightly lit|well lit|strong light|bright light|bright lighting|intense light|overexposed', light(['light.intensity', 'grade.exposure'], (d) => { d.light.intensity = 1.35; d.grade.exposure = 0.2; }));
+  add('warm light|warm lighting|warm tones|warm glow|warm sunlight|warmly lit|tungsten|incandescent|amber light|golden light|golden glow|warm white', light(['light.temperature'], (d) => { d.light.temperature = WORDS.light.warm.temperature; }));
+  add('candlelight|candle light|candlelit|firelight|fire light', light(['light.temperature', 'light.intensity'], (d) => { d.light.temperature = WORDS.light.candle.temperature; d.light.intensity = WORDS.light.candle.intensity; }));
+  add('cool light|cool lighting|cold light|blue light|cool tones|cold tones|bluish light|blue hour|icy light|moonlight|moonlit', light(['light.temperature'], (d) => { d.light.temperature = WORDS.light.cool.temperature; }));
+  add('daylight|natural light|natural lighting|neutral light|sunlight|sunlit|sun|sunny|sunshine|daylit|day light', light(['light.temperature'], (d) => { d.light.temperature = WORDS.light.daylight.temperature; }));
+  add('high contrast|contrasty|punchy|strong contrast|deep shadows|bold contrast|crushed blacks', light(['light.contrast'], (d) => { d.light.contrast = WORDS.light.highContrast.contrast; }));
+  add('low contrast|flat light|flat lighting|gentle contrast|muted contrast|soft contrast', light(['light.contrast'], (d) => { d.light.contrast = WORDS.light.lowContrast.contrast; }));
+  add('dim|dimly lit|low light|dark lighting|darkened|underexposed', light(['light.intensity', 'grade.exposure'], (d) => { d.light.intensity = WORDS.light.dim.intensity; d.grade.exposure = WORDS.light.dim.exposure; }));
+  add('brightly lit|well lit|strong light|bright light|bright lighting|intense light|overexposed', light(['light.intensity', 'grade.exposure'], (d) => { d.light.intensity = WORDS.light.bright.intensity; d.grade.exposure = WORDS.light.bright.exposure; }));
 
   // ---- time of day ----------------------------------------------------------------------------
   const time = (t: NonNullable<Draft['light']['time_of_day']>): Entry => ({ kind: 'time', value: t, fields: ['light.time_of_day'], set: (d) => { d.light.time_of_day = t; } });
@@ -267,36 +268,36 @@ function build(): Map<string, Entry> {
   const shadow = (fields: string[], set: (d: Draft, a: number) => void): Entry => ({
     kind: 'shadow', fields, set, unset: (d) => { d.shadow.cast = false; d.shadow.contact = false; },
   });
-  add('shadow|shadows|cast shadow|cast shadows|drop shadow|drop shadows|natural shadow|natural shadows|realistic shadow|realistic shadows|shadowing', shadow(['shadow.cast'], (d, a) => { d.shadow.cast = true; if (a !== 1) d.shadow.opacity = Math.min(1, 0.55 * a); }));
-  add('long shadow|long shadows|elongated shadow|elongated shadows|stretched shadows', shadow(['shadow.cast', 'light.elevation'], (d) => { d.shadow.cast = true; d.light.elevation = 14; }));
-  add('soft shadow|soft shadows|diffused shadow|diffused shadows|gentle shadow|gentle shadows|faint shadow|faint shadows|subtle shadow|subtle shadows', shadow(['shadow.softness', 'shadow.opacity'], (d) => { d.shadow.cast = true; d.shadow.softness = 0.8; d.shadow.opacity = 0.4; }));
-  add('hard shadow|hard shadows|crisp shadow|crisp shadows|sharp shadow|sharp shadows|defined shadow|defined shadows|strong shadow|strong shadows|dark shadow|dark shadows|bold shadows', shadow(['shadow.softness', 'shadow.opacity'], (d) => { d.shadow.cast = true; d.shadow.softness = 0.2; d.shadow.opacity = 0.8; }));
+  add('shadow|shadows|cast shadow|cast shadows|drop shadow|drop shadows|natural shadow|natural shadows|realistic shadow|realistic shadows|shadowing', shadow(['shadow.cast'], (d, a) => { d.shadow.cast = true; if (a !== 1) d.shadow.opacity = Math.min(1, WORDS.shadow.opacity * a); }));
+  add('long shadow|long shadows|elongated shadow|elongated shadows|stretched shadows', shadow(['shadow.cast', 'light.elevation'], (d) => { d.shadow.cast = true; d.light.elevation = WORDS.shadow.long.elevation; }));
+  add('soft shadow|soft shadows|diffused shadow|diffused shadows|gentle shadow|gentle shadows|faint shadow|faint shadows|subtle shadow|subtle shadows', shadow(['shadow.softness', 'shadow.opacity'], (d) => { d.shadow.cast = true; d.shadow.softness = WORDS.shadow.soft.softness; d.shadow.opacity = WORDS.shadow.soft.opacity; }));
+  add('hard shadow|hard shadows|crisp shadow|crisp shadows|sharp shadow|sharp shadows|defined shadow|defined shadows|strong shadow|strong shadows|dark shadow|dark shadows|bold shadows', shadow(['shadow.softness', 'shadow.opacity'], (d) => { d.shadow.cast = true; d.shadow.softness = WORDS.shadow.hard.softness; d.shadow.opacity = WORDS.shadow.hard.opacity; }));
   add('contact shadow|contact shadows|grounding shadow|ambient occlusion|grounded', shadow(['shadow.contact'], (d) => { d.shadow.contact = true; }));
   add('shadowless|shadow free|no shadows at all', { kind: 'shadow', fields: ['shadow.cast', 'shadow.contact'], set: (d) => { d.shadow.cast = false; d.shadow.contact = false; } });
   add('reflection|reflections|reflected|reflective|mirror reflection|glossy reflection|reflecting|reflective surface|soft reflection|subtle reflection', {
-    kind: 'reflection', fields: ['reflection.enabled'], set: (d, a) => { d.reflection.enabled = true; if (a !== 1) d.reflection.strength = Math.min(1, 0.4 * a); },
+    kind: 'reflection', fields: ['reflection.enabled'], set: (d, a) => { d.reflection.enabled = true; if (a !== 1) d.reflection.strength = Math.min(1, WORDS.reflection.strength * a); },
     unset: (d) => { d.reflection.enabled = false; },
   });
 
   // ---- effects --------------------------------------------------------------------------------
-  const effect = (e: keyof Draft['effects'], base: number, extra?: (d: Draft) => void): Entry => ({
+  const effect = (e: keyof Draft['effects']): Entry => ({
     kind: 'effect', value: e, fields: [`effects.${e}`],
-    set: (d, a) => { d.effects[e] = Math.round(Math.min(1, base * a) * 100) / 100; extra?.(d); },
+    set: (d, a) => { d.effects[e] = Math.round(Math.min(1, WORDS.effects[e] * a) * 100) / 100; },
     unset: (d) => { d.effects[e] = 0; },
   });
-  add('steam|steaming|steamy|steam wisp|steam wisps|wisp of steam|wisps of steam|wisp|wisps|vapor|vapour|rising steam|hot steam|steam rising|freshly brewed|piping hot', effect('steam', 0.7));
-  add('smoke|smoky|smokey|smoke wisp|smoke wisps|wisp of smoke|wisps of smoke|incense|incense smoke|smoulder|smoldering', effect('smoke', 0.7));
-  add('mist|misty|fog|foggy|low fog|fog machine|cloud|clouds|dry ice|mystical', effect('mist', 0.6));
-  add('bokeh|bokeh lights|bokeh background|fairy lights|string lights|twinkle lights|christmas lights|festive lights|sparkles|sparkle|glitter|lights in the background', effect('bokeh', 0.7));
-  add('light rays|rays|sun rays|sunrays|god rays|godrays|sunbeams|sunbeam|light beams|light beam|beams of light|shafts of light|light shafts|volumetric light|volumetric lighting|crepuscular rays', effect('rays', 0.6));
-  add('haze|hazy|atmospheric|atmosphere|glow|glowing|soft glow|halation|bloom', effect('haze', 0.5));
-  add('dust|dusty|dust particles|floating dust|particles|specks|motes|dust motes|floating particles|flour dust|pollen', effect('dust', 0.6));
+  add('steam|steaming|steamy|steam wisp|steam wisps|wisp of steam|wisps of steam|wisp|wisps|vapor|vapour|rising steam|hot steam|steam rising|freshly brewed|piping hot', effect('steam'));
+  add('smoke|smoky|smokey|smoke wisp|smoke wisps|wisp of smoke|wisps of smoke|incense|incense smoke|smoulder|smoldering', effect('smoke'));
+  add('mist|misty|fog|foggy|low fog|fog machine|cloud|clouds|dry ice|mystical', effect('mist'));
+  add('bokeh|bokeh lights|bokeh background|fairy lights|string lights|twinkle lights|christmas lights|festive lights|sparkles|sparkle|glitter|lights in the background', effect('bokeh'));
+  add('light rays|rays|sun rays|sunrays|god rays|godrays|sunbeams|sunbeam|light beams|light beam|beams of light|shafts of light|light shafts|volumetric light|volumetric lighting|crepuscular rays', effect('rays'));
+  add('haze|hazy|atmospheric|atmosphere|glow|glowing|soft glow|halation|bloom', effect('haze'));
+  add('dust|dusty|dust particles|floating dust|particles|specks|motes|dust motes|floating particles|flour dust|pollen', effect('dust'));
 
   // ---- framing --------------------------------------------------------------------------------
   const framing = (fields: string[], set: (d: Draft) => void): Entry => ({ kind: 'framing', fields, set });
-  add('close up|closeup|close|macro|tight crop|tight framing|tight|detail shot|fills the frame|fill the frame|large in frame|zoomed in', framing(['framing.size'], (d) => { d.framing.size = 0.78; }));
-  add('wide|wide shot|wide angle|zoomed out|small in frame|small in the frame|far away|distant|room to breathe|lots of space|in the distance', framing(['framing.size'], (d) => { d.framing.size = 0.36; }));
-  add('negative space|copy space|space for text|room for text|text space|empty space|breathing room', framing(['framing.size', 'framing.position'], (d) => { d.framing.size = 0.45; d.framing.position = 'right-third'; }));
+  add('close up|closeup|close|macro|tight crop|tight framing|tight|detail shot|fills the frame|fill the frame|large in frame|zoomed in', framing(['framing.size'], (d) => { d.framing.size = WORDS.framing.closeUp; }));
+  add('wide|wide shot|wide angle|zoomed out|small in frame|small in the frame|far away|distant|room to breathe|lots of space|in the distance', framing(['framing.size'], (d) => { d.framing.size = WORDS.framing.wide; }));
+  add('negative space|copy space|space for text|room for text|text space|empty space|breathing room', framing(['framing.size', 'framing.position'], (d) => { d.framing.size = WORDS.framing.negativeSpace; d.framing.position = 'right-third'; }));
   add('low angle|low camera|worms eye|worm s eye|from below|ground level|table level|tabletop level|hero angle', framing(['framing.camera'], (d) => { d.framing.camera = 'low'; }));
   add('eye level|straight on|straight-on|head on|front view|side view|frontal view|level camera', framing(['framing.camera'], (d) => { d.framing.camera = 'eye'; }));
   add('high angle|from above angle|elevated view|elevated angle|three quarter view|45 degree|45 degrees|looking down', framing(['framing.camera'], (d) => { d.framing.camera = 'high'; }));
@@ -309,19 +310,19 @@ function build(): Map<string, Entry> {
   add('dark|deep|darker', { kind: 'tone', value: 'dark', fields: ['surface.tone'] });
   add('light|pale|lighter|bleached|whitewashed|light colored|light coloured', { kind: 'tone', value: 'light', fields: ['surface.tone'] });
   add('medium|mid|mid tone|midtone|natural tone', { kind: 'tone', value: 'medium', fields: ['surface.tone'] });
-  add('pastel|pastels|muted|dusty|washed|faded|soft colored|soft coloured', { kind: 'palette', value: 'pastel', fields: ['palette', 'grade.saturation'], set: (d) => { d.grade.saturation = 0.8; } });
-  add('monochrome|monochromatic|tonal|tone on tone|neutral|neutrals|neutral tones|earth tones|earthy tones', { kind: 'palette', value: 'neutral', fields: ['palette', 'grade.saturation'], set: (d) => { d.grade.saturation = 0.75; } });
-  add('colorful|colourful|saturated|vivid|bold colors|bold colours|pop of color|pop of colour', { kind: 'palette', value: 'vivid', fields: ['grade.saturation'], set: (d) => { d.grade.saturation = 1.25; } });
-  add('grain|film grain|grainy|noise', { kind: 'light', fields: ['grade.grain'], set: (d) => { d.grade.grain = 0.6; }, unset: (d) => { d.grade.grain = 0; } });
-  add('vignette|vignetting|dark corners', { kind: 'light', fields: ['grade.vignette'], set: (d) => { d.grade.vignette = 0.6; }, unset: (d) => { d.grade.vignette = 0; } });
+  add('pastel|pastels|muted|dusty|washed|faded|soft colored|soft coloured', { kind: 'palette', value: 'pastel', fields: ['palette', 'grade.saturation'], set: (d) => { d.grade.saturation = WORDS.grade.pastelSaturation; } });
+  add('monochrome|monochromatic|tonal|tone on tone|neutral|neutrals|neutral tones|earth tones|earthy tones', { kind: 'palette', value: 'neutral', fields: ['palette', 'grade.saturation'], set: (d) => { d.grade.saturation = WORDS.grade.neutralSaturation; } });
+  add('colorful|colourful|saturated|vivid|bold colors|bold colours|pop of color|pop of colour', { kind: 'palette', value: 'vivid', fields: ['grade.saturation'], set: (d) => { d.grade.saturation = WORDS.grade.vividSaturation; } });
+  add('grain|film grain|grainy|noise', { kind: 'light', fields: ['grade.grain'], set: (d) => { d.grade.grain = WORDS.grade.grain; }, unset: (d) => { d.grade.grain = 0; } });
+  add('vignette|vignetting|dark corners', { kind: 'light', fields: ['grade.vignette'], set: (d) => { d.grade.vignette = WORDS.grade.vignette; }, unset: (d) => { d.grade.vignette = 0; } });
 
   // ---- modifiers, negators, meta --------------------------------------------------------------
   // A modifier scales the effect that follows it ("soft steam"); alone it keeps its own meaning.
   const modifier = (words: string, amount: number) => {
     for (const w of words.split('|')) m.set(w, { kind: 'modifier', amount, fields: [], fallback: m.get(w) });
   };
-  modifier('soft|subtle|gentle|faint|thin|slight|light|delicate|little|hint of|touch of|a bit of|some|wispy|small|lightly|slightly|barely|single', 0.65);
-  modifier('heavy|thick|strong|dense|lots of|plenty of|intense|big|lush|billowing|much|rich|abundant|generous|deep', 1.4);
+  modifier('soft|subtle|gentle|faint|thin|slight|light|delicate|little|hint of|touch of|a bit of|some|wispy|small|lightly|slightly|barely|single', WORDS.modifiers.less);
+  modifier('heavy|thick|strong|dense|lots of|plenty of|intense|big|lush|billowing|much|rich|abundant|generous|deep', WORDS.modifiers.more);
   add('no|without|not|remove|minus|zero|free of|none|lose|drop|exclude|excluding|avoid|never|nor', { kind: 'negator', fields: [] });
   add('keep|kept|keeping|unchanged|unaltered|untouched|intact|preserve|preserved|preserving|exact|exactly|same|identical|original|faithful|accurate|true to|shape|color|colour|colors|colours|label|labels|logo|branding|proportions|form|details|product|products|item|object|photography|photo|photograph|photographic|shot|image|picture|render|rendering|professional|high quality|quality|hq|hd|4k|8k|high resolution|realistic|photorealistic|photo realistic|commercial|ultra|detailed|sharp|crisp detail|stunning|beautiful|nice|lovely|pretty|perfect|clean composition|composition|composed|aesthetic|look|vibe|feel|style|styled shot|shoot|photoshoot|photo shoot|lit|lighting|light source|lights|lamp|illumination|illuminated|key light|fill light|lamp light', { kind: 'meta', fields: [] });
   return m;
