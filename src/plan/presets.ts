@@ -1,10 +1,11 @@
 import type { ScenePlan } from '../contract/scene.js';
 
 /**
- * The planner's tuning: what a plan takes for each field the prompt leaves unsaid. resolve.ts reads
- * these tables; it holds the rules (which preset applies when), this file the numbers. Scales are
- * the plan's own (docs/scene-plan.md): 0..1 unless a field says otherwise, temperatures in kelvin,
- * angles in degrees.
+ * The planner's tuning as named data: the presets resolve.ts fills unsaid fields from (materials,
+ * environments, light directions, times of day, moods, defaults), the values words set (WORDS) and
+ * the steps of relative edits (EDIT_STEPS). The code holds the rules (which value applies when),
+ * this file the numbers. Scales are the plan's own (docs/scene-plan.md): 0..1 unless a field says
+ * otherwise, temperatures in kelvin, angles in degrees.
  */
 
 type Surface = ScenePlan['surface'];
@@ -184,12 +185,15 @@ export const STYLE_CONTRAST = { editorial: 0.62, other: 0.5 };
 
 /**
  * What moods do where the prompt sets no value. "Dark" is dramatic, moody or low-key; "bright" is
- * high-key, bright or airy; "gentle" is soft, airy or high-key.
+ * high-key, bright or airy; "gentle" is soft, airy or high-key. Exposures are added to the grade's;
+ * min… and max… bound a value the other presets gave.
  */
 export const MOODS = {
   dark: { contrast: 0.78, intensity: 1.1, exposure: -0.18, vignette: 0.55, grain: 0.4 },
+  /** low-key, in place of dark's exposure */
   lowKey: { exposure: -0.3 },
   bright: { contrast: 0.28, intensity: 1.15, exposure: 0.2, vignette: 0.08 },
+  /** elevation: a lower key light where neither the time of day nor a top direction sets one */
   dramatic: { minHardness: 0.72, elevation: 22 },
   gentle: { maxHardness: 0.25 },
   soft: { maxContrast: 0.42 },
