@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createServer } from './api/server.js';
-import { createMetrics } from './api/metrics.js';
+import { createMetrics } from './metrics.js';
 import { engineOptions, type Config } from './config.js';
 import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';

@@ -15,7 +15,7 @@ import type { Db } from '../store/sqlite/database.js';
 import type { DiskSpace } from '../store/disk-space.js';
 import { failure } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics.js';
 import { createRateLimiter, type RateDecision } from './rate-limit.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerUploadRoutes } from './routes/uploads.js';

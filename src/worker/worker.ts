@@ -13,7 +13,7 @@ import type { BlobStore } from '../store/blobs/local-blobs.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
 import type { StoredTaskInput, TaskRow, TaskService } from '../tasks/service.js';
 import type { EnginePool } from './engine-pool.js';
-import type { Metrics } from '../api/metrics.js';
+import type { Metrics } from '../metrics.js';
 
 export interface WorkerDeps {
   tasks: TaskService;
