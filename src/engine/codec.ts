@@ -11,6 +11,11 @@ import type { Box, Raster8, Rgb8, Rgba8 } from './raster/types.js';
 
 export interface DecodeOptions {
   maxPixels: number;
+  /**
+   * A larger image is decoded straight to this many pixels (same ratio): the working copy a render
+   * needs, without ever holding the full frame (JPEG and WebP shrink while they load).
+   */
+  workingPixels?: number;
   timeoutSeconds?: number;
 }
 
@@ -96,9 +101,16 @@ function looksLikeMarkup(bytes: Buffer): boolean {
 async function decodeStrict(input: Buffer | string, opts: DecodeOptions): Promise<DecodedImage> {
   const meta = await checkedMetadata(input, opts.maxPixels);
   try {
-    const { data, info } = await sharpLib(input, { failOn: 'error', limitInputPixels: opts.maxPixels })
+    let pipeline = sharpLib(input, { failOn: 'error', limitInputPixels: opts.maxPixels })
       .timeout({ seconds: opts.timeoutSeconds ?? 60 })
-      .rotate()
+      .rotate();
+    const pixels = meta.width * meta.height;
+    if (opts.workingPixels !== undefined && pixels > opts.workingPixels) {
+      const scale = Math.sqrt(opts.workingPixels / pixels);
+      const oriented = (meta.orientation ?? 1) >= 5 ? { w: meta.height, h: meta.width } : { w: meta.width, h: meta.height };
+      pipeline = pipeline.resize(Math.floor(oriented.w * scale), Math.floor(oriented.h * scale), { fit: 'inside', kernel: 'lanczos3' });
+    }
+    const { data, info } = await pipeline
       .toColourspace('srgb')
       .ensureAlpha()
       .raw()
