@@ -122,7 +122,7 @@ describe('reference downloads', () => {
 
   it.each([
     ['a 404', '/missing.png', /download failed \(HTTP 404\)/],
-    ['a page that is not an image', '/page.html', /not a decodable image/],
+    ['a page that is not an image', '/page.html', /unsupported image format: SVG, XML or HTML text/],
     ['a truncated image', '/truncated.png', /input_urls\[0\]: .*(decod|truncat|premature|end)/i],
     ['an empty body', '/empty.png', /empty \(0 bytes\)/],
     ['an image too small to be a product photo', '/tiny.png', /48x64: too small to be a product photo/],
