@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { MODELS, OUTPUT_FORMATS, type OutputFormat } from '../contract/models.js';
@@ -21,10 +21,15 @@ export interface RemoteFlags {
   key?: string;
 }
 
-/** Adds `--server URL` / `--key K`, read from RESHOOT_SERVER / RESHOOT_API_KEY when not given. */
-export function addRemoteOptions(cmd: Command): Command {
+/**
+ * Adds `--server URL` / `--key K`, read from RESHOOT_SERVER / RESHOOT_API_KEY when not given.
+ * `required`: the command only talks to a server (tasks), so there is no in-process engine to
+ * mention.
+ */
+export function addRemoteOptions(cmd: Command, opts: { required?: boolean } = {}): Command {
+  const help = opts.required ? 'the reshoot (or hiapi) server to talk to' : 'use a reshoot (or hiapi) server instead of the in-process engine';
   return cmd
-    .addOption(new Option('--server <url>', 'use a reshoot (or hiapi) server instead of the in-process engine').env('RESHOOT_SERVER'))
+    .addOption(new Option('--server <url>', help).env('RESHOOT_SERVER'))
     .addOption(new Option('--key <key>', 'API key for --server').env('RESHOOT_API_KEY'));
 }
 
@@ -140,6 +145,12 @@ export function parseSceneFlag(v: string): Record<string, unknown> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--scene: expected a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+/** Throws (exit 1) naming every local reference that does not exist, before any engine starts. */
+export function requireFiles(refs: readonly string[]): void {
+  const missing = refs.filter((r) => !isRemoteRef(r) && !existsSync(r));
+  if (missing.length > 0) throw new Error(missing.map((m) => `${m}: no such file`).join('\n'));
 }
 
 export function isDirectory(p: string): boolean {

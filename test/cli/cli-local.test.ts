@@ -122,7 +122,12 @@ describe('reshoot CLI, in-process', { timeout: 300_000 }, () => {
     expect(existsSync(out)).toBe(false);
 
     const human = await runCli(['batch', input, '--out', out, '-p', 'a', '-a', '1:1', '--dry-run'], { ...env });
-    expect(human.stdout).toContain('dry run: 2 items (2 images × 1 prompts × 1 ratios)');
+    expect(human.stdout).toContain('dry run: 2 items (2 images × 1 prompt × 1 ratio)');
     expect(human.stdout).toMatch(/estimated time: \d+:\d\d/);
+
+    // a quote needs no output directory: nothing counts as done
+    const noOut = await runCli(['batch', input, '-p', 'a', '-p', 'b', '-a', '1:1', '--dry-run', '--json'], env);
+    expect(noOut.code).toBe(0);
+    expect(jsonLines(noOut.stdout)[0]).toMatchObject({ type: 'quote', items: 4, todo: 4, alreadyDone: 0 });
   });
 });

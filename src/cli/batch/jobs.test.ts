@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectJobs, interleaveByImage, parseCsv, readPromptsFile, slug } from './jobs.js';
+import { collectJobs, interleaveByImage, parseCsv, promptSlugs, readPromptsFile, slug } from './jobs.js';
 
 let dir: string;
 beforeEach(() => {
@@ -24,6 +24,16 @@ describe('batch jobs', () => {
   it('makes readable slugs', () => {
     expect(slug('Dark slate, moody rim-light!')).toBe('dark-slate-moody-rim-light');
     expect(slug('Café crème on a very long marble counter with morning light', 20)).toBe('cafe-creme-on-a-very');
+  });
+
+  it('names prompts that begin alike by the words where they part', () => {
+    const shared = 'dark slate counter, moody rim light from the left';
+    const names = promptSlugs([`${shared}, close crop`, `${shared}, wide crop`, 'cafe counter, morning', `${shared}, close crop`]);
+    expect([...names.values()]).toEqual(['dark-slate-close-crop', 'dark-slate-wide-crop', 'cafe-counter-morning']);
+    // one prompt that is the start of another keeps its own slug
+    expect(promptSlugs([shared, `${shared}, wide crop`]).get(shared)).toBe(slug(shared));
+    // the names depend on the set of prompts, not their order
+    expect(promptSlugs([`${shared}, wide crop`, `${shared}, close crop`]).get(`${shared}, close crop`)).toBe('dark-slate-close-crop');
   });
 
   it('crosses folder images × prompts × ratios with stable keys and names', () => {

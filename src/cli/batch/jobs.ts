@@ -149,6 +149,37 @@ export function slug(s: string, max = 40): string {
 
 const short = (s: string, n = 4) => createHash('sha256').update(s).digest('hex').slice(0, n);
 
+/**
+ * The words part of each prompt's output name. Prompts whose first words fill the whole slug alike
+ * ("dark slate, moody rim light, close crop" / "…, wide crop") keep their first two words and then
+ * the words where they part, so the names differ in words and not only in the hash after them.
+ * It depends only on the set of prompts, so the same command names its outputs the same way.
+ */
+export function promptSlugs(prompts: readonly string[], max = 40): Map<string, string> {
+  const words = (p: string) => slug(p, Number.MAX_SAFE_INTEGER).split('-');
+  const distinct = [...new Set(prompts)];
+  const out = new Map<string, string>();
+  for (const p of distinct) {
+    const base = slug(p, max);
+    const mine = words(p);
+    // how many leading words this prompt shares with the closest other prompt of the same name
+    let shared = 0;
+    for (const q of distinct) {
+      if (q === p || slug(q, max) !== base) continue;
+      const theirs = words(q);
+      let k = 0;
+      while (k < mine.length && k < theirs.length && mine[k] === theirs[k]) k++;
+      shared = Math.max(shared, k);
+    }
+    if (shared === 0 || shared >= mine.length) out.set(p, base);
+    else {
+      const lead = mine.slice(0, Math.min(2, shared)).join('-');
+      out.set(p, `${lead}-${slug(mine.slice(shared).join(' '), Math.max(8, max - lead.length - 1))}`);
+    }
+  }
+  return out;
+}
+
 /** Builds the job list; throws (exit 1) for an unreadable INPUT or rows without a prompt. */
 export function collectJobs(input: string, opts: BatchOptions): BatchItem[] {
   let st;
@@ -161,6 +192,7 @@ export function collectJobs(input: string, opts: BatchOptions): BatchItem[] {
   if (rows.length === 0) throw new Error(`${input}: no images found (${[...IMAGE_EXTENSIONS].join(' ')})`);
 
   const format = formatFor(opts.format, undefined) ?? 'png';
+  const promptNames = promptSlugs([...opts.prompts, ...rows.flatMap((r) => (r.prompt ? [r.prompt] : []))]);
   const items: BatchItem[] = [];
   const taken = new Map<string, number>();
   const keys = new Set<string>();
@@ -187,7 +219,7 @@ export function collectJobs(input: string, opts: BatchOptions): BatchItem[] {
         // the same row twice is one item, not two
         if (keys.has(key)) continue;
         keys.add(key);
-        let stem = `${slug(name, 48)}--${slug(prompt)}-${short(prompt)}--${ratioPart}${resPart ? `-${resPart}` : ''}`;
+        let stem = `${slug(name, 48)}--${promptNames.get(prompt) ?? slug(prompt)}-${short(prompt)}--${ratioPart}${resPart ? `-${resPart}` : ''}`;
         const n = (taken.get(stem) ?? 0) + 1;
         taken.set(stem, n);
         if (n > 1) stem = `${stem}-${n}`;

@@ -18,6 +18,8 @@ export interface ProgressCounts {
   failed: number;
   skipped: number;
   running: number;
+  /** what the batch is doing before its first item can finish, shown in place of rate and ETA */
+  preparing?: string;
 }
 
 export function renderBar(c: ProgressCounts, elapsedMs: number, width = 24): string {
@@ -33,8 +35,7 @@ export function renderBar(c: ProgressCounts, elapsedMs: number, width = 24): str
     `${c.done} ok`,
     c.failed ? `${c.failed} failed` : '',
     c.skipped ? `${c.skipped} skipped` : '',
-    `${perMin.toFixed(1)} img/min`,
-    `ETA ${formatDuration(eta)}`,
+    ...(c.preparing && finished === 0 ? [c.preparing] : [`${perMin.toFixed(1)} img/min`, `ETA ${formatDuration(eta)}`]),
   ];
   return parts.filter(Boolean).join('  ');
 }

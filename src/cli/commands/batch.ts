@@ -1,16 +1,15 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { engineOptions, loadConfig, type Config } from '../../config.js';
-import { createEngine } from '../../engine/index.js';
 import type { EngineOptions } from '../../engine/types.js';
 import { MODELS } from '../../contract/models.js';
 import { priceFor } from '../../contract/pricing.js';
 import type { Client } from '../../sdk/index.js';
 import { loadPricing } from '../../tasks/pricing.js';
 import { collectJobs, interleaveByImage, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
-import { createLocalExecutor, createRemoteExecutor, type Executor } from '../batch/executors.js';
+import type { Executor } from '../batch/executors.js';
 import { createProgressBar, formatDuration, type ProgressCounts } from '../batch/progress.js';
 import { appendState, lockDir, readState, removePartials, STATE_FILE } from '../batch/state.js';
 import { lookupThroughput, recordThroughput } from '../batch/throughput.js';
@@ -22,14 +21,15 @@ import {
   localRequest,
   parseIntFlag,
   println,
+  requireFiles,
   type RemoteFlags,
 } from '../shared.js';
 
 interface BatchFlags extends RemoteFlags {
-  out: string;
+  out?: string;
   prompt: string[];
   prompts?: string;
-  aspectRatio: string[];
+  aspectRatio?: string[];
   resolution?: string;
   model: string;
   seed?: number;
@@ -41,7 +41,7 @@ interface BatchFlags extends RemoteFlags {
   timeout: number;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface Outcome {
   item: BatchItem;
@@ -50,6 +50,12 @@ interface Outcome {
   error?: string;
   taskId?: string;
 }
+
+/** The item as the user gave it: input file, prompt and ratio. */
+const itemLabel = (i: BatchItem): string => `${path.basename(i.image.split('?')[0]!)} "${i.prompt}" ${i.input?.aspect_ratio ?? i.aspectRatio ?? ''}`.trimEnd();
+
+/** `n thing` or `n things`. */
+const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
 
 function itemLine(o: Outcome, outDir: string): string {
   const line: Record<string, unknown> = {
@@ -72,7 +78,7 @@ function itemLine(o: Outcome, outDir: string): string {
 /** `images × prompts × ratios` as the user would say it. */
 function shape(items: BatchItem[]): string {
   const n = (f: (i: BatchItem) => string) => new Set(items.map(f)).size;
-  return `${n((i) => i.image)} images × ${n((i) => i.prompt)} prompts × ${n((i) => i.input?.aspect_ratio ?? i.aspectRatio ?? '')} ratios`;
+  return `${count(n((i) => i.image), 'image')} × ${count(n((i) => i.prompt), 'prompt')} × ${count(n((i) => i.input?.aspect_ratio ?? i.aspectRatio ?? ''), 'ratio')}`;
 }
 
 async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, client: Client | null, config: Config, parallel: number): Promise<void> {
@@ -97,6 +103,7 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
     if (config.pricing) priceSource = 'RESHOOT_PRICING';
   }
   const byModel = new Map<string, { items: number; usd: number }>();
+  // every item was checked before the quote (runBatch refuses a batch with an invalid one)
   const valid = todo.filter((i) => i.input);
   for (const item of valid) {
     const usd = price(item.input as unknown as Record<string, unknown>);
@@ -120,14 +127,18 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
       estimateMs += hit.msPerItem * count;
       estimateSource = `measured in an earlier batch (${(60_000 / hit.from.msPerItem).toFixed(1)} images/min at ${hit.resolution}, ${hit.from.parallel} at a time)`;
     } else if (!client) {
-      // Nothing measured yet: time one real transform of the first item now (its output is discarded).
+      // Nothing measured yet: time one real transform of the first item now (its output is
+      // discarded), with an empty mask cache so the sample segments its image as a fresh one would.
       const sample = valid.find((i) => i.input!.resolution === res)!;
-      const engine = createEngine(engineOptions(config));
+      const { createEngine } = await import('../../engine/index.js');
+      const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'reshoot-estimate-'));
+      const engine = createEngine({ ...engineOptions(config), cacheDir });
       const t0 = performance.now();
       try {
         await engine.transform(localRequest(flags.model, sample.flags, [sample.image], sample.key));
       } finally {
         await engine.close();
+        rmSync(cacheDir, { recursive: true, force: true });
       }
       const single = performance.now() - t0;
       estimateMs += (single * count) / parallel;
@@ -135,7 +146,6 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
     } else unknown = true;
   }
 
-  const invalid = todo.filter((i) => i.invalid);
   if (flags.json) {
     println(
       JSON.stringify({
@@ -143,7 +153,6 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
         items: items.length,
         alreadyDone: items.length - todo.length,
         todo: todo.length,
-        invalid: invalid.map((i) => ({ image: i.image, prompt: i.prompt, error: i.invalid })),
         cost: { source: priceSource, totalUsd: round(totalUsd), byModel: Object.fromEntries([...byModel].map(([k, v]) => [k, { items: v.items, usd: round(v.usd) }])) },
         estimate: unknown ? null : { ms: Math.round(estimateMs), concurrency: parallel, source: estimateSource },
       }),
@@ -159,7 +168,6 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
   println('');
   if (unknown) println(`estimated time: unknown (no batch has run through ${mode} yet; run one to measure)`);
   else println(`estimated time: ${formatDuration(estimateMs)} at concurrency ${parallel} (${estimateSource})`);
-  for (const i of invalid) println(`invalid: ${i.name} "${i.prompt}": ${i.invalid}`);
 }
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
@@ -177,13 +185,19 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   const opts: BatchOptions = {
     model: flags.model,
     prompts,
-    aspectRatios: flags.aspectRatio,
+    aspectRatios: flags.aspectRatio ?? [],
     resolution: flags.resolution,
     seed: flags.seed,
     background: flags.background,
     format: flags.format,
   };
   const items = collectJobs(input, opts);
+  // Bad arguments are refused before anything starts, as `transform` refuses them: exit 1, no
+  // output directory, journal or failures.jsonl.
+  const problems = [...new Set(items.flatMap((i) => (i.invalid ? [i.invalid] : [])))];
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  requireFiles([...new Set(items.map((i) => i.image))]);
+  if (!flags.out && !flags.dryRun) throw new Error('--out DIR is required (only --dry-run runs without it)');
   const client = clientFrom(flags);
   const config = loadConfig();
   const cores = Math.max(1, os.availableParallelism());
@@ -191,6 +205,11 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   if (concurrency < 1) throw new Error('--concurrency: must be at least 1');
   const parallel = client ? concurrency : Math.min(concurrency, cores);
 
+  if (!flags.out) {
+    // a quote without an output directory: nothing is done yet
+    await quote(items, items, flags, client, config, parallel);
+    return;
+  }
   const outDir = path.resolve(flags.out);
   const state = readState(outDir);
   const isDone = (i: BatchItem) => state.done.has(i.key) && existsSync(path.join(outDir, i.out));
@@ -206,7 +225,9 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   removePartials(outDir);
   const jsonLines = flags.json || !process.stdout.isTTY;
   const bar = !jsonLines && process.stderr.isTTY ? createProgressBar(process.stderr) : null;
-  const counts: ProgressCounts = { total: items.length, done: 0, failed: 0, skipped: items.length - todo.length, running: 0 };
+  // In-process, the first items wait for the segmentation model to load (seconds): say so.
+  const preparing = client ? undefined : 'preparing the segmentation model…';
+  const counts: ProgressCounts = { total: items.length, done: 0, failed: 0, skipped: items.length - todo.length, running: 0, preparing };
   const outcomes: Outcome[] = [];
   const started = Date.now();
   // CPU of this process and its engine threads: how many cores the batch kept busy
@@ -235,26 +256,23 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
       appendState(outDir, { t: 'failed', key: o.item.key, error: o.error ?? 'failed', at: Date.now(), ...(o.taskId ? { taskId: o.taskId } : {}) });
     }
     if (jsonLines) println(itemLine(o, outDir));
-    else if (o.status === 'failed') (bar ? bar.log.bind(bar) : eprintln)(`failed: ${o.item.out}: ${o.error}`);
+    else if (o.status === 'failed') (bar ? bar.log.bind(bar) : eprintln)(`failed: ${itemLabel(o.item)}: ${o.error}`);
     bar?.update(counts);
   };
 
   try {
     const queue = interleaveByImage(todo);
-    const runnable = queue.filter((i) => !i.invalid);
-    if (runnable.length > 0) {
+    if (queue.length > 0) {
+      const { createLocalExecutor, createRemoteExecutor } = await import('../batch/executors.js');
       executor = client
         ? createRemoteExecutor(client, flags.model, outDir, state, { timeoutMs: flags.timeout * 1000 })
         : createLocalExecutor(flags.model, outDir, poolOptions(config, Math.min(concurrency, config.engine.threads), cores), Math.min(concurrency, config.engine.threads));
     }
     bar?.update(counts);
+    if (preparing && queue.length > 0 && !bar) eprintln(preparing);
     const worker = async () => {
       for (let item = queue.shift(); item && !interrupted; item = queue.shift()) {
         const t0 = performance.now();
-        if (item.invalid) {
-          finish({ item, status: 'failed', ms: 0, error: item.invalid });
-          continue;
-        }
         counts.running++;
         try {
           const r = await executor!.run(item, controller.signal);
@@ -319,7 +337,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     `  ${formatDuration(elapsed)} elapsed, ${perMin.toFixed(1)} images/min, ${concurrency} at a time${client ? ` via ${client.baseUrl}` : ` in-process, ${(cpuMs / Math.max(1, elapsed)).toFixed(2)} cores busy`}`,
     `  outputs in ${outDir}`,
     ...(failures.length > 0 ? [`  failures in ${failuresFile}`] : []),
-    ...failures.slice(0, 10).map((o) => `    ${o.item.out}: ${o.error}`),
+    ...failures.slice(0, 10).map((o) => `    ${itemLabel(o.item)}: ${o.error}`),
   ];
   const print = jsonLines ? eprintln : println;
   for (const l of table) print(l);
@@ -334,10 +352,10 @@ export function register(program: Command): void {
     .command('batch')
     .description('Transform a folder or a manifest of packshots: images × prompts × ratios, resumable')
     .argument('<input>', 'a folder of images, or a CSV/JSONL manifest with image, prompt, aspect_ratio, resolution, name')
-    .requiredOption('-o, --out <dir>', 'output directory (also holds the resume state and failures.jsonl)')
+    .option('-o, --out <dir>', 'output directory (also holds the resume state and failures.jsonl); not needed with --dry-run')
     .option('-p, --prompt <text>', 'a prompt; repeat for several', collect, [])
     .option('--prompts <file>', 'prompts, one per line (# comments allowed)')
-    .option('-a, --aspect-ratio <ratio>', 'an aspect ratio; repeat for several (default: the model default)', collect, [])
+    .option('-a, --aspect-ratio <ratio>', 'an aspect ratio; repeat for several (default: the model default)', collect)
     .option('-r, --resolution <res>', '1K, 2K or 4K for every item without its own')
     .option('-m, --model <name>', 'model name', DEFAULT_MODEL)
     .option('--seed <n>', 'fixed seed for every item (default: derived from each item)', parseIntFlag('--seed'))
@@ -356,7 +374,8 @@ Examples:
   $ reshoot batch catalogue.csv --out ./renders --dry-run
   $ reshoot batch catalogue.jsonl --out ./renders --server http://127.0.0.1:8080 --key sk-... -c 8
 
-Outputs are named <name>--<prompt words>-<hash>--<ratio>-<res>.png. Re-running the same command skips
+Outputs are named <name>--<prompt words>-<hash>--<ratio>-<res>.png; prompts that begin alike are
+named by the words where they differ. Re-running the same command skips
 finished items and retries failed ones. Exit codes: 0 all done, 1 bad arguments, 2 some items
 failed (see failures.jsonl), 130 interrupted.`,
     )
