@@ -36,4 +36,29 @@ describe('reshoot serve start-up', () => {
     expect(entries).not.toContain('blobs');
     expect(entries).not.toContain('cache');
   });
+
+  it('prints a human banner with the studio address on stdout and the JSON log on stderr', async () => {
+    const free = net.createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const freePort = (free.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-banner-'));
+    const child = spawnCli(['serve', '--port', String(freePort), '--data-dir', dir], { RESHOOT_LOG_LEVEL: 'info', RESHOOT_ENGINE_THREADS: '1' });
+    const done = collect(child);
+    let stdout = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes('open the studio at')) child.kill('SIGTERM');
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const r = await done;
+    clearTimeout(killer);
+    await fs.rm(dir, { recursive: true, force: true });
+    expect(r.stdout).toContain(`open the studio at http://127.0.0.1:${freePort}/`);
+    expect(r.stdout).toMatch(/API key was created/);
+    // no log line on the console meant for people; the log is there, on stderr, as JSON
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
+    const log = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string });
+    expect(log.map((l) => l.msg)).toContain('reshoot started');
+  }, 150_000);
 });

@@ -2,8 +2,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { createCutout, modelLoadMs } from '../../engine/cutout/index.js';
-import { decodeImage, encodeImage, initCodec as initSharp } from '../../engine/codec.js';
 import { eprintln, println } from '../shared.js';
 
 interface CutoutFlags {
@@ -42,6 +40,10 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
     return 2;
   }
   const config = loadConfig();
+  const [{ createCutout, modelLoadMs }, { decodeImage, encodeImage, initCodec: initSharp }] = await Promise.all([
+    import('../../engine/cutout/index.js'),
+    import('../../engine/codec.js'),
+  ]);
   initSharp();
   const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir, modelSize: config.engine.modelSize, modelPath: config.engine.modelPath });
   let failed = 0;

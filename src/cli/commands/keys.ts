@@ -1,9 +1,19 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openKeys } from '../../main.js';
+import type { KeyService } from '../../tasks/keys.js';
 import { configFromFlags } from './serve.js';
 
-function withKeys<T>(opts: Record<string, unknown>, fn: (keys: ReturnType<typeof openKeys>['keys']) => T): T {
-  const { db, keys } = openKeys(configFromFlags(opts));
+/**
+ * Runs `fn` on the key store of the data dir. Only `create` may start a new data dir; listing or
+ * revoking keys in one that does not exist is a wrong path, not an empty list.
+ */
+async function withKeys<T>(opts: Record<string, unknown>, fn: (keys: KeyService) => T, { mayCreate = false } = {}): Promise<T> {
+  const config = configFromFlags(opts);
+  if (!mayCreate && !existsSync(config.dataDir)) {
+    throw new Error(`${config.dataDir}: no such data dir (give the --data-dir or RESHOOT_DATA_DIR that reshoot serve uses)`);
+  }
+  const { openKeys } = await import('../../main.js');
+  const { db, keys } = openKeys(config);
   try {
     return fn(keys);
   } finally {
@@ -27,7 +37,7 @@ export function register(program: Command): void {
     .option('--budget-usd <usd>', 'refuse creates that would take this key past this spend')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  reshoot keys create --name catalogue-bot --webhook-secret "$(openssl rand -hex 24)"\n')
-    .action((opts: { name: string; webhookSecret?: string; budgetUsd?: string; json?: boolean }) => {
+    .action(async (opts: { name: string; webhookSecret?: string; budgetUsd?: string; json?: boolean }) => {
       const secret = opts.webhookSecret;
       if (secret !== undefined && (secret.length < 16 || secret.length > 256)) {
         program.error('reshoot: --webhook-secret must be 16 to 256 characters', { exitCode: 2 });
@@ -36,7 +46,7 @@ export function register(program: Command): void {
       if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0)) {
         program.error('reshoot: --budget-usd must be a non-negative number', { exitCode: 2 });
       }
-      const { record, key } = withKeys(keys.opts(), (k) => k.create(opts.name, { webhookSecret: secret, budgetUsd: budget }));
+      const { record, key } = await withKeys(keys.opts(), (k) => k.create(opts.name, { webhookSecret: secret, budgetUsd: budget }), { mayCreate: true });
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...record, key, webhookSecret: record.webhookSecret ? '(set)' : null })}\n`);
       else process.stdout.write(`created ${record.id} (${record.name})\n\n    ${key}\n\nThis key is shown only once.\n`);
     });
@@ -46,8 +56,8 @@ export function register(program: Command): void {
     .description('List keys (never the keys themselves)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  reshoot keys list\n')
-    .action((opts: { json?: boolean }) => {
-      const list = withKeys(keys.opts(), (k) => k.list());
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withKeys(keys.opts(), (k) => k.list());
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(list.map((r) => ({ ...r, webhookSecret: r.webhookSecret ? '(set)' : null })))}\n`);
         return;
@@ -65,8 +75,8 @@ export function register(program: Command): void {
     .description('Revoke a key by id; requests with it get 401 within seconds')
     .argument('<id>', 'the key id from `reshoot keys list`')
     .addHelpText('after', '\nExample:\n  reshoot keys revoke key_01jc9x...\n')
-    .action((id: string) => {
-      const done = withKeys(keys.opts(), (k) => k.revoke(id));
+    .action(async (id: string) => {
+      const done = await withKeys(keys.opts(), (k) => k.revoke(id));
       if (!done) program.error(`reshoot: no active key with id ${id}`, { exitCode: 1 });
       process.stdout.write(`revoked ${id}\n`);
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../../config.js';
-import { startReshoot } from '../../main.js';
+import type { startReshoot } from '../../main.js';
 
 /** Flags of `reshoot serve` / `reshoot worker`, each the twin of a RESHOOT_* variable. */
 const FLAGS: Array<[flag: string, env: string, help: string]> = [
@@ -62,13 +62,20 @@ export function configFromFlags(opts: Record<string, unknown>, extra: Record<str
 async function serve(config: Config): Promise<void> {
   let r: Awaited<ReturnType<typeof startReshoot>>;
   try {
-    r = await startReshoot(config);
+    const [{ startReshoot }, { default: pino }] = await Promise.all([import('../../main.js'), import('pino')]);
+    // stdout is for people (the banner below), stderr carries pino's JSON lines at
+    // RESHOOT_LOG_LEVEL, so `2>>reshoot.log` or a log collector takes the log alone.
+    const logger = pino({ level: config.log.level }, pino.destination({ dest: 2, sync: true }));
+    r = await startReshoot(config, { logger });
   } catch (err) {
     // startReshoot has closed what it started; nothing may keep running on the data dir.
     process.stderr.write(`reshoot: could not start: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  if (r.url) process.stdout.write(`reshoot ${config.role === 'all' ? 'server and worker' : config.role} listening on ${r.url}\n`);
+  if (r.url) {
+    const studio = `${r.url.replace(/\/+$/, '')}/`;
+    process.stdout.write(`reshoot ${config.role === 'all' ? 'server and worker' : config.role} listening on ${r.url}\n\n    open the studio at ${studio}\n\n`);
+  }
   else process.stdout.write(`reshoot worker running (data in ${config.dataDir})\n`);
   if (r.firstKey) {
     process.stdout.write(
@@ -100,8 +107,11 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-function addFlags(cmd: Command): Command {
-  for (const [flag, name, help] of FLAGS) cmd.option(flag, `${help} [${name}]`);
+/** Flags only a process that listens has: a lone worker serves no HTTP. */
+const HTTP_ONLY = new Set(['RESHOOT_HOST', 'RESHOOT_PORT', 'RESHOOT_WEB_DIR']);
+
+function addFlags(cmd: Command, opts: { http: boolean }): Command {
+  for (const [flag, name, help] of FLAGS) if (opts.http || !HTTP_ONLY.has(name)) cmd.option(flag, `${help} [${name}]`);
   return cmd;
 }
 
@@ -110,11 +120,15 @@ export function register(program: Command): void {
     program
       .command('serve')
       .description('Run the hiapi-compatible API server, the task worker and the web studio (SQLite + local disk)'),
+    { http: true },
   )
-    .addHelpText('after', '\nExample:\n  reshoot serve --port 8080 --data-dir ./data\n  RESHOOT_RATE_LIMIT=off reshoot serve --role api\n')
+    .addHelpText(
+      'after',
+      '\nThe console shows where to open the studio; the log (JSON lines) goes to stderr.\n\nExample:\n  reshoot serve --port 8080 --data-dir ./data 2>>reshoot.log\n  RESHOOT_RATE_LIMIT=off reshoot serve --role api\n',
+    )
     .action((opts: Record<string, unknown>) => serve(configFromFlags(opts)));
 
-  addFlags(program.command('worker').description('Run only the task worker (same database and data dir as the API)'))
+  addFlags(program.command('worker').description('Run only the task worker (same database and data dir as the API)'), { http: false })
     .addHelpText('after', '\nExample:\n  reshoot worker --data-dir ./data --worker-concurrency 2\n')
     .action((opts: Record<string, unknown>) => serve(configFromFlags(opts, { RESHOOT_ROLE: 'worker' })));
 }

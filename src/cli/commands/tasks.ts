@@ -100,7 +100,7 @@ Examples:
     .option('--wait', 'wait for the task to finish and print it')
     .option('-o, --out <path>', 'with --wait: download the output here')
     .option('--json', 'print JSON');
-  addRemoteOptions(create)
+  addRemoteOptions(create, { required: true })
     .addHelpText('after', '\nExample:\n  $ reshoot tasks create -i https://example.com/mug.jpg -p "cafe counter, morning light" --json')
     .action(async (flags: CreateFlags) => {
       const client = clientFrom(flags, { required: true })!;
@@ -124,7 +124,7 @@ Examples:
     .description('Show one task: status, outputs or the failure')
     .argument('<taskId>', 'tk-hiapi-... id')
     .option('--json', 'print the task object as JSON');
-  addRemoteOptions(get)
+  addRemoteOptions(get, { required: true })
     .addHelpText('after', '\nExample:\n  $ reshoot tasks get tk-hiapi-01HZTQ8BX2N3GM3YFK4Z9D7VQR --json')
     .action(async (taskId: string, flags: RemoteFlags & { json?: boolean }) => {
       const client = clientFrom(flags, { required: true })!;
@@ -139,7 +139,7 @@ Examples:
     .option('--timeout <seconds>', 'give up after', parseIntFlag('--timeout'), 600)
     .option('-o, --out <path>', 'download the output here (a file, or a directory ending in /)')
     .option('--json', 'print the final task object as JSON');
-  addRemoteOptions(wait)
+  addRemoteOptions(wait, { required: true })
     .addHelpText('after', '\nExample:\n  $ reshoot tasks wait tk-hiapi-01HZTQ8BX2N3GM3YFK4Z9D7VQR --out ./renders/')
     .action(async (taskId: string, flags: WaitFlags) => {
       await waitAndReport(flags, taskId, flags.interval, flags.timeout * 1000);
@@ -151,7 +151,7 @@ Examples:
     .option('--page <n>', 'page number', parseIntFlag('--page'), 1)
     .option('--size <n>', 'tasks per page (1-100)', parseIntFlag('--size'), 10)
     .option('--json', 'print the page as JSON');
-  addRemoteOptions(list)
+  addRemoteOptions(list, { required: true })
     .addHelpText('after', '\nExample:\n  $ reshoot tasks list --page 2 --size 50')
     .action(async (flags: RemoteFlags & { page: number; size: number; json?: boolean }) => {
       const client = clientFrom(flags, { required: true })!;

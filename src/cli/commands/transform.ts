@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { engineOptions, loadConfig } from '../../config.js';
 import { OUTPUT_EXTENSIONS } from '../../contract/models.js';
-import { createEngine } from '../../engine/index.js';
+import { planScene } from '../../plan/index.js';
 import type { TaskObject } from '../../sdk/index.js';
 import {
   addInputOptions,
@@ -16,6 +15,7 @@ import {
   localRequest,
   parseIntFlag,
   println,
+  requireFiles,
   wireInput,
   type InputFlags,
   type RemoteFlags,
@@ -26,6 +26,12 @@ interface TransformFlags extends RemoteFlags, InputFlags {
   out?: string;
   json?: boolean;
   timeout: number;
+}
+
+/** Names the prompt words the planner has no meaning for, as the studio's chips do; the render goes ahead. */
+function reportIgnoredWords(prompt: string): void {
+  const unused = planScene(prompt).words.unused;
+  if (unused.length > 0) eprintln(`ignored: ${unused.join(', ')} (the scene planner does not know these words; see \`reshoot plan\`)`);
 }
 
 /** Where the output goes: --out as a file, --out DIR/, or `<first image>-reshoot.<ext>` here. */
@@ -40,8 +46,10 @@ async function runLocal(images: string[], flags: TransformFlags, input: InputFla
   const remote = images.find(isRemoteRef);
   if (remote) throw new Error(`${remote.slice(0, 60)}: URLs need --server; in-process transforms read local files`);
   const req = localRequest(flags.model, input, images, `${flags.prompt}\n${images.map((i) => path.basename(i)).join('\n')}`);
-  const config = loadConfig();
-  const engine = createEngine(engineOptions(config));
+  reportIgnoredWords(flags.prompt);
+  // the engine (sharp, onnxruntime) loads only when a command renders, so --help stays fast
+  const [{ engineOptions, loadConfig }, { createEngine }] = await Promise.all([import('../../config.js'), import('../../engine/index.js')]);
+  const engine = createEngine(engineOptions(loadConfig()));
   const t0 = performance.now();
   try {
     const result = await engine.transform(req);
@@ -70,6 +78,7 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
   const t0 = performance.now();
   const created = await client.tasks.createRaw({ model: flags.model, input: wire });
   if (!flags.json) eprintln(`task ${created.taskId}`);
+  reportIgnoredWords(flags.prompt);
   const task: TaskObject = await client.tasks.wait(created.taskId, {
     intervalMs: 1000,
     timeoutMs: flags.timeout * 1000,
@@ -121,6 +130,7 @@ Exit codes: 0 done, 1 bad arguments or a failed transform.`,
         background: flags.background,
         format,
       };
+      requireFiles(images);
       if (flags.server) await runRemote(images, flags, input);
       else await runLocal(images, flags, input);
     });
