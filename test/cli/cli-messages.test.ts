@@ -115,5 +115,11 @@ describe('reshoot CLI messages', { timeout: 300_000 }, () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('ignored: snowy, glacier, northern');
     expect(r.stdout).toContain('out.png');
+
+    // the mug's matte is cached now; a batch quote still times a segmentation, as a new image needs
+    const quote = await runCli(['batch', path.join(tmp, 'i'), '-p', 'marble', '-a', '1:1', '--dry-run', '--json'], env);
+    expect(quote.code).toBe(0);
+    const [q] = jsonLines(quote.stdout);
+    expect((q!.estimate as { source: string }).source).toMatch(/^measured now: one uncached 1K transform of /);
   });
 });

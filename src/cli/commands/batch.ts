@@ -142,7 +142,7 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
       }
       const single = performance.now() - t0;
       estimateMs += (single * count) / parallel;
-      estimateSource = `measured now: one ${res} transform of ${path.basename(sample.image)} took ${(single / 1000).toFixed(2)} s, ${parallel} at a time`;
+      estimateSource = `measured now: one uncached ${res} transform of ${path.basename(sample.image)} took ${(single / 1000).toFixed(2)} s, ${parallel} at a time`;
     } else unknown = true;
   }
 
