@@ -179,6 +179,8 @@ export function createStorageService(deps: StorageDeps): StorageService {
         return (out) => {
           out.deleted = true;
           delete out.persistent;
+          // its link has ended too, so the sweep treats the task as expired (and lets its sources go)
+          out.expireAt = Math.min(out.expireAt, nowSec());
         };
       });
     },

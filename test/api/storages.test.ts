@@ -77,6 +77,8 @@ describe('/v1/storages', () => {
     const del = await api.post('/v1/storages/delete', [id]);
     expect(del.body.data).toEqual({ accepted: [id], rejected: [] });
     expect((await fetch(task.output[0].url)).status).toBe(404);
+    // its link reads as ended, so the sweep retires the task like an expired one
+    expect((await api.get(`/v1/tasks/${task.taskId}`)).body.data.output[0].expireAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
     expect((await listed()).items.map((i: { id: string }) => i.id)).not.toContain(id);
     expect((await api.post('/v1/storages/delete', [id])).body.data.rejected).toEqual([{ id, reason: 'already_deleted' }]);
     expect((await api.post('/v1/storages/promote', [id])).body.data.rejected).toEqual([{ id, reason: 'already_deleted' }]);
