@@ -34,7 +34,7 @@ const PHOTO =
   'sage 9caf88,sage green 9caf88,terracotta c8724f,blush e8c4bd,dusty pink d8a7a0,dusty rose c9a19b,pastel pink f2cfd3,' +
   'pastel blue c6dbe9,pastel green cfe5cf,pastel yellow f6ecbc,pastel purple d9cde8,pastel orange f6d1b0,mint c4e3d4,' +
   'cream f3ecdc,ivory f4efe3,off white f2efe8,offwhite f2efe8,bone e6dfd1,oat ded3c0,oatmeal d9ccb5,sand d8c3a0,taupe a39484,' +
-  'greige bdb5a8,stone b4aca0,charcoal 36383b,graphite 44474b,anthracite 383a3d,ink 1f2430,midnight 1c2233,navy 1f2a44,' +
+  'greige bdb5a8,stone b4aca0,charcoal 36383b,graphite 44474b,anthracite 383a3d,ink 1f2430,midnight 1c2233,navy 1f2a44,navy blue 1f2a44,charcoal grey 36383b,charcoal gray 36383b,' +
   'forest green 2f4a35,emerald 2f6b4f,olive 7a7a4a,moss 6b7448,khaki b6a982,mustard c9a23f,ochre c98f3a,rust a65a34,' +
   'burnt orange c1612e,burgundy 6e2233,wine 6a2330,oxblood 5a1f22,brick a2503a,clay b6785a,peach f0c2a3,apricot f1b88e,' +
   'coral e8806a,salmon e99a84,lilac c8b3d6,lavender c9bfdf,mauve b08b97,plum 7a4a66,teal 2f7373,petrol 2b5460,' +

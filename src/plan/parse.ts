@@ -68,6 +68,9 @@ const SHADOW_WORDS = new Set(['shadow', 'shadows']);
 const MODIFIABLE: ReadonlySet<EntryKind> = new Set(['effect', 'shadow', 'reflection', 'blur', 'light']);
 const ATTACHABLE: ReadonlySet<EntryKind> = new Set(['surface', 'surface-noun', 'backdrop', 'backdrop-noun', 'environment', 'finish']);
 const JOINERS = new Set(['and', 'or', 'nor', 'any', 'a', 'the', 'of']);
+const POST_NEGATORS = new Set(['free', 'less']);
+/** a mood word before a light that sets a temperature ("warm daylight") sets this temperature instead */
+const LIGHT_TEMPERATURE_MOODS: Record<string, number> = { warm: WORDS.light.warm.temperature, cool: WORDS.light.cool.temperature };
 
 export function emptyDraft(): Draft {
   return {
@@ -155,6 +158,7 @@ export function readPrompt(prompt: string): Reading {
   let pendingColour: { hex: string; name: string } | null = null;
   let pendingTone: Tone | null = null;
   let pastel = false;
+  let surfaceNamed = false;
 
   const record = (m: Match, fields: string[]) => {
     const first = tokens[m.i]!;
@@ -230,6 +234,14 @@ export function readPrompt(prompt: string): Reading {
       case 'surface':
       case 'surface-noun':
       case 'finish': {
+        // The first surface named is what the product stands on; a material named after it (or after a
+        // furniture noun) is a prop beside it: "on a glass surface with water droplets", "on a desk next to a metal lamp";
+        // one hyphen-joined to the next word describes that word ("water-stained concrete").
+        if (e.kind === 'surface' && (tokens[m.i + m.n]?.hyphenated || surfaceNamed || (impliedMaterial && !(next && gapBetween(m, next) === 0 && next.entry.kind === 'surface-noun')))) {
+          record(m, []);
+          break;
+        }
+        if (e.kind === 'surface') surfaceNamed = true;
         if (e.kind === 'surface-noun') { if (e.value && !impliedMaterial) impliedMaterial = e.value; } else e.set?.(draft, m.amount);
         if (pendingColour) { draft.surface.color = pendingColour.hex; pendingColour = null; }
         if (pendingTone) { draft.surface.tone = pendingTone; pendingTone = null; }
@@ -267,9 +279,22 @@ export function readPrompt(prompt: string): Reading {
         }
         break;
       }
-      default:
+      default: {
+        // "steam-free", "shadow-free": a negatable word undone by the word joined after it
+        if (e.unset && POST_NEGATORS.has(tokens[m.i + m.n]?.text ?? '') && !tokens[m.i + m.n]!.breakBefore) {
+          e.unset(draft);
+          record(m, e.fields.map((f) => `not ${f}`));
+          break;
+        }
         e.set?.(draft, m.amount);
+        // "warm natural light", "cool daylight": the temperature word right before a light's temperature sets it
+        const prev = matches[k - 1];
+        if (e.fields.includes('light.temperature') && prev?.entry.kind === 'mood' && gapBetween(prev, m) <= 1 && !tokens[m.i]!.breakBefore) {
+          const t = LIGHT_TEMPERATURE_MOODS[prev.entry.value ?? ''];
+          if (t !== undefined) draft.light.temperature = t;
+        }
         record(m, e.fields);
+      }
     }
   }
 

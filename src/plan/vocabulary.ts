@@ -107,7 +107,7 @@ function build(): Map<string, Entry> {
   add('concrete|cement|microcement|raw concrete|polished concrete|brutalist', material('concrete'));
   add('stone|granite|basalt|rock|rocks|pebble|pebbles|quartz|quartzite|onyx', material('stone'));
   add('travertine|limestone|sandstone|travertine stone|limestone slab', material('stone', { tone: 'light' }));
-  add('linen|fabric|cloth|tablecloth|table cloth|cotton|textile|napkin|canvas|silk|satin sheet|bedsheet|sheets|velvet|wool|knit', material('linen'));
+  add('linen|burlap|jute|hessian|fabric|cloth|tablecloth|table cloth|cotton|textile|napkin|canvas|silk|satin sheet|bedsheet|sheets|velvet|wool|knit', material('linen'));
   add('terrazzo', material('terrazzo'));
   add('sand|sandy|beach sand|dune|dunes', material('sand'));
   add('paper|kraft paper|cardboard|seamless paper', material('paper'));
@@ -179,7 +179,7 @@ function build(): Map<string, Entry> {
         `window on the ${w}`, `window to the ${w}`, `window at the ${w}`, `illuminated from the ${w}`,
       ];
       add(forms.filter((f) => !m.has(f)), lightDir(dir, dir === 'back'));
-      const shadowForms = [`shadow to the ${w}`, `shadows to the ${w}`, `shadow on the ${w}`, `shadows on the ${w}`, `shadow falling ${w}`, `shadow falling to the ${w}`, `shadow cast to the ${w}`, `shadows falling to the ${w}`];
+      const shadowForms = [`shadow from the ${w}`, `shadows from the ${w}`, `shadow coming from the ${w}`, `shadow to the ${w}`, `shadows to the ${w}`, `shadow on the ${w}`, `shadows on the ${w}`, `shadow falling ${w}`, `shadow falling to the ${w}`, `shadow cast to the ${w}`, `shadows falling to the ${w}`];
       add(shadowForms, { kind: 'shadow-direction', value: dir, fields: ['light.from', 'shadow.direction'], set: (d) => { d.light.from = OPPOSITE[dir]; } });
     }
   }
@@ -254,9 +254,12 @@ function build(): Map<string, Entry> {
   const style = (s: NonNullable<Draft['style']>, extra?: (d: Draft) => void): Entry => ({
     kind: 'style', value: s, fields: ['style'], set: (d) => { d.style = s; extra?.(d); },
   });
+  // Words that describe any style ("clean", "modern") name one only when no other style word does: "e-commerce clean" is a catalogue shot.
+  const looseStyle = (s: NonNullable<Draft['style']>): Entry => ({ kind: 'style', value: s, fields: ['style'], set: (d) => { d.style ??= s; } });
   add('editorial|magazine|editorial photography|editorial style|hero|hero shot|hero image|campaign|advertising|advert|ad campaign|fine art', style('editorial'));
   add('lifestyle|lifestyle photography|lifestyle shot|lifestyle image|in use|in situ|in context|styled|styled scene|everyday', style('lifestyle'));
-  add('minimal|minimalist|minimalistic|minimalism|clean|simple|understated|scandinavian|nordic|zen|modern|contemporary', style('minimal'));
+  add('minimal|minimalist|minimalistic|minimalism|understated|scandinavian|nordic|zen', style('minimal'));
+  add('clean|simple|modern|contemporary', looseStyle('minimal'));
   add('luxury|luxurious|premium|high end|highend|elegant|upscale|opulent|exclusive|sophisticated|glamorous|glamour|jewelry|jewellery', style('luxury'));
   add('catalogue|catalog|ecommerce|e commerce|packshot|pack shot|product page|amazon|marketplace|listing|white background', style('catalogue'));
   add('studio|studio shot|studio photography|studio lighting|studio light|professional studio', style('studio'));
