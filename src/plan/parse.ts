@@ -68,7 +68,7 @@ const SHADOW_WORDS = new Set(['shadow', 'shadows']);
 const MODIFIABLE: ReadonlySet<EntryKind> = new Set(['effect', 'shadow', 'reflection', 'blur', 'light']);
 const ATTACHABLE: ReadonlySet<EntryKind> = new Set(['surface', 'surface-noun', 'backdrop', 'backdrop-noun', 'environment', 'finish']);
 const JOINERS = new Set(['and', 'or', 'nor', 'any', 'a', 'the', 'of']);
-const POST_NEGATORS = new Set(['free', 'less']);
+const POST_NEGATORS = new Set(['free']);
 /** a mood word before a light that sets a temperature ("warm daylight") sets this temperature instead */
 const LIGHT_TEMPERATURE_MOODS: Record<string, number> = { warm: WORDS.light.warm.temperature, cool: WORDS.light.cool.temperature };
 
@@ -252,6 +252,7 @@ export function readPrompt(prompt: string): Reading {
       case 'backdrop-noun':
       case 'environment': {
         e.set?.(draft, m.amount);
+        const coloured = pendingColour !== null;
         if (pendingColour) {
           draft.backdrop.color = pendingColour.hex;
           draft.palette.names!.push(pendingColour.name);
@@ -259,7 +260,9 @@ export function readPrompt(prompt: string): Reading {
           pendingColour = null;
         }
         if (pendingTone) {
-          draft.backdrop.color = WORDS.backdropTones[pendingTone];
+          // "pale pink background": the tone shades the colour it comes with; alone it picks a neutral
+          const shade = WORDS.toneOnColour[pendingTone];
+          draft.backdrop.color = coloured ? mixHex(draft.backdrop.color!, shade.towards, shade.mix) : WORDS.backdropTones[pendingTone];
           pendingTone = null;
         }
         record(m, e.fields);

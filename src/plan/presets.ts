@@ -364,4 +364,8 @@ export const WORDS = {
   pastelMix: 0.55,
   /** backdrop colour of "a dark / light / medium background" */
   backdropTones: { dark: '#26272a', light: '#eeece8', medium: '#8c8a86' } satisfies Record<Tone, string>,
+  /** "pale pink", "deep green" before a backdrop word: the colour mixed this far toward `towards` */
+  toneOnColour: {
+    light: { towards: '#ffffff', mix: 0.2 }, dark: { towards: '#000000', mix: 0.2 }, medium: { towards: '#808080', mix: 0 },
+  } satisfies Record<Tone, { towards: string; mix: number }>,
 };

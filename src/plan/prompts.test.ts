@@ -102,6 +102,9 @@ const PROMPTS: Array<[string, Expect]> = [
   ['Mug on a table, steam-free, clean catalogue look', { steam: 'none', style: 'catalogue' }],
   ['Teapot on wood, please remove the steam', { steam: 'none' }],
   ['Jar on a marble slab, no shadow and no reflection', { shadow: false, reflection: false }],
+  ['Soup bowl on a linen cloth, without any steam', { steam: 'none', material: 'linen' }],
+  ['Perfume on glass, shadow-free, white background', { shadow: false }],
+  ['Incense holder on slate, no smoke, warm light', { smoke: 'none', temperature: 'warm' }],
   // ---- colour and palette words ----
   ['Place the bottle on a beige backdrop', { backdrop: 'beige' }],
   ['Vase against a sage green wall', { backdrop: 'sage' }],
@@ -123,6 +126,10 @@ const PROMPTS: Array<[string, Expect]> = [
   ['Tea box on a cream background with sage accents', { backdrop: 'cream', palette: 'sage' }],
   ['Lotion on an oatmeal linen surface, beige palette', { surface: 'beige', material: 'linen' }],
   ['Place the handbag on a warm beige backdrop', { backdrop: 'beige' }],
+  ['Sneaker on a deep navy backdrop', { backdrop: 'navy' }],
+  ['Serum on a light sage background', { backdrop: 'sage' }],
+  ['Bottle with a sage and cream colour scheme, soft daylight', { palette: 'cream' }],
+  ['Ceramic bowl on a beige linen runner against a terracotta wall', { backdrop: 'terracotta', material: 'linen' }],
   // ---- light given by its shadow ----
   ['Bottle on white paper, shadow from the right', { from: 'left' }],
   ['Mug on wood with shadows falling left', { from: 'right' }],
@@ -139,6 +146,8 @@ const PROMPTS: Array<[string, Expect]> = [
   ['Product on the left, shadow falling right', { from: 'left' }],
   ['Tumbler on metal, backlit', { from: 'back' }],
   ['Candle on wood, light from above', { from: 'top' }],
+  ['Mug on a table with the shadow coming from the left', { from: 'right' }],
+  ['Bottle on paper, shadows falling to the left, warm light', { from: 'right', temperature: 'warm' }],
   // ---- light temperature ----
   ['Mug on a wooden table in warm natural light', { temperature: 'warm' }],
   ['Serum on glass in cool daylight', { temperature: 'cool' }],
@@ -171,6 +180,8 @@ const PROMPTS: Array<[string, Expect]> = [
   ['Sneaker, clean ecommerce white background with soft shadow', { style: 'catalogue' }],
   ['Bottle, studio shot on grey paper', { style: 'studio', material: 'paper' }],
   ['Chair in a living room, lifestyle', { style: 'lifestyle', environment: 'living-room' }],
+  ['Serum, modern editorial look on travertine', { style: 'editorial', material: 'stone' }],
+  ['Mug, simple catalogue image on white', { style: 'catalogue' }],
   // ---- ordinary prompts ----
   ['Place this exact white ceramic mug on a dark slate surface with dramatic side lighting', { material: 'slate', from: 'left' }],
   ['Put the bottle on a marble vanity in a bathroom, soft morning light', { material: 'marble', time: 'morning' }],
