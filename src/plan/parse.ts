@@ -291,10 +291,15 @@ export function readPrompt(prompt: string): Reading {
         }
         e.set?.(draft, m.amount);
         // "warm natural light", "cool daylight": the temperature word right before a light's temperature sets it
-        const prev = matches[k - 1];
-        if (e.fields.includes('light.temperature') && prev?.entry.kind === 'mood' && gapBetween(prev, m) <= 1 && !tokens[m.i]!.breakBefore) {
-          const t = LIGHT_TEMPERATURE_MOODS[prev.entry.value ?? ''];
-          if (t !== undefined) draft.light.temperature = t;
+        // (other light words may stand between them: "cool overcast daylight")
+        if (e.fields.includes('light.temperature')) {
+          let j = k - 1;
+          while (j >= 0 && matches[j]!.entry.kind === 'light' && gapBetween(matches[j]!, matches[j + 1]!) === 0 && !tokens[matches[j + 1]!.i]!.breakBefore) j--;
+          const prev = matches[j];
+          if (prev?.entry.kind === 'mood' && gapBetween(prev, matches[j + 1]!) <= 1 && !tokens[matches[j + 1]!.i]!.breakBefore) {
+            const t = LIGHT_TEMPERATURE_MOODS[prev.entry.value ?? ''];
+            if (t !== undefined) draft.light.temperature = t;
+          }
         }
         record(m, e.fields);
       }
