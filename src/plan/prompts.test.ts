@@ -193,6 +193,14 @@ const PROMPTS: Array<[string, Expect]> = [
   ['Jar on terrazzo with palm leaf shadows', { material: 'terrazzo' }],
   ['Bottle on glass with reflection, dark background', { material: 'glass', reflection: true, backdrop: 'black' }],
   ['Teapot on a kitchen counter in a sunny kitchen', { environment: 'kitchen' }],
+  ['Show the face cream on a white marble bathroom shelf with a eucalyptus sprig, soft daylight', { material: 'marble', environment: 'bathroom' }],
+  ['Put the sneakers on a wet asphalt street with neon reflections at night', { time: 'night' }],
+  ['Place the wine bottle on an oak barrel top, warm candlelit cellar mood', { material: 'wood', temperature: 'warm' }],
+  ['Sunglasses on a terracotta tile with harsh noon sun from the right', { from: 'right', time: 'noon', surface: 'terracotta' }],
+  ['Earrings on a grey stone with no reflections and soft shadows', { material: 'stone', reflection: false }],
+  ['Protein tub, e-commerce white background, no props, no shadow', { style: 'catalogue', shadow: false, backdrop: 'white' }],
+  ['Bottle on a glass shelf with water splashes, cool light', { material: 'glass', temperature: 'cool' }],
+  ['Cookie jar on a beige linen cloth with shadows falling to the right', { material: 'linen', from: 'left', surface: 'beige' }],
 ];
 
 describe('the planner reads product-photography prompts', () => {
