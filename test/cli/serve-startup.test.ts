@@ -48,7 +48,8 @@ describe('reshoot serve start-up', () => {
     let stdout = '';
     child.stdout!.on('data', (c: Buffer) => {
       stdout += c.toString();
-      if (stdout.includes('open the studio at')) child.kill('SIGTERM');
+      // the banner ends with how to make more keys; stdout may arrive in several chunks
+      if (stdout.includes('reshoot keys revoke')) child.kill('SIGTERM');
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     const r = await done;
