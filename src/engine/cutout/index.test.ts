@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, renderPackshot, shadowScore, type PackshotSpec } from '../../../test/fixtures/index.js';
+import { chairInItsShadow, renderComposite } from '../../../test/fixtures/composite.js';
 import { decodeImage, ImageDecodeError } from '../codec.js';
 import { mask8, type Raster8 } from '../raster/types.js';
 import { createCutout, type Cutout } from './index.js';
@@ -43,6 +44,38 @@ async function shot(spec: PackshotSpec): Promise<{ image: Raster8; alpha: Buffer
   const { image } = await decodeImage(p.png, { maxPixels: 50e6 });
   return { image, alpha: p.alpha };
 }
+
+describe("the model's confident answer stands without evidence", () => {
+  it('keeps a chair back open where its shadow darkens the sweep behind it (the old hole rule filled it with backdrop)', async () => {
+    const c = await chairInItsShadow(720, 720);
+    const { image } = await decodeImage(c.png, { maxPixels: 50e6 });
+    const res = await cutout.cutout(image);
+    let open = 0, filled = 0;
+    for (let y = c.opening.y0; y < c.opening.y1; y++) {
+      for (let x = c.opening.x0; x < c.opening.x1; x++) {
+        if (c.alpha[y * c.width + x] !== 0) continue;
+        open++;
+        if (res.alpha[y * c.width + x]! >= 128) filled++;
+      }
+    }
+    expect(open).toBeGreaterThan(10_000);
+    expect(filled / open).toBeLessThan(0.01);
+    expect(scoreMatte(mask8(res.alpha, c.width, c.height), mask8(c.alpha, c.width, c.height)).iou).toBeGreaterThan(0.97);
+  });
+
+  it('on a real scene, removes none of what the model is sure is product and adds none of what it is sure is background', async () => {
+    // a white dripper in front of a photographed studio: the border looks plain enough to model, the
+    // handle's opening shows dark clutter the backdrop model cannot explain (the old fill closed it)
+    const c = await renderComposite('dripper-studio');
+    const { image } = await decodeImage(c.png, { maxPixels: 50e6 });
+    const res = await cutout.cutout(image);
+    const g = res.guard!;
+    expect(g.confidentForeground).toBeGreaterThan(100_000);
+    expect(g.removed / g.confidentForeground).toBeLessThanOrEqual(0.002);
+    expect(g.added / g.confidentBackground).toBeLessThanOrEqual(0.002);
+    expect(scoreMatte(mask8(res.alpha, c.width, c.height), mask8(c.alpha, c.width, c.height)).iou).toBeGreaterThan(0.99);
+  });
+});
 
 describe('cutout quality on synthetic packshots', () => {
   const cases: Array<[string, PackshotSpec, number]> = [

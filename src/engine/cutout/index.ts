@@ -5,7 +5,7 @@ import { loadSegmenter, type Segmenter } from './session.js';
 import { resize } from '../codec.js';
 import { mask8, rgba8, type Raster8 } from '../raster/types.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
-import { matteFromModel, warmUpMatte } from './matte.js';
+import { matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
 
 /**
  * Product cutout: IS-Net (medium) fused with a classical matte from the modelled studio backdrop,
@@ -27,6 +27,11 @@ export interface CutoutResult {
   /** a new RGBA buffer with the foreground inside `region` (default: box), built without the whole frame */
   crop(region?: Box): Raster8;
   cached: boolean;
+  /**
+   * What the model was confident about and what the matte changed of it (see matte.ts GuardReport): the
+   * first thing to look at when a matte goes wrong. Null on a cache hit and for a source's own alpha.
+   */
+  guard: GuardReport | null;
   /** ms per step */
   timings: Record<string, number>;
 }
@@ -68,7 +73,7 @@ export interface Cutout {
 }
 
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
-const ALGO_VERSION = 'cutout-5';
+const ALGO_VERSION = 'cutout-6';
 export const DEFAULT_MODEL_SIZE = 768;
 
 let lastLoadMs: number | null = null;
@@ -124,10 +129,10 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('model');
       // everything from the model's output to the final alpha and foreground lives in matte.ts
       // a converted copy is ours to overwrite anyway
-      const { alpha, foreground } = matteFromModel({ image: rgba, small, model, lap, inPlace: o.consume === true || rgba !== image });
+      const { alpha, foreground, guard } = matteFromModel({ image: rgba, small, model, lap, inPlace: o.consume === true || rgba !== image });
       // the entry is encoded and written after this returns: the caller needs none of it, and a
       // failed write only costs a later miss
-      const res = fromPlanes(alpha, foreground, timings);
+      const res = fromPlanes(alpha, foreground, timings, guard);
       const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         // the box is found once, for whichever asks first: the caller's crop or this entry
         const m = encodeMatte(mask8(alpha, w, h), rgba8(foreground.data, w, h), res.box);
@@ -149,10 +154,10 @@ export function createCutout(opts: CutoutOptions): Cutout {
 }
 
 /** A result whose planes exist already (computed now, or the source's own alpha); the box is found on first read. */
-function fromPlanes(alpha: Buffer, foreground: Raster8, timings: Record<string, number>): CutoutResult {
+function fromPlanes(alpha: Buffer, foreground: Raster8, timings: Record<string, number>, guard: GuardReport | null = null): CutoutResult {
   let box: Box | null = null;
   const res: CutoutResult = {
-    alpha, foreground, cached: false, timings,
+    alpha, foreground, cached: false, guard, timings,
     get box() { return (box ??= matteBox(mask8(alpha, foreground.width, foreground.height))); },
     crop(region = res.box) {
       const { width: w, height: h } = foreground;
@@ -181,6 +186,7 @@ function fromMatte(m: EncodedMatte, source: Raster8, timings: Record<string, num
     get foreground() { return (fg ??= { data: decodeForeground(m, source.data, { x: 0, y: 0, width: w, height: h }), width: w, height: h, channels: 4 }); },
     box: m.box,
     cached: true,
+    guard: null,
     timings,
     crop(region = m.box) {
       checkRegion(region, w, h);

@@ -29,19 +29,78 @@ export interface MatteInput {
  * From the model's output to the final cutout: backdrop fit and fusion at the model's size, upsampling
  * to the source's size, then edge refinement and decontamination at full resolution.
  */
-export function matteFromModel({ image, small, model, lap, inPlace = false }: MatteInput): Refined {
+export function matteFromModel({ image, small, model, lap, inPlace = false }: MatteInput): Refined & { guard: GuardReport } {
   const bg = fitBackground(small);
   const bgImg = bg.plain ? bg.render(small.width, small.height) : null;
-  const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined });
+  const evidence: Evidence = { removable: new Uint8Array(model.length), addable: new Uint8Array(model.length) };
+  const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined }, evidence);
   snapPrior(prior);
   lap('fuse');
   const up = upsamplePrior({ data: prior, width: small.width, height: small.height }, image, inPlace);
   lap('upsample');
-  const refined = refineMatte({ image, up, bg, scale: Math.max(image.width, image.height) / small.width });
+  const guard: GuardReport = { confidentForeground: 0, confidentBackground: 0, removed: 0, added: 0, restored: 0 };
+  const refined = refineMatte({ image, up, bg, scale: Math.max(image.width, image.height) / small.width, model: { data: model, width: small.width, height: small.height }, evidence, guard });
   const through = seeThrough({ small, prior, bg, bgImg: bgImg ?? undefined });
   if (through) applySeeThrough(refined, image, through, small.width, small.height, bg);
+  countConfident(refined.alpha, image.width, image.height, model, small.width, small.height, guard);
   lap('refine');
-  return refined;
+  return { ...refined, guard };
+}
+
+/**
+ * Where the steps after the model may overrule its confident answer (small size, 1 = allowed):
+ * `removable`, a pixel the model calls product (p > 0.9) may become background — on a modelled plain
+ * backdrop, within two model pixels of what the model itself calls background (its outline, its holes),
+ * and only where the pixel's colour is the backdrop's (checked at full resolution); `addable`, a pixel
+ * the model calls background (p < 0.1) may become product — on a modelled backdrop, where the colour
+ * cannot be the backdrop or its shadow, near the product or inside a hole the product encloses.
+ * On a real scene (no backdrop model) neither is ever allowed: the matte is the model's, refined at its
+ * uncertain edge.
+ */
+export interface Evidence {
+  removable: Uint8Array;
+  addable: Uint8Array;
+}
+
+/** What the model was confident about and what the steps after it changed of that, in full-resolution pixels. */
+export interface GuardReport {
+  /** pixels the model calls product with p > 0.9 */
+  confidentForeground: number;
+  /** pixels the model calls background with p < 0.1 */
+  confidentBackground: number;
+  /** confident product that the final matte calls background (alpha < 50%): the backdrop showed through */
+  removed: number;
+  /** confident background that the final matte calls product: a colour that cannot be the backdrop */
+  added: number;
+  /** edge pixels where a refinement step overruled the model without evidence and was put back */
+  restored: number;
+}
+
+/**
+ * The final tally of {@link GuardReport}: the model's probability at each pixel (bilinear, as the prior
+ * is upsampled) against the final alpha. Blocks of the model's map that are confident at all four
+ * corners are counted by the alpha alone.
+ */
+function countConfident(alpha: Buffer, w: number, h: number, model: Float32Array, S: number, SH: number, g: GuardReport): void {
+  const colA = new Int32Array(w), colB = new Int32Array(w), colT = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.min(S - 1, Math.max(0, ((x + 0.5) * S) / w - 0.5));
+    colA[x] = Math.floor(fx); colB[x] = Math.min(S - 1, colA[x]! + 1); colT[x] = fx - colA[x]!;
+  }
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(SH - 1, Math.max(0, ((y + 0.5) * SH) / h - 0.5));
+    const ya = Math.floor(fy), yb = Math.min(SH - 1, ya + 1), ty = fy - ya;
+    const ra = ya * S, rb = yb * S, row = y * w;
+    for (let x = 0; x < w; x++) {
+      const xa = colA[x]!, xb = colB[x]!, tx = colT[x]!;
+      const p00 = model[ra + xa]!, p01 = model[ra + xb]!, p10 = model[rb + xa]!, p11 = model[rb + xb]!;
+      const a = alpha[row + x]!;
+      if (p00 > 0.9 && p01 > 0.9 && p10 > 0.9 && p11 > 0.9) { g.confidentForeground++; if (a < 128) g.removed++; continue; }
+      if (p00 < 0.1 && p01 < 0.1 && p10 < 0.1 && p11 < 0.1) { g.confidentBackground++; if (a >= 128) g.added++; continue; }
+      const p = (p00 * (1 - tx) + p01 * tx) * (1 - ty) + (p10 * (1 - tx) + p11 * tx) * ty;
+      if (p > 0.9) { g.confidentForeground++; if (a < 128) g.removed++; } else if (p < 0.1) { g.confidentBackground++; if (a >= 128) g.added++; }
+    }
+  }
 }
 
 /** The model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2. */
@@ -67,7 +126,7 @@ export interface FuseInput {
  *   (thin stems, wires, saturated edges) are added back.
  * Returns a soft prior 0..1 at the small size.
  */
-export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float32Array {
+export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput, evidence?: Evidence): Float32Array {
   const { width: S, height: H, data } = small;
   const n = S * H;
   const prior = new Float32Array(model);
@@ -91,7 +150,21 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput): Float
   const near = dilateMask(fg, S, H, Math.max(2, Math.round(S * 0.02)));
   const touching = dilateMask(fg, S, H, 1);
   addThinParts(near, touching, model, notBg, prior);
+  if (evidence) collectEvidence(fg, near, regions, matchBg, notBg, S, H, evidence);
   return prior;
+}
+
+/** See {@link Evidence}. `nearFg` is the reach within which thin parts the model dropped are added back. */
+function collectEvidence(fg: Uint8Array, nearFg: Uint8Array, { label, touches }: Regions, matchBg: Uint8Array, notBg: Float32Array, S: number, H: number, out: Evidence): void {
+  const bgMask = new Uint8Array(fg.length);
+  for (let i = 0; i < fg.length; i++) bgMask[i] = fg[i] ? 0 : 1;
+  const nearBg = dilateMask(bgMask, S, H, 2);
+  for (let i = 0; i < fg.length; i++) {
+    out.removable[i] = nearBg[i]! && matchBg[i] ? 1 : 0;
+    const id = label[i]!;
+    const inHole = id >= 0 && !touches[id];
+    out.addable[i] = notBg[i]! > 0.5 && (nearFg[i] || inHole) ? 1 : 0;
+  }
 }
 
 /**
@@ -162,8 +235,10 @@ function fillHoles({ label, touches, counts, matching }: Regions, matchBg: Uint8
     const id = label[i]!;
     if (id < 0 || touches[id]) continue;
     if (matching[id]! < counts[id]! * 0.5) {
-      // a punched-out label or picture: the backdrop does not show there
-      if (notBg[i]! > 0 || !matchBg[i]) prior[i] = 1;
+      // a punched-out label or picture: the backdrop does not show there. Where the model is sure it
+      // sees background, only a colour that cannot be the backdrop nor its shadow fills it: a shaded or
+      // cluttered opening (a chair back, a handle) stays open
+      if (prior[i]! < 0.1 ? notBg[i]! > 0.5 : notBg[i]! > 0 || !matchBg[i]) prior[i] = 1;
     } else if (notBg[i]! > 0.5) {
       // a real hole: keep product pixels inside it that are clearly not backdrop
       prior[i] = Math.max(prior[i]!, notBg[i]!);
@@ -206,6 +281,11 @@ export interface RefineInput {
   bg: BackgroundModel;
   /** full-res pixels per model pixel */
   scale: number;
+  /** the model's probabilities at its own size, and where steps may overrule them (see {@link Evidence}) */
+  model?: Field32;
+  evidence?: Evidence;
+  /** counts the pixels put back to the model's answer */
+  guard?: GuardReport;
 }
 
 export interface Refined {
@@ -221,7 +301,7 @@ export interface Refined {
  * Only the edge band is touched: the smooth quantities live on a grid subsampled by k over the band's
  * bounding box, and the source is read only in the cells within their filters' reach of the band.
  */
-export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
+export function refineMatte({ image, up, bg, scale, model, evidence, guard }: RefineInput): Refined {
   const { width: w, height: h, data } = image;
   const { alpha, foreground: fg } = up;
   const result: Refined = { alpha, foreground: { data: fg, width: w, height: h, channels: 4 } };
@@ -287,7 +367,7 @@ export function refineMatte({ image, up, bg, scale }: RefineInput): Refined {
   } else {
     BR = maskedMean(R, confBg, grid, cr, tmp, scr); BG = maskedMean(G, confBg, grid, cr, tmp, scr); BB = maskedMean(Bl, confBg, grid, cr, tmp, scr);
   }
-  refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB });
+  refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB, model, evidence, guard });
   return result;
 }
 
@@ -396,13 +476,18 @@ interface BandInput {
   BR: Float32Array | null; BG: Float32Array | null; BB: Float32Array | null;
   wF: Float32Array;
   FR: Float32Array; FG: Float32Array; FB: Float32Array;
+  model?: Field32;
+  evidence?: Evidence;
+  guard?: GuardReport;
 }
 
 /** The full-resolution pass over the band's cells: the edge alpha and the decontaminated edge colours. */
-function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB }: BandInput): void {
+function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB, model, evidence, guard }: BandInput): void {
   const { w, h, x0, y0, bw, bh, k, cw, chh } = grid;
   const cn = cw * chh;
   const Bc = new Float32Array(3);
+  const M = model?.data, S = model?.width ?? 1, SH = model?.height ?? 1;
+  const tolBg = 4 * bg.noise + 8;
   for (let cj = 0; cj < cn; cj++) {
     if (band[cj]! <= 0) continue;
     const cx = cj % cw, cy = (cj - cx) / cw;
@@ -470,10 +555,28 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
           a *= Math.min(1, Math.max(0, (dist - 1.5 * bg.noise) / (2 * bg.noise)));
         }
       }
+      let restored = false;
+      if (M && evidence && guard) {
+        // the model's confident answer stands unless the backdrop or the colour says otherwise (see Evidence)
+        const mx = Math.min(S - 1, Math.max(0, ((x + x0 + 0.5) * S) / w - 0.5)), my = Math.min(SH - 1, Math.max(0, ((y + y0 + 0.5) * SH) / h - 0.5));
+        const ma = Math.floor(mx), mb = Math.min(S - 1, ma + 1), na = Math.floor(my), nb = Math.min(SH - 1, na + 1), tx = mx - ma, ty = my - na;
+        const p = (M[na * S + ma]! * (1 - tx) + M[na * S + mb]! * tx) * (1 - ty) + (M[nb * S + ma]! * (1 - tx) + M[nb * S + mb]! * tx) * ty;
+        const j = (ty < 0.5 ? na : nb) * S + (tx < 0.5 ? ma : mb);
+        if (p > 0.9 && a < 0.5) {
+          let explained = false;
+          if (bg.plain && evidence.removable[j]) {
+            const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
+            explained = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3) < tolBg;
+          }
+          if (!explained) { a = p; restored = true; }
+        } else if (p < 0.1 && a >= 0.5 && !(bg.plain && evidence.addable[j])) { a = 0; restored = true; }
+        if (restored) guard.restored++;
+      }
       const a8 = Math.round(a * 255);
       alpha[s] = a8;
       fg[s * 4 + 3] = a8;
-      if (a8 > 0 && a8 < 255) {
+      if (restored) { fg[s * 4] = r8; fg[s * 4 + 1] = g8; fg[s * 4 + 2] = b8; }
+      else if (a8 > 0 && a8 < 255) {
         // decontaminate: the foreground that, laid over the backdrop with alpha a, gives this pixel
         const aa = Math.max(a, 0.2);
         let or = Bc[0]! + (r8 - Bc[0]!) / aa, og = Bc[1]! + (g8 - Bc[1]!) / aa, ob = Bc[2]! + (b8 - Bc[2]!) / aa;
