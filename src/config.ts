@@ -73,6 +73,12 @@ const url = z
   .refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), 'must be an http(s) URL')
   .transform((s) => s.replace(/\/+$/, ''));
 
+/** `postgres://user:pass@host:port/db` (or `postgresql://`) */
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((s) => /^postgres(ql)?:\/\/./.test(s) && URL.canParse(s), 'must be a postgres://user:password@host:port/database URL');
+
 const secret = z.string().min(16, 'must be 16 to 256 characters').max(256, 'must be 16 to 256 characters');
 
 const cores = Math.max(1, os.availableParallelism());
@@ -114,6 +120,7 @@ const EnvSchema = z.object({
   RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
+  RESHOOT_DATABASE_URL: postgresUrl.optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -150,6 +157,8 @@ export interface Config {
     modelPath?: string;
   };
   pricing?: string;
+  /** where tasks, keys and the job queue live: SQLite in the data dir (the default) or a Postgres server */
+  database: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
 }
 
 export class ConfigError extends Error {
@@ -235,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
     pricing: e.RESHOOT_PRICING,
+    database: e.RESHOOT_DATABASE_URL ? { kind: 'postgres', url: e.RESHOOT_DATABASE_URL } : { kind: 'sqlite' },
   };
   return deepFreeze(config);
 }

@@ -8,12 +8,13 @@ import { createMetrics } from './metrics.js';
 import { engineOptions, type Config } from './config.js';
 import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';
-import { JOB } from './queue/types.js';
+import { createPostgresQueue } from './queue/postgres/pg-queue.js';
+import { JOB, type JobQueue } from './queue/types.js';
 import { createLocalBlobStore } from './store/blobs/local-blobs.js';
 import { createDiskSpace } from './store/disk-space.js';
 import { createUrlSigner } from './store/blobs/signed-urls.js';
+import { openStore, type OpenedStore } from './store/open.js';
 import { startCheckpointer } from './store/sqlite/checkpointer.js';
-import { openDatabase, type Db } from './store/sqlite/database.js';
 import { createCallbackSender } from './tasks/callbacks.js';
 import { createJanitor } from './tasks/janitor.js';
 import { createKeyService, type KeyService } from './tasks/keys.js';
@@ -39,22 +40,29 @@ export function readVersion(): string {
   return pkg.version;
 }
 
-export const databasePath = (config: Config): string => path.join(config.dataDir, 'reshoot.db');
+export { databasePath } from './store/open.js';
 
-/** Opens the database and the key service alone (the `reshoot keys` commands). */
-export function openKeys(config: Config): { db: Db; keys: KeyService } {
-  const db = openDatabase(databasePath(config));
-  return { db, keys: createKeyService({ db, envKeys: config.auth.envKeys, defaultWebhookSecret: config.callbacks.webhookSecret }) };
+/** Opens the store and the key service alone (the `reshoot keys` commands). */
+export async function openKeys(config: Config): Promise<{ opened: OpenedStore; keys: KeyService }> {
+  const opened = await openStore(config);
+  try {
+    return { opened, keys: await createKeyService({ store: opened.store, envKeys: config.auth.envKeys, defaultWebhookSecret: config.callbacks.webhookSecret }) };
+  } catch (err) {
+    await opened.store.close();
+    throw err;
+  }
 }
 
-/** The signing secret for download links: from config, or made once and kept in the database. */
-function signingSecret(db: Db, config: Config): string {
+/** The signing secret for download links: from config, or made once and kept in the database (the first process to start makes it). */
+async function signingSecret(opened: OpenedStore, config: Config): Promise<string> {
   if (config.signing.secret) return config.signing.secret;
-  const row = db.prepare(`SELECT value FROM settings WHERE name = 'url_signing_secret'`).get() as { value: string } | undefined;
-  if (row) return row.value;
-  const secret = randomBytes(32).toString('base64url');
-  db.prepare(`INSERT OR IGNORE INTO settings (name, value) VALUES ('url_signing_secret', ?)`).run(secret);
-  return (db.prepare(`SELECT value FROM settings WHERE name = 'url_signing_secret'`).get() as { value: string }).value;
+  return opened.store.settings.getOrInit('url_signing_secret', randomBytes(32).toString('base64url'));
+}
+
+/** The job queue: in the store's own database, so a task and its job are committed together. */
+function openQueue(opened: OpenedStore, config: Config, logger: Logger): JobQueue {
+  const opts = { logger, leaseMs: config.queue.leaseSeconds * 1000, defaultMaxAttempts: config.queue.maxAttempts };
+  return opened.kind === 'sqlite' ? createSqliteQueue({ db: opened.db, ...opts }) : createPostgresQueue({ pool: opened.pool, ...opts });
 }
 
 /**
@@ -64,18 +72,21 @@ function signingSecret(db: Db, config: Config): string {
 export async function startReshoot(config: Config, opts: { logger?: Logger } = {}): Promise<Reshoot> {
   const logger = opts.logger ?? pino({ level: config.log.level });
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const { db, keys } = openKeys(config);
+  const { opened, keys } = await openKeys(config);
+  const { store } = opened;
+  if (opened.kind === 'postgres' && opened.migrated.length > 0) logger.info({ module: 'store', versions: opened.migrated }, 'database schema migrated');
   const version = readVersion();
-  const checkpointer = startCheckpointer(db, databasePath(config), 200, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed'));
+  const checkpointer =
+    opened.kind === 'sqlite' ? startCheckpointer(opened.db, opened.file, 200, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed')) : null;
 
   let publicUrl = config.http.publicUrl;
-  const signer = createUrlSigner(signingSecret(db, config), () => publicUrl);
+  const signer = createUrlSigner(await signingSecret(opened, config), () => publicUrl);
   const blobs = createLocalBlobStore(path.join(config.dataDir, 'blobs'));
   const pricing = loadPricing(config.pricing);
   const guard = createAddressGuard(config.fetch.allowHosts);
-  const queue = createSqliteQueue({ db, logger, leaseMs: config.queue.leaseSeconds * 1000, defaultMaxAttempts: config.queue.maxAttempts });
+  const queue = openQueue(opened, config, logger);
   const tasks = createTaskService({
-    db,
+    store,
     queue,
     signer,
     pricing,
@@ -103,8 +114,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         () => worker?.close(30_000),
         () => pool?.close(),
         () => guard.dispatcher.close(),
-        () => checkpointer.stop(),
-        () => db.close(),
+        () => checkpointer?.stop(),
+        () => store.close(),
       ];
       const failures: unknown[] = [];
       for (const step of steps) {
@@ -124,9 +135,9 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   // and a sweep on the data dir. Whatever fails on the way closes what was started, then throws.
   try {
     if (config.role !== 'worker') {
-      const storages = createStorageService({ db, blobs, signer, capBytes: config.tasks.persistentCapBytes });
+      const storages = createStorageService({ store, blobs, signer, capBytes: config.tasks.persistentCapBytes });
       const disk = createDiskSpace(config.dataDir, config.minFreeBytes);
-      app = await createServer({ config, logger, db, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version });
+      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -139,7 +150,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         logger,
       );
       const callbacks = createCallbackSender({
-        db,
+        store,
         tasks,
         keys,
         queue,
@@ -170,7 +181,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         },
       });
       worker.start();
-      janitor = createJanitor({ db, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
+      janitor = createJanitor({ store, queue, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
       janitor.start();
     }
   } catch (err) {
@@ -179,8 +190,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   }
   // Made only once the server is up, so a start that failed cannot have spent the one showing of it.
   let firstKey: string | null = null;
-  if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && keys.activeCount() === 0) {
-    firstKey = keys.create('default').key;
+  if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && (await keys.activeCount()) === 0) {
+    firstKey = (await keys.create('default')).key;
   }
   logger.info({ url, role: config.role, dataDir: config.dataDir, version }, 'reshoot started');
   return { config, app, url, firstKey, keys, close };

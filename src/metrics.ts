@@ -10,23 +10,23 @@ export interface Metrics {
  * Prometheus metrics. Gauges that describe shared state (tasks by status, queue depth) are read from
  * the database at scrape time, so every process reports the same numbers.
  */
-export function createMetrics(sources: { tasksByStatus(): Record<string, number>; queueDepth(): number }): Metrics {
+export function createMetrics(sources: { tasksByStatus(): Promise<Record<string, number>>; queueDepth(): Promise<number> }): Metrics {
   const registry = new Registry();
   new Gauge({
     name: 'reshoot_tasks',
     help: 'Tasks by status',
     labelNames: ['status'],
     registers: [registry],
-    collect() {
-      for (const [status, n] of Object.entries(sources.tasksByStatus())) this.set({ status }, n);
+    async collect() {
+      for (const [status, n] of Object.entries(await sources.tasksByStatus())) this.set({ status }, n);
     },
   });
   new Gauge({
     name: 'reshoot_queue_depth',
     help: 'Render jobs waiting or running',
     registers: [registry],
-    collect() {
-      this.set(sources.queueDepth());
+    async collect() {
+      this.set(await sources.queueDepth());
     },
   });
   const finished = new Counter({ name: 'reshoot_tasks_finished_total', help: 'Tasks finished by this process', labelNames: ['status'], registers: [registry] });

@@ -11,7 +11,7 @@ import type { KeyService, ApiKeyRecord } from '../tasks/keys.js';
 import type { Pricing } from '../tasks/pricing.js';
 import type { TaskService } from '../tasks/service.js';
 import type { StorageService } from '../tasks/storages.js';
-import type { Db } from '../store/sqlite/database.js';
+import type { Store } from '../store/types.js';
 import type { DiskSpace } from '../store/disk-space.js';
 import { failure } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
@@ -28,7 +28,7 @@ import { registerStudio } from './routes/studio.js';
 export interface ServerDeps {
   config: Config;
   logger: Logger;
-  db: Db;
+  store: Store;
   tasks: TaskService;
   storages: StorageService;
   keys: KeyService;
@@ -150,7 +150,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-    const key = m ? deps.keys.authenticate(m[1]!) : null;
+    const key = m ? await deps.keys.authenticate(m[1]!) : null;
     const budget = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'create';
     const limit = config.rateLimit ? (budget === 'create' ? config.rateLimit.createPerMinute : config.rateLimit.readPerMinute) : 0;
     if (!key) {

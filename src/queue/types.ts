@@ -1,3 +1,5 @@
+import type { StoreTx } from '../store/types.js';
+
 /**
  * The queue's semantics, independent of the datastore. Jobs carry ids, never bytes.
  * Adding a job name without routing it in the worker fails to compile (the handler record is exhaustive).
@@ -39,9 +41,16 @@ export interface WorkOptions {
 }
 
 export interface JobQueue {
-  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts?: EnqueueOptions): string;
+  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts?: EnqueueOptions): Promise<string>;
+  /**
+   * Enqueues inside a store transaction (the task create's), so the job commits with the task. A queue
+   * in the store's own database writes through `tx`; SQLite's must answer synchronously.
+   */
+  enqueueIn<N extends JobName>(tx: StoreTx, name: N, payload: JobPayload<N>, opts?: EnqueueOptions): string | Promise<string>;
   /** jobs of this name not finished yet (waiting or running) */
-  depth(name: JobName): number;
+  depth(name: JobName): Promise<number>;
+  /** drops finished and failed jobs last touched before `beforeMs`; answers how many */
+  prune(beforeMs: number): Promise<number>;
   work(handlers: JobHandlers, opts: WorkOptions): void;
   /** stops claiming, waits for running jobs up to `deadlineMs`, then aborts them; idempotent */
   close(deadlineMs?: number): Promise<void>;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { request } from 'undici';
 import { AddressRefusedError, type AddressGuard } from '../engine/inputs/address-guard.js';
 import { JOB, type Job, type JobQueue } from '../queue/types.js';
-import type { Db } from '../store/sqlite/database.js';
+import type { Store } from '../store/types.js';
 import type { KeyService } from './keys.js';
 import type { TaskService } from './service.js';
 
@@ -13,7 +13,7 @@ export function signCallback(secret: string, timestamp: string, rawBody: string 
 }
 
 export interface CallbackDeps {
-  db: Db;
+  store: Store;
   tasks: TaskService;
   keys: KeyService;
   queue: JobQueue;
@@ -28,7 +28,7 @@ export interface CallbackDeps {
 
 export interface CallbackSender {
   /** enqueues the first delivery of a task that just became terminal */
-  schedule(taskId: string): void;
+  schedule(taskId: string): Promise<void>;
   /** the `callback.deliver` job handler */
   deliver(job: Job<'callback.deliver'>, signal: AbortSignal): Promise<void>;
 }
@@ -36,25 +36,22 @@ export interface CallbackSender {
 /**
  * Delivers the bare task object to `callback.url` on terminal states, signed afresh on every attempt
  * (a retry 20 minutes later with the first timestamp would fail the receiver's 300 s window).
- * Attempts are rows in SQLite and retries are queue jobs, so delivery survives restarts.
+ * Attempts are rows in the store and retries are queue jobs, so delivery survives restarts.
  */
 export function createCallbackSender(deps: CallbackDeps): CallbackSender {
   const log = deps.logger.child({ module: 'callbacks' });
-  const record = deps.db.prepare(
-    `INSERT OR REPLACE INTO callback_attempts (task_id, attempt, at_ms, status_code, error, ok) VALUES (?, ?, ?, ?, ?, ?)`,
-  );
   return {
-    schedule(taskId) {
-      const row = deps.tasks.load(taskId);
+    async schedule(taskId) {
+      const row = await deps.tasks.load(taskId);
       if (!row?.callback_url) return;
-      deps.queue.enqueue(JOB.callback, { taskId, attempt: 1, firstAttemptMs: Date.now() }, { maxAttempts: 1 });
+      await deps.queue.enqueue(JOB.callback, { taskId, attempt: 1, firstAttemptMs: Date.now() }, { maxAttempts: 1 });
     },
     async deliver(job, signal) {
       const { taskId, attempt, firstAttemptMs } = job.payload;
-      const row = deps.tasks.load(taskId);
+      const row = await deps.tasks.load(taskId);
       if (!row?.callback_url) return;
       const body = JSON.stringify(deps.tasks.toObject(row));
-      const secret = deps.keys.get(row.key_id)?.webhookSecret ?? deps.defaultSecret;
+      const secret = (await deps.keys.get(row.key_id))?.webhookSecret ?? deps.defaultSecret;
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': deps.userAgent };
       if (secret) {
         const ts = String(Math.floor(Date.now() / 1000));
@@ -88,7 +85,7 @@ export function createCallbackSender(deps: CallbackDeps): CallbackSender {
         }
       }
       const ok = status !== null && status >= 200 && status < 300;
-      record.run(taskId, attempt, Date.now(), status, error, ok ? 1 : 0);
+      await deps.store.callbacks.record({ taskId, attempt, atMs: Date.now(), statusCode: status, error, ok });
       if (ok) {
         log.info({ taskId, attempt, status }, 'callback delivered');
         return;
@@ -99,7 +96,7 @@ export function createCallbackSender(deps: CallbackDeps): CallbackSender {
         return;
       }
       const delayMs = Math.max(0, firstAttemptMs + next * 1000 - Date.now());
-      deps.queue.enqueue(JOB.callback, { taskId, attempt: attempt + 1, firstAttemptMs }, { delayMs, maxAttempts: 1 });
+      await deps.queue.enqueue(JOB.callback, { taskId, attempt: attempt + 1, firstAttemptMs }, { delayMs, maxAttempts: 1 });
       log.warn({ taskId, attempt, status, error, retryInMs: delayMs }, 'callback failed; will retry');
     },
   };

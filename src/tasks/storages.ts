@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { TASK_ID_RE } from '../contract/ids.js';
 import type { BlobStore } from '../store/blobs/local-blobs.js';
 import type { UrlSigner } from '../store/blobs/signed-urls.js';
-import type { Db } from '../store/sqlite/database.js';
+import type { Store } from '../store/types.js';
 import { PERSISTENT_EXPIRE_AT, type StoredOutput } from './service.js';
 
 /** One output as `/v1/storages` lists it. */
@@ -29,24 +29,19 @@ export interface StorageBatchResult {
 
 export interface StorageService {
   /** whether a new persistent output fits under the key's cap (false when persistent storage is off) */
-  hasRoom(keyId: string): boolean;
+  hasRoom(keyId: string): Promise<boolean>;
   list(keyId: string, page: number, size: number): Promise<{ page: number; size: number; total: number; items: StoredItem[] }>;
   promote(keyId: string, ids: readonly string[], opts: { budgetLeftUsd: number | null }): Promise<StorageBatchResult>;
   remove(keyId: string, ids: readonly string[]): Promise<StorageBatchResult>;
 }
 
 export interface StorageDeps {
-  db: Db;
+  store: Store;
   blobs: BlobStore;
   signer: UrlSigner;
   /** each key's room for persistent outputs, in bytes; 0 turns promotion off */
   capBytes: number;
   nowSec?: () => number;
-}
-
-interface Row {
-  id: string;
-  outputs: string;
 }
 
 /**
@@ -56,28 +51,9 @@ interface Row {
  * Deletion removes the file at once. Both answer per id, with hiapi's partial-success shape.
  */
 export function createStorageService(deps: StorageDeps): StorageService {
-  const { db, blobs, signer } = deps;
+  const { blobs, signer } = deps;
+  const repo = deps.store.outputs;
   const nowSec = deps.nowSec ?? (() => Math.floor(Date.now() / 1000));
-  // An output is listed until it is deleted or, when temp, until its link expires.
-  const listed = `FROM tasks t, json_each(t.outputs) o
-        WHERE t.key_id = @keyId AND t.status = 'success' AND t.swept = 0 AND t.outputs IS NOT NULL
-          AND json_extract(o.value, '$.deleted') IS NULL
-          AND (json_extract(o.value, '$.persistent') IS NOT NULL OR json_extract(o.value, '$.expireAt') >= @now)`;
-  const count = db.prepare(`SELECT count(*) ${listed}`).pluck();
-  const page = db.prepare(
-    `SELECT t.id, t.model, t.completed, o.key AS idx, o.value AS output ${listed}
-      ORDER BY t.completed DESC, t.id DESC, o.key LIMIT @limit OFFSET @offset`,
-  );
-  const owned = db.prepare(`SELECT id, outputs FROM tasks WHERE id = ? AND key_id = ? AND status = 'success'`);
-  // Sizes are kept on each output (older outputs get theirs when promoted), so the cap is one query.
-  const persistentSum = db
-    .prepare(
-      `SELECT coalesce(sum(json_extract(o.value, '$.bytes')), 0) FROM tasks t, json_each(t.outputs) o
-        WHERE t.key_id = ? AND t.status = 'success' AND json_extract(o.value, '$.persistent') IS NOT NULL AND json_extract(o.value, '$.deleted') IS NULL`,
-    )
-    .pluck();
-  const persistentBytes = (keyId: string): number => persistentSum.get(keyId) as number;
-  const save = db.prepare(`UPDATE tasks SET outputs = ?, storage = ? WHERE id = ?`);
 
   const sizeOf = async (key: string): Promise<number | null> => {
     const file = await blobs.locate(key);
@@ -91,8 +67,8 @@ export function createStorageService(deps: StorageDeps): StorageService {
 
   /**
    * Runs `prepare` (the checks and file work, which may wait) on each named output the key owns; it
-   * answers a rejection or the change to make. The change is applied to the row as it is then, read
-   * and written without a wait in between, so two requests on one task never undo each other.
+   * answers a rejection or the change to make. The change is applied to the row as it is then, in one
+   * store transaction, so two requests on one task never undo each other.
    */
   async function batch(
     keyId: string,
@@ -101,14 +77,9 @@ export function createStorageService(deps: StorageDeps): StorageService {
   ): Promise<StorageBatchResult> {
     const result: StorageBatchResult = { accepted: [], rejected: [] };
     const now = nowSec();
-    const current = (ref: { taskId: string; index: number }) => {
-      const row = owned.get(ref.taskId, keyId) as Row | undefined;
-      const outs = row ? (JSON.parse(row.outputs) as StoredOutput[]) : [];
-      return { row, outs, o: outs[ref.index] };
-    };
     for (const id of ids) {
       const ref = parseId(id);
-      const before = ref ? current(ref).o : undefined;
+      const before = ref ? (await repo.owned(ref.taskId, keyId))?.[ref.index] : undefined;
       if (!ref || !before) {
         result.rejected.push({ id, reason: 'not_owned' });
         continue;
@@ -122,26 +93,29 @@ export function createStorageService(deps: StorageDeps): StorageService {
         result.rejected.push({ id, reason: outcome });
         continue;
       }
-      const { row, outs, o } = current(ref);
-      outcome(o!);
-      save.run(JSON.stringify(outs), outs.some((x) => x.persistent && !x.deleted) ? 'persistent' : 'temp', row!.id);
+      await repo.edit(ref.taskId, keyId, (outs) => {
+        const o = outs[ref.index];
+        if (!o) return false;
+        outcome(o);
+        return true;
+      });
       result.accepted.push(id);
     }
     return result;
   }
 
   return {
-    hasRoom: (keyId) => deps.capBytes > 0 && persistentBytes(keyId) < deps.capBytes,
+    hasRoom: async (keyId) => deps.capBytes > 0 && (await repo.persistentBytes(keyId)) < deps.capBytes,
 
     async list(keyId, pageNo, size) {
       const now = nowSec();
-      const rows = page.all({ keyId, now, limit: size, offset: (pageNo - 1) * size }) as Array<{ id: string; model: string; completed: number; idx: number; output: string }>;
+      const rows = await repo.list(keyId, now, size, (pageNo - 1) * size);
       const items: StoredItem[] = [];
       for (const row of rows) {
-        const o = JSON.parse(row.output) as StoredOutput;
+        const o = row.output;
         items.push({
-          id: `${row.id}.${row.idx}`,
-          task_id: row.id,
+          id: `${row.taskId}.${row.index}`,
+          task_id: row.taskId,
           model: row.model,
           url: signer.sign(o.key, o.expireAt),
           type: 'image',
@@ -151,14 +125,14 @@ export function createStorageService(deps: StorageDeps): StorageService {
           expireAt: o.expireAt,
         });
       }
-      return { page: pageNo, size, total: count.get({ keyId, now }) as number, items };
+      return { page: pageNo, size, total: await repo.count(keyId, now), items };
     },
 
     async promote(keyId, ids, opts) {
       if (opts.budgetLeftUsd !== null && opts.budgetLeftUsd <= 0) {
         return { accepted: [], rejected: ids.map((id) => ({ id, reason: 'insufficient' as const })) };
       }
-      let used = deps.capBytes > 0 ? persistentBytes(keyId) : 0;
+      let used = deps.capBytes > 0 ? await repo.persistentBytes(keyId) : 0;
       return batch(keyId, ids, async (o) => {
         if (deps.capBytes <= 0 || o.persistent) return 'not_promotable';
         const bytes = o.bytes ?? (await sizeOf(o.key));

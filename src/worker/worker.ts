@@ -42,17 +42,17 @@ export interface Worker {
 export function createWorker(deps: WorkerDeps): Worker {
   const log = deps.logger.child({ module: 'worker' });
 
-  const finishFailed = (taskId: string, code: TaskErrorCode, message: string) => {
-    const row = deps.tasks.fail(taskId, code, message);
+  const finishFailed = async (taskId: string, code: TaskErrorCode, message: string) => {
+    const row = await deps.tasks.fail(taskId, code, message);
     if (row) {
       deps.metrics?.taskFinished('fail');
-      deps.callbacks.schedule(taskId);
+      await deps.callbacks.schedule(taskId);
     }
   };
 
   async function handleReshoot(job: Job<'image.reshoot'>, signal: AbortSignal): Promise<void> {
     const { taskId } = job.payload;
-    const row = deps.tasks.load(taskId);
+    const row = await deps.tasks.load(taskId);
     if (!row || row.status === 'success' || row.status === 'fail') return;
     const tlog = log.child({ taskId, job: job.name, attempt: job.attempt });
     // Runs cut short by a crash count as attempts too: a task that keeps taking its worker down stops here.
@@ -66,15 +66,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     const timeout = AbortSignal.timeout(deadlineMs);
     const taskSignal = AbortSignal.any([signal, timeout]);
 
-    deps.tasks.advance(taskId, 'handling');
+    await deps.tasks.advance(taskId, 'handling');
     const started = performance.now();
     let refs: Awaited<ReturnType<typeof resolveInputs>> = [];
     try {
       // A later turn starts from its parent's own sources, never from the parent's output pixels,
       // so the product stays the original photograph however many turns follow.
-      const parent = row.parent_id ? deps.tasks.load(row.parent_id) : undefined;
+      const parent = row.parent_id ? await deps.tasks.load(row.parent_id) : undefined;
       const inherited = parent?.sources ? (JSON.parse(parent.sources) as string[]) : [];
-      const sceneFrom = input.scene_from ? deps.tasks.load(input.scene_from) : undefined;
+      const sceneFrom = input.scene_from ? await deps.tasks.load(input.scene_from) : undefined;
       const urls = inherited.length > 0 ? input.input_urls.slice(1) : input.input_urls;
 
       const tFetch = performance.now();
@@ -85,7 +85,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       const fetchMs = Math.round(performance.now() - tFetch);
 
       const seed = input.seed ?? sceneFrom?.seed ?? parent?.seed ?? seedFrom(taskId);
-      deps.tasks.recordRun(taskId, sources, seed);
+      await deps.tasks.recordRun(taskId, sources, seed);
       const base = sceneFrom ?? parent;
       const basePlan = base?.reshoot ? (JSON.parse(base.reshoot) as ReshootExtension).plan : undefined;
       const parentExt = parent?.reshoot ? (JSON.parse(parent.reshoot) as ReshootExtension) : undefined;
@@ -101,7 +101,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       );
       // D7: archiving covers encoding and saving, so it starts with the engine's encode stage.
       const result = await deps.pool.transform(request, taskSignal, (stage) => {
-        if (stage === 'encode') deps.tasks.advance(taskId, 'archiving');
+        if (stage === 'encode') void deps.tasks.advance(taskId, 'archiving').catch((err: unknown) => tlog.warn({ err }, 'could not mark the task archiving'));
       });
       const report = result.report;
       const reshoot: ReshootExtension = {
@@ -117,7 +117,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         reshoot.lineage = { parent: parent.id, turn, root: parentExt?.lineage?.root ?? parent.id };
       }
       if (sceneFrom) reshoot.scene_from = sceneFrom.id;
-      deps.tasks.advance(taskId, 'archiving', reshoot);
+      await deps.tasks.advance(taskId, 'archiving', reshoot);
       const key = `tasks/${taskId}/0.${OUTPUT_EXTENSIONS[result.format]}`;
       const tStore = performance.now();
       try {
@@ -128,9 +128,9 @@ export function createWorker(deps: WorkerDeps): Worker {
         throw err;
       }
       reshoot.timings = { ...reshoot.timings, store: Math.round(performance.now() - tStore), total: Math.round(performance.now() - started) };
-      if (deps.tasks.succeed(taskId, [{ key, bytes: result.data.length }], reshoot)) {
+      if (await deps.tasks.succeed(taskId, [{ key, bytes: result.data.length }], reshoot)) {
         deps.metrics?.taskFinished('success', reshoot.timings);
-        deps.callbacks.schedule(taskId);
+        await deps.callbacks.schedule(taskId);
         tlog.info({ ms: reshoot.timings.total }, 'task done');
       }
     } catch (err) {

@@ -167,7 +167,7 @@ describe('callbacks without a secret', () => {
   it('a key\'s own webhook secret signs its callbacks', async () => {
     const rx = await startReceiver([]);
     try {
-      const { key } = plain.reshoot.keys.create('hooks', { webhookSecret: 'per-key-secret-0123456789' });
+      const { key } = await plain.reshoot.keys.create('hooks', { webhookSecret: 'per-key-secret-0123456789' });
       const c = apiClient(plain, key);
       await c.post('/v1/tasks', { model: MODEL, input: { prompt: 'x', input_urls: [await productDataUri()] }, callback: { url: rx.url } });
       await until(() => rx.deliveries[0]);

@@ -4,6 +4,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobStore } from '../../src/store/blobs/local-blobs.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
+import { createSqliteStore } from '../../src/store/sqlite/store.js';
+import { sqliteJobTable } from '../../src/queue/local/sqlite-queue.js';
 import { createJanitor } from '../../src/tasks/janitor.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -26,11 +28,11 @@ describe('janitor', () => {
     const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
     const logger = pino({ level: 'silent' });
     // Today nothing has expired.
-    const today = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800 });
+    const today = createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800 });
     expect((await today.sweep()).outputs).toBe(0);
     expect(fs.existsSync(file)).toBe(true);
     // Eight days on, the link has run out: the file goes, the task row stays.
-    const later = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 8 * 86400_000 });
+    const later = createJanitor({ store: createSqliteStore(db), queue: sqliteJobTable(db), blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 8 * 86400_000 });
     const swept = await later.sweep();
     expect(swept.outputs).toBeGreaterThanOrEqual(1);
     expect(swept.jobs).toBeGreaterThanOrEqual(1);
@@ -59,16 +61,16 @@ describe('janitor', () => {
     const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
     const logger = pino({ level: 'silent' });
     // An hour on: both tasks can still be built on, so their source stays; the orphan goes.
-    const hourLater = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 2 * 3600_000 });
+    const hourLater = createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 2 * 3600_000 });
     expect((await hourLater.sweep()).sources).toBe(1);
     expect(fs.existsSync(file)).toBe(true);
     expect(fs.existsSync(orphan)).toBe(false);
     // An orphan inside the grace period may be a run that has not recorded its sources yet: kept.
     fs.writeFileSync(orphan, 'just written');
-    expect((await createJanitor({ db, blobs, logger, outputTtlSeconds: 604800 }).sweep()).sources).toBe(0);
+    expect((await createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800 }).sweep()).sources).toBe(0);
     expect(fs.existsSync(orphan)).toBe(true);
     // Once every output built on it has expired, nothing can start a turn from it: it goes.
-    const later = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 30 * 86400_000 });
+    const later = createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 30 * 86400_000 });
     expect((await later.sweep()).sources).toBeGreaterThanOrEqual(2);
     expect(fs.existsSync(file)).toBe(false);
     db.close();
@@ -89,10 +91,10 @@ describe('janitor', () => {
     const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
     const logger = pino({ level: 'silent' });
     // Within the grace it may be an upload whose row is being written: kept.
-    expect((await createJanitor({ db, blobs, logger, outputTtlSeconds: 604800 }).sweep()).uploads).toBe(0);
+    expect((await createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800 }).sweep()).uploads).toBe(0);
     expect(fs.existsSync(orphan)).toBe(true);
     // Two hours on, the orphan goes; the real upload (its link still valid) stays.
-    const later = createJanitor({ db, blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 2 * 3600_000 });
+    const later = createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 2 * 3600_000 });
     expect((await later.sweep()).uploads).toBe(1);
     expect(fs.existsSync(orphan)).toBe(false);
     expect(fs.readdirSync(dir)).toEqual([kept]);

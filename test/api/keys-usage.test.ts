@@ -75,7 +75,7 @@ describe('usage, cost and budgets', () => {
   it('records cost per task, charges no failure, reports by model and day, and refuses over budget with 402', async () => {
     const server = await startTestServer();
     try {
-      const { key } = server.reshoot.keys.create('budgeted', { budgetUsd: 1 });
+      const { key } = await server.reshoot.keys.create('budgeted', { budgetUsd: 1 });
       const api = apiClient(server, key);
       const good = { prompt: 'on marble', input_urls: [await productDataUri()] };
       const bad = { prompt: 'on marble', input_urls: ['data:image/png;base64,bm9wZQ=='] };

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobStore } from '../../src/store/blobs/local-blobs.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
+import { createSqliteStore } from '../../src/store/sqlite/store.js';
 import { createJanitor } from '../../src/tasks/janitor.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -64,7 +65,7 @@ describe('/v1/storages', () => {
 
     // A year on, the sweep deletes expired temp outputs but not this one.
     const db = openDatabase(path.join(server.dataDir, 'reshoot.db'));
-    const janitor = createJanitor({ db, blobs: createLocalBlobStore(path.join(server.dataDir, 'blobs')), logger: pino({ level: 'silent' }), outputTtlSeconds: 604800, nowMs: () => Date.now() + 365 * 86400_000 });
+    const janitor = createJanitor({ store: createSqliteStore(db), blobs: createLocalBlobStore(path.join(server.dataDir, 'blobs')), logger: pino({ level: 'silent' }), outputTtlSeconds: 604800, nowMs: () => Date.now() + 365 * 86400_000 });
     await janitor.sweep();
     db.close();
     expect(fs.existsSync(path.join(server.dataDir, 'blobs', 'tasks', task.taskId, '0.png'))).toBe(true);
@@ -90,14 +91,14 @@ describe('/v1/storages', () => {
     const first = (await api.get('/v1/storages?page=1&size=1')).body.data;
     expect(first).toMatchObject({ page: 1, size: 1, total: all.total });
     expect(first.items[0].id).toBe(all.items[0].id);
-    const other = server.reshoot.keys.create('other').key;
+    const other = (await server.reshoot.keys.create('other')).key;
     const theirs = apiClient(server, other);
     expect((await theirs.get('/v1/storages')).body.data).toMatchObject({ total: 0, items: [] });
     expect((await theirs.post('/v1/storages/promote', [all.items[0].id])).body.data.rejected).toEqual([{ id: all.items[0].id, reason: 'not_owned' }]);
   });
 
   it('refuses a key with no budget left as a whole batch, and bodies that are not a list of ids', async () => {
-    const broke = apiClient(server, server.reshoot.keys.create('broke', { budgetUsd: 0 }).key);
+    const broke = apiClient(server, (await server.reshoot.keys.create('broke', { budgetUsd: 0 })).key);
     expect((await broke.post('/v1/storages/promote', ['a.0', 'b.0'])).body.data).toEqual({
       accepted: [],
       rejected: [{ id: 'a.0', reason: 'insufficient' }, { id: 'b.0', reason: 'insufficient' }],

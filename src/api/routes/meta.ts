@@ -6,7 +6,7 @@ import type { ServerDeps } from '../server.js';
 
 /** Models, prices, health, readiness and metrics. */
 export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  const { pricing, db, blobs, metrics } = deps;
+  const { pricing, store, blobs, metrics } = deps;
 
   // hiapi's shape (a list of `{id, category, output_type, supported_endpoint_types}`), which clients
   // filter on to find image models; reshoot's limits and prices ride alongside, not instead.
@@ -37,7 +37,7 @@ export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void
   app.get('/readyz', async () => {
     try {
       if (!deps.disk.ok()) throw new Error(`the data disk has ${Math.round((deps.disk.free() ?? 0) / 2 ** 20)} MB free, under the ${Math.round(deps.disk.minFreeBytes / 2 ** 20)} MB floor`);
-      db.prepare('SELECT 1').get();
+      await store.ping();
       await blobs.check();
     } catch (err) {
       throw new AppError('SERVICE_UNAVAILABLE', `not ready: ${(err as Error).message}`, { cause: err, retryAfter: 5 });

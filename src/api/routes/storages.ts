@@ -30,7 +30,7 @@ export function registerStorageRoutes(app: FastifyInstance, deps: ServerDeps): v
   app.post('/v1/storages/promote', async (req) => {
     const ids = outputIds(req.body);
     const budget = req.apiKey.budgetUsd;
-    return ok(await storages.promote(req.apiKey.id, ids, { budgetLeftUsd: budget === null ? null : budget - tasks.spent(req.apiKey.id) }));
+    return ok(await storages.promote(req.apiKey.id, ids, { budgetLeftUsd: budget === null ? null : budget - (await tasks.spent(req.apiKey.id)) }));
   });
 
   app.post('/v1/storages/delete', async (req) => ok(await storages.remove(req.apiKey.id, outputIds(req.body))));

@@ -30,7 +30,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
     // storage: persistent is kept while the key has room under its cap, and falls back to temp past it (D17)
     const wantsPersistent = (req.body as { storage?: unknown } | null)?.storage === 'persistent';
     const request = validateCreateBody(req.body, {
-      persistentStorage: wantsPersistent && storages.hasRoom(req.apiKey.id),
+      persistentStorage: wantsPersistent && (await storages.hasRoom(req.apiKey.id)),
       checkCallbackUrl: (url) => {
         const why = guard.checkUrl(url);
         return why ? `refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS` : null;
@@ -41,7 +41,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
       const why = await guard.checkHost(new URL(request.callback.url));
       if (why) throw new AppError('INVALID_REQUEST', `callback.url: refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS`);
     }
-    const { taskId, replay } = tasks.create(req.apiKey.id, request, {
+    const { taskId, replay } = await tasks.create(req.apiKey.id, request, {
       idempotencyKey,
       rawBody: req.rawBody,
       budgetUsd: req.apiKey.budgetUsd,
@@ -54,12 +54,12 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
   app.get<{ Params: { id: string } }>('/v1/tasks/:id', async (req) => {
     const id = req.params.id;
     if (!TASK_ID_RE.test(id)) throw new AppError('NOT_FOUND', `task ${id} not found`);
-    return ok(tasks.get(req.apiKey.id, id));
+    return ok(await tasks.get(req.apiKey.id, id));
   });
 
   app.get<{ Querystring: { page?: string; size?: string } }>('/v1/tasks', async (req) => {
     const { page, size } = normalisePaging(req.query);
-    return ok(tasks.list(req.apiKey.id, page, size));
+    return ok(await tasks.list(req.apiKey.id, page, size));
   });
 
   app.get<{ Querystring: { from?: string; to?: string } }>('/v1/usage', async (req) => {
@@ -67,7 +67,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
     const to = parseTime(req.query.to, 'to', true) ?? now + 1;
     const from = parseTime(req.query.from, 'from', false) ?? to - 30 * 86400;
     if (from >= to) throw new AppError('INVALID_REQUEST', 'from: must be before to');
-    return ok(tasks.usage(req.apiKey.id, from, to));
+    return ok(await tasks.usage(req.apiKey.id, from, to));
   });
 
 }

@@ -12,9 +12,7 @@ const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avi
  * clients that have no public URL for a local file. The worker resolves these URLs locally.
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  const { blobs, signer, config, db } = deps;
-  const insert = db.prepare(`INSERT INTO uploads (id, key_id, blob, mime, bytes, created) VALUES (?, ?, ?, ?, ?, ?)`);
-  const remove = db.prepare(`DELETE FROM uploads WHERE id = ?`);
+  const { blobs, signer, config, store } = deps;
 
   app.post('/v1/uploads', async (req) => {
     requireDiskSpace(deps.disk);
@@ -51,11 +49,11 @@ export function registerUploadRoutes(app: FastifyInstance, deps: ServerDeps): vo
     // The row first: a file is never on disk without the row that lets the sweep expire it. A put
     // that fails takes its row back; a process killed in between leaves a row whose file is missing,
     // which the sweep marks as it would an expired one (and stray files are swept as orphans).
-    insert.run(id, req.apiKey.id, key, `image/${info.format}`, bytes.length, created);
+    await store.uploads.insert({ id, key_id: req.apiKey.id, blob: key, mime: `image/${info.format}`, bytes: bytes.length, created });
     try {
       await blobs.put(key, bytes);
     } catch (err) {
-      remove.run(id);
+      await store.uploads.remove(id).catch(() => {});
       throw new AppError('STORAGE_UNAVAILABLE', 'the upload could not be saved', { cause: err });
     }
     const expireAt = created + config.tasks.outputTtlSeconds;

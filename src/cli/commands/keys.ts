@@ -7,17 +7,17 @@ import { configFromFlags } from './serve.js';
  * Runs `fn` on the key store of the data dir. Only `create` may start a new data dir; listing or
  * revoking keys in one that does not exist is a wrong path, not an empty list.
  */
-async function withKeys<T>(opts: Record<string, unknown>, fn: (keys: KeyService) => T, { mayCreate = false } = {}): Promise<T> {
+async function withKeys<T>(opts: Record<string, unknown>, fn: (keys: KeyService) => Promise<T>, { mayCreate = false } = {}): Promise<T> {
   const config = configFromFlags(opts);
-  if (!mayCreate && !existsSync(config.dataDir)) {
+  if (!mayCreate && config.database.kind === 'sqlite' && !existsSync(config.dataDir)) {
     throw new Error(`${config.dataDir}: no such data dir (give the --data-dir or RESHOOT_DATA_DIR that reshoot serve uses)`);
   }
   const { openKeys } = await import('../../main.js');
-  const { db, keys } = openKeys(config);
+  const { opened, keys } = await openKeys(config);
   try {
-    return fn(keys);
+    return await fn(keys);
   } finally {
-    db.close();
+    await opened.store.close();
   }
 }
 

@@ -16,9 +16,9 @@ function setup(overrides: { leaseMs?: number; maxAttempts?: number; queue?: stri
   return { db, make };
 }
 
-const until = async (fn: () => boolean, ms = 5000) => {
+const until = async (fn: () => boolean | Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
-  while (!fn()) {
+  while (!(await fn())) {
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -29,12 +29,12 @@ describe('sqlite queue', () => {
     const { make } = setup();
     const q = make();
     const seen: string[] = [];
-    q.enqueue('image.reshoot', { taskId: 'a' });
-    q.enqueue('image.reshoot', { taskId: 'b' });
-    expect(q.depth('image.reshoot')).toBe(2);
+    await q.enqueue('image.reshoot', { taskId: 'a' });
+    await q.enqueue('image.reshoot', { taskId: 'b' });
+    expect(await q.depth('image.reshoot')).toBe(2);
     q.work({ 'image.reshoot': async (job) => void seen.push(job.payload.taskId), 'callback.deliver': noop }, { concurrency: 1 });
     await until(() => seen.length === 2);
-    await until(() => q.depth('image.reshoot') === 0);
+    await until(async () => (await q.depth('image.reshoot')) === 0);
     expect(seen).toEqual(['a', 'b']);
     await q.close();
   });
@@ -43,7 +43,7 @@ describe('sqlite queue', () => {
     const { make, db } = setup({ maxAttempts: 2 });
     const q = make();
     const attempts: number[] = [];
-    q.enqueue('image.reshoot', { taskId: 'x' });
+    await q.enqueue('image.reshoot', { taskId: 'x' });
     q.work(
       {
         'image.reshoot': async (job) => {
@@ -65,7 +65,7 @@ describe('sqlite queue', () => {
     const { make, db } = setup({ maxAttempts: 5 });
     const q = make();
     let runs = 0;
-    q.enqueue('image.reshoot', { taskId: 'x' });
+    await q.enqueue('image.reshoot', { taskId: 'x' });
     q.work({ 'image.reshoot': async () => { runs++; throw new PermanentTaskError('bad input'); }, 'callback.deliver': noop }, { concurrency: 1 });
     await until(() => (db.prepare(`SELECT state FROM jobs`).get() as { state: string }).state === 'failed');
     expect(runs).toBe(1);
@@ -76,7 +76,7 @@ describe('sqlite queue', () => {
   it('a lapsed lease lets another worker take the job over', async () => {
     const { make, db } = setup({ queue: 'shared' });
     const q = make('shared');
-    q.enqueue('image.reshoot', { taskId: 'z' });
+    await q.enqueue('image.reshoot', { taskId: 'z' });
     // What a worker that died mid-job leaves behind: the job active, leased to it for a little longer.
     db.prepare(`UPDATE jobs SET state = 'active', attempts = 1, lease_owner = 'dead-worker', lease_until_ms = ?`).run(Date.now() + 300);
     const done: Job[] = [];
@@ -92,7 +92,7 @@ describe('sqlite queue', () => {
     const { make } = setup({ leaseMs: 150 });
     const q = make();
     let runs = 0;
-    q.enqueue('image.reshoot', { taskId: 'busy' });
+    await q.enqueue('image.reshoot', { taskId: 'busy' });
     q.work(
       {
         'image.reshoot': async () => {
@@ -105,7 +105,7 @@ describe('sqlite queue', () => {
       },
       { concurrency: 2 },
     );
-    await until(() => q.depth('image.reshoot') === 0);
+    await until(async () => (await q.depth('image.reshoot')) === 0);
     expect(runs).toBe(1);
     await q.close();
   });
@@ -115,10 +115,10 @@ describe('sqlite queue', () => {
     const q = make();
     const at: number[] = [];
     const t0 = Date.now();
-    q.enqueue('callback.deliver', { taskId: 't', attempt: 1, firstAttemptMs: t0 }, { delayMs: 150 });
+    await q.enqueue('callback.deliver', { taskId: 't', attempt: 1, firstAttemptMs: t0 }, { delayMs: 150 });
     let inFlight = 0;
     let maxInFlight = 0;
-    for (let i = 0; i < 4; i++) q.enqueue('image.reshoot', { taskId: String(i) });
+    for (let i = 0; i < 4; i++) await q.enqueue('image.reshoot', { taskId: String(i) });
     const handlers: JobHandlers = {
       'image.reshoot': async () => {
         inFlight++;
@@ -129,7 +129,7 @@ describe('sqlite queue', () => {
       'callback.deliver': async () => void at.push(Date.now() - t0),
     };
     q.work(handlers, { concurrency: 5, perName: { 'image.reshoot': 2, 'callback.deliver': 1 } });
-    await until(() => at.length === 1 && q.depth('image.reshoot') === 0);
+    await until(async () => at.length === 1 && (await q.depth('image.reshoot')) === 0);
     expect(at[0]).toBeGreaterThanOrEqual(140);
     expect(maxInFlight).toBe(2);
     await q.close();
@@ -139,9 +139,9 @@ describe('sqlite queue', () => {
     const { make } = setup();
     const q = make();
     let finished = false;
-    q.enqueue('image.reshoot', { taskId: 'w' });
+    await q.enqueue('image.reshoot', { taskId: 'w' });
     q.work({ 'image.reshoot': async () => { await new Promise((r) => setTimeout(r, 100)); finished = true; }, 'callback.deliver': noop }, { concurrency: 1 });
-    await until(() => q.depth('image.reshoot') === 1 && !finished);
+    await until(async () => (await q.depth('image.reshoot')) === 1 && !finished);
     await new Promise((r) => setTimeout(r, 30));
     const a = q.close();
     expect(q.close()).toBe(a);
