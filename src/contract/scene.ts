@@ -17,6 +17,7 @@ export const FINISHES = ['matte', 'satin', 'glossy', 'mirror'] as const;
 export const BACKDROP_KINDS = ['sweep', 'wall', 'plaster', 'gradient', 'solid', 'environment'] as const;
 export const ENVIRONMENTS = [
   'none', 'cafe', 'kitchen', 'bathroom', 'living-room', 'bedroom', 'office', 'garden', 'forest', 'beach', 'city-night',
+  'lobby', 'workshop', 'park', 'street',
 ] as const;
 export const LIGHT_DIRECTIONS = [
   'left', 'right', 'front', 'back', 'top',

@@ -70,19 +70,70 @@ export interface EnvironmentPreset {
   blur: number;
   /** added to the grade's exposure */
   exposure: number;
+  /** the photograph behind the set (engine/scene/environment.ts); without one, a drawn room */
+  photo?: EnvironmentPhoto;
 }
 
+/**
+ * A photographic backdrop: one of the 18 CC0 environments of @pmndrs/assets (engine/raster/hdri.ts),
+ * where to look in it and how to grade it. `byTime` swaps values for a time of day (a park at golden
+ * hour is another photograph).
+ */
+export interface EnvironmentPhoto {
+  hdri: string;
+  /** directions worth looking at (degrees, 0 = the photograph's centre, positive to the right): the seed picks one */
+  views: number[];
+  /** the seed turns the chosen view by up to this many degrees either way */
+  jitter: number;
+  /** horizontal field of view of the backdrop, degrees */
+  fov: number;
+  /** stops above or below the backdrop's usual level (about a stop under the product) */
+  exposure: number;
+  /** the grade: a colour the view is multiplied toward, how far (0..1), and saturation */
+  tint: string;
+  tintAmount: number;
+  saturation: number;
+  byTime?: Partial<Record<ScenePlan['light']['time_of_day'], Partial<EnvironmentPhoto>>>;
+}
+
+const photo = (hdri: string, views: number[], o: Partial<EnvironmentPhoto> = {}): EnvironmentPhoto =>
+  ({ hdri, views, jitter: 12, fov: 56, exposure: 0, tint: '#ffffff', tintAmount: 0, saturation: 1, ...o });
+
+/** warm light at golden hour and in the evening outdoors: the field at sunrise, low sun */
+const OUTDOOR_TIMES: EnvironmentPhoto['byTime'] = {
+  'golden-hour': { hdri: 'sunrise', views: [-20, 20, 160], tint: '#ffc489', tintAmount: 0.35, exposure: 0.1 },
+  evening: { hdri: 'sunrise', views: [-20, 20, 160], tint: '#ffb37a', tintAmount: 0.35, exposure: -0.2 },
+  night: { hdri: 'night', views: [0, 90, 180], exposure: -0.6, tint: '#9fb4ff', tintAmount: 0.2 },
+};
+
 export const ENVIRONMENTS: Record<Env, EnvironmentPreset> = {
-  cafe: { material: 'wood', color: '#6e4c34', from: 'left', temperature: 4300, bokeh: 0.45, blur: 0.85, exposure: 0 },
-  kitchen: { material: 'marble', color: '#cfc6b8', from: 'left', temperature: 5200, bokeh: 0.1, blur: 0.8, exposure: 0.1 },
+  cafe: { material: 'wood', color: '#6e4c34', from: 'left', temperature: 4300, bokeh: 0.45, blur: 0.85, exposure: 0,
+    photo: photo('esplanade', [-150, -125, 30, 150], { tint: '#ffb878', tintAmount: 0.3, exposure: -0.35, saturation: 0.9 }) },
+  kitchen: { material: 'marble', color: '#cfc6b8', from: 'left', temperature: 5200, bokeh: 0.1, blur: 0.8, exposure: 0.1,
+    photo: photo('apartment', [-150, 150, 180], { tint: '#fff1e0', tintAmount: 0.3, exposure: 0.1 }) },
   bathroom: { material: 'marble', color: '#d9dcdc', from: 'left', temperature: 5800, bokeh: 0, blur: 0.8, exposure: 0.15 },
-  'living-room': { material: 'wood', color: '#a88f76', from: 'left', temperature: 4600, bokeh: 0.15, blur: 0.85, exposure: 0 },
-  bedroom: { material: 'linen', color: '#c9bba9', from: 'left', temperature: 4800, bokeh: 0.1, blur: 0.85, exposure: 0.05 },
-  office: { material: 'wood', tone: 'light', color: '#a9a49c', from: 'left', temperature: 5300, bokeh: 0.1, blur: 0.8, exposure: 0.05 },
-  garden: { material: 'stone', color: '#6f8a5a', from: 'top-left', temperature: 5600, bokeh: 0.1, blur: 0.85, exposure: 0.05 },
-  forest: { material: 'wood', tone: 'dark', color: '#3f5a3a', from: 'top-left', temperature: 5400, bokeh: 0.25, blur: 0.85, exposure: -0.1 },
-  beach: { material: 'sand', color: '#9cc3d8', from: 'top-right', temperature: 5900, bokeh: 0, blur: 0.75, exposure: 0.15 },
-  'city-night': { material: 'stone', tone: 'dark', color: '#1c2233', from: 'left', temperature: 4000, bokeh: 0.8, blur: 0.9, exposure: -0.3 },
+  'living-room': { material: 'wood', color: '#a88f76', from: 'left', temperature: 4600, bokeh: 0.15, blur: 0.85, exposure: 0,
+    photo: photo('apartment', [150, 180, 120], { tint: '#ffe2c0', tintAmount: 0.35 }) },
+  bedroom: { material: 'linen', color: '#c9bba9', from: 'left', temperature: 4800, bokeh: 0.1, blur: 0.85, exposure: 0.05,
+    photo: photo('apartment', [180, 120], { tint: '#ffdcc0', tintAmount: 0.35 }) },
+  office: { material: 'wood', tone: 'light', color: '#a9a49c', from: 'left', temperature: 5300, bokeh: 0.1, blur: 0.8, exposure: 0.05,
+    photo: photo('lobby', [60, 90, -170], { saturation: 0.75 }) },
+  garden: { material: 'stone', color: '#6f8a5a', from: 'top-left', temperature: 5600, bokeh: 0.1, blur: 0.85, exposure: 0.05,
+    photo: photo('forest', [90, 30, -30], { exposure: 0.2, byTime: OUTDOOR_TIMES }) },
+  forest: { material: 'wood', tone: 'dark', color: '#3f5a3a', from: 'top-left', temperature: 5400, bokeh: 0.25, blur: 0.85, exposure: -0.1,
+    photo: photo('forest', [-30, 30, 90, 150]) },
+  beach: { material: 'sand', color: '#9cc3d8', from: 'top-right', temperature: 5900, bokeh: 0, blur: 0.75, exposure: 0.15,
+    photo: photo('venice', [30, 60, -90], { exposure: 0.35, tint: '#fff4e4', tintAmount: 0.2 }) },
+  'city-night': { material: 'stone', tone: 'dark', color: '#1c2233', from: 'left', temperature: 4000, bokeh: 0.8, blur: 0.9, exposure: -0.3,
+    photo: photo('esplanade', [60, 90, 120], { exposure: -1.2, tint: '#6f86ff', tintAmount: 0.45, saturation: 1.15 }) },
+  lobby: { material: 'marble', color: '#b9ad9c', from: 'left', temperature: 4800, bokeh: 0.1, blur: 0.8, exposure: 0,
+    photo: photo('lobby', [-130, 90, 60], { saturation: 0.8, tint: '#ffe8cc', tintAmount: 0.2 }) },
+  workshop: { material: 'wood', color: '#7a6a58', from: 'left', temperature: 4600, bokeh: 0.2, blur: 0.85, exposure: -0.05,
+    photo: photo('workshop', [-150, -60, 90, 180], { saturation: 0.85 }) },
+  park: { material: 'stone', color: '#7f9a66', from: 'top-left', temperature: 5600, bokeh: 0, blur: 0.8, exposure: 0.1,
+    photo: photo('park', [-60, 60, 120], { exposure: 0.25, byTime: OUTDOOR_TIMES }) },
+  street: { material: 'concrete', color: '#8a8b8e', from: 'left', temperature: 5600, bokeh: 0.1, blur: 0.85, exposure: 0,
+    photo: photo('city', [-90, 60, 120], { saturation: 0.9, byTime: { night: { hdri: 'esplanade', views: [60, 90, 120], exposure: -1.2, tint: '#6f86ff', tintAmount: 0.45 } } }) },
 };
 
 // ---- backdrops --------------------------------------------------------------------------------

@@ -157,10 +157,14 @@ function build(): Map<string, Entry> {
   add('living room|lounge|sitting room|sofa|couch|home interior|livingroom', env('living-room'));
   add('bedroom|bed|bedroom interior|boudoir', env('bedroom'));
   add('office|workspace|work space|home office|studio office|coworking|workplace', env('office'));
-  add('garden|patio|terrace|backyard|greenery|botanical|greenhouse|outdoor|outdoors|plants|park|balcony', env('garden'));
+  add('garden|patio|terrace|backyard|greenery|botanical|greenhouse|plants|balcony', env('garden'));
+  add('park|outdoor|outdoors|outside|meadow|lawn|grass|grassy field|countryside|open air|picnic', env('park'));
+  add('lobby|hotel lobby|foyer|atrium|reception|hotel hall|entrance hall|hallway|mall|shopping mall|boutique|showroom', env('lobby'));
+  add('workshop|garage|workbench|atelier|factory|industrial|warehouse|loft|industrial loft|maker space|makerspace|studio workshop', env('workshop'));
+  add('street|city street|urban|downtown|sidewalk|pavement|plaza|city square|city|cityscape|town square', env('street'));
   add('forest|woods|woodland|jungle|moss|mossy|rainforest|trees', env('forest'));
   add('beach|seaside|ocean|sea|coast|coastal|shore|seashore|tropical|summer beach|by the sea', env('beach'));
-  add('city at night|night city|city lights|city night|urban night|street at night|cityscape at night|neon|neon lights|night street|nightlife|downtown at night|city', env('city-night'));
+  add('city at night|night city|city lights|city night|urban night|street at night|cityscape at night|neon|neon lights|night street|nightlife|downtown at night|city street at night', env('city-night'));
 
   // ---- blur / depth of field ------------------------------------------------------------------
   const blur = (v: number): Entry => ({ kind: 'blur', fields: ['backdrop.blur'], set: (d, a) => { d.backdrop.blur = Math.min(1, v * (v < WORDS.blur.scaledFrom ? 1 : a)); } });

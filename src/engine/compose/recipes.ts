@@ -9,6 +9,7 @@ import { rgba8, type Field32, type Raster8, type Rgb8 } from '../raster/types.js
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 import { renderEffects } from '../scene/effects.js';
+import { environmentLook } from '../scene/environment.js';
 import { renderScene } from '../scene/render.js';
 import type { Layout, Placement, ShadowMasks, TransformRequest } from '../types.js';
 import { computeLayout } from './framing.js';
@@ -91,11 +92,17 @@ const studio: Recipe = async (shot, stage) => {
   });
   const { work } = lit;
   const set = await stage('scene', async () => {
+    const look = environmentLook(plan, req.seed);
+    // a photograph's own lights become bokeh through the lens blur: drawn discs only where the prompt asks for them
+    const fxPlan = look && !plan.words.understood.some((w) => w.fields.includes('effects.bokeh')) ? { ...plan, effects: { ...plan.effects, bokeh: 0 } } : plan;
     const effects = await renderEffects({
-      plan, width: layout.work.width, height: layout.work.height, seed: req.seed,
+      plan: fxPlan, width: layout.work.width, height: layout.work.height, seed: req.seed,
       box: { x: work.x, y: work.y, w: work.w, h: work.h }, topX: work.topX, edgeY: layout.camera.edgeY * layout.work.scale,
     });
-    const scene = await renderScene({ plan, layout, seed: req.seed, product: work, shadows: lit.shadows, pattern: lit.pattern, behind: effects.behind });
+    const scene = await renderScene({
+      plan, layout, seed: req.seed, product: work, shadows: lit.shadows, pattern: lit.pattern, behind: effects.behind,
+      photo: look && { look, quality: req.tier === 'pro' ? 'full' : 'fast' },
+    });
     return { scene, front: effects.front };
   });
   const frame = await stage('compose', () => composeFrame({

@@ -3,6 +3,7 @@ import { mixHex } from '../../plan/colors.js';
 import { rasteriseSvg } from '../codec.js';
 import { hexToLinear, srgbToLinearLut } from '../raster/color.js';
 import { createRng, fbmField, sample } from '../raster/noise.js';
+import { renderEnvironment, type EnvironmentLook } from './environment.js';
 
 /**
  * Backdrops, rendered at the working size as linear RGB. Studio backdrops (sweep, wall, plaster,
@@ -20,12 +21,17 @@ export interface BackdropContext {
   centerX: number;
   centerY: number;
   productHeight: number;
+  /** a photographic environment (scene/environment.ts): its look, the set's horizon row, the blur's quality */
+  photo?: { look: EnvironmentLook; horizonY: number; quality: 'fast' | 'full' } | null;
 }
 
 export async function renderBackdrop(ctx: BackdropContext): Promise<Float32Array> {
   const { plan, width: W, height: H } = ctx;
   const out = new Float32Array(W * H * 3);
   const b = plan.backdrop;
+  if (ctx.photo) {
+    return renderEnvironment({ look: ctx.photo.look, width: W, height: H, horizonY: ctx.photo.horizonY, blur: b.blur, quality: ctx.photo.quality });
+  }
   if (b.kind === 'environment' && b.environment !== 'none') {
     await drawEnvironment(ctx, out);
     return out;
@@ -202,6 +208,10 @@ function environmentSvg(env: Env, plan: ScenePlan, rng: () => number, aspect: nu
       rect(0, 62, 100, 38, '#0e1220');
       break;
     }
+    default:
+      // photographic environments (lobby, workshop, park, street) are drawn only as their colour
+      rect(0, 0, 100, 100, tint);
+      rect(0, 58, 100, 42, mixHex(tint, '#000000', 0.3));
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" preserveAspectRatio="none" width="100%" height="100%">${parts.join('')}</svg>`;
 }

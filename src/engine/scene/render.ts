@@ -4,6 +4,7 @@ import { crop, flipRows } from '../raster/crop.js';
 import { rgb8, rgba8, type Field32, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { Layout, ShadowMasks } from '../types.js';
 import { renderBackdrop } from './backdrop.js';
+import type { EnvironmentLook } from './environment.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
 import { smoothstep } from '../raster/noise.js';
 import { createSurfaceShader } from './surface.js';
@@ -25,6 +26,8 @@ export interface SceneInput {
   pattern: Field32 | null;
   /** RGBA layer blended (screen) behind the product: bokeh, rays, mist */
   behind: Buffer | null;
+  /** a photographic environment behind the set (scene/environment.ts), and how finely to blur it */
+  photo?: { look: EnvironmentLook; quality: 'fast' | 'full' } | null;
 }
 
 export async function renderScene(input: SceneInput): Promise<Rgb8> {
@@ -39,7 +42,11 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const centerX = layout.centerX * ws;
   const ph = layout.product.height * ws;
 
-  const backdrop = await renderBackdrop({ plan, width: W, height: H, seed: input.seed, centerX, centerY: baseY - ph / 2, productHeight: ph });
+  const backdrop = await renderBackdrop({
+    plan, width: W, height: H, seed: input.seed, centerX, centerY: baseY - ph / 2, productHeight: ph,
+    // the photograph's horizon on the set's vanishing line, so the table and the room share one eye level
+    photo: input.photo && !cam.topDown ? { look: input.photo.look, horizonY: vanishY, quality: input.photo.quality } : null,
+  });
   const reflection = plan.reflection.enabled && !cam.topDown ? await productReflection(input, W, H, baseY) : null;
 
   const shade = createSurfaceShader(plan.surface, input.seed);
@@ -63,7 +70,8 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const [ambR, ambG, ambB] = ambColour;
   const gloss = plan.surface.gloss;
   const sweep = plan.backdrop.kind === 'sweep';
-  const band = sweep ? H * 0.14 : Math.max(1.5, H * 0.002);
+  // a table edge against a defocused photograph: a soft line, as the edge itself is a little out of focus
+  const band = sweep ? H * 0.14 : input.photo ? Math.max(1.5, H * 0.008) : Math.max(1.5, H * 0.002);
   const surfaceTop = cam.topDown ? 0 : Math.max(0, Math.floor(edgeY - band));
   const castOpacity = plan.shadow.opacity;
   const { cast, contact, occlusion } = input.shadows;
