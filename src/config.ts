@@ -73,6 +73,16 @@ const url = z
   .refine((s) => /^https?:\/\/[^/]+/.test(s) && URL.canParse(s), 'must be an http(s) URL')
   .transform((s) => s.replace(/\/+$/, ''));
 
+/** `s3://bucket` or `s3://bucket/prefix` → bucket and prefix (no slashes at either end) */
+const s3Url = z.string().transform((raw, ctx) => {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(raw.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'expected s3://bucket or s3://bucket/prefix (bucket: 3-63 lowercase letters, digits, dots, hyphens)' });
+    return z.NEVER;
+  }
+  return { bucket: m[1]!, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
+});
+
 /** `postgres://user:pass@host:port/db` (or `postgresql://`) */
 const postgresUrl = z
   .string()
@@ -121,6 +131,18 @@ const EnvSchema = z.object({
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
   RESHOOT_DATABASE_URL: postgresUrl.optional(),
+  RESHOOT_BLOB_URL: s3Url.optional(),
+  RESHOOT_S3_ENDPOINT: url.optional(),
+  RESHOOT_S3_PUBLIC_ENDPOINT: url.optional(),
+  RESHOOT_S3_REGION: z.string().trim().min(1).optional(),
+  RESHOOT_S3_FORCE_PATH_STYLE: bool.optional(),
+  RESHOOT_S3_PRESIGN: bool.optional(),
+  // the SDK's default chain reads these (and profiles, instance roles) by itself; they are read here
+  // too so that a config built from an explicit env (tests, `serve` flags) carries them
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  AWS_SESSION_TOKEN: z.string().optional(),
+  AWS_REGION: z.string().optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -159,6 +181,22 @@ export interface Config {
   pricing?: string;
   /** where tasks, keys and the job queue live: SQLite in the data dir (the default) or a Postgres server */
   database: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  /** where outputs, uploads and sources live: `<data dir>/blobs` or an S3-compatible bucket */
+  blobs: { kind: 'local' } | S3BlobConfig;
+}
+
+export interface S3BlobConfig {
+  kind: 's3';
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  publicEndpoint?: string;
+  forcePathStyle: boolean;
+  /** `/files/...` answers 302 to a presigned GET on the bucket instead of streaming the bytes */
+  presign: boolean;
+  /** unset: the SDK's default credential chain */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export class ConfigError extends Error {
@@ -193,6 +231,13 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const e = parsed.data;
+  const s3Only = (['RESHOOT_S3_ENDPOINT', 'RESHOOT_S3_PUBLIC_ENDPOINT', 'RESHOOT_S3_REGION', 'RESHOOT_S3_FORCE_PATH_STYLE', 'RESHOOT_S3_PRESIGN'] as const).filter((k) => e[k] !== undefined);
+  if (!e.RESHOOT_BLOB_URL && s3Only.length > 0) {
+    throw new ConfigError(s3Only.map((k) => `${k}=${JSON.stringify(picked[k])}: only applies with RESHOOT_BLOB_URL=s3://bucket/prefix (blobs are on local disk)`));
+  }
+  if (e.RESHOOT_BLOB_URL && (e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError(['AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither']);
+  }
   const host = e.RESHOOT_HOST;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const config: Config = {
@@ -245,6 +290,21 @@ export function loadConfig(env: Env = process.env): Config {
     },
     pricing: e.RESHOOT_PRICING,
     database: e.RESHOOT_DATABASE_URL ? { kind: 'postgres', url: e.RESHOOT_DATABASE_URL } : { kind: 'sqlite' },
+    blobs: e.RESHOOT_BLOB_URL
+      ? {
+          kind: 's3',
+          ...e.RESHOOT_BLOB_URL,
+          region: e.RESHOOT_S3_REGION ?? e.AWS_REGION ?? 'us-east-1',
+          endpoint: e.RESHOOT_S3_ENDPOINT,
+          publicEndpoint: e.RESHOOT_S3_PUBLIC_ENDPOINT,
+          forcePathStyle: e.RESHOOT_S3_FORCE_PATH_STYLE ?? false,
+          presign: e.RESHOOT_S3_PRESIGN ?? false,
+          credentials:
+            e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+              ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) }
+              : undefined,
+        }
+      : { kind: 'local' },
   };
   return deepFreeze(config);
 }

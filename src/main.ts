@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createServer } from './api/server.js';
@@ -10,7 +9,7 @@ import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';
 import { createPostgresQueue } from './queue/postgres/pg-queue.js';
 import { JOB, type JobQueue } from './queue/types.js';
-import { createLocalBlobStore } from './store/blobs/local-blobs.js';
+import { createBlobStore } from './store/blobs/index.js';
 import { createDiskSpace } from './store/disk-space.js';
 import { createUrlSigner } from './store/blobs/signed-urls.js';
 import { openStore, type OpenedStore } from './store/open.js';
@@ -81,7 +80,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
 
   let publicUrl = config.http.publicUrl;
   const signer = createUrlSigner(await signingSecret(opened, config), () => publicUrl);
-  const blobs = createLocalBlobStore(path.join(config.dataDir, 'blobs'));
+  const blobs = createBlobStore(config);
   const pricing = loadPricing(config.pricing);
   const guard = createAddressGuard(config.fetch.allowHosts);
   const queue = openQueue(opened, config, logger);
@@ -177,7 +176,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
           limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },
           maxPixels: config.engine.maxInputPixels,
           ownKey: (url) => signer.ownKey(url),
-          locate: (key) => blobs.locate(key),
+          readBlob: (key) => blobs.read(key),
         },
       });
       worker.start();
@@ -193,6 +192,6 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   if (config.role !== 'worker' && config.auth.createFirstKey && config.auth.envKeys.length === 0 && (await keys.activeCount()) === 0) {
     firstKey = (await keys.create('default')).key;
   }
-  logger.info({ url, role: config.role, dataDir: config.dataDir, version }, 'reshoot started');
+  logger.info({ url, role: config.role, dataDir: config.dataDir, blobs: blobs.location, version }, 'reshoot started');
   return { config, app, url, firstKey, keys, close };
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { TASK_ID_RE } from '../contract/ids.js';
 import type { BlobStore } from '../store/blobs/local-blobs.js';
 import type { UrlSigner } from '../store/blobs/signed-urls.js';
@@ -55,10 +54,7 @@ export function createStorageService(deps: StorageDeps): StorageService {
   const repo = deps.store.outputs;
   const nowSec = deps.nowSec ?? (() => Math.floor(Date.now() / 1000));
 
-  const sizeOf = async (key: string): Promise<number | null> => {
-    const file = await blobs.locate(key);
-    return file ? (await fs.stat(file).catch(() => null))?.size ?? null : null;
-  };
+  const sizeOf = async (key: string): Promise<number | null> => (await blobs.stat(key))?.size ?? null;
 
   const parseId = (id: string): { taskId: string; index: number } | null => {
     const m = /^(.+)\.(\d{1,3})$/.exec(id);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -9,7 +9,7 @@ import type { ReferenceRole } from '../contract/validate.js';
 import { releaseInputs, resolveInputs, type ResolveDeps, type ResolvedInput } from '../engine/inputs/resolve.js';
 import { PermanentTaskError, RetryableTaskError, type TaskErrorCode } from '../errors.js';
 import type { Job, JobQueue } from '../queue/types.js';
-import type { BlobStore } from '../store/blobs/local-blobs.js';
+import type { BlobStore } from '../store/blobs/blob-store.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
 import type { StoredTaskInput, TaskRow, TaskService } from '../tasks/service.js';
 import type { EnginePool } from './engine-pool.js';
@@ -69,6 +69,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     await deps.tasks.advance(taskId, 'handling');
     const started = performance.now();
     let refs: Awaited<ReturnType<typeof resolveInputs>> = [];
+    const copies: ResolvedInput[] = [];
     try {
       // A later turn starts from its parent's own sources, never from the parent's output pixels,
       // so the product stays the original photograph however many turns follow.
@@ -80,8 +81,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       const tFetch = performance.now();
       refs = await resolveInputs(urls, { ...deps.inputs, tmpDir: deps.tmpDir }, taskSignal, input.input_urls.length - urls.length);
       const sources = [...inherited, ...(await Promise.all(refs.map((r) => persistSource(deps.blobs, r))))];
-      const paths = await Promise.all(sources.map((key) => deps.blobs.locate(key)));
-      if (paths.some((p) => p === null)) throw new PermanentTaskError('input_urls[0]: the earlier turn\'s source image is no longer stored');
+      // The engine reads files: this turn's references already are; the inherited sources are copied
+      // out of the blob store (which may be a bucket) for the run.
+      for (const key of inherited) {
+        const bytes = await deps.blobs.read(key);
+        if (!bytes) throw new PermanentTaskError('input_urls[0]: the earlier turn\'s source image is no longer stored');
+        copies.push({ path: await writeTempCopy(deps.tmpDir, bytes), temporary: true });
+      }
+      const paths = [...copies.map((c) => c.path), ...refs.map((r) => r.path)];
       const fetchMs = Math.round(performance.now() - tFetch);
 
       const seed = input.seed ?? sceneFrom?.seed ?? parent?.seed ?? seedFrom(taskId);
@@ -148,7 +155,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       tlog.warn({ err }, 'task attempt failed; will retry');
       throw err;
     } finally {
-      await releaseInputs(refs);
+      await releaseInputs([...refs, ...copies]);
     }
   }
 
@@ -178,6 +185,13 @@ async function persistSource(blobs: BlobStore, ref: ResolvedInput): Promise<stri
   // touching a blob that is already there also tells the janitor it is in use again
   if (!(await blobs.touch(key))) await blobs.put(key, bytes);
   return key;
+}
+
+async function writeTempCopy(dir: string, bytes: Buffer): Promise<string> {
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `source-${Date.now()}-${randomBytes(6).toString('hex')}`);
+  await fs.writeFile(file, bytes);
+  return file;
 }
 
 /** A turn's roles: the parent's for the sources it inherits, then the caller's for the rest. */

@@ -22,8 +22,8 @@ export interface ResolveDeps {
   tmpDir: string;
   /** blob key behind one of our own signed URLs (still valid), or null */
   ownKey(url: string): string | null;
-  /** absolute path of a blob, or null */
-  locate(key: string): Promise<string | null>;
+  /** a stored blob's bytes (uploads, outputs), or null if it is gone */
+  readBlob(key: string): Promise<Buffer | null>;
 }
 
 /**
@@ -47,10 +47,10 @@ export async function resolveInputs(
       let resolved: ResolvedInput;
       const own = deps.ownKey(url);
       if (own) {
-        const file = await deps.locate(own);
-        if (!file) throw new PermanentTaskError(`${where}: this server's file is gone (expired or deleted)`);
-        resolved = { path: file, ownKey: own, temporary: false };
-        bytes = await fs.readFile(file);
+        bytes = await deps.readBlob(own);
+        if (!bytes) throw new PermanentTaskError(`${where}: this server's file is gone (expired or deleted)`);
+        // a copy beside the downloads: the blob may live in a bucket, and the engine reads files
+        resolved = { path: await writeTemp(deps.tmpDir, bytes), ownKey: own, temporary: true };
       } else if (url.startsWith('data:')) {
         bytes = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
         if (bytes.length > deps.limits.maxBytes) throw new PermanentTaskError(`${where}: data URI is over the ${deps.limits.maxBytes / 1024 / 1024} MB limit`);

@@ -1,37 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { assertSafeBlobKey, blobContentType, isSafeBlobKey, type BlobStat, type BlobStore } from './blob-store.js';
 
-/**
- * Output and upload files on local disk. Keys are relative paths such as `tasks/<taskId>/0.png`;
- * they never leave the root.
- */
-export interface BlobStore {
-  put(key: string, data: Uint8Array): Promise<void>;
-  /** absolute path of a stored blob, or null if it does not exist */
-  locate(key: string): Promise<string | null>;
-  read(key: string): Promise<Buffer>;
-  remove(key: string): Promise<void>;
-  /** marks a stored blob as just used (its modification time becomes now); false if it does not exist */
-  touch(key: string): Promise<boolean>;
-  /** the blobs directly under a folder key such as `sources`, with their modification times */
-  list(folder: string): Promise<Array<{ key: string; mtimeMs: number }>>;
-  /** checks the disk is writable (readiness) */
-  check(): Promise<void>;
-}
+// The interface moved to blob-store.ts; janitor, server and their tests still import it from here.
+export { isSafeBlobKey, type BlobStore } from './blob-store.js';
 
-const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
-
-export function isSafeBlobKey(key: string): boolean {
-  return SAFE_KEY.test(key) && !key.split('/').includes('..');
-}
-
+/** Blobs as files under `root` (the embedded default: `<data dir>/blobs`). */
 export function createLocalBlobStore(root: string): BlobStore {
   const resolve = (key: string) => {
-    if (!isSafeBlobKey(key)) throw new Error(`Expected a relative blob key for key but received ${JSON.stringify(key)}`);
+    assertSafeBlobKey(key);
     return path.join(root, key);
   };
+  /** the file's stats if the key names a stored file */
+  const statFile = async (key: string) => {
+    if (!isSafeBlobKey(key)) return null;
+    const st = await fs.stat(resolve(key)).catch(() => null);
+    return st?.isFile() ? st : null;
+  };
   return {
+    location: `disk ${root}`,
     async put(key, data) {
       const file = resolve(key);
       await fs.mkdir(path.dirname(file), { recursive: true });
@@ -40,17 +28,26 @@ export function createLocalBlobStore(root: string): BlobStore {
       await fs.writeFile(tmp, data);
       await fs.rename(tmp, file);
     },
-    async locate(key) {
-      if (!isSafeBlobKey(key)) return null;
-      const file = resolve(key);
-      try {
-        const st = await fs.stat(file);
-        return st.isFile() ? file : null;
-      } catch {
-        return null;
-      }
+    async read(key) {
+      if (!(await statFile(key))) return null;
+      return fs.readFile(resolve(key)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
     },
-    read: (key) => fs.readFile(resolve(key)),
+    async stat(key): Promise<BlobStat | null> {
+      const st = await statFile(key);
+      if (!st) return null;
+      // the weak tag @fastify/send gave these files before the store served them itself
+      const etag = `W/"${st.size.toString(16)}-${st.mtime.getTime().toString(16)}"`;
+      return { size: st.size, mtimeMs: st.mtimeMs, etag, contentType: blobContentType(key) };
+    },
+    async stream(key, range) {
+      // Opened first, so a missing file rejects here rather than erroring mid-stream.
+      const handle = await fs.open(resolve(key), 'r');
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    },
+    exists: async (key) => (await statFile(key)) !== null,
     async remove(key) {
       await fs.rm(resolve(key), { force: true });
     },
