@@ -226,7 +226,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '');
-        return `${name}=${JSON.stringify(picked[name] ?? '')}: ${i.message}`;
+        // a database URL may carry a password: shown without it
+        const shown = name === 'RESHOOT_DATABASE_URL' ? (picked[name] ?? '').replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@') : (picked[name] ?? '');
+        return `${name}=${JSON.stringify(shown)}: ${i.message}`;
       }),
     );
   }

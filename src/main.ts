@@ -73,7 +73,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const { opened, keys } = await openKeys(config);
   const { store } = opened;
-  if (opened.kind === 'postgres' && opened.migrated.length > 0) logger.info({ module: 'store', versions: opened.migrated }, 'database schema migrated');
+  if (opened.migrated.length > 0) logger.info({ module: 'store', database: opened.kind, versions: opened.migrated }, 'database schema migrated');
   const version = readVersion();
   const checkpointer =
     opened.kind === 'sqlite' ? startCheckpointer(opened.db, opened.file, 200, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed')) : null;

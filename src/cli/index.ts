@@ -13,8 +13,9 @@ import * as batch from './commands/batch.js';
 import * as tasks from './commands/tasks.js';
 import * as plan from './commands/plan.js';
 import * as cutout from './commands/cutout.js';
+import * as migrate from './commands/migrate.js';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys, transform, batch, tasks, plan, cutout];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, keys, transform, batch, tasks, plan, cutout, migrate];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -27,7 +27,8 @@ export function register(program: Command): void {
   const keys = program
     .command('keys')
     .description('Manage API keys (stored hashed in the data dir)')
-    .option('--data-dir <dir>', 'data dir of the server [RESHOOT_DATA_DIR]');
+    .option('--data-dir <dir>', 'data dir of the server [RESHOOT_DATA_DIR]')
+    .option('--database-url <url>', 'the server\'s Postgres, when it uses one [RESHOOT_DATABASE_URL]');
 
   keys
     .command('create')

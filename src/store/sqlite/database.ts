@@ -107,24 +107,34 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
-/** Opens (creating if needed) the database in WAL mode and brings its schema up to date. */
-export function openDatabase(file: string): Db {
+/** The schema version this build writes (the number of migrations). */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (creating if needed) the database in WAL mode and brings its schema up to date;
+ * `onMigrated` hears the versions applied now, if any.
+ */
+export function openDatabase(file: string, onMigrated?: (versions: number[]) => void): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  migrate(db);
+  const applied = migrate(db);
+  if (applied.length > 0) onMigrated?.(applied);
   return db;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db): number[] {
   const current = db.pragma('user_version', { simple: true }) as number;
+  const applied: number[] = [];
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
+    applied.push(v + 1);
   }
+  return applied;
 }
