@@ -232,7 +232,7 @@ function build(): Map<string, Entry> {
   // ---- time of day ----------------------------------------------------------------------------
   const time = (t: NonNullable<Draft['light']['time_of_day']>): Entry => ({ kind: 'time', value: t, fields: ['light.time_of_day'], set: (d) => { d.light.time_of_day = t; } });
   add('morning|morning light|morning sun|morning sunlight|sunrise|dawn|early morning|breakfast|early light|first light|am light', time('morning'));
-  add('golden hour|golden hour light|sunset|sundown|late afternoon|golden sunlight|magic hour|sunset light|setting sun|low sun', time('golden-hour'));
+  add('golden hour|golden hour light|golden hour sun|golden hour sunlight|sunset|sunset sun|sundown|late afternoon|late afternoon sun|golden sunlight|magic hour|sunset light|setting sun|low sun', time('golden-hour'));
   add('noon|midday|high noon|noon sun|lunchtime|mid day', time('noon'));
   add('afternoon|afternoon light|afternoon sun|daytime', time('afternoon'));
   add('evening|dusk|twilight|evening light|early evening', time('evening'));

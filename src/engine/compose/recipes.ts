@@ -9,7 +9,7 @@ import { rgba8, type Field32, type Raster8, type Rgb8 } from '../raster/types.js
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 import { renderEffects } from '../scene/effects.js';
-import { environmentLook } from '../scene/environment.js';
+import { environmentLook, prepareEnvironment } from '../scene/environment.js';
 import { renderScene } from '../scene/render.js';
 import type { Layout, Placement, ShadowMasks, TransformRequest } from '../types.js';
 import { computeLayout } from './framing.js';
@@ -83,16 +83,19 @@ const studio: Recipe = async (shot, stage) => {
     const focus = { x: work.x + work.w / 2, y: work.y + work.h, h: work.h };
     const pattern = await renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus);
     const shadows = await groupShadows(plan, layout, work, group);
+    // a photographic environment lights the product too: its diffuse light and its dominant light's colour
+    const look = environmentLook(plan, req.seed);
+    const env = look && await prepareEnvironment(look.hdri);
     const relit = plan.light.relight_product
       ? relightProduct(rgba8(product, layout.product.width, layout.product.height), {
         light: plan.light, exposure: plan.grade.exposure, pattern: pattern ? productPattern(pattern, layout) : null,
+        environment: look && env ? { sh: env.sh, yaw: look.yaw, colour: env.light.colour } : null,
       })
       : product;
-    return { work, pattern, shadows, relit };
+    return { work, pattern, shadows, relit, look };
   });
-  const { work } = lit;
+  const { work, look } = lit;
   const set = await stage('scene', async () => {
-    const look = environmentLook(plan, req.seed);
     // a photograph's own lights become bokeh through the lens blur: drawn discs only where the prompt asks for them
     const fxPlan = look && !plan.words.understood.some((w) => w.fields.includes('effects.bokeh')) ? { ...plan, effects: { ...plan.effects, bokeh: 0 } } : plan;
     const effects = await renderEffects({

@@ -1,5 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
+import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
+import { irradiance, type Sh9 } from '../raster/sh.js';
 import { mask8, type Mask8, type Rgba8 } from '../raster/types.js';
 
 /**
@@ -7,7 +8,15 @@ import { mask8, type Mask8, type Rgba8 } from '../raster/types.js';
  * silhouette is read as a section of a turned solid, which gives a normal per pixel (a bottle or a
  * cup reads as a rounded solid). The new key light's shading is divided by a neutral frontal light's,
  * and that ratio scales the pixel in linear RGB, all three channels by the same factor, capped so no
- * channel clips. Luminance changes as the light implies; chromaticity (hue and saturation) does not.
+ * channel clips. Luminance changes as the light implies; the illuminant's colour (a warm cafe, golden
+ * hour) multiplies the three channels by one fixed colour, as a light of that colour does on any
+ * surface: the product's albedo is never changed, only the light falling on it.
+ *
+ * With a photographic environment (scene/environment.ts) the fill is the environment's own diffuse
+ * light (its spherical harmonics, turned to the camera's view): the side of the product that faces
+ * the room's bright side is brighter, and the environment's colour joins the illuminant.
+ * A dramatic or hard light (contrast or hardness past 0.55) lets the shade side fall to the fill
+ * alone: at 0.75 and above the key-to-fill ratio across a turned product is at least 4:1.
  */
 
 export interface RelightOptions {
@@ -16,7 +25,45 @@ export interface RelightOptions {
   exposure: number;
   /** a 0..1 light pattern (window, leaves) over the product's box, or null */
   pattern?: Float32Array | null;
+  /**
+   * the environment's light: its harmonics, the camera's turn in it (degrees, as the backdrop's) and
+   * its dominant light's colour (luminance 1)
+   */
+  environment?: { sh: Sh9; yaw: number; colour: [number, number, number] } | null;
 }
+
+/** The colour temperature the studio's light is balanced for: a light at this temperature adds no tint. */
+export const NEUTRAL_KELVIN = 5200;
+/** How far the illuminant's colour reaches the product (a camera's white balance takes the rest out). */
+const TINT_SHARE = 0.42;
+
+/**
+ * The illuminant's colour on the product, linear RGB with luminance 1: the key's temperature against
+ * the neutral one, joined by the environment's dominant light, softened as a camera's white balance
+ * softens it. 1, 1, 1 for a neutral studio light.
+ */
+export function illuminant(o: Pick<RelightOptions, 'light' | 'environment'>): [number, number, number] {
+  const k = kelvinToLinear(o.light.temperature);
+  const n = kelvinToLinear(NEUTRAL_KELVIN);
+  let c: [number, number, number] = [k[0] / n[0], k[1] / n[1], k[2] / n[2]];
+  if (o.environment) {
+    const e = o.environment.colour;
+    c = [(c[0] + e[0]) / 2, (c[1] + e[1]) / 2, (c[2] + e[2]) / 2];
+  }
+  const t = softenLight(c, TINT_SHARE);
+  const y = 0.2126 * t[0] + 0.7152 * t[1] + 0.0722 * t[2];
+  return [t[0] / y, t[1] / y, t[2] / y];
+}
+
+/** 0 for a studio light, 1 for a dramatic or hard one: how far the shade side falls to the fill alone. */
+export function dramaOf(light: ScenePlan['light']): number {
+  return Math.min(1, Math.max(0, (Math.max(light.contrast, light.hardness) - 0.55) / 0.2));
+}
+
+/** the fill's share of the light on a dramatic product's lit side */
+const HARD_FILL = 0.12;
+/** a hard key still wraps a little past the terminator (a large source at a short distance) */
+const HARD_WRAP = 0.15;
 
 /** Rows each way over which a section's change of width gives its wall's tilt. */
 const SLOPE_ROWS = 4;
@@ -143,9 +190,24 @@ export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Ar
   // a fill from the camera side (a bounce card), stronger the softer the contrast
   const fill = 0.45 * (1 - contrast);
   const F = [0, 0.25, 0.97] as const;
+  const drama = dramaOf(o.light);
+  // the environment's diffuse light on a normal, against what a surface facing the camera receives
+  const env = o.environment ?? null;
+  const yaw = env ? (env.yaw * Math.PI) / 180 : 0;
+  const cy = Math.cos(yaw), sy = Math.sin(yaw);
+  const e = [0, 0, 0];
+  const basis = new Float64Array(9);
+  const envLuma = (nx: number, ny: number, nz: number) => {
+    // camera space → the environment's: the camera looks along −z, turned by the yaw
+    irradiance(env!.sh, nx * cy - nz * sy, ny, nx * sy + nz * cy, e, basis);
+    return 0.2126 * e[0]! + 0.7152 * e[1]! + 0.0722 * e[2]!;
+  };
+  const envRef = env ? Math.max(1e-6, envLuma(F[0], F[1], F[2])) : 1;
   const shade = new Float32Array(gw * gh);
+  const hard = new Float32Array(gw * gh);
   const edge = new Float32Array(gw * gh);
   const inside: number[] = [];
+  const insideHard: number[] = [];
   for (let y = 0; y < gh; y++) {
     for (let x = 0; x < gw; x++) {
       const i = y * gw + x;
@@ -153,22 +215,29 @@ export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Ar
       const nx = nxs[i]! / nl;
       const ny = nys[i]! / nl;
       const nz = nzs[i]! / nl;
+      const envK = env ? Math.min(1.6, Math.max(0.4, envLuma(nx, ny, nz) / envRef)) : 1;
       // wrapped Lambert: light reaches a little past the terminator, as it does on glazed ceramics
       const ndl = Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + wrap) / (1 + wrap));
       const ndf = Math.max(0, (nx * F[0] + ny * F[1] + nz * F[2] + wrap) / (1 + wrap));
-      shade[i] = ambient + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
+      shade[i] = ambient * envK + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
+      // a hard key with the fill alone on its shade side: no wrap, no bounce card
+      hard[i] = HARD_FILL * envK + (1 - HARD_FILL) * Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + HARD_WRAP) / (1 + HARD_WRAP));
       edge[i] = (1 - nz) ** 1.5 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
-      if (m[i]! > 0.5) inside.push(shade[i]!);
+      if (m[i]! > 0.5) { inside.push(shade[i]!); insideHard.push(hard[i]!); }
     }
   }
   // the brightest part of the product keeps its photographed brightness; the rest falls off from it
   inside.sort((a, b) => a - b);
+  insideHard.sort((a, b) => a - b);
   const top = inside.length > 0 ? inside[Math.floor(inside.length * 0.9)]! : 1;
+  const topHard = insideHard.length > 0 ? Math.max(1e-6, insideHard[Math.floor(insideHard.length * 0.9)]!) : 1;
+  const floor = 0.4 - 0.3 * drama;
   const gain = new Float32Array(gw * gh);
   for (let i = 0; i < gain.length; i++) {
     let g = 1 + (Math.min(1.08, shade[i]! / top) - 1) * strength;
+    if (drama > 0) g = g * (1 - drama) + Math.min(1.08, hard[i]! / topHard) * drama;
     if (rim > 0) g *= 1 + rim * 1.2 * edge[i]!;
-    gain[i] = Math.min(1.6, Math.max(0.4, g * expo));
+    gain[i] = Math.min(1.6, Math.max(floor, g * expo));
   }
   boxBlur(gain, gw, gh, 2);
   return { gain, gw, gh };
@@ -215,6 +284,7 @@ export function relightProduct(product: Rgba8, o: RelightOptions): Buffer {
   const enc = srgbTable();
   const out = Buffer.from(rgba);
   const patternDepth = PATTERN_DEPTH * (0.8 + 0.4 * o.light.contrast);
+  const [tr, tg, tb] = o.light.relight_product === false ? [1, 1, 1] : illuminant(o);
   const sx = (gw - 1) / Math.max(1, w - 1);
   const sy = (gh - 1) / Math.max(1, h - 1);
   for (let y = 0; y < h; y++) {
@@ -240,12 +310,12 @@ export function relightProduct(product: Rgba8, o: RelightOptions): Buffer {
       const r = lut[rgba[i]!]!;
       const gg = lut[rgba[i + 1]!]!;
       const b = lut[rgba[i + 2]!]!;
-      const mx = Math.max(r, gg, b, 1e-6);
+      const mx = Math.max(r * tr, gg * tg, b * tb, 1e-6);
       if (g * mx > 1) g = 1 / mx; // never clip one channel: that would shift the hue
       // the sRGB table indexed directly: a call per channel costs more than the relighting
-      const vr = r * g;
-      const vg = gg * g;
-      const vb = b * g;
+      const vr = r * g * tr;
+      const vg = gg * g * tg;
+      const vb = b * g * tb;
       out[i] = enc[vr <= 0 ? 0 : vr >= 1 ? SRGB_STEPS : (vr * SRGB_STEPS + 0.5) | 0]!;
       out[i + 1] = enc[vg <= 0 ? 0 : vg >= 1 ? SRGB_STEPS : (vg * SRGB_STEPS + 0.5) | 0]!;
       out[i + 2] = enc[vb <= 0 ? 0 : vb >= 1 ? SRGB_STEPS : (vb * SRGB_STEPS + 0.5) | 0]!;

@@ -4,7 +4,8 @@ import { crop, flipRows } from '../raster/crop.js';
 import { rgb8, rgba8, type Field32, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { Layout, ShadowMasks } from '../types.js';
 import { renderBackdrop } from './backdrop.js';
-import type { EnvironmentLook } from './environment.js';
+import { prepareEnvironment, type EnvironmentLook } from './environment.js';
+import { irradiance } from '../raster/sh.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
 import { smoothstep } from '../raster/noise.js';
 import { createSurfaceShader } from './surface.js';
@@ -51,8 +52,19 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
 
   const shade = createSurfaceShader(plan.surface, input.seed);
   const light = plan.light;
-  const keyColour = softenLight(kelvinToLinear(light.temperature), 0.55);
-  const ambColour = softenLight(kelvinToLinear(light.temperature > 5000 ? 7500 : 5200), 0.35);
+  let keyColour = softenLight(kelvinToLinear(light.temperature), 0.55);
+  let ambColour = softenLight(kelvinToLinear(light.temperature > 5000 ? 7500 : 5200), 0.35);
+  if (input.photo) {
+    // in a photographed place the surface takes that place's light: the key joins the dominant
+    // light's colour, the shadows fill with the colour of the light from above (sky, ceiling)
+    const env = await prepareEnvironment(input.photo.look.hdri);
+    const d = env.light.colour;
+    keyColour = softenLight([(keyColour[0] + d[0]) / 2, (keyColour[1] + d[1]) / 2, (keyColour[2] + d[2]) / 2], 0.9);
+    const up = [0, 0, 0];
+    irradiance(env.sh, 0, 1, 0, up);
+    const ul = Math.max(1e-6, 0.2126 * up[0]! + 0.7152 * up[1]! + 0.0722 * up[2]!);
+    ambColour = softenLight([up[0]! / ul, up[1]! / ul, up[2]! / ul], 0.5);
+  }
   const amb = 0.52 - 0.34 * light.contrast;
   const el = (light.elevation * Math.PI) / 180;
   const az = (light.azimuth * Math.PI) / 180;
