@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { startBenchServer } from './server.js';
 import { printTable } from './table.js';
 
@@ -21,8 +22,19 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
+// `--backend postgres`: tasks, keys and jobs in a throwaway Postgres cluster on loopback (sqlite: the data dir's file)
+const backendAt = process.argv.indexOf('--backend');
+const backend = backendAt > 0 ? process.argv[backendAt + 1] : 'sqlite';
+if (backend !== 'sqlite' && backend !== 'postgres') throw new Error(`--backend: expected sqlite or postgres, got ${backend}`);
+let cluster: TestPostgres | null = null;
+const database: Record<string, string> = {};
+if (backend === 'postgres') {
+  cluster = await startPostgres();
+  database.RESHOOT_DATABASE_URL = await cluster.createDatabase();
+}
+
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-bench-'));
-const server = await startBenchServer({ RESHOOT_ROLE: 'api', RESHOOT_DATA_DIR: dataDir, RESHOOT_API_KEYS: KEY, RESHOOT_QUEUE_MAX_DEPTH: '10000000' });
+const server = await startBenchServer({ RESHOOT_ROLE: 'api', RESHOOT_DATA_DIR: dataDir, RESHOOT_API_KEYS: KEY, RESHOOT_QUEUE_MAX_DEPTH: '10000000', ...database });
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 const rows: string[][] = [];
 const row = (name: string, r: autocannon.Result, target: string) => {
@@ -31,7 +43,7 @@ const row = (name: string, r: autocannon.Result, target: string) => {
 };
 
 try {
-  // Warm up (JIT, SQLite page cache).
+  // Warm up (JIT, the database's page cache).
   await run({ url: `${server.url}/v1/tasks`, method: 'POST', headers, body: createBody, connections: 10, duration: 2 });
 
   const maxCreate = await run({ url: `${server.url}/v1/tasks`, method: 'POST', headers, body: createBody, connections: 32, duration: DURATION });
@@ -47,7 +59,8 @@ try {
 } finally {
   await server.stop();
   await fs.rm(dataDir, { recursive: true, force: true });
+  await cluster?.stop();
 }
 
-console.log(`\nAPI benchmark (${os.cpus().length} cores, ${DURATION} s per scenario, node ${process.version})\n`);
+console.log(`\nAPI benchmark, ${backend} store (${os.cpus().length} cores, ${DURATION} s per scenario, node ${process.version})\n`);
 printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target'], rows);

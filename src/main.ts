@@ -42,8 +42,9 @@ export function readVersion(): string {
 export { databasePath } from './store/open.js';
 
 /** Opens the store and the key service alone (the `reshoot keys` commands). */
-export async function openKeys(config: Config): Promise<{ opened: OpenedStore; keys: KeyService }> {
-  const opened = await openStore(config);
+export async function openKeys(config: Config, logger?: Logger): Promise<{ opened: OpenedStore; keys: KeyService }> {
+  // a pooled Postgres connection the server dropped is replaced on the next query; it is logged, never thrown
+  const opened = await openStore(config, { onPoolError: (err) => logger?.warn({ module: 'store', err }, 'a database connection failed') });
   try {
     return { opened, keys: await createKeyService({ store: opened.store, envKeys: config.auth.envKeys, defaultWebhookSecret: config.callbacks.webhookSecret }) };
   } catch (err) {
@@ -71,7 +72,7 @@ function openQueue(opened: OpenedStore, config: Config, logger: Logger): JobQueu
 export async function startReshoot(config: Config, opts: { logger?: Logger } = {}): Promise<Reshoot> {
   const logger = opts.logger ?? pino({ level: config.log.level });
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const { opened, keys } = await openKeys(config);
+  const { opened, keys } = await openKeys(config, logger);
   const { store } = opened;
   if (opened.migrated.length > 0) logger.info({ module: 'store', database: opened.kind, versions: opened.migrated }, 'database schema migrated');
   const version = readVersion();

@@ -47,9 +47,10 @@ describe('reshoot migrate', () => {
     }
   });
 
-  it('refuses a database URL that is not postgres:// with exit 2', async () => {
-    const r = await runCli(['migrate', '--database-url', 'mysql://db/reshoot']);
+  it('refuses a database URL that is not postgres:// with exit 2, without printing its password', async () => {
+    const r = await runCli(['migrate', '--database-url', 'mysql://reshoot:hunter2@db/reshoot']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('RESHOOT_DATABASE_URL');
+    expect(r.stderr).toContain('RESHOOT_DATABASE_URL="mysql://reshoot:***@db/reshoot"');
+    expect(r.stderr).not.toContain('hunter2');
   });
 });
