@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../cli/index.js';
+import { configFromFlags } from '../../cli/commands/serve.js';
 import { loadConfig } from '../../config.js';
 import { createBlobStore } from './index.js';
 
@@ -50,5 +52,12 @@ describe('blob store settings', () => {
     expect(() => loadConfig({ RESHOOT_BLOB_URL: 's3://bucket-a', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toThrow('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
     // on local disk the AWS variables are none of reshoot's business
     expect(loadConfig({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' }).blobs).toEqual({ kind: 'local' });
+  });
+
+  it('takes --blob-url on serve and worker, like the variable', () => {
+    for (const name of ['serve', 'worker']) {
+      expect(buildProgram().commands.find((c) => c.name() === name)!.options.map((o) => o.long)).toContain('--blob-url');
+    }
+    expect(configFromFlags({ blobUrl: 's3://bucket-a/renders' }).blobs).toMatchObject({ kind: 's3', bucket: 'bucket-a', prefix: 'renders' });
   });
 });
