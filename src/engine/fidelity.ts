@@ -6,14 +6,31 @@ import type { Raster8 } from './raster/types.js';
  * Product fidelity: how far the placed product's pixels moved from the source's, as CIEDE2000
  * between the two in CIELAB (D65), over the product's fully opaque interior. Both images are
  * brought to one comparison size first, which undoes the placement scale.
+ *
+ * Two figures are reported apart (fidelityFigures): *product colour kept* — the hue and chroma terms
+ * of ΔE2000 alone, against the product as placed before the light touched it: what the studio
+ * promises never to change — and *relight* — how far the light moved the placed product (ΔE2000
+ * and the mean change of lightness L*), which is the point of relighting, not a loss of fidelity.
  */
 
 export interface DeltaE { mean: number; p95: number }
+
+/** One comparison: full ΔE2000, its hue and chroma terms alone, and the mean signed change of L*. */
+export interface Difference { deltaE: DeltaE; hueChroma: DeltaE; lightness: number }
 
 const COMPARE_LONG = 192;
 
 /** CIEDE2000 colour difference (Sharma, Wu, Dalal 2005). */
 export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number): number {
+  return deltaE2000Terms(L1, a1, b1, L2, a2, b2, true);
+}
+
+/** CIEDE2000 without its lightness term: how far hue and chroma moved, whatever the light did to lightness. */
+export function deltaE2000HueChroma(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number): number {
+  return deltaE2000Terms(L1, a1, b1, L2, a2, b2, false);
+}
+
+function deltaE2000Terms(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number, withLightness: boolean): number {
   const rad = Math.PI / 180;
   const C1 = Math.hypot(a1, b1);
   const C2 = Math.hypot(a2, b2);
@@ -48,7 +65,8 @@ export function deltaE2000(L1: number, a1: number, b1: number, L2: number, a2: n
   const Sc = 1 + 0.045 * Cbp;
   const Sh = 1 + 0.015 * Cbp * T;
   const Rt = -Math.sin(2 * dTheta * rad) * Rc;
-  return Math.sqrt((dLp / Sl) ** 2 + (dCp / Sc) ** 2 + (dHp / Sh) ** 2 + Rt * (dCp / Sc) * (dHp / Sh));
+  const l = withLightness ? (dLp / Sl) ** 2 : 0;
+  return Math.sqrt(Math.max(0, l + (dCp / Sc) ** 2 + (dHp / Sh) ** 2 + Rt * (dCp / Sc) * (dHp / Sh)));
 }
 
 /** Hue angle in degrees, 0..360 (0 for a neutral colour). Top-level: deltaE2000 runs per pixel. */
@@ -87,6 +105,17 @@ function labOf(img: Buffer, idx: number[]): Float64Array {
  * `placed` (the same region from a result, RGB or RGBA), over pixels the matte holds fully opaque.
  */
 export async function measureFidelity(source: Raster8, ...placed: Raster8[]): Promise<DeltaE[]> {
+  return (await compareProduct(source, ...placed)).map((d) => d.deltaE);
+}
+
+const summary = (values: Float64Array, sum: number): DeltaE => {
+  values.sort();
+  const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
+  return { mean: Math.round((sum / values.length) * 100) / 100, p95: Math.round(p95 * 100) / 100 };
+};
+
+/** measureFidelity's comparison with its parts: full ΔE2000, hue and chroma alone, the change of lightness. */
+export async function compareProduct(source: Raster8, ...placed: Raster8[]): Promise<Difference[]> {
   const s = Math.min(1, COMPARE_LONG / Math.max(source.width, source.height));
   const w = Math.max(1, Math.round(source.width * s));
   const h = Math.max(1, Math.round(source.height * s));
@@ -94,20 +123,72 @@ export async function measureFidelity(source: Raster8, ...placed: Raster8[]): Pr
   const idx: number[] = [];
   for (let p = 0; p < w * h; p++) if (a[p * 4 + 3]! >= 250) idx.push(p);
   const labA = labOf(a, idx);
-  const results: DeltaE[] = [];
+  const results: Difference[] = [];
   for (const patch of placed) {
-    if (idx.length === 0) { results.push({ mean: 0, p95: 0 }); continue; }
+    if (idx.length === 0) { results.push({ deltaE: { mean: 0, p95: 0 }, hueChroma: { mean: 0, p95: 0 }, lightness: 0 }); continue; }
     const labB = labOf(await toCompare(patch, w, h), idx);
     const values = new Float64Array(idx.length);
+    const hc = new Float64Array(idx.length);
     let sum = 0;
+    let sumHc = 0;
+    let sumL = 0;
     for (let k = 0; k < idx.length; k++) {
-      const d = deltaE2000(labA[k * 3]!, labA[k * 3 + 1]!, labA[k * 3 + 2]!, labB[k * 3]!, labB[k * 3 + 1]!, labB[k * 3 + 2]!);
+      const [L1, a1, b1, L2, a2, b2] = [labA[k * 3]!, labA[k * 3 + 1]!, labA[k * 3 + 2]!, labB[k * 3]!, labB[k * 3 + 1]!, labB[k * 3 + 2]!];
+      const d = deltaE2000(L1, a1, b1, L2, a2, b2);
+      const c = deltaE2000HueChroma(L1, a1, b1, L2, a2, b2);
       values[k] = d;
+      hc[k] = c;
       sum += d;
+      sumHc += c;
+      sumL += L2 - L1;
     }
-    values.sort();
-    const p95 = values[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
-    results.push({ mean: Math.round((sum / values.length) * 100) / 100, p95: Math.round(p95 * 100) / 100 });
+    results.push({ deltaE: summary(values, sum), hueChroma: summary(hc, sumHc), lightness: Math.round((sumL / idx.length) * 100) / 100 });
   }
   return results;
+}
+
+/** What the report says about the product: see the file's comment. */
+export interface FidelityFigures {
+  /** the final product against the source, light and all (ΔE2000) */
+  deltaE: DeltaE;
+  /** the product as placed before the light, against the source (ΔE2000): the compositing alone */
+  deltaEUnlit: DeltaE;
+  /** the headline: hue and chroma of the product as placed before the light, against the source */
+  colourKept: DeltaE;
+  /** what the light did on purpose: ΔE2000 of the lit product against the unlit one, mean ΔL*, and whether it was on */
+  relight: { applied: boolean; deltaE: DeltaE; lightness: number };
+}
+
+/**
+ * The figures for a placed product: `source` the cut-out, `placed` the product's region of the
+ * result, `unlit` the product as placed before relighting (null when relighting is off: then the
+ * placed product is the unlit one).
+ */
+export async function fidelityFigures(source: Raster8, placed: Raster8, unlit: Raster8 | null): Promise<FidelityFigures> {
+  if (!unlit) {
+    const [d] = await compareProduct(source, placed);
+    return { deltaE: d!.deltaE, deltaEUnlit: d!.deltaE, colourKept: d!.hueChroma, relight: { applied: false, deltaE: { mean: 0, p95: 0 }, lightness: 0 } };
+  }
+  const [lit, flat] = await compareProduct(source, placed, unlit);
+  // the light's own change: the lit product against the unlit one, over the source's opaque pixels
+  const withMatte = await matteOver(unlit, source);
+  const [change] = await compareProduct(withMatte, placed);
+  return {
+    deltaE: lit!.deltaE, deltaEUnlit: flat!.deltaE, colourKept: flat!.hueChroma,
+    relight: { applied: true, deltaE: change!.deltaE, lightness: change!.lightness },
+  };
+}
+
+/** `img`'s colour with `matte`'s alpha (resampled to img's size): the unlit product as a source to compare against. */
+async function matteOver(img: Raster8, matte: Raster8): Promise<Raster8> {
+  const m = await resizeRgba(matte, img.width, img.height);
+  const c = img.channels;
+  const out = Buffer.alloc(img.width * img.height * 4);
+  for (let p = 0; p < img.width * img.height; p++) {
+    out[p * 4] = img.data[p * c]!;
+    out[p * 4 + 1] = img.data[p * c + 1]!;
+    out[p * 4 + 2] = img.data[p * c + 2]!;
+    out[p * 4 + 3] = Math.min(c === 4 ? img.data[p * 4 + 3]! : 255, m.data[p * 4 + 3]!);
+  }
+  return { data: out, width: img.width, height: img.height, channels: 4 };
 }

@@ -45,6 +45,13 @@ export interface Fidelity {
   deltaE: { mean: number; p95: number };
   /** the same with relighting turned off (the pure compositing error) */
   deltaEUnlit?: { mean: number; p95: number };
+  /**
+   * the headline, *product colour kept*: hue and chroma (ΔE2000 without its lightness term) of the
+   * product as placed before the light, against the source
+   */
+  colourKept?: { mean: number; p95: number };
+  /** *relight*: what the light changed on purpose (the lit product against the unlit one) */
+  relight?: { applied: boolean; deltaE: { mean: number; p95: number }; lightness: number };
 }
 
 export interface TransformReport {
@@ -55,6 +62,8 @@ export interface TransformReport {
   /** milliseconds per stage */
   timings: Record<string, number>;
   cutout?: { cached: boolean };
+  /** what the user should know about the result (a product enlarged more than 2× from its photo) */
+  warnings?: string[];
 }
 
 export interface TransformResult {

@@ -1,6 +1,6 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { resize } from '../codec.js';
-import { measureFidelity, type DeltaE } from '../fidelity.js';
+import { fidelityFigures, type FidelityFigures } from '../fidelity.js';
 import { renderPattern } from '../light/pattern.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
@@ -46,7 +46,8 @@ export interface Shot {
 export interface Rendered {
   frame: Raster8;
   placement: Placement;
-  fidelity: { deltaE: DeltaE; deltaEUnlit: DeltaE };
+  /** product colour kept (the headline), relight, and ΔE2000 with and without the light (fidelity.ts) */
+  fidelity: FidelityFigures;
 }
 
 export type Recipe = (shot: Shot, stage: StageRunner) => Promise<Rendered>;
@@ -113,9 +114,9 @@ const studio: Recipe = async (shot, stage) => {
     front: set.front && rgba8(set.front, layout.work.width, layout.work.height), grain: plan.grade.grain, seed: req.seed, grainOverProduct: plan.light.relight_product,
   }));
   // with relighting on, also measure the product as composited before the light touched it
-  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(group, cropClamped(frame, layout.product),
-    ...(plan.light.relight_product ? [rgba8(product, layout.product.width, layout.product.height)] : [])));
-  return { frame, placement: placementOf(layout), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaEUnlit! } };
+  const fidelity = await stage('fidelity', () => fidelityFigures(group, cropClamped(frame, layout.product),
+    plan.light.relight_product ? rgba8(product, layout.product.width, layout.product.height) : null));
+  return { frame, placement: placementOf(layout), fidelity };
 };
 
 const scenePhoto: Recipe = async (shot, stage) => {
@@ -125,16 +126,16 @@ const scenePhoto: Recipe = async (shot, stage) => {
     plan, backdrop: photo.image, reading: photo.reading, group, seed: req.seed,
   }));
   const l = placed.layout;
-  const [deltaE, deltaEUnlit = deltaE] = await stage('fidelity', () => measureFidelity(group, cropClamped(placed.frame, l.product),
-    ...(plan.light.relight_product ? [rgba8(placed.unlit, l.product.width, l.product.height)] : [])));
-  return { frame: placed.frame, placement: placementOf(l), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaEUnlit! } };
+  const fidelity = await stage('fidelity', () => fidelityFigures(group, cropClamped(placed.frame, l.product),
+    plan.light.relight_product ? rgba8(placed.unlit, l.product.width, l.product.height) : null));
+  return { frame: placed.frame, placement: placementOf(l), fidelity };
 };
 
 const transparent: Recipe = async (shot, stage) => {
   const { layout, product } = await stage('layout', () => layoutProduct(shot));
   const frame = await stage('compose', () => composeTransparent(layout, rgba8(product, layout.product.width, layout.product.height)));
-  const [deltaE] = await stage('fidelity', () => measureFidelity(shot.group, cropClamped(frame, layout.product)));
-  return { frame, placement: placementOf(layout), fidelity: { deltaE: deltaE!, deltaEUnlit: deltaE! } };
+  const fidelity = await stage('fidelity', () => fidelityFigures(shot.group, cropClamped(frame, layout.product), null));
+  return { frame, placement: placementOf(layout), fidelity };
 };
 
 export const RECIPES: Record<RecipeName, Recipe> = { studio, 'scene photo': scenePhoto, transparent };

@@ -1,22 +1,9 @@
 import { useState } from 'preact/hooks';
 import type { TaskObject } from '../api.js';
 import { DOWNLOAD_FORMATS, downloadResult, type DownloadFormat } from '../download.js';
-
-interface DeltaE {
-  mean: number;
-  p95: number;
-}
+import { fidelityFigures } from '../fidelity.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isDeltaE = (v: unknown): v is DeltaE => isObject(v) && typeof v.mean === 'number' && typeof v.p95 === 'number';
-
-/** How a person reads a ΔE2000 figure (1 is about the smallest difference anyone sees). */
-function deltaWord(mean: number): string {
-  if (mean < 1) return 'no visible change';
-  if (mean < 2) return 'barely perceptible';
-  if (mean < 5) return 'visible side by side';
-  return 'clearly changed';
-}
 
 /** Every numeric leaf of an object as `a.b.c` → value, for the figures table. */
 function leaves(obj: unknown, prefix = ''): [string, number | string | boolean][] {
@@ -39,7 +26,7 @@ export function ResultPanel({ task, seed }: { task: TaskObject; seed?: number })
   const url = task.output?.[0]?.url;
   const ext = task.reshoot ?? {};
   const fidelity = isObject(ext.fidelity) ? ext.fidelity : null;
-  const deltaE = fidelity && isDeltaE(fidelity.deltaE) ? fidelity.deltaE : null;
+  const figures = fidelityFigures(fidelity);
   const totalMs = ext.timings ? (ext.timings.total ?? Object.values(ext.timings).reduce((a, b) => a + b, 0)) : null;
 
   async function save(f: DownloadFormat) {
@@ -58,14 +45,14 @@ export function ResultPanel({ task, seed }: { task: TaskObject; seed?: number })
   return (
     <div class="result-meta">
       <div class="figures">
-        {deltaE && (
-          <div class="figure" title="ΔE2000 between the source product and the placed product; under 1 is invisible">
+        {[figures.headline, figures.relight].map((f) => f && (
+          <div class="figure" title={f.title}>
             <span class="figure-value">
-              ΔE {deltaE.mean.toFixed(2)} <span class="figure-sub">p95 {deltaE.p95.toFixed(2)}</span>
+              {f.value} <span class="figure-sub">{f.sub}</span>
             </span>
-            <span class="figure-label">Product fidelity · {deltaWord(deltaE.mean)}</span>
+            <span class="figure-label">{f.label}</span>
           </div>
-        )}
+        ))}
         {totalMs !== null && (
           <div class="figure">
             <span class="figure-value">{(totalMs / 1000).toFixed(2)} s</span>
