@@ -19,6 +19,7 @@ const ENGINE_ORDER = [
   'engine/scene',
   'engine/light',
   'engine/fidelity.ts',
+  'engine/lock', // product lock: find the product in an upstream's frame, paste the original back
   'engine/compose', // framing, compositing, the recipes that run the stages above
   'engine/pipeline.ts',
   'engine/index.ts',

@@ -1,0 +1,104 @@
+import type { Box, Raster8 } from '../raster/types.js';
+
+/**
+ * Float fields for the lock: luma, halving, gradient magnitude and box blurs, all on plain
+ * Float32Arrays with their size (the lock works on a region of the frame, never the whole of it).
+ */
+export interface Plane { data: Float32Array; width: number; height: number }
+
+/** Rec. 709 luma of an 8-bit RGB(A) raster's region, 0..1 (gamma-encoded: edges as the eye sees them). */
+export function lumaOf(img: Raster8, region: Box): Plane {
+  const { width: w, height: h } = region;
+  const out = new Float32Array(w * h);
+  const ch = img.channels;
+  for (let y = 0; y < h; y++) {
+    let o = ((region.y + y) * img.width + region.x) * ch;
+    for (let x = 0; x < w; x++, o += ch) {
+      out[y * w + x] = (0.2126 * img.data[o]! + 0.7152 * img.data[o + 1]! + 0.0722 * img.data[o + 2]!) / 255;
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** Half size by 2×2 averages (an odd last row or column is dropped). */
+export function halve(p: Plane): Plane {
+  const w = Math.max(1, p.width >> 1), h = Math.max(1, p.height >> 1);
+  const out = new Float32Array(w * h);
+  const s = p.data, sw = p.width;
+  for (let y = 0; y < h; y++) {
+    const r0 = 2 * y * sw, r1 = Math.min(2 * y + 1, p.height - 1) * sw;
+    for (let x = 0; x < w; x++) {
+      const x0 = 2 * x, x1 = Math.min(2 * x + 1, sw - 1);
+      out[y * w + x] = (s[r0 + x0]! + s[r0 + x1]! + s[r1 + x0]! + s[r1 + x1]!) * 0.25;
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** Gradient magnitude: a [1 2 1] smoothing, then Sobel. Border pixels are 0. */
+export function gradientMagnitude(p: Plane): Plane {
+  const { width: w, height: h } = p;
+  const s = p.data;
+  const out = new Float32Array(w * h);
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      const tl = s[i - w - 1]!, tc = s[i - w]!, tr = s[i - w + 1]!;
+      const ml = s[i - 1]!, mr = s[i + 1]!;
+      const bl = s[i + w - 1]!, bc = s[i + w]!, br = s[i + w + 1]!;
+      const gx = tr + 2 * mr + br - tl - 2 * ml - bl;
+      const gy = bl + 2 * bc + br - tl - 2 * tc - tr;
+      out[i] = Math.sqrt(gx * gx + gy * gy);
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** One box blur pass of radius r along rows then columns, `channels` interleaved, edges clamped. */
+function boxPass(src: Float32Array, w: number, h: number, ch: number, r: number): Float32Array {
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  const n = 2 * r + 1;
+  for (let y = 0; y < h; y++) {
+    for (let c = 0; c < ch; c++) {
+      let sum = 0;
+      for (let k = -r; k <= r; k++) sum += src[(y * w + Math.min(w - 1, Math.max(0, k))) * ch + c]!;
+      for (let x = 0; x < w; x++) {
+        tmp[(y * w + x) * ch + c] = sum / n;
+        const add = Math.min(w - 1, x + r + 1), sub = Math.max(0, x - r);
+        sum += src[(y * w + add) * ch + c]! - src[(y * w + sub) * ch + c]!;
+      }
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    for (let c = 0; c < ch; c++) {
+      let sum = 0;
+      for (let k = -r; k <= r; k++) sum += tmp[(Math.min(h - 1, Math.max(0, k)) * w + x) * ch + c]!;
+      for (let y = 0; y < h; y++) {
+        out[(y * w + x) * ch + c] = sum / n;
+        const add = Math.min(h - 1, y + r + 1), sub = Math.max(0, y - r);
+        sum += tmp[(add * w + x) * ch + c]! - tmp[(sub * w + x) * ch + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** About a gaussian of standard deviation `sigma` (three box passes), `channels` interleaved. */
+export function blurField(src: Float32Array, w: number, h: number, ch: number, sigma: number): Float32Array {
+  if (sigma < 0.5) return src;
+  // three boxes of radius r have variance 3·((2r+1)² − 1)/12 = r(r+1)
+  const r = Math.max(1, Math.round(Math.sqrt(sigma * sigma + 0.25) - 0.5));
+  return boxPass(boxPass(boxPass(src, w, h, ch, r), w, h, ch, r), w, h, ch, r);
+}
+
+/** Bilinear sample of a plane at (x, y) in its pixel coordinates; 0 outside. */
+export function sample(p: Plane, x: number, y: number): number {
+  const x0 = Math.floor(x), y0 = Math.floor(y);
+  if (x0 < 0 || y0 < 0 || x0 >= p.width - 1 || y0 >= p.height - 1) return 0;
+  const fx = x - x0, fy = y - y0;
+  const i = y0 * p.width + x0, d = p.data;
+  const top = d[i]! + (d[i + 1]! - d[i]!) * fx;
+  const bot = d[i + p.width]! + (d[i + p.width + 1]! - d[i + p.width]!) * fx;
+  return top + (bot - top) * fy;
+}
