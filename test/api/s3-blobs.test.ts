@@ -1,9 +1,15 @@
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import sharp from 'sharp';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3BlobConfig } from '../../src/config.js';
+import { createS3BlobStore } from '../../src/store/blobs/s3-blobs.js';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { createSqliteStore } from '../../src/store/sqlite/store.js';
+import { createJanitor } from '../../src/tasks/janitor.js';
 import { renderPackshot } from '../fixtures/index.js';
 import { apiClient, MODEL } from '../helpers/api.js';
 import { startTestS3 } from '../helpers/s3.js';
@@ -150,6 +156,26 @@ describe.runIf(bucket !== null)('the API with RESHOOT_BLOB_URL=s3://…', () => 
       expect(body.message).toContain('the bucket no-such-bucket does not exist');
     } finally {
       await lost.close();
+    }
+  });
+
+  it('the sweep deletes expired outputs, uploads and the sources nothing builds on from the bucket', async () => {
+    expect(await objects('run/tasks/')).not.toEqual([]);
+    const db = openDatabase(path.join(server.dataDir, 'reshoot.db'));
+    try {
+      const blobs = createS3BlobStore(server.reshoot.config.blobs as S3BlobConfig);
+      const logger = pino({ level: 'silent' });
+      const today = createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800 });
+      expect(await today.sweep()).toMatchObject({ outputs: 0, uploads: 0, sources: 0 });
+      // eight days on every link has run out
+      const later = createJanitor({ store: createSqliteStore(db), blobs, logger, outputTtlSeconds: 604800, nowMs: () => Date.now() + 8 * 86400_000 });
+      const swept = await later.sweep();
+      expect(swept.outputs).toBeGreaterThanOrEqual(3);
+      expect(swept.uploads).toBe(1);
+      expect(swept.sources).toBe(1);
+      expect(await objects('run/')).toEqual([]);
+    } finally {
+      db.close();
     }
   });
 });
