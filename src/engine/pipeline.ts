@@ -142,7 +142,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   const images = decoded.map((d) => d.image);
   const cut = await stage('cutout', () => cutProducts(req, images, decoded.map((d) => d.hasAlpha), deps.cutout));
   const shot = await stage('plan', () => planShot(req, images, cut.refs, cut.productIdx, cut.crops));
-  const { frame, placement, fidelity } = await RECIPES[recipeFor(shot)](shot, stage);
+  const { frame, placement, fidelity, render } = await RECIPES[recipeFor(shot)](shot, stage);
   const data = await stage('encode', () => encodeImage(frame, req.outputFormat));
   timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 10) / 10;
   return {
@@ -151,7 +151,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     mime: MIME[req.outputFormat],
     width: frame.width,
     height: frame.height,
-    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached } },
+    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached }, ...(render ? { render } : {}) },
   };
 }
 

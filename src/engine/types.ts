@@ -54,8 +54,24 @@ export interface Fidelity {
   relight?: { applied: boolean; deltaE: { mean: number; p95: number }; lightness: number };
 }
 
+/** How the studio rendered a frame: Pro's extra quality is said here, not only priced. */
+export interface RenderReport {
+  quality: 'standard' | 'pro';
+  /** the set's rendering scale against the output size (above 1: rendered larger and resized down) */
+  sceneScale: number;
+  supersampled: boolean;
+  /** the set's scale against the free model's for the same output */
+  sceneVsFree: number;
+  lensBlur: 'none' | 'reduced-size HDR disc, upsampled' | 'full-size HDR disc';
+  /** the environment photograph behind the set, and where the camera looked in it */
+  environment?: { photo: string; yaw: number };
+  description: string;
+}
+
 export interface TransformReport {
   engine: string;
+  /** the studio recipe's render settings (absent for the scene photo and transparent recipes) */
+  render?: RenderReport;
   plan: unknown;
   placement: Placement;
   fidelity: Fidelity;

@@ -116,6 +116,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         plan: report.plan,
         placement: report.placement,
         fidelity: report.fidelity,
+        ...(report.render ? { render: report.render } : {}),
         timings: { fetch: fetchMs, ...report.timings },
         seed,
       };

@@ -17,6 +17,17 @@ import type { Layout } from '../types.js';
 export const WORK_LONG_SIDE = 1440;
 const WORK_SHARE = 0.75;
 
+/**
+ * How finely the set is rendered. `fast` (the free model) as above; `full` (Pro) at twice that scale
+ * in each direction: one and a half times the output size (resized down, so supersampled) up to a
+ * long side of 2880, with the environment's lens blur at full size.
+ */
+export type RenderQuality = 'fast' | 'full';
+export const SCENE_SCALE: Record<RenderQuality, { share: number; longSide: number }> = {
+  fast: { share: WORK_SHARE, longSide: WORK_LONG_SIDE },
+  full: { share: WORK_SHARE * 2, longSide: WORK_LONG_SIDE * 2 },
+};
+
 const POSITION_X: Record<ScenePlan['framing']['position'], number> = {
   center: 0.5, left: 0.38, right: 0.62, 'left-third': 1 / 3, 'right-third': 2 / 3,
 };
@@ -39,6 +50,7 @@ export function computeLayout(
   resolution: Resolution,
   source: { width: number; height: number },
   box: Box,
+  quality: RenderQuality = 'fast',
 ): Layout {
   const { width, height } = outputSize(aspectRatio, resolution, source);
   const f = plan.framing;
@@ -66,7 +78,8 @@ export function computeLayout(
   const focal = 1.7 * Math.max(width, height);
   const baseDepth = focal / ph;
 
-  const ws = Math.min(WORK_SHARE, WORK_LONG_SIDE / Math.max(width, height));
+  const { share, longSide } = SCENE_SCALE[quality];
+  const ws = Math.min(share, longSide / Math.max(width, height));
   return {
     width,
     height,

@@ -9,10 +9,10 @@ import { rgba8, type Field32, type Raster8, type Rgb8 } from '../raster/types.js
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 import { renderEffects } from '../scene/effects.js';
-import { environmentLook, prepareEnvironment } from '../scene/environment.js';
+import { environmentLook, prepareEnvironment, type EnvironmentLook } from '../scene/environment.js';
 import { renderScene } from '../scene/render.js';
-import type { Layout, Placement, ShadowMasks, TransformRequest } from '../types.js';
-import { computeLayout } from './framing.js';
+import type { Layout, Placement, RenderReport, ShadowMasks, TransformRequest } from '../types.js';
+import { computeLayout, SCENE_SCALE, type RenderQuality } from './framing.js';
 import { composeFrame, composeTransparent } from './index.js';
 import { composeIntoPhoto } from './photo.js';
 
@@ -46,6 +46,8 @@ export interface Shot {
 export interface Rendered {
   frame: Raster8;
   placement: Placement;
+  /** how the frame was rendered (the report's `render`) */
+  render?: RenderReport;
   /** product colour kept (the headline), relight, and ΔE2000 with and without the light (fidelity.ts) */
   fidelity: FidelityFigures;
 }
@@ -53,6 +55,30 @@ export interface Rendered {
 export type Recipe = (shot: Shot, stage: StageRunner) => Promise<Rendered>;
 
 export type RecipeName = 'studio' | 'scene photo' | 'transparent';
+
+/** Pro renders at the highest quality the engine has; the free model stays fast. */
+export function qualityOf(req: Pick<TransformRequest, 'tier'>): RenderQuality {
+  return req.tier === 'pro' ? 'full' : 'fast';
+}
+
+/** What the studio did for this frame, in the report: the scene's scale, the lens blur, the photograph. */
+function renderReport(req: TransformRequest, layout: Layout, look: EnvironmentLook | null): RenderReport {
+  const quality = qualityOf(req);
+  const free = computeScale(layout, 'fast');
+  return {
+    quality: quality === 'full' ? 'pro' : 'standard',
+    sceneScale: Math.round(layout.work.scale * 1000) / 1000,
+    supersampled: layout.work.scale > 1,
+    sceneVsFree: Math.round((layout.work.scale / free) * 100) / 100,
+    lensBlur: look ? (quality === 'full' ? 'full-size HDR disc' : 'reduced-size HDR disc, upsampled') : 'none',
+    ...(look ? { environment: { photo: look.hdri, yaw: Math.round(look.yaw * 10) / 10 } } : {}),
+    description: quality === 'full'
+      ? `Pro: the set rendered at ${layout.work.scale.toFixed(2)}× the output size (${(layout.work.scale / free).toFixed(1)}× the free model's scale${layout.work.scale > 1 ? ', supersampled' : ''})${look ? ', the environment lens-blurred at full size in HDR' : ''}`
+      : `the set rendered at ${layout.work.scale.toFixed(2)}× the output size${look ? ', the environment lens-blurred at a reduced size in HDR' : ''}`,
+  };
+}
+
+const computeScale = (l: Layout, q: RenderQuality) => Math.min(SCENE_SCALE[q].share, SCENE_SCALE[q].longSide / Math.max(l.width, l.height));
 
 /** A scene photo among the references is the set; otherwise transparency when asked; otherwise the studio. */
 export function recipeFor(shot: Shot): RecipeName {
@@ -71,7 +97,7 @@ function placementOf(l: Layout): Placement {
 async function layoutProduct(shot: Shot): Promise<{ layout: Layout; product: Buffer }> {
   const { req, plan, group } = shot;
   const box = { x: 0, y: 0, width: group.width, height: group.height };
-  const layout = computeLayout(plan, req.aspectRatio, req.resolution, shot.firstProduct, box);
+  const layout = computeLayout(plan, req.aspectRatio, req.resolution, shot.firstProduct, box, qualityOf(req));
   const { data: product } = await resize(group, layout.product.width, layout.product.height);
   return { layout, product };
 }
@@ -105,7 +131,7 @@ const studio: Recipe = async (shot, stage) => {
     });
     const scene = await renderScene({
       plan, layout, seed: req.seed, product: work, shadows: lit.shadows, pattern: lit.pattern, behind: effects.behind,
-      photo: look && { look, quality: req.tier === 'pro' ? 'full' : 'fast' },
+      photo: look && { look, quality: qualityOf(req) },
     });
     return { scene, front: effects.front };
   });
@@ -116,7 +142,7 @@ const studio: Recipe = async (shot, stage) => {
   // with relighting on, also measure the product as composited before the light touched it
   const fidelity = await stage('fidelity', () => fidelityFigures(group, cropClamped(frame, layout.product),
     plan.light.relight_product ? rgba8(product, layout.product.width, layout.product.height) : null));
-  return { frame, placement: placementOf(layout), fidelity };
+  return { frame, placement: placementOf(layout), fidelity, render: renderReport(req, layout, look) };
 };
 
 const scenePhoto: Recipe = async (shot, stage) => {
