@@ -24,6 +24,8 @@ interface FakeTask {
   created: number;
   completed: number;
   error?: { code: string; message: string };
+  /** what `paint` made of the task's input (the output file), when the fake was given a painter */
+  image?: Promise<Buffer>;
 }
 
 export interface RequestLog {
@@ -52,7 +54,15 @@ const PNG_1x1 = Buffer.from(
   'base64',
 );
 
-export async function startFakeHiapi(): Promise<FakeHiapi> {
+export interface FakeHiapiOptions {
+  /**
+   * Paints each created task's output from its request body (an upstream model: reshoot's generative
+   * tests repaint the layout they were sent); without it every output is a 1×1 PNG.
+   */
+  paint?: (body: { model: string; input: Record<string, unknown> }) => Promise<Buffer>;
+}
+
+export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeHiapi> {
   const apiKey = 'sk-test-fake';
   const tasks = new Map<string, FakeTask>();
   const idem = new Map<string, { hash: string; taskId: string }>();
@@ -107,14 +117,17 @@ export async function startFakeHiapi(): Promise<FakeHiapi> {
     const respond: typeof send = fault?.kind === 'drop' ? () => req.socket.destroy() : send;
 
     if (url.pathname.startsWith('/files/')) {
+      const painted = tasks.get(url.pathname.slice('/files/'.length).replace(/\.png$/, ''))?.image;
+      const png = painted ? await painted.catch(() => undefined) : PNG_1x1;
+      if (!png) return fail(res, 500, undefined, 'painting failed');
       res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(PNG_1x1);
+      res.end(png);
       return;
     }
     if (req.headers.authorization !== `Bearer ${apiKey}`) return fail(res, 401, undefined, 'invalid api key');
 
     if (route === 'POST /v1/tasks') {
-      let body: { model?: string; input?: { prompt?: string } };
+      let body: { model?: string; input?: { prompt?: string } & Record<string, unknown> };
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
@@ -132,6 +145,10 @@ export async function startFakeHiapi(): Promise<FakeHiapi> {
       const prompt = body.input?.prompt ?? '';
       const statuses = ['queued', ...(scripts.get(prompt) ?? (prompt.includes('FAIL') ? ['handling', 'fail'] : ['handling', 'archiving', 'success']))];
       const t: FakeTask = { taskId: newTaskId(), model: body.model ?? '', statuses, step: 0, created: Math.floor(Date.now() / 1000), completed: 0 };
+      if (opts.paint) {
+        t.image = opts.paint({ model: t.model, input: body.input ?? {} });
+        t.image.catch(() => undefined);
+      }
       tasks.set(t.taskId, t);
       createdCount++;
       if (typeof key === 'string') idem.set(key, { hash, taskId: t.taskId });

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRIFTS, driftFrame, fixtureProduct, layoutFrame, type Drift, type Rgba } from '../../../test/fakes/drift.js';
+import { startFakeHiapi, type FakeHiapi } from '../../../test/sdk/fake-hiapi.js';
+import { encodeImage, probeImage } from '../../engine/codec.js';
+import { transformDistance } from '../../engine/lock/index.js';
+import type { Box, Rgb8 } from '../../engine/raster/types.js';
+import { PermanentTaskError } from '../../errors.js';
+import { paintLocked } from '../generative.js';
+import { hiapiUpstream, KEEP_PRODUCT, upstreamKey } from './index.js';
+
+/**
+ * hiapi as an upstream, against a fake hiapi on loopback (test/sdk/fake-hiapi.ts) whose model
+ * repaints the layout it was sent with the product drifted (test/fakes/drift.ts). Through the real
+ * HTTP client, the product lock and the task-error mapping.
+ */
+
+const FRAME = { width: 1024, height: 1024 };
+const MODEL = 'gpt-image-2-image-to-image';
+let product: Rgba;
+let box: Box;
+let layout: Rgb8;
+let fake: FakeHiapi;
+/** the drift the fake model applies, per prompt word */
+const driftFor = (prompt: string): Drift => (prompt.includes('CHANGED') ? DRIFTS.find((d) => d.silhouette === 'stretched')! : DRIFTS[1]!);
+const sent: Array<{ width: number; height: number; prompt: string }> = [];
+
+beforeAll(async () => {
+  product = await fixtureProduct('bottle', 560);
+  box = { x: Math.round(512 - product.width / 2), y: 210, width: product.width, height: product.height };
+  layout = layoutFrame(product, box, FRAME);
+  fake = await startFakeHiapi({
+    paint: async ({ input }) => {
+      const url = (input.input_urls as string[])[0]!;
+      const m = /^data:image\/png;base64,(.+)$/s.exec(url);
+      if (!m) throw new Error(`expected a data: URI, got ${url.slice(0, 40)}`);
+      const meta = await probeImage(Buffer.from(m[1]!, 'base64'));
+      sent.push({ width: meta.width, height: meta.height, prompt: String(input.prompt) });
+      const { generated } = await driftFrame(product, box, FRAME, driftFor(String(input.prompt)));
+      return encodeImage(generated, 'png');
+    },
+  });
+});
+afterAll(() => fake?.close());
+
+const upstream = (o: { timeoutMs?: number } = {}) => hiapiUpstream({ url: fake.url, apiKey: fake.apiKey, pollMs: 20, retryBaseMs: 20, ...o });
+const request = (jobKey: string, prompt = 'on an oak table by a sage wall') => ({
+  model: MODEL, prompt, layout, product, box, lock: 'strict' as const, aspectRatio: '1:1', resolution: '1K', jobKey, maxPixels: 50e6,
+});
+const posts = () => fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks');
+
+describe('hiapi upstream', () => {
+  it('sends the layout with the prompt and the keep-product line, locks the product in the painted frame', async () => {
+    const before = fake.created();
+    const done = await paintLocked(upstream(), request('job-1'));
+    expect(fake.created() - before).toBe(1);
+    const post = posts().at(-1)!;
+    expect(post.headers['idempotency-key']).toBe(upstreamKey('job-1'));
+    const body = JSON.parse(post.body) as { model: string; input: { prompt: string; aspect_ratio: string; resolution: string } };
+    expect(body.model).toBe(MODEL);
+    expect(body.input.prompt).toContain(KEEP_PRODUCT);
+    expect(body.input).toMatchObject({ aspect_ratio: '1:1', resolution: '1K' });
+    expect(sent.at(-1)).toMatchObject({ width: 1024, height: 1024 });
+    expect(done.upstream).toMatchObject({ createAttempts: 1, replayed: false });
+    expect(done.upstream.taskId).toMatch(/^tk-/);
+    const { truth } = await driftFrame(product, box, FRAME, DRIFTS[1]!);
+    expect(done.lock.found).toBe(true);
+    expect(transformDistance(done.lock.transform, truth, box)).toBeLessThanOrEqual(1);
+    expect(done.lock.deltaE.before).toBeGreaterThan(3);
+    expect(done.lock.deltaE.after).toBeLessThan(1);
+  }, 60_000);
+
+  it('429 with Retry-After, then success: waits as asked and creates one task', async () => {
+    fake.fault('POST /v1/tasks', { kind: 'status', status: 429, retryAfter: '1' });
+    const before = fake.created(), postsBefore = posts().length;
+    const t0 = Date.now();
+    const done = await paintLocked(upstream(), request('job-429'));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(posts().length - postsBefore).toBe(2);
+    expect(fake.created() - before).toBe(1);
+    expect(done.lock.deltaE.after).toBeLessThan(1);
+  }, 60_000);
+
+  it('a create performed but its answer lost is replayed under the same key, never made twice', async () => {
+    fake.fault('POST /v1/tasks', { kind: 'drop', afterWork: true });
+    const before = fake.created(), postsBefore = posts().length;
+    const done = await paintLocked(upstream(), request('job-drop'));
+    const mine = posts().slice(postsBefore);
+    expect(mine.length).toBe(2);
+    expect(new Set(mine.map((r) => r.headers['idempotency-key'])).size).toBe(1);
+    expect(fake.created() - before).toBe(1);
+    expect(done.upstream.replayed).toBe(true);
+  }, 60_000);
+
+  it('500 three times: the task fails with the upstream named, nothing created', async () => {
+    fake.fault('POST /v1/tasks', { kind: 'status', status: 500, message: 'internal error' }, 3);
+    const before = fake.created();
+    const err = await paintLocked(upstream(), request('job-500')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentTaskError);
+    expect((err as PermanentTaskError).code).toBe('TASK_FAILED');
+    expect((err as Error).message).toMatch(/upstream hiapi did not create the task: 3 attempts, last HTTP 500/);
+    expect(fake.created() - before).toBe(0);
+  });
+
+  it('an upstream task that fails fails ours with its reason', async () => {
+    const err = await paintLocked(upstream(), request('job-fail', 'please FAIL')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentTaskError);
+    expect((err as PermanentTaskError).code).toBe('TASK_FAILED');
+    expect((err as Error).message).toMatch(/^upstream hiapi failed the task: .*download failed/);
+  });
+
+  it('an upstream task that never finishes is a TASK_TIMEOUT', async () => {
+    fake.script(`stuck forever\n\n${KEEP_PRODUCT}`, ['handling']);
+    const err = await paintLocked(upstream({ timeoutMs: 600 }), request('job-stuck', 'stuck forever')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentTaskError);
+    expect((err as PermanentTaskError).code).toBe('TASK_TIMEOUT');
+  });
+
+  it('an upstream task id already stored is polled, not created again', async () => {
+    const first = await paintLocked(upstream(), request('job-resume'));
+    const before = fake.created(), postsBefore = posts().length;
+    const again = await paintLocked(upstream(), { ...request('job-resume'), upstreamTaskId: first.upstream.taskId });
+    expect(posts().length - postsBefore).toBe(0);
+    expect(fake.created() - before).toBe(0);
+    expect(again.upstream).toMatchObject({ taskId: first.upstream.taskId, createAttempts: 0 });
+  }, 60_000);
+
+  it('a strict lock refuses a frame whose product changed shape, with the reason', async () => {
+    const err = await paintLocked(upstream(), request('job-changed', 'CHANGED silhouette')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentTaskError);
+    expect((err as Error).message).toMatch(/^product lock: /);
+  }, 60_000);
+});

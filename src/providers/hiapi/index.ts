@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { TASK_ERROR_CODES, type TaskErrorCode } from '../../contract/errors.js';
+import { PermanentTaskError } from '../../errors.js';
+import { Client } from '../../sdk/client.js';
+import { ApiError, TaskFailedError } from '../../sdk/errors.js';
+import { retryDelay } from '../../sdk/retry.js';
+
+/**
+ * hiapi as an upstream: reshoot sends hiapi the layout it framed (the cut-out product placed for
+ * the requested ratio and resolution) with the user's prompt, under the same model name, and takes
+ * back the painted frame for the product lock. The transport is the SDK's client (the same task API):
+ * `POST /v1/tasks` with an Idempotency-Key, `GET /v1/tasks/:id` until a terminal status, then the
+ * download of `output[0].url`. On top of it:
+ *
+ * - 429 and 503 are retried by the client, honouring Retry-After; other 5xx answers to the create
+ *   are retried here with backoff under the same Idempotency-Key (so a create the upstream did
+ *   perform before failing is replayed, never paid twice), `createAttempts` in all;
+ * - the key is derived from the caller's job key, so a retried job sends the same key again;
+ * - the layout travels as a `data:` URI in `input_urls[0]` unless `imageUrl` turns it into a link
+ *   the upstream can fetch (a signed `/files` link of ours when reshoot is reachable);
+ * - upstream failures become task errors: a polled `fail` keeps the upstream's code when it is one
+ *   of hiapi's task codes, a deadline is TASK_TIMEOUT, everything else TASK_FAILED with a message
+ *   naming the upstream's answer.
+ */
+
+export interface HiapiUpstreamOptions {
+  /** the upstream's origin, e.g. https://api.hiapi.ai */
+  url: string;
+  apiKey: string;
+  /** between polls; default 3000 ms */
+  pollMs?: number;
+  /** the whole paint (create, polls, download); default 600000 ms */
+  timeoutMs?: number;
+  /** per HTTP attempt; default 60000 ms */
+  requestTimeoutMs?: number;
+  /** create attempts on a 5xx answer (429/503 are retried by the client besides); default 3 */
+  createAttempts?: number;
+  /** first backoff step; default 500 ms */
+  retryBaseMs?: number;
+  /** turns the layout's bytes into a URL the upstream can fetch; default a data: URI */
+  imageUrl?: (png: Buffer) => Promise<string> | string;
+}
+
+export interface PaintRequest {
+  model: string;
+  /** the user's prompt; the instruction to keep the product is added here */
+  prompt: string;
+  /** the layout as PNG */
+  layout: Buffer;
+  aspectRatio: string;
+  resolution: string;
+  /** stable per job: the upstream Idempotency-Key is derived from it */
+  jobKey: string;
+  /** an upstream task already created for this job (a restarted worker): poll it instead of creating */
+  upstreamTaskId?: string;
+  /** told the upstream task id as soon as it exists, so it can be stored before polling */
+  onCreated?: (taskId: string) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface Painted {
+  image: Buffer;
+  upstreamTaskId: string;
+  /** create attempts made (0 when an existing upstream task was resumed) */
+  createAttempts: number;
+  /** the upstream answered a create with Idempotent-Replay */
+  replayed: boolean;
+}
+
+/** What reshoot adds to the user's prompt so the upstream paints around the product and leaves it be. */
+export const KEEP_PRODUCT = 'Keep the product exactly as it is in the image: same shape, label, colours, size and position; paint only the scene around it.';
+
+/** The upstream Idempotency-Key for a job: stable across retries of the job, opaque to the upstream. */
+export function upstreamKey(jobKey: string): string {
+  return `reshoot-${createHash('sha256').update(jobKey).digest('hex').slice(0, 40)}`;
+}
+
+const TASK_CODES = new Set<string>(TASK_ERROR_CODES);
+
+/** An upstream failure as a task error (see the module comment). */
+export function taskErrorFrom(err: unknown, upstream = 'hiapi'): Error {
+  if (err instanceof PermanentTaskError) return err;
+  if (err instanceof TaskFailedError) {
+    const code = (TASK_CODES.has(err.code) ? err.code : 'TASK_FAILED') as TaskErrorCode;
+    return new PermanentTaskError(`upstream ${upstream} failed the task: ${err.message}`, code, { cause: err });
+  }
+  if (err instanceof ApiError) {
+    const what = err.status > 0 ? `HTTP ${err.status}${err.code ? ` ${err.code}` : ''}` : err.code;
+    const why =
+      err.status === 401 || err.status === 403 ? 'refused reshoot\'s key'
+        : err.status === 402 ? 'has no balance left for reshoot\'s key'
+          : err.status === 400 || err.status === 422 ? 'refused the request'
+            : 'did not answer usefully';
+    const code: TaskErrorCode = err.code === 'TIMEOUT' ? 'TASK_TIMEOUT' : 'TASK_FAILED';
+    return new PermanentTaskError(`upstream ${upstream} ${why} (${what}): ${err.message}`, code, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export interface HiapiUpstream {
+  paint(req: PaintRequest): Promise<Painted>;
+}
+
+export function hiapiUpstream(opts: HiapiUpstreamOptions): HiapiUpstream {
+  const client = new Client({
+    baseUrl: opts.url,
+    apiKey: opts.apiKey,
+    timeoutMs: opts.requestTimeoutMs ?? 60_000,
+    retryBaseMs: opts.retryBaseMs ?? 500,
+    userAgent: 'reshoot-upstream',
+  });
+  const attempts = Math.max(1, opts.createAttempts ?? 3);
+  const baseMs = opts.retryBaseMs ?? 500;
+
+  async function create(req: PaintRequest, signal: AbortSignal): Promise<{ taskId: string; replayed: boolean; tries: number }> {
+    const url = opts.imageUrl ? await opts.imageUrl(req.layout) : `data:image/png;base64,${req.layout.toString('base64')}`;
+    const body = {
+      model: req.model,
+      input: {
+        prompt: `${req.prompt.trim()}\n\n${KEEP_PRODUCT}`,
+        input_urls: [url],
+        aspect_ratio: req.aspectRatio,
+        resolution: req.resolution,
+      },
+    };
+    const idempotencyKey = upstreamKey(req.jobKey);
+    for (let tries = 1; ; tries++) {
+      try {
+        const created = await client.tasks.createRaw(body, { idempotencyKey, signal });
+        return { taskId: created.taskId, replayed: created.replayed, tries };
+      } catch (err) {
+        const retryable = err instanceof ApiError && (err.status >= 500 || err.code === 'NETWORK' || err.code === 'TIMEOUT');
+        if (!retryable || tries >= attempts) {
+          if (retryable) {
+            const e = err as ApiError;
+            throw new PermanentTaskError(`upstream hiapi did not create the task: ${tries} attempts, last HTTP ${e.status || e.code}: ${e.message}`, 'TASK_FAILED', { cause: err });
+          }
+          throw taskErrorFrom(err);
+        }
+        const after = err instanceof ApiError ? err.retryAfterMs : undefined;
+        await delay(retryDelay(tries - 1, after, baseMs), undefined, { signal });
+      }
+    }
+  }
+
+  return {
+    async paint(req) {
+      const deadline = AbortSignal.timeout(opts.timeoutMs ?? 600_000);
+      const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+      try {
+        let taskId = req.upstreamTaskId;
+        let tries = 0;
+        let replayed = false;
+        if (!taskId) {
+          const c = await create(req, signal);
+          taskId = c.taskId;
+          tries = c.tries;
+          replayed = c.replayed;
+          await req.onCreated?.(taskId);
+        }
+        const task = await client.tasks.wait(taskId, { intervalMs: opts.pollMs ?? 3000, timeoutMs: opts.timeoutMs ?? 600_000, signal });
+        const first = task.output?.find((o) => o.type === 'image') ?? task.output?.[0];
+        if (!first) throw new PermanentTaskError(`upstream hiapi task ${taskId} succeeded without an output`, 'TASK_FAILED');
+        const chunks: Buffer[] = [];
+        await client.download(first, new Writable({ write: (c: Buffer, _e, cb) => { chunks.push(c); cb(); } }), { signal });
+        return { image: Buffer.concat(chunks), upstreamTaskId: taskId, createAttempts: tries, replayed };
+      } catch (err) {
+        if (deadline.aborted && !req.signal?.aborted) {
+          throw new PermanentTaskError(`upstream hiapi did not finish within ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`, 'TASK_TIMEOUT', { cause: err });
+        }
+        throw taskErrorFrom(err);
+      }
+    },
+  };
+}
+
