@@ -2,7 +2,8 @@
  * `npm run bench:engine`: per-stage median times of the studio engine at 1K, 2K and 4K for the two
  * seed prompts, with the cutout cached (the fixture's matte is handed in, as a mask-cache hit
  * would be), and the process's peak RSS. Targets (issue 4, on 2 cores): ≤ 400 ms at 1K,
- * ≤ 1.2 s at 2K, ≤ 3 s at 4K; peak RSS ≤ 1.5 GB at 4K. Options: --runs N (default 5).
+ * ≤ 1.2 s at 2K, ≤ 3 s at 4K; peak RSS ≤ 1.5 GB at 4K. Options: --runs N (default 5); --pro adds
+ * the Pro model's rows (1K and 2K, its resolutions; it may take up to 3× the free model's time).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,14 +42,16 @@ async function main(): Promise<void> {
 
   console.log(`studio engine, dripper fixture ${shot.width}x${shot.height}, cutout cached, PNG out, median of ${runs} runs per prompt (ms)\n`);
   console.log(['res', 'size', ...STAGES, 'cpu'].map((s) => s.padStart(8)).join(' '));
-  for (const c of CASES) {
+  const pro = process.argv.includes('--pro');
+  const cases = [...CASES.map((c) => ({ ...c, tier: 'standard' as const })), ...(pro ? CASES.filter((c) => c.resolution !== '4K').map((c) => ({ ...c, tier: 'pro' as const })) : [])];
+  for (const c of cases) {
     const samples: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
     // CPU time of the whole process (JS + libvips threads): unlike wall time it barely moves when
     // other work shares the machine, so it is the figure to compare between runs
     const cpuMs: number[] = [];
     let size = '';
     for (const [k, prompt] of PROMPTS.entries()) {
-      const req = { tier: 'standard' as const, prompt, sources: [file], aspectRatio: c.ratio, resolution: c.resolution, seed: 7 + k, outputFormat: 'png' as const };
+      const req = { tier: c.tier, prompt, sources: [file], aspectRatio: c.ratio, resolution: c.resolution, seed: 7 + k, outputFormat: 'png' as const };
       await transform(req, { opts, cutout }); // warm-up
       for (let i = 0; i < runs; i++) {
         const cpu0 = process.cpuUsage();
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
         for (const s of STAGES) samples[s]!.push(r.report.timings[s] ?? 0);
       }
     }
-    console.log([c.resolution, size, ...STAGES.map((s) => median(samples[s]!).toFixed(0)), median(cpuMs).toFixed(0)].map((s) => s.padStart(8)).join(' '));
+    console.log([`${c.resolution}${c.tier === 'pro' ? ' pro' : ''}`, size, ...STAGES.map((s) => median(samples[s]!).toFixed(0)), median(cpuMs).toFixed(0)].map((s) => s.padStart(8)).join(' '));
   }
   console.log(`\nstage columns and total: wall-clock medians; cpu: process CPU time per transform (all threads); load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

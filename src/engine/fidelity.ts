@@ -116,35 +116,45 @@ const summary = (values: Float64Array, sum: number): DeltaE => {
 
 /** measureFidelity's comparison with its parts: full ΔE2000, hue and chroma alone, the change of lightness. */
 export async function compareProduct(source: Raster8, ...placed: Raster8[]): Promise<Difference[]> {
+  const { labs, n } = await labsOver(source, placed);
+  return labs.slice(1).map((lab) => differ(labs[0]!, lab, n));
+}
+
+/** CIELAB of the source and each placed image over the source's opaque pixels, at the comparison size. */
+async function labsOver(source: Raster8, placed: Raster8[]): Promise<{ labs: Float64Array[]; n: number }> {
   const s = Math.min(1, COMPARE_LONG / Math.max(source.width, source.height));
   const w = Math.max(1, Math.round(source.width * s));
   const h = Math.max(1, Math.round(source.height * s));
   const a = await toCompare(source, w, h);
   const idx: number[] = [];
   for (let p = 0; p < w * h; p++) if (a[p * 4 + 3]! >= 250) idx.push(p);
-  const labA = labOf(a, idx);
-  const results: Difference[] = [];
-  for (const patch of placed) {
-    if (idx.length === 0) { results.push({ deltaE: { mean: 0, p95: 0 }, hueChroma: { mean: 0, p95: 0 }, lightness: 0 }); continue; }
-    const labB = labOf(await toCompare(patch, w, h), idx);
-    const values = new Float64Array(idx.length);
-    const hc = new Float64Array(idx.length);
-    let sum = 0;
-    let sumHc = 0;
-    let sumL = 0;
-    for (let k = 0; k < idx.length; k++) {
-      const [L1, a1, b1, L2, a2, b2] = [labA[k * 3]!, labA[k * 3 + 1]!, labA[k * 3 + 2]!, labB[k * 3]!, labB[k * 3 + 1]!, labB[k * 3 + 2]!];
-      const d = deltaE2000(L1, a1, b1, L2, a2, b2);
-      const c = deltaE2000HueChroma(L1, a1, b1, L2, a2, b2);
-      values[k] = d;
-      hc[k] = c;
-      sum += d;
-      sumHc += c;
-      sumL += L2 - L1;
-    }
-    results.push({ deltaE: summary(values, sum), hueChroma: summary(hc, sumHc), lightness: Math.round((sumL / idx.length) * 100) / 100 });
+  const labs = [labOf(a, idx)];
+  for (const patch of placed) labs.push(idx.length === 0 ? new Float64Array(0) : labOf(await toCompare(patch, w, h), idx));
+  return { labs, n: idx.length };
+}
+
+/** Differences from labA to labB (n pixels each). */
+function differ(labA: Float64Array, labB: Float64Array, n: number): Difference {
+  if (n === 0) return { deltaE: { mean: 0, p95: 0 }, hueChroma: { mean: 0, p95: 0 }, lightness: 0 };
+  const values = new Float64Array(n);
+  const hc = new Float64Array(n);
+  let sum = 0;
+  let sumHc = 0;
+  let sumL = 0;
+  for (let k = 0; k < n; k++) {
+    const L1 = labA[k * 3]!, a1 = labA[k * 3 + 1]!, b1 = labA[k * 3 + 2]!, L2 = labB[k * 3]!, a2 = labB[k * 3 + 1]!, b2 = labB[k * 3 + 2]!;
+    const c = deltaE2000HueChroma(L1, a1, b1, L2, a2, b2);
+    // the lightness term joins the hue and chroma terms under one root (see deltaE2000Terms)
+    const Lb = (L1 + L2) / 2;
+    const Sl = 1 + (0.015 * (Lb - 50) ** 2) / Math.sqrt(20 + (Lb - 50) ** 2);
+    const d = Math.sqrt(c * c + ((L2 - L1) / Sl) ** 2);
+    values[k] = d;
+    hc[k] = c;
+    sum += d;
+    sumHc += c;
+    sumL += L2 - L1;
   }
-  return results;
+  return { deltaE: summary(values, sum), hueChroma: summary(hc, sumHc), lightness: Math.round((sumL / n) * 100) / 100 };
 }
 
 /** What the report says about the product: see the file's comment. */
@@ -165,30 +175,14 @@ export interface FidelityFigures {
  * placed product is the unlit one).
  */
 export async function fidelityFigures(source: Raster8, placed: Raster8, unlit: Raster8 | null): Promise<FidelityFigures> {
-  if (!unlit) {
-    const [d] = await compareProduct(source, placed);
-    return { deltaE: d!.deltaE, deltaEUnlit: d!.deltaE, colourKept: d!.hueChroma, relight: { applied: false, deltaE: { mean: 0, p95: 0 }, lightness: 0 } };
-  }
-  const [lit, flat] = await compareProduct(source, placed, unlit);
-  // the light's own change: the lit product against the unlit one, over the source's opaque pixels
-  const withMatte = await matteOver(unlit, source);
-  const [change] = await compareProduct(withMatte, placed);
+  const { labs, n } = await labsOver(source, unlit ? [placed, unlit] : [placed]);
+  const lit = differ(labs[0]!, labs[1]!, n);
+  if (!unlit) return { deltaE: lit.deltaE, deltaEUnlit: lit.deltaE, colourKept: lit.hueChroma, relight: { applied: false, deltaE: { mean: 0, p95: 0 }, lightness: 0 } };
+  const flat = differ(labs[0]!, labs[2]!, n);
+  // the light's own change: the lit product against the unlit one, over the same pixels
+  const change = differ(labs[2]!, labs[1]!, n);
   return {
-    deltaE: lit!.deltaE, deltaEUnlit: flat!.deltaE, colourKept: flat!.hueChroma,
-    relight: { applied: true, deltaE: change!.deltaE, lightness: change!.lightness },
+    deltaE: lit.deltaE, deltaEUnlit: flat.deltaE, colourKept: flat.hueChroma,
+    relight: { applied: true, deltaE: change.deltaE, lightness: change.lightness },
   };
-}
-
-/** `img`'s colour with `matte`'s alpha (resampled to img's size): the unlit product as a source to compare against. */
-async function matteOver(img: Raster8, matte: Raster8): Promise<Raster8> {
-  const m = await resizeRgba(matte, img.width, img.height);
-  const c = img.channels;
-  const out = Buffer.alloc(img.width * img.height * 4);
-  for (let p = 0; p < img.width * img.height; p++) {
-    out[p * 4] = img.data[p * c]!;
-    out[p * 4 + 1] = img.data[p * c + 1]!;
-    out[p * 4 + 2] = img.data[p * c + 2]!;
-    out[p * 4 + 3] = Math.min(c === 4 ? img.data[p * 4 + 3]! : 255, m.data[p * 4 + 3]!);
-  }
-  return { data: out, width: img.width, height: img.height, channels: 4 };
 }
