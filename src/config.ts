@@ -89,6 +89,12 @@ const postgresUrl = z
   .trim()
   .refine((s) => /^postgres(ql)?:\/\/./.test(s) && URL.canParse(s), 'must be a postgres://user:password@host:port/database URL');
 
+/** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS) */
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((s) => /^rediss?:\/\/./.test(s) && URL.canParse(s), 'must be a redis://[user:password@]host:port[/db] URL');
+
 const secret = z.string().min(16, 'must be 16 to 256 characters').max(256, 'must be 16 to 256 characters');
 
 const cores = Math.max(1, os.availableParallelism());
@@ -131,6 +137,7 @@ const EnvSchema = z.object({
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
   RESHOOT_DATABASE_URL: postgresUrl.optional(),
+  RESHOOT_QUEUE_URL: redisUrl.optional(),
   RESHOOT_BLOB_URL: s3Url.optional(),
   RESHOOT_S3_ENDPOINT: url.optional(),
   RESHOOT_S3_PUBLIC_ENDPOINT: url.optional(),
@@ -156,7 +163,7 @@ export interface Config {
   log: { level: string };
   auth: { envKeys: string[]; createFirstKey: boolean };
   rateLimit: RateLimits | null;
-  queue: { maxDepth: number; concurrency: number; leaseSeconds: number; maxAttempts: number };
+  queue: { maxDepth: number; concurrency: number; leaseSeconds: number; maxAttempts: number; /** BullMQ on this Redis; unset: the job table in the store's database */ url?: string };
   tasks: {
     timeoutSeconds: number;
     outputTtlSeconds: number;
@@ -227,7 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '');
         // a database URL may carry a password: shown without it
-        const shown = name === 'RESHOOT_DATABASE_URL' ? (picked[name] ?? '').replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@') : (picked[name] ?? '');
+        const shown = name === 'RESHOOT_DATABASE_URL' || name === 'RESHOOT_QUEUE_URL' ? (picked[name] ?? '').replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@') : (picked[name] ?? '');
         return `${name}=${JSON.stringify(shown)}: ${i.message}`;
       }),
     );
@@ -263,6 +270,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: e.RESHOOT_WORKER_CONCURRENCY,
       leaseSeconds: e.RESHOOT_JOB_LEASE_SECONDS,
       maxAttempts: e.RESHOOT_JOB_MAX_ATTEMPTS,
+      url: e.RESHOOT_QUEUE_URL,
     },
     tasks: {
       timeoutSeconds: e.RESHOOT_TASK_TIMEOUT_SECONDS,

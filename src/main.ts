@@ -7,6 +7,7 @@ import { createMetrics } from './metrics.js';
 import { engineOptions, type Config } from './config.js';
 import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';
+import { createBullQueue } from './queue/bullmq/bullmq-queue.js';
 import { createPostgresQueue } from './queue/postgres/pg-queue.js';
 import { JOB, type JobQueue } from './queue/types.js';
 import { createBlobStore } from './store/blobs/index.js';
@@ -18,7 +19,7 @@ import { createCallbackSender } from './tasks/callbacks.js';
 import { createJanitor } from './tasks/janitor.js';
 import { createKeyService, type KeyService } from './tasks/keys.js';
 import { loadPricing } from './tasks/pricing.js';
-import { createTaskService } from './tasks/service.js';
+import { createTaskService, reconcileQueued } from './tasks/service.js';
 import { createStorageService } from './tasks/storages.js';
 import { createEnginePool } from './worker/engine-pool.js';
 import { createWorker, workerTmpDir } from './worker/worker.js';
@@ -59,9 +60,13 @@ async function signingSecret(opened: OpenedStore, config: Config): Promise<strin
   return opened.store.settings.getOrInit('url_signing_secret', randomBytes(32).toString('base64url'));
 }
 
-/** The job queue: in the store's own database, so a task and its job are committed together. */
+/**
+ * The job queue: BullMQ on RESHOOT_QUEUE_URL, or else in the store's own database, so a task and
+ * its job are committed together.
+ */
 function openQueue(opened: OpenedStore, config: Config, logger: Logger): JobQueue {
   const opts = { logger, leaseMs: config.queue.leaseSeconds * 1000, defaultMaxAttempts: config.queue.maxAttempts };
+  if (config.queue.url) return createBullQueue({ url: config.queue.url, ...opts });
   return opened.kind === 'sqlite' ? createSqliteQueue({ db: opened.db, ...opts }) : createPostgresQueue({ pool: opened.pool, ...opts });
 }
 
@@ -93,7 +98,9 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     maxQueueDepth: config.queue.maxDepth,
     outputTtlSeconds: config.tasks.outputTtlSeconds,
     idempotencyTtlSeconds: config.tasks.idempotencyTtlSeconds,
+    onEnqueueError: (taskId, err) => logger.error({ module: 'tasks', taskId, err }, 'the render job could not be queued; the reconciler will queue it'),
   });
+  let reconciler: NodeJS.Timeout | null = null;
   const metrics = createMetrics({ tasksByStatus: () => tasks.countByStatus(), queueDepth: () => queue.depth(JOB.reshoot) });
 
   let worker: ReturnType<typeof createWorker> | null = null;
@@ -111,7 +118,9 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       const steps: Array<() => unknown> = [
         () => app?.close(),
         () => janitor?.stop(),
+        () => reconciler && clearInterval(reconciler),
         () => worker?.close(30_000),
+        () => queue.close(1_000),
         () => pool?.close(),
         () => guard.dispatcher.close(),
         () => checkpointer?.stop(),
@@ -183,6 +192,14 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       worker.start();
       janitor = createJanitor({ store, queue, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
       janitor.start();
+      if (!queue.transactional) {
+        // a render job lost between its task's commit and its add (a crash) is added again
+        reconciler = setInterval(() => {
+          reconcileQueued({ store, queue, graceMs: 60_000 })
+            .then((n) => n > 0 && logger.info({ module: 'queue', tasks: n }, 'queued tasks checked for a lost render job'))
+            .catch((err: unknown) => logger.warn({ module: 'queue', err }, 'queued tasks could not be reconciled'));
+        }, 30_000).unref();
+      }
     }
   } catch (err) {
     await close().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'cleanup after a failed start failed'));

@@ -256,5 +256,5 @@ export function createLeasedQueue(table: JobTable, deps: LeasedQueueDeps): JobQu
     return closing;
   }
 
-  return { enqueue, enqueueIn, depth, prune: async (before) => table.prune(before), work, close };
+  return { transactional: true, enqueue, enqueueIn, depth, prune: async (before) => table.prune(before), work, close };
 }

@@ -41,6 +41,12 @@ export interface WorkOptions {
 }
 
 export interface JobQueue {
+  /**
+   * true: the queue lives in the store's database and `enqueueIn` adds a job inside a store
+   * transaction. false (Redis): jobs are added after the commit, and a job lost in between is added
+   * again by the reconciler (`reconcileQueued`).
+   */
+  readonly transactional: boolean;
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts?: EnqueueOptions): Promise<string>;
   /**
    * Enqueues inside a store transaction (the task create's), so the job commits with the task. A queue

@@ -121,6 +121,8 @@ export interface TaskRepository {
   /** the terminal transition; null when the task was terminal already (a second finish changes nothing) */
   finish(f: Finish): Promise<TaskRow | null>;
   recordRun(id: string, sources: string, seed: number): Promise<void>;
+  /** tasks still queued and untouched since before `beforeMs` (at most `limit`), oldest first */
+  queuedBefore(beforeMs: number, limit: number): Promise<string[]>;
   countByStatus(): Promise<Array<{ status: string; n: number }>>;
   /** USD charged to the key (failed tasks are not charged) */
   spent(keyId: string): Promise<number>;

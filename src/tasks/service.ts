@@ -33,6 +33,8 @@ export interface TaskServiceDeps {
   outputTtlSeconds: number;
   idempotencyTtlSeconds: number;
   nowMs?: () => number;
+  /** hears a job that could not be added after its task was committed (a queue outside the database) */
+  onEnqueueError?: (taskId: string, err: unknown) => void;
 }
 
 export interface TaskService {
@@ -180,10 +182,16 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           {
             idempotencyKey: idem?.key,
             budgetUsd: opts.budgetUsd,
-            // the job is enqueued inside the create's transaction (the task and its job exist together or not at all)
-            enqueue: (tx) => queue.enqueueIn(tx, JOB.reshoot, { taskId: id }),
+            // a queue in the store's database enqueues inside the create's transaction (the task and its
+            // job exist together or not at all); one elsewhere (Redis) after the commit, below
+            enqueue: (tx) => (queue.transactional ? queue.enqueueIn(tx, JOB.reshoot, { taskId: id }) : undefined),
           },
         );
+        if (outcome.created && !queue.transactional) {
+          // The task is committed: answering an error now would make the client create it twice. A job
+          // that could not be added is added again by the reconciler (reconcileQueued).
+          await queue.enqueue(JOB.reshoot, { taskId: id }).catch((err: unknown) => deps.onEnqueueError?.(id, err));
+        }
         if (!outcome.created) {
           const budget = opts.budgetUsd ?? 0;
           throw new AppError(
@@ -258,3 +266,14 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
 }
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
+
+/**
+ * For a job queue outside the database: adds the render job of every task still queued and untouched
+ * for `graceMs` again (a crash between the task's commit and its job's add loses the job). Adding a
+ * job Redis still holds is a no-op (render jobs carry their task's id). Answers how many tasks it found.
+ */
+export async function reconcileQueued(deps: { store: Store; queue: JobQueue; graceMs: number; nowMs?: () => number }): Promise<number> {
+  const ids = await deps.store.tasks.queuedBefore((deps.nowMs ?? Date.now)() - deps.graceMs, 500);
+  for (const taskId of ids) await deps.queue.enqueue(JOB.reshoot, { taskId });
+  return ids.length;
+}

@@ -178,6 +178,13 @@ for (const backend of backends) {
       expect(await b.store.tasks.advance(t.id, 'handling', null, 6)).toBe(false);
       expect(await succeed(b.store, t.id, [])).toBeNull();
       await b.store.tasks.recordRun(t.id, '["sources/a.png"]', 42);
+      // queued and untouched: what the reconciler of a queue outside the database looks at
+      const waiting = [task({ updated_ms: 1000 }), task({ updated_ms: 2000 }), task({ updated_ms: 9000 })];
+      for (const w of waiting) await b.store.tasks.create(w, { enqueue: () => undefined });
+      await b.store.tasks.advance(waiting[1]!.id, 'handling', null, 2500);
+      expect(await b.store.tasks.queuedBefore(5000, 10)).toEqual([waiting[0]!.id]);
+      expect(await b.store.tasks.queuedBefore(10_000, 10)).toEqual([waiting[0]!.id, waiting[2]!.id]);
+      expect(await b.store.tasks.queuedBefore(10_000, 1)).toEqual([waiting[0]!.id]);
       expect(await b.store.tasks.get(t.id)).toMatchObject({ sources: '["sources/a.png"]', seed: 42 });
     });
 

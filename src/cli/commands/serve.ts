@@ -8,6 +8,7 @@ const FLAGS: Array<[flag: string, env: string, help: string]> = [
   ['--port <port>', 'RESHOOT_PORT', 'port to listen on (default 8080)'],
   ['--data-dir <dir>', 'RESHOOT_DATA_DIR', 'database, outputs and caches (default ./data)'],
   ['--database-url <url>', 'RESHOOT_DATABASE_URL', 'postgres://user:password@host:port/db for tasks, keys and jobs (default: SQLite in the data dir)'],
+  ['--queue-url <url>', 'RESHOOT_QUEUE_URL', 'redis://host:port for render and callback jobs on BullMQ (default: jobs in the database)'],
   ['--blob-url <url>', 'RESHOOT_BLOB_URL', 's3://bucket/prefix for uploads, sources and outputs; RESHOOT_S3_* and AWS_* name the store (default: the data dir)'],
   ['--public-url <url>', 'RESHOOT_PUBLIC_URL', 'base URL clients reach this server at, for output links'],
   ['--role <role>', 'RESHOOT_ROLE', 'all | api | worker (default all)'],

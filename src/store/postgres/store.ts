@@ -100,6 +100,8 @@ export function createPostgresStore(pool: pg.Pool): Store {
         return row ?? null;
       },
       recordRun: async (id, sources, seed) => void (await pool.query(`UPDATE tasks SET sources = $2, seed = $3 WHERE id = $1`, [id, sources, seed])),
+      queuedBefore: async (before, limit) =>
+        (await q<{ id: string }>(`SELECT id FROM tasks WHERE status = 'queued' AND updated_ms < $1 ORDER BY updated_ms LIMIT $2`, [before, limit])).map((r) => r.id),
       countByStatus: () => q<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
       spent: async (keyId) => (await one<{ usd: number }>(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM tasks WHERE key_id = $1 AND status != 'fail'`, [keyId]))!.usd,
       usage: (keyId, from, to) =>

@@ -40,6 +40,7 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
        WHERE id = @id AND status NOT IN ('success', 'fail') RETURNING *`,
     ),
     recordRun: db.prepare(`UPDATE tasks SET sources = ?, seed = ? WHERE id = ?`),
+    queuedBefore: db.prepare(`SELECT id FROM tasks WHERE status = 'queued' AND updated_ms < ? ORDER BY updated_ms LIMIT ?`).pluck(),
     byStatus: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     spent: db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM tasks WHERE key_id = ? AND status != 'fail'`),
     usage: db.prepare(
@@ -159,6 +160,7 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
       advance: async (id, status, reshoot, now) => stmt.advance.run({ id, status, reshoot, now }).changes > 0,
       finish: async (f) => finish(f),
       recordRun: async (id, sources, seed) => void stmt.recordRun.run(sources, seed, id),
+      queuedBefore: async (before, limit) => stmt.queuedBefore.all(before, limit) as string[],
       countByStatus: async () => stmt.byStatus.all() as Array<{ status: string; n: number }>,
       spent: async (keyId) => (stmt.spent.get(keyId) as { usd: number }).usd,
       usage: async (keyId, from, to) => stmt.usage.all(keyId, from, to) as UsageDay[],
