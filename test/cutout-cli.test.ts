@@ -38,6 +38,12 @@ describe('reshoot cutout', () => {
     const ok = objs.find((o) => o.input === src)!;
     expect(ok).toMatchObject({ out: path.join(dir, 'out', 'in.png'), width: 320, height: 240, cached: false });
     expect(Object.keys(ok.timings as object)).toEqual(expect.arrayContaining(['decode', 'hash', 'model', 'refine']));
+    // what the matte changed of the model's confident answer, per image
+    const guard = ok.model as Record<string, number>;
+    expect(guard.confidentForeground).toBeGreaterThan(1000);
+    expect(guard.confidentForeground! + guard.confidentBackground!).toBeLessThanOrEqual(320 * 240);
+    expect(guard.removedShare).toBeLessThanOrEqual(0.002);
+    expect(guard.addedShare).toBeLessThanOrEqual(0.002);
     expect(objs.find((o) => String(o.input).endsWith('broken.png'))?.error).toMatch(/not a decodable image/);
     const meta = await sharp(path.join(dir, 'out', 'in.png')).metadata();
     expect([meta.width, meta.height, meta.channels]).toEqual([320, 240, 1]);

@@ -116,6 +116,12 @@ export function autoRatio(source: { width: number; height: number }): { ratio: n
   return { ratio, clamped: ratio !== own };
 }
 
+/**
+ * A product enlarged more than this from its photo to fill its place in the output looks soft: the
+ * result carries a warning, and the studio warns before rendering.
+ */
+export const UPSCALE_WARNING = 2;
+
 /** Output pixel size for a ratio at a resolution (the long side 1024/2048/3840, the short side a multiple of 16); `auto` uses autoRatio. */
 export function outputSize(
   aspectRatio: AspectRatio,

@@ -2,12 +2,12 @@ import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
 import { PermanentTaskError } from '../errors.js';
 import { matteBox } from './cutout/cache.js';
 import { RECIPES, recipeFor, type Shot, type StageRunner } from './compose/recipes.js';
-import { outputSize } from '../contract/models.js';
+import { UPSCALE_WARNING, outputSize } from '../contract/models.js';
 import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from '../plan/index.js';
 import { rolesFromPrompt, type Role } from '../plan/roles.js';
 import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
 import { buildGroup } from './refs/group.js';
-import { MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
+import { ImageDecodeError, MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
 import { crop } from './raster/crop.js';
 import { mask8, rgba8, type Box, type Raster8, type Rgba8 } from './raster/types.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
@@ -151,8 +151,13 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     mime: MIME[req.outputFormat],
     width: frame.width,
     height: frame.height,
-    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached }, ...(render ? { render } : {}) },
+    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached }, ...(render ? { render } : {}), ...warningsFor(placement) },
   };
+}
+
+function warningsFor(placement: { upscale: number }): { warnings?: string[] } {
+  if (!(placement.upscale > UPSCALE_WARNING)) return {};
+  return { warnings: [`the product is enlarged ${placement.upscale.toFixed(1)}× from its photo for this output and may look soft: a larger photo or a lower resolution keeps it sharp`] };
 }
 
 /** Each reference's role, then the products' mattes and their crops to what they cover. */
@@ -167,10 +172,32 @@ async function cutProducts(req: TransformRequest, images: Raster8[], hasAlpha: b
     cached &&= cut.cached;
     const img = images[i]!;
     const b = cut.box ?? matteBox(mask8(cut.alpha, img.width, img.height));
+    if (!foundProduct(cut.alpha, img.width, img.height, b)) {
+      throw new ImageDecodeError('no product found: the cutout sees nothing in front of the background (a blank or uniform image?)', { source: req.sources[i] });
+    }
     const rgba = cut.crop ? cut.crop(b).data : crop(rgba8(cut.foreground.data, img.width, img.height), b).data;
     crops.push(rgba8(rgba, b.width, b.height));
   }
   return { refs, productIdx, crops, cached };
+}
+
+/**
+ * Whether a matte holds a product: at least 0.05% of the frame (and 256 px) at 50% alpha or more.
+ * The box is the matte's bounds (the whole frame when nothing is over alpha 8), so only a box that
+ * could be empty or the whole frame needs the alpha counted.
+ */
+export function foundProduct(alpha: Buffer, width: number, height: number, box: Box): boolean {
+  const need = Math.max(256, Math.round(width * height * 0.0005));
+  if (box.width * box.height < need) return false;
+  if (box.width < width || box.height < height) {
+    // a box smaller than the frame holds something over alpha 8; count only when it is small
+    if (box.width * box.height > need * 16) return true;
+  }
+  let n = 0;
+  for (let y = box.y; y < box.y + box.height; y++) {
+    for (let x = box.x, i = y * width + box.x; x < box.x + box.width; x++, i++) if (alpha[i]! >= 128 && ++n >= need) return true;
+  }
+  return false;
 }
 
 /** The output size, the scene photo and style readings, the plan and the product group. */

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let png: Buffer;
 let tinyPng: Buffer;
+let blankPng: Buffer;
 let upstream: http.Server;
 let base: string; // the fake upstream, on 127.0.0.2 (allow-listed)
 let loopbackTarget: string; // the same server reached as 127.0.0.1 (not allow-listed)
@@ -34,6 +35,9 @@ function startUpstream(): Promise<http.Server> {
       case '/tiny.png':
         res.setHeader('content-type', 'image/png');
         return res.end(tinyPng);
+      case '/blank.png':
+        res.setHeader('content-type', 'image/png');
+        return res.end(blankPng);
       case '/empty.png':
         res.setHeader('content-type', 'image/png');
         return res.end();
@@ -66,6 +70,7 @@ let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   png = (await renderPackshot({ product: 'bottle', background: 'white', width: 300, height: 400 })).png;
   tinyPng = (await renderPackshot({ product: 'bottle', background: 'white', width: 48, height: 64 })).png;
+  blankPng = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#eeeeec' } }).png().toBuffer();
   upstream = await startUpstream();
   const { port } = upstream.address() as AddressInfo;
   base = `http://127.0.0.2:${port}`;
@@ -126,6 +131,7 @@ describe('reference downloads', () => {
     ['a truncated image', '/truncated.png', /input_urls\[0\]: .*(decod|truncat|premature|end)/i],
     ['an empty body', '/empty.png', /empty \(0 bytes\)/],
     ['an image too small to be a product photo', '/tiny.png', /48x64: too small to be a product photo/],
+    ['an image with no product in it', '/blank.png', /no product found: the cutout sees nothing in front of the background/],
     ['an oversized body', '/huge.png', /over the 0\.20 MB limit|over the 0 MB limit|limit/],
   ])('fails the task for %s', async (_name, p, re) => {
     const task = await run([`${base}${p}`]);

@@ -96,7 +96,7 @@ export function estimateUpscale(box: Box, framingSize: number, output: { width: 
 }
 
 /** Enlarging a product more than this shows as softness; the studio warns before rendering. */
-export const UPSCALE_WARNING = 2;
+export { UPSCALE_WARNING } from '../../src/contract/models.js';
 
 export interface Measured {
   width: number;

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import type { GuardReport } from '../../engine/cutout/matte.js';
 import { eprintln, println } from '../shared.js';
 
 interface CutoutFlags {
@@ -69,7 +70,8 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
           if (load !== null && !loadReported) println(JSON.stringify({ modelLoadMs: Math.round(load), modelSize: config.engine.modelSize }));
           const timings: Record<string, number> = { decode: Math.round(decodeMs * 10) / 10, ...res.timings };
           delete timings.load; // reported once, above
-          println(JSON.stringify({ input: image, out, width, height, cached: res.cached, ms, timings }));
+          // what the matte changed of the model's confident answer: the first thing to look at when a matte goes wrong
+          println(JSON.stringify({ input: image, out, width, height, cached: res.cached, ms, timings, ...(res.guard ? { model: guardFigures(res.guard) } : {}) }));
         } else {
           if (load !== null && !loadReported) println(`model loaded in ${(load / 1000).toFixed(2)} s`);
           println(`${out}  ${width}x${height}  ${res.cached ? 'cached' : 'computed'}  ${(ms / 1000).toFixed(2)} s`);
@@ -86,4 +88,18 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
     await cutout.close();
   }
   return failed ? 1 : 0;
+}
+
+/** The guard's counts as the JSON line reports them: pixels, and the shares of the model's confident answer. */
+function guardFigures(g: GuardReport): Record<string, number> {
+  const share = (n: number, of: number) => (of ? Math.round((n / of) * 1e6) / 1e6 : 0);
+  return {
+    confidentForeground: g.confidentForeground,
+    confidentBackground: g.confidentBackground,
+    removed: g.removed,
+    added: g.added,
+    restored: g.restored,
+    removedShare: share(g.removed, g.confidentForeground),
+    addedShare: share(g.added, g.confidentBackground),
+  };
 }

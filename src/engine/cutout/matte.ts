@@ -32,7 +32,7 @@ export interface MatteInput {
 export function matteFromModel({ image, small, model, lap, inPlace = false }: MatteInput): Refined & { guard: GuardReport } {
   const bg = fitBackground(small);
   const bgImg = bg.plain ? bg.render(small.width, small.height) : null;
-  const evidence: Evidence = { removable: new Uint8Array(model.length), addable: new Uint8Array(model.length) };
+  const evidence: Evidence = { removable: new Uint8Array(model.length), addable: new Uint8Array(model.length), trust: new Float32Array(model.length) };
   const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined }, evidence);
   snapPrior(prior);
   lap('fuse');
@@ -60,7 +60,17 @@ export function matteFromModel({ image, small, model, lap, inPlace = false }: Ma
 export interface Evidence {
   removable: Uint8Array;
   addable: Uint8Array;
+  /**
+   * How far the backdrop model explains the image around each pixel (0..1): among the pixels nearby that
+   * the model is sure are background, the share whose colour is the backdrop's or its shadow's. A
+   * studio sweep scores 1 everywhere; a product on a table in a room whose border happens to be plain
+   * scores low where the room shows. The backdrop steps act only where it is at least TRUSTED.
+   */
+  trust: Float32Array;
 }
+
+/** The share of explained background nearby from which the backdrop steps may act on a pixel. */
+export const TRUSTED = 0.8;
 
 /** What the model was confident about and what the steps after it changed of that, in full-resolution pixels. */
 export interface GuardReport {
@@ -139,19 +149,45 @@ export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput, eviden
   const notBg = new Float32Array(n); // 0..1: colour cannot be the backdrop nor its shadow
   const bgImg = given ?? bg.render(S, H);
   backdropFit(data, bgImg, tol, matchBg, notBg);
+  const trust = evidence?.trust ?? new Float32Array(n);
+  backdropTrust(model, notBg, S, H, trust);
 
   // connected regions of "model says background"; those not touching the border are holes
   const fg = new Uint8Array(n);
   for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
   const regions = backgroundRegions(fg, matchBg, S, H);
-  fillHoles(regions, matchBg, notBg, prior);
+  fillHoles(regions, matchBg, notBg, trust, prior);
 
   // thin parts the model dropped: only close to the object and where the model saw something
   const near = dilateMask(fg, S, H, Math.max(2, Math.round(S * 0.02)));
   const touching = dilateMask(fg, S, H, 1);
-  addThinParts(near, touching, model, notBg, prior);
+  addThinParts(near, touching, model, notBg, trust, prior);
   if (evidence) collectEvidence(fg, near, regions, matchBg, notBg, S, H, evidence);
   return prior;
+}
+
+/**
+ * {@link Evidence.trust}: the share of the model's sure background (p < 0.1) within a window that the
+ * backdrop model explains (its colour, or a shadow of it). Where too little sure background is near to
+ * judge (inside a large product), a window four times as wide decides; where even that has none, the
+ * image-wide verdict (the border is plain) stands.
+ */
+function backdropTrust(model: Float32Array, notBg: Float32Array, S: number, H: number, out: Float32Array): void {
+  const n = S * H;
+  const sure = new Float32Array(n), explained = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (model[i]! >= 0.1) continue;
+    sure[i] = 1;
+    if (notBg[i]! === 0) explained[i] = 1;
+  }
+  const r = Math.max(4, Math.round(S * 0.04));
+  const sNear = boxMean(sure, S, H, r), eNear = boxMean(explained, S, H, r);
+  const sWide = boxMean(sure, S, H, 4 * r), eWide = boxMean(explained, S, H, 4 * r);
+  for (let i = 0; i < n; i++) {
+    if (sNear[i]! > 0.05) out[i] = eNear[i]! / sNear[i]!;
+    else if (sWide[i]! > 0.02) out[i] = eWide[i]! / sWide[i]!;
+    else out[i] = 1;
+  }
 }
 
 /** See {@link Evidence}. `nearFg` is the reach within which thin parts the model dropped are added back. */
@@ -160,10 +196,11 @@ function collectEvidence(fg: Uint8Array, nearFg: Uint8Array, { label, touches }:
   for (let i = 0; i < fg.length; i++) bgMask[i] = fg[i] ? 0 : 1;
   const nearBg = dilateMask(bgMask, S, H, 2);
   for (let i = 0; i < fg.length; i++) {
-    out.removable[i] = nearBg[i]! && matchBg[i] ? 1 : 0;
+    const trusted = out.trust[i]! >= TRUSTED;
+    out.removable[i] = trusted && nearBg[i]! && matchBg[i] ? 1 : 0;
     const id = label[i]!;
     const inHole = id >= 0 && !touches[id];
-    out.addable[i] = notBg[i]! > 0.5 && (nearFg[i] || inHole) ? 1 : 0;
+    out.addable[i] = trusted && notBg[i]! > 0.5 && (nearFg[i] || inHole) ? 1 : 0;
   }
 }
 
@@ -230,10 +267,10 @@ function backgroundRegions(fg: Uint8Array, matchBg: Uint8Array, S: number, H: nu
 }
 
 /** Enclosed holes: product where the backdrop does not show through, product-coloured pixels in real holes. */
-function fillHoles({ label, touches, counts, matching }: Regions, matchBg: Uint8Array, notBg: Float32Array, prior: Float32Array): void {
+function fillHoles({ label, touches, counts, matching }: Regions, matchBg: Uint8Array, notBg: Float32Array, trust: Float32Array, prior: Float32Array): void {
   for (let i = 0; i < label.length; i++) {
     const id = label[i]!;
-    if (id < 0 || touches[id]) continue;
+    if (id < 0 || touches[id] || trust[i]! < TRUSTED) continue;
     if (matching[id]! < counts[id]! * 0.5) {
       // a punched-out label or picture: the backdrop does not show there. Where the model is sure it
       // sees background, only a colour that cannot be the backdrop nor its shadow fills it: a shaded or
@@ -256,10 +293,10 @@ function fillHoles({ label, touches, counts, matching }: Regions, matchBg: Uint8
  *   and the dripper's 0.947 -> 0.998). It is set high, not to 1, so the full-resolution refinement still
  *   places the edge. A shadow is the backdrop scaled, so it is never added.
  */
-function addThinParts(near: Uint8Array, touching: Uint8Array, model: Float32Array, notBg: Float32Array, prior: Float32Array): void {
+function addThinParts(near: Uint8Array, touching: Uint8Array, model: Float32Array, notBg: Float32Array, trust: Float32Array, prior: Float32Array): void {
   for (let i = 0; i < near.length; i++) {
     const m = model[i]!;
-    if (m >= 0.5) continue;
+    if (m >= 0.5 || trust[i]! < TRUSTED) continue;
     if (near[i] && m > 0.03 && notBg[i]! > 0.5) prior[i] = Math.max(prior[i]!, notBg[i]!);
     if (touching[i] && m > 0.1 && notBg[i]! > 0) prior[i] = Math.max(prior[i]!, 0.9);
   }
@@ -356,19 +393,36 @@ export function refineMatte({ image, up, bg, scale, model, evidence, guard }: Re
   // contact shadow on the floor); the edge is solved against that shaded backdrop, or the shadow reads
   // as a band of faint product and a grey rim on a dark background
   let shade: Float32Array | null = null;
+  // where the backdrop model does not explain the surroundings, the edge is solved like a real scene's:
+  // against the nearby background's own colour (taken before the plain branch spends the colour planes)
+  const trustCells = bg.plain && evidence && model ? cellTrust(grid, evidence.trust, model.width, model.height) : null;
+  if (!bg.plain || (trustCells && trustCells.some((t) => t < TRUSTED))) {
+    BR = maskedMean(R, confBg, grid, cr, tmp, scr); BG = maskedMean(G, confBg, grid, cr, tmp, scr); BB = maskedMean(Bl, confBg, grid, cr, tmp, scr);
+  }
   if (bg.plain) {
     // the cells' colours are spent (the nearby means are taken): their planes hold the backdrop's luminance
     const lm = R;
     backdropLuminance(grid, bg, reach, lm);
     const near = maskedMean(I, confBg, grid, cr, tmp, scr, G);
-    const model = maskedMean(lm, confBg, grid, cr, tmp, scr, Bl);
+    const modelled = maskedMean(lm, confBg, grid, cr, tmp, scr, Bl);
     shade = near;
-    shadeRatio(wB, near, model, shade);
-  } else {
-    BR = maskedMean(R, confBg, grid, cr, tmp, scr); BG = maskedMean(G, confBg, grid, cr, tmp, scr); BB = maskedMean(Bl, confBg, grid, cr, tmp, scr);
+    shadeRatio(wB, near, modelled, shade);
   }
-  refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB, model, evidence, guard });
+  refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB, model, evidence, guard, trustCells });
   return result;
+}
+
+/** The backdrop trust (small size) at each cell's centre, nearest small pixel. */
+function cellTrust({ w, h, x0, y0, k, cw, chh }: Grid, trust: Float32Array, S: number, SH: number): Float32Array {
+  const out = new Float32Array(cw * chh);
+  for (let cy = 0; cy < chh; cy++) {
+    const sy = Math.min(SH - 1, Math.floor(((y0 + (cy + 0.5) * k) * SH) / h));
+    for (let cx = 0; cx < cw; cx++) {
+      const sx = Math.min(S - 1, Math.floor(((x0 + (cx + 0.5) * k) * S) / w));
+      out[cy * cw + cx] = trust[sy * S + sx]!;
+    }
+  }
+  return out;
 }
 
 /** The subsampled grid over the band's bounding box (x0, y0, bw x bh in source pixels), cells of k x k. */
@@ -479,10 +533,12 @@ interface BandInput {
   model?: Field32;
   evidence?: Evidence;
   guard?: GuardReport;
+  /** backdrop trust per cell, on a plain backdrop (see Evidence.trust) */
+  trustCells?: Float32Array | null;
 }
 
 /** The full-resolution pass over the band's cells: the edge alpha and the decontaminated edge colours. */
-function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB, model, evidence, guard }: BandInput): void {
+function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG, BB, wF, FR, FG, FB, model, evidence, guard, trustCells }: BandInput): void {
   const { w, h, x0, y0, bw, bh, k, cw, chh } = grid;
   const cn = cw * chh;
   const Bc = new Float32Array(3);
@@ -490,6 +546,8 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
   const tolBg = 4 * bg.noise + 8;
   for (let cj = 0; cj < cn; cj++) {
     if (band[cj]! <= 0) continue;
+    // the backdrop steps act here only where the backdrop model explains the surroundings
+    const plain = bg.plain && (!trustCells || trustCells[cj]! >= TRUSTED);
     const cx = cj % cw, cy = (cj - cx) / cw;
     const yEnd = Math.min(bh, (cy + 1) * k), xEnd = Math.min(bw, (cx + 1) * k);
     for (let y = cy * k; y < yEnd; y++) {
@@ -507,7 +565,7 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
       const lum = (0.299 * r8 + 0.587 * g8 + 0.114 * b8) / 255;
       let a = Math.min(1, Math.max(0, Av * lum + Bv));
       // backdrop colour here
-      if (bg.plain) {
+      if (plain) {
         bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
         const sh = shade![cj]!;
         Bc[0]! *= sh; Bc[1]! *= sh; Bc[2]! *= sh;
@@ -516,7 +574,7 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
       else { Bc[0] = r8; Bc[1] = g8; Bc[2] = b8; }
       const hasF = wF[cj]! > 0.02;
       const fr = hasF ? FR[cj]! / wF[cj]! : 0, fgc = hasF ? FG[cj]! / wF[cj]! : 0, fb = hasF ? FB[cj]! / wF[cj]! : 0;
-      if (!(bg.plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
+      if (!(plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
       else {
         // how far the pixel's colour is from the (shaded) backdrop here
         const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
@@ -564,12 +622,12 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
         const j = (ty < 0.5 ? na : nb) * S + (tx < 0.5 ? ma : mb);
         if (p > 0.9 && a < 0.5) {
           let explained = false;
-          if (bg.plain && evidence.removable[j]) {
+          if (plain && evidence.removable[j]) {
             const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
             explained = Math.sqrt((dx * dx + dy * dy + dz * dz) / 3) < tolBg;
           }
           if (!explained) { a = p; restored = true; }
-        } else if (p < 0.1 && a >= 0.5 && !(bg.plain && evidence.addable[j])) { a = 0; restored = true; }
+        } else if (p < 0.1 && a >= 0.5 && !(plain && evidence.addable[j])) { a = 0; restored = true; }
         if (restored) guard.restored++;
       }
       const a8 = Math.round(a * 255);
