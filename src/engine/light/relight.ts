@@ -63,7 +63,9 @@ export function dramaOf(light: ScenePlan['light']): number {
 /** the fill's share of the light on a dramatic product's lit side */
 const HARD_FILL = 0.12;
 /** a hard key still wraps a little past the terminator (a large source at a short distance) */
-const HARD_WRAP = 0.15;
+const HARD_WRAP = 0.5;
+/** the least mean gain of a dramatically lit product */
+const MIN_MEAN_GAIN = 0.62;
 
 /** Rows each way over which a section's change of width gives its wall's tilt. */
 const SLOPE_ROWS = 4;
@@ -232,10 +234,20 @@ export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Ar
   const top = inside.length > 0 ? inside[Math.floor(inside.length * 0.9)]! : 1;
   const topHard = insideHard.length > 0 ? Math.max(1e-6, insideHard[Math.floor(insideHard.length * 0.9)]!) : 1;
   const floor = 0.4 - 0.3 * drama;
+  // a dramatic key lights one flank; the product as a whole stays about as bright as a product in
+  // a moody shot is (its mean gain at least MIN_MEAN_GAIN, its lit flank at most 1.3): the ratio holds
+  let lift = 1;
+  if (drama > 0) {
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < hard.length; i++) if (m[i]! > 0.5) { sum += Math.min(1.08, hard[i]! / topHard); n++; }
+    const mean = n > 0 ? sum / n : 1;
+    lift = Math.min(1.3 / 1.08, Math.max(1, MIN_MEAN_GAIN / Math.max(1e-6, mean)));
+  }
   const gain = new Float32Array(gw * gh);
   for (let i = 0; i < gain.length; i++) {
     let g = 1 + (Math.min(1.08, shade[i]! / top) - 1) * strength;
-    if (drama > 0) g = g * (1 - drama) + Math.min(1.08, hard[i]! / topHard) * drama;
+    if (drama > 0) g = g * (1 - drama) + Math.min(1.08, hard[i]! / topHard) * lift * drama;
     if (rim > 0) g *= 1 + rim * 1.2 * edge[i]!;
     gain[i] = Math.min(1.6, Math.max(floor, g * expo));
   }

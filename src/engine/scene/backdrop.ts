@@ -224,7 +224,9 @@ async function drawEnvironment(ctx: BackdropContext, out: Float32Array): Promise
   const lw = Math.max(32, Math.round(W / 6));
   const lh = Math.max(32, Math.round(H / 6));
   const svg = environmentSvg(env, plan, rng, W / H).replace('width="100%" height="100%"', `width="${lw}" height="${lh}"`);
-  const sigma = Math.max(0.6, plan.backdrop.blur * Math.max(lw, lh) * 0.045);
+  // the blur is meant at the drawing's size; libvips applies it after the stretch, at the frame's
+  // size, so it is scaled up by the stretch (it used to be applied as is: about 6× too weak)
+  const sigma = Math.max(0.6, plan.backdrop.blur * Math.max(lw, lh) * 0.045) * (Math.max(W, H) / Math.max(lw, lh));
   // drawn at lw × lh, stretched to the frame (cubic) and blurred there
   const { data } = await rasteriseSvg(svg, { width: W, height: H, channels: 3, kernel: 'cubic', blur: sigma });
   const lut = srgbToLinearLut();
