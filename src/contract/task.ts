@@ -31,6 +31,7 @@ export const ReshootExtensionSchema = z
     placement: z.unknown().optional().describe('where the product was placed in the frame'),
     fidelity: z.unknown().optional().describe('how far the product pixels moved from the source'),
     timings: z.record(z.string(), z.number()).optional().describe('milliseconds per stage'),
+    warnings: z.array(z.string()).optional().describe('what the user should know about the result, e.g. a product enlarged more than 2x from its photo'),
     cost: z.object({ usd: z.number(), model: z.string() }).optional(),
     lineage: z
       .object({ parent: z.string(), turn: z.int(), root: z.string() })

@@ -117,6 +117,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         placement: report.placement,
         fidelity: report.fidelity,
         ...(report.render ? { render: report.render } : {}),
+        ...(report.warnings?.length ? { warnings: report.warnings } : {}),
         timings: { fetch: fetchMs, ...report.timings },
         seed,
       };

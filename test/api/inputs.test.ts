@@ -153,6 +153,17 @@ describe('reference downloads', () => {
     expect({ width: out.width, height: out.height }).toEqual({ width: 1024, height: 336 });
   });
 
+  it('warns when the product must be enlarged more than 2x for the output, and not otherwise', async () => {
+    const small = (await renderPackshot({ product: 'mug', background: 'white', width: 160, height: 160 })).png;
+    const soft = await run([`data:image/png;base64,${small.toString('base64')}`]);
+    expect(soft.status, JSON.stringify(soft.error)).toBe('success');
+    expect(soft.reshoot.placement.upscale).toBeGreaterThan(2);
+    expect(soft.reshoot.warnings).toEqual([expect.stringMatching(/^the product is enlarged \d+\.\d× from its photo/)]);
+    const crisp = await run([`${base}/product.png`]);
+    expect(crisp.reshoot.placement.upscale).toBeLessThanOrEqual(2);
+    expect(crisp.reshoot.warnings).toBeUndefined();
+  });
+
   it('keeps serving after all of that', async () => {
     expect((await api.get('/healthz')).status).toBe(200);
     expect((await run([`${base}/product.png`])).status).toBe('success');
