@@ -111,8 +111,9 @@ const studio: Recipe = async (shot, stage) => {
     const pattern = await renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus);
     const shadows = await groupShadows(plan, layout, work, group);
     // a photographic environment lights the product too: its diffuse light and its dominant light's colour
-    const look = environmentLook(plan, req.seed);
-    const env = look && await prepareEnvironment(look.hdri);
+    const photo = environmentLook(plan, req.seed);
+    const env = photo && await prepareEnvironment(photo.hdri);
+    const look = env && environmentLook(plan, req.seed, env.light);
     const relit = plan.light.relight_product
       ? relightProduct(rgba8(product, layout.product.width, layout.product.height), {
         light: plan.light, exposure: plan.grade.exposure, pattern: pattern ? productPattern(pattern, layout) : null,

@@ -43,6 +43,19 @@ describe('choosing the photograph', () => {
     }
   });
 
+  it('turns toward a view where the photograph’s window lights the set from the plan’s side', async () => {
+    const { light } = await prepareEnvironment('apartment');
+    // the plan's azimuth the photograph's light has when the camera turns by yaw
+    const theta = (Math.atan2(light.direction[0], -light.direction[2]) * 180) / Math.PI;
+    const implied = (yaw: number) => ((yaw + 180 - theta) % 360 + 540) % 360 - 180;
+    for (const [prompt, az] of [['kitchen, light from the left', -90], ['kitchen, light from the right', 90]] as const) {
+      for (const seed of [1, 2, 3, 4]) {
+        const look = environmentLook(planScene(prompt), seed, light)!;
+        expect(Math.abs(implied(look.yaw) - az)).toBeLessThan(65);
+      }
+    }
+  });
+
   it('looks another way for another seed, and the same way for the same seed', () => {
     const plan = planScene('blurred warm cafe interior');
     const yaws = [1, 2, 3, 4, 5, 6].map((s) => environmentLook(plan, s)!.yaw);

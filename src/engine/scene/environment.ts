@@ -24,16 +24,30 @@ export interface EnvironmentLook {
   photo: EnvironmentPhoto;
 }
 
-/** The photograph a plan's environment calls for (by its time of day where one is set), or null. */
-export function environmentLook(plan: ScenePlan, seed: number): EnvironmentLook | null {
+/**
+ * The photograph a plan's environment calls for (by its time of day where one is set), or null.
+ * Given the photograph's dominant light, a view is chosen where that light falls from the plan's
+ * side (a window on the left for light from the left), so the backdrop, the product's light and the
+ * cast shadow agree; among such views, and where the light has no side (overhead lamps, an overcast
+ * sky), the seed picks.
+ */
+export function environmentLook(plan: ScenePlan, seed: number, light?: DominantLight): EnvironmentLook | null {
   if (plan.backdrop.kind !== 'environment' || plan.backdrop.environment === 'none') return null;
   const preset = ENV_PRESETS[plan.backdrop.environment as Env]?.photo;
   if (!preset) return null;
   const photo: EnvironmentPhoto = { ...preset, ...preset.byTime?.[plan.light.time_of_day] };
   if (!(ENVIRONMENT_NAMES as readonly string[]).includes(photo.hdri)) throw new Error(`environment preset names an unknown photograph: ${photo.hdri}`);
+  let views = photo.views;
+  if (light && light.directionality > 0.3 && Math.abs(light.direction[1]) < 0.7) {
+    // the light's azimuth as the plan counts it (0 camera side, −90 left) when the camera turns by v
+    const theta = (Math.atan2(light.direction[0], -light.direction[2]) * 180) / Math.PI;
+    const off = (v: number) => Math.abs(((v + 180 - theta - plan.light.azimuth) % 360 + 540) % 360 - 180);
+    const near = views.filter((v) => off(v) <= 50);
+    views = near.length > 0 ? near : [views.reduce((a, b) => (off(b) < off(a) ? b : a))];
+  }
   // the seed picks one of the views worth looking at, and turns it a little: two seeds, two corners of the room
   const rng = createRng(seed, 47);
-  const view = photo.views[Math.floor(rng() * photo.views.length) % photo.views.length] ?? 0;
+  const view = views[Math.floor(rng() * views.length) % views.length] ?? 0;
   const yaw = view + (rng() - 0.5) * 2 * photo.jitter;
   return { hdri: photo.hdri as EnvironmentName, yaw, photo };
 }
