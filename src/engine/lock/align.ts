@@ -30,8 +30,9 @@ export interface Alignment {
 const COARSE_LONG = 64;
 const FINE_LONG = 400;
 /** sample points scored per level at most (a regular subset beyond that) */
-const MAX_POINTS = 16_000;
-const COARSE_POINTS = 1500;
+const MAX_POINTS = 30_000;
+const MID_POINTS = 4000;
+const COARSE_POINTS = 800;
 
 /** Template sample points at one level: product coordinates (full size) and the centred, unit-norm gradient. */
 interface Points { u: Float32Array; v: Float32Array; t: Float32Array; n: number }
@@ -152,7 +153,7 @@ export function alignProduct(product: Rgba8, box: Box, generated: Raster8, range
     levels.push({
       scale,
       gen: gradientMagnitude(gLuma[l]!),
-      points: pointsOf(grad, tAlpha[l]!, scale, pad, MAX_POINTS),
+      points: pointsOf(grad, tAlpha[l]!, scale, pad, l === fine ? MAX_POINTS : MID_POINTS),
       coarse: pointsOf(grad, tAlpha[l]!, scale, pad, COARSE_POINTS),
     });
   }
@@ -162,8 +163,8 @@ export function alignProduct(product: Rgba8, box: Box, generated: Raster8, range
   const frameLong = Math.max(generated.width, generated.height);
   const steps = Math.ceil((range.shift * frameLong) / top.scale);
   const half = long / 2;
-  const sStep = (0.75 * top.scale) / half;
-  const rStep = ((0.75 * top.scale) / half) * (180 / Math.PI);
+  const sStep = top.scale / half;
+  const rStep = (top.scale / half) * (180 / Math.PI);
   const candidates: Alignment[] = [];
   for (let s = range.scale[0]; s <= range.scale[1] + 1e-9; s += sStep) {
     for (let r = -range.rotation; r <= range.rotation + 1e-9; r += rStep) {
@@ -178,7 +179,7 @@ export function alignProduct(product: Rgba8, box: Box, generated: Raster8, range
   candidates.sort((p, q) => q.score - p.score);
   const seeds: Alignment[] = [];
   for (const c of candidates) {
-    if (seeds.length >= 4) break;
+    if (seeds.length >= 3) break;
     const near = seeds.some((s) => Math.hypot(s.transform.dx - c.transform.dx, s.transform.dy - c.transform.dy) < 2 * top.scale);
     if (!near) seeds.push(c);
   }

@@ -41,7 +41,7 @@ function halveRgb(src: Float32Array, w: number, h: number): { data: Float32Array
 }
 
 /** Distance (in pixels, 8-connected chamfer) from every pixel to the nearest pixel where `set` is 1. */
-function distanceTo(set: Uint8Array, w: number, h: number): Float32Array {
+export function distanceTo(set: Uint8Array, w: number, h: number): Float32Array {
   const d = new Float32Array(w * h).fill(1e9);
   for (let i = 0; i < w * h; i++) if (set[i]) d[i] = 0;
   const D = Math.SQRT2;

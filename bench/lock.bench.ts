@@ -1,0 +1,43 @@
+// `npm run bench -- lock`: the product lock (src/engine/lock) on drifted frames at 1K and 4K —
+// find the product, read its silhouette, paste it back — median and worst of a few runs per case,
+// against the targets of 150 ms at 1K and 600 ms at 4K. The frames come from the drift generator
+// the tests use (test/fakes/drift.ts); the bottle fixture takes about 55 % of the frame's height.
+import os from 'node:os';
+import { DRIFTS, driftFrame, fixtureProduct } from '../test/fakes/drift.js';
+import { alignProduct, lockProduct, transformDistance } from '../src/engine/lock/index.js';
+import { printTable } from './table.js';
+
+const RUNS = 5;
+const CASES = [
+  { label: '1K', side: 1024, target: 150 },
+  { label: '4K', side: 4096, target: 600 },
+];
+const drift = DRIFTS[2]!; // scaled down, rotated, darker, label blurred
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const rows: string[][] = [];
+for (const c of CASES) {
+  const product = await fixtureProduct('bottle', Math.round(c.side * 0.55));
+  const box = { x: Math.round(c.side / 2 - product.width / 2), y: Math.round(c.side * 0.2), width: product.width, height: product.height };
+  const { generated, truth } = await driftFrame(product, box, { width: c.side, height: c.side }, drift);
+  const align: number[] = [];
+  const total: number[] = [];
+  let err = 0;
+  let dE = 0;
+  for (let i = 0; i < RUNS; i++) {
+    let t0 = performance.now();
+    alignProduct(product, box, generated);
+    align.push(performance.now() - t0);
+    t0 = performance.now();
+    const { report } = lockProduct({ generated, product, box, mode: 'strict' });
+    total.push(performance.now() - t0);
+    err = transformDistance(report.transform, truth, box);
+    dE = report.deltaE.after;
+  }
+  rows.push([
+    c.label, `${box.width}×${box.height}`, median(align).toFixed(0), median(total).toFixed(0), Math.max(...total).toFixed(0),
+    String(c.target), median(total) <= c.target ? 'yes' : 'no', err.toFixed(2), dE.toFixed(2),
+  ]);
+}
+console.log(`product lock, ${RUNS} runs per size, ${os.cpus().length} cores (load ${os.loadavg()[0]!.toFixed(1)}), drift "${drift.name}"`);
+printTable(['frame', 'product', 'align ms (median)', 'lock ms (median)', 'lock ms (worst)', 'target ms', 'met', 'error px', 'ΔE76 after'], rows);
