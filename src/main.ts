@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { createRedisRateLimiter } from './api/rate-limit-redis.js';
 import { createServer } from './api/server.js';
 import { createMetrics } from './metrics.js';
 import { engineOptions, type Config } from './config.js';
 import { createAddressGuard } from './engine/inputs/address-guard.js';
 import { createSqliteQueue } from './queue/local/sqlite-queue.js';
-import { createBullQueue } from './queue/bullmq/bullmq-queue.js';
+import { createBullQueue, redisConnection } from './queue/bullmq/bullmq-queue.js';
 import { createPostgresQueue } from './queue/postgres/pg-queue.js';
 import { JOB, type JobQueue } from './queue/types.js';
 import { createBlobStore } from './store/blobs/index.js';
@@ -101,6 +102,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     onEnqueueError: (taskId, err) => logger.error({ module: 'tasks', taskId, err }, 'the render job could not be queued; the reconciler will queue it'),
   });
   let reconciler: NodeJS.Timeout | null = null;
+  let limiter: ReturnType<typeof createRedisRateLimiter> | null = null;
   const metrics = createMetrics({ tasksByStatus: () => tasks.countByStatus(), queueDepth: () => queue.depth(JOB.reshoot) });
 
   let worker: ReturnType<typeof createWorker> | null = null;
@@ -117,6 +119,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     closing ??= (async () => {
       const steps: Array<() => unknown> = [
         () => app?.close(),
+        () => limiter?.close(),
         () => janitor?.stop(),
         () => reconciler && clearInterval(reconciler),
         () => worker?.close(30_000),
@@ -146,7 +149,13 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     if (config.role !== 'worker') {
       const storages = createStorageService({ store, blobs, signer, capBytes: config.tasks.persistentCapBytes });
       const disk = createDiskSpace(config.dataDir, config.minFreeBytes);
-      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version });
+      if (config.queue.url && config.rateLimit) {
+        // with Redis at hand the limits hold across API nodes
+        limiter = createRedisRateLimiter(config.rateLimit, redisConnection(config.queue.url), {
+          onError: (err) => logger.warn({ module: 'api', err }, 'the shared rate limiter cannot reach Redis; requests are let through'),
+        });
+      }
+      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

@@ -12,14 +12,15 @@ export interface RateDecision {
 
 export interface RateLimiter {
   /** counts one request against the key's budget; throws RATE_LIMITED (with Retry-After) when spent */
-  take(keyId: string, budget: Budget, nowMs?: number): RateDecision;
+  take(keyId: string, budget: Budget, nowMs?: number): RateDecision | Promise<RateDecision>;
   /** marks a request in flight; returns the release function; throws RATE_LIMITED over the cap */
-  enter(keyId: string): () => void;
+  enter(keyId: string): (() => void) | Promise<() => void>;
 }
 
 /**
  * Per-key fixed one-minute windows, one budget for creates and a looser one for reads (D13), plus a
- * cap on requests in flight. In-process: with several API processes each enforces its own share.
+ * cap on requests in flight. In-process: with several API processes each enforces its own share
+ * (rate-limit-redis.ts counts them in Redis instead, when RESHOOT_QUEUE_URL names one).
  */
 export function createRateLimiter(limits: RateLimits): RateLimiter {
   const windows = new Map<string, { window: number; count: number }>();

@@ -16,7 +16,7 @@ import type { DiskSpace } from '../store/disk-space.js';
 import { failure } from './envelope.js';
 import { parseJsonBody } from './json-body.js';
 import type { Metrics } from '../metrics.js';
-import { createRateLimiter, type RateDecision } from './rate-limit.js';
+import { createRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -29,6 +29,8 @@ export interface ServerDeps {
   config: Config;
   logger: Logger;
   store: Store;
+  /** the rate limiter shared by API nodes (Redis); absent: counted in this process */
+  limiter?: RateLimiter;
   tasks: TaskService;
   storages: StorageService;
   keys: KeyService;
@@ -136,7 +138,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.status(404).send(failure(e));
   });
 
-  const limiter = config.rateLimit ? createRateLimiter(config.rateLimit) : null;
+  const limiter = config.rateLimit ? (deps.limiter ?? createRateLimiter(config.rateLimit)) : null;
 
   // Everything under /v1 needs a key; the limiter runs after authentication (budgets are per key).
   // The check is attached to each matched route, never decided from the raw request URL: the router
@@ -160,10 +162,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     req.apiKey = key;
     if (!limiter) return;
-    const release = limiter.enter(key.id);
+    const release = await limiter.enter(key.id);
     reply.raw.once('close', release);
     try {
-      rateHeaders(reply, limiter.take(key.id, budget));
+      rateHeaders(reply, await limiter.take(key.id, budget));
     } catch (err) {
       release();
       if (err instanceof AppError && err.retryAfter !== undefined) {

@@ -1,4 +1,5 @@
-import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { PermanentTaskError } from '../../errors.js';
 import {
@@ -27,7 +28,7 @@ export interface BullQueueDeps {
 }
 
 /** Redis connection options from a redis:// URL (BullMQ's workers need maxRetriesPerRequest: null). */
-export function redisConnection(url: string): ConnectionOptions {
+export function redisConnection(url: string): RedisOptions {
   const u = new URL(url);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   return {
