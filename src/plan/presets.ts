@@ -101,8 +101,8 @@ const photo = (hdri: string, views: number[], o: Partial<EnvironmentPhoto> = {})
 
 /** warm light at golden hour and in the evening outdoors: the field at sunrise, low sun */
 const OUTDOOR_TIMES: EnvironmentPhoto['byTime'] = {
-  'golden-hour': { hdri: 'sunrise', views: [-20, 20, 160], tint: '#ffc489', tintAmount: 0.35, exposure: 0.1 },
-  evening: { hdri: 'sunrise', views: [-20, 20, 160], tint: '#ffb37a', tintAmount: 0.35, exposure: -0.2 },
+  'golden-hour': { hdri: 'sunrise', views: [-60, -30, 0, 30, 180], tint: '#ffc489', tintAmount: 0.35, exposure: 0.1 },
+  evening: { hdri: 'sunrise', views: [-60, -30, 0, 30, 180], tint: '#ffb37a', tintAmount: 0.35, exposure: -0.2 },
   night: { hdri: 'night', views: [0, 90, 180], exposure: -0.6, tint: '#9fb4ff', tintAmount: 0.2 },
 };
 

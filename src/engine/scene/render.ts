@@ -59,11 +59,11 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
     // light's colour, the shadows fill with the colour of the light from above (sky, ceiling)
     const env = await prepareEnvironment(input.photo.look.hdri);
     const d = env.light.colour;
-    keyColour = softenLight([(keyColour[0] + d[0]) / 2, (keyColour[1] + d[1]) / 2, (keyColour[2] + d[2]) / 2], 0.9);
+    keyColour = softenLight([(keyColour[0] + d[0]) / 2, (keyColour[1] + d[1]) / 2, (keyColour[2] + d[2]) / 2], 0.6);
     const up = [0, 0, 0];
     irradiance(env.sh, 0, 1, 0, up);
     const ul = Math.max(1e-6, 0.2126 * up[0]! + 0.7152 * up[1]! + 0.0722 * up[2]!);
-    ambColour = softenLight([up[0]! / ul, up[1]! / ul, up[2]! / ul], 0.5);
+    ambColour = softenLight([up[0]! / ul, up[1]! / ul, up[2]! / ul], 0.35);
   }
   const amb = 0.52 - 0.34 * light.contrast;
   const el = (light.elevation * Math.PI) / 180;
