@@ -1,8 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import S3rver from 's3rver';
 
 /** s3rver's fixed credentials: it checks SigV4 signatures made with them */
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -23,6 +23,20 @@ export interface TestS3 {
  * with (printed, never silent).
  */
 export async function startTestS3(bucket = 'reshoot-test'): Promise<TestS3 | { skip: string }> {
+  let S3rver: typeof import('s3rver').default;
+  try {
+    S3rver = (await import('s3rver')).default;
+  } catch (err) {
+    return { skip: `s3rver (a dev dependency) is not installed: ${(err as Error).message}` };
+  }
+  // s3rver's run() never rejects when it cannot listen (the error is thrown as an event), so a port
+  // on loopback is tried first
+  const probe = await new Promise<string | null>((resolve) => {
+    const s = net.createServer();
+    s.once('error', (err) => resolve(err.message));
+    s.listen(0, '127.0.0.1', () => s.close(() => resolve(null)));
+  });
+  if (probe) return { skip: `no port on 127.0.0.1 for s3rver: ${probe}` };
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
   let port: number;
