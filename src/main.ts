@@ -200,14 +200,21 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       });
       worker.start();
       janitor = createJanitor({ store, queue, blobs, logger, outputTtlSeconds: config.tasks.outputTtlSeconds });
-      janitor.start();
-      if (!queue.transactional) {
-        // a render job lost between its task's commit and its add (a crash) is added again
-        reconciler = setInterval(() => {
-          reconcileQueued({ store, queue, graceMs: 60_000 })
-            .then((n) => n > 0 && logger.info({ module: 'queue', tasks: n }, 'queued tasks checked for a lost render job'))
-            .catch((err: unknown) => logger.warn({ module: 'queue', err }, 'queued tasks could not be reconciled'));
-        }, 30_000).unref();
+      // a render job lost between its task's commit and its add (a crash) is added again
+      const reconcile = async () => {
+        const n = await reconcileQueued({ store, queue, graceMs: 60_000 });
+        if (n > 0) logger.info({ module: 'queue', tasks: n }, 'queued tasks checked for a lost render job');
+      };
+      if (queue.repeatEvery) {
+        // one sweep (and one reconcile) per interval for the whole cluster
+        const j = janitor;
+        queue.repeatEvery('janitor.sweep', 10 * 60_000, async () => void (await j.sweep()));
+        if (!queue.transactional) queue.repeatEvery('tasks.reconcile', 30_000, reconcile);
+      } else {
+        janitor.start();
+        if (!queue.transactional) {
+          reconciler = setInterval(() => void reconcile().catch((err: unknown) => logger.warn({ module: 'queue', err }, 'queued tasks could not be reconciled')), 30_000).unref();
+        }
       }
     }
   } catch (err) {

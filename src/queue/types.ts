@@ -57,6 +57,11 @@ export interface JobQueue {
   depth(name: JobName): Promise<number>;
   /** drops finished and failed jobs last touched before `beforeMs`; answers how many */
   prune(beforeMs: number): Promise<number>;
+  /**
+   * Runs `fn` every `everyMs` on one worker of the whole cluster (upkeep such as the sweep). Absent:
+   * the queue has no cluster-wide schedule, and each worker process keeps its own timer.
+   */
+  repeatEvery?(name: string, everyMs: number, fn: () => Promise<void>): void;
   work(handlers: JobHandlers, opts: WorkOptions): void;
   /** stops claiming, waits for running jobs up to `deadlineMs`, then aborts them; idempotent */
   close(deadlineMs?: number): Promise<void>;

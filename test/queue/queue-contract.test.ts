@@ -213,3 +213,20 @@ for (const backend of backends) {
     });
   });
 }
+
+describe.skipIf(redisUnavailable !== null)('BullMQ upkeep', () => {
+  it('a repeated upkeep job runs once per interval for the whole cluster, not once per worker', async () => {
+    redis ??= await startRedis();
+    const prefix = `t-${group()}`;
+    const nodes = [0, 1, 2].map(() => track(createBullQueue({ url: redis!.url, logger, prefix, leaseMs: 5000, defaultMaxAttempts: 3 })));
+    const runs: number[] = [];
+    const t0 = Date.now();
+    for (const [i, q] of nodes.entries()) q.repeatEvery!('sweep', 400, async () => void runs.push(i));
+    await new Promise((r) => setTimeout(r, 3000));
+    await Promise.all(nodes.map((q) => q.close()));
+    const intervals = (Date.now() - t0) / 400;
+    // three workers, but about one run per interval (one more where a worker registered mid-interval)
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.length).toBeLessThanOrEqual(Math.ceil(intervals) + 1);
+  });
+});

@@ -70,6 +70,8 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
   const queues = new Map(NAMES.map((n) => [n, new Queue(n, { connection, prefix })] as const));
   const q = (name: JobName) => queues.get(name)!;
   const workers: Worker[] = [];
+  const repeats = new Map<string, () => Promise<void>>();
+  let maintenance: Queue | null = null;
   const running = new Map<string, AbortController>();
   let stopping = false;
   let closing: Promise<void> | null = null;
@@ -132,6 +134,30 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
     }
   }
 
+  /**
+   * Upkeep on a BullMQ job scheduler: one job per interval for the whole cluster, taken by whichever
+   * worker is free, so N workers do not sweep N times.
+   */
+  function repeatEvery(name: string, everyMs: number, fn: () => Promise<void>): void {
+    repeats.set(name, fn);
+    if (!maintenance) {
+      maintenance = new Queue('maintenance', { connection, prefix });
+      const worker = new Worker(
+        'maintenance',
+        async (job: BullJob) => {
+          await repeats.get(job.name)?.();
+        },
+        { connection, prefix, concurrency: 1, lockDuration: Math.max(deps.leaseMs, 60_000) },
+      );
+      worker.on('error', (err) => log.error({ err }, 'maintenance worker error'));
+      worker.on('failed', (job, err) => log.warn({ err, name: job?.name }, 'upkeep run failed; the next interval runs it again'));
+      workers.push(worker);
+    }
+    maintenance
+      .upsertJobScheduler(name, { every: everyMs }, { name, opts: { removeOnComplete: true, removeOnFail: { age: keep } } })
+      .catch((err: unknown) => log.error({ err, name }, 'could not schedule upkeep'));
+  }
+
   function close(deadlineMs = 30_000): Promise<void> {
     closing ??= (async () => {
       stopping = true;
@@ -141,7 +167,7 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
         for (const c of running.values()) c.abort(new Error('worker shutting down'));
         await closed;
       }
-      await Promise.allSettled([...queues.values()].map((x) => x.close()));
+      await Promise.allSettled([...queues.values(), ...(maintenance ? [maintenance] : [])].map((x) => x.close()));
     })();
     return closing;
   }
@@ -160,6 +186,7 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
       return n;
     },
     work,
+    repeatEvery,
     close,
   };
 }
