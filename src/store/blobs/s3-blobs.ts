@@ -58,6 +58,22 @@ export function createS3BlobStore(opts: S3BlobOptions): BlobStore {
     return root + key;
   };
 
+  const stat = async (key: string): Promise<BlobStat | null> => {
+    if (!isSafeBlobKey(key)) return null;
+    try {
+      const res = await client.send(new HeadObjectCommand({ Bucket, Key: objectKey(key) }));
+      return {
+        size: res.ContentLength ?? 0,
+        mtimeMs: res.LastModified?.getTime() ?? 0,
+        etag: res.ETag ?? `"${(res.ContentLength ?? 0).toString(16)}-${(res.LastModified?.getTime() ?? 0).toString(16)}"`,
+        contentType: blobContentType(key),
+      };
+    } catch (err) {
+      if (notFound(err)) return null;
+      throw err;
+    }
+  };
+
   return {
     location: `s3://${opts.bucket}${opts.prefix ? `/${opts.prefix}` : ''}${opts.endpoint ? ` at ${opts.endpoint}` : ''}`,
     async put(key, data) {
@@ -73,21 +89,7 @@ export function createS3BlobStore(opts: S3BlobOptions): BlobStore {
         throw err;
       }
     },
-    async stat(key): Promise<BlobStat | null> {
-      if (!isSafeBlobKey(key)) return null;
-      try {
-        const res = await client.send(new HeadObjectCommand({ Bucket, Key: objectKey(key) }));
-        return {
-          size: res.ContentLength ?? 0,
-          mtimeMs: res.LastModified?.getTime() ?? 0,
-          etag: res.ETag ?? `"${(res.ContentLength ?? 0).toString(16)}-${(res.LastModified?.getTime() ?? 0).toString(16)}"`,
-          contentType: blobContentType(key),
-        };
-      } catch (err) {
-        if (notFound(err)) return null;
-        throw err;
-      }
-    },
+    stat,
     async stream(key, range) {
       const res = await client.send(new GetObjectCommand({ Bucket, Key: objectKey(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       // In Node the SDK's body is a Readable (an IncomingMessage with the SDK's helpers mixed in).
@@ -95,9 +97,7 @@ export function createS3BlobStore(opts: S3BlobOptions): BlobStore {
       if (!(body instanceof Readable)) throw new Error(`the S3 client returned a ${typeof body} body for ${key}, not a stream`);
       return body;
     },
-    async exists(key) {
-      return (await this.stat(key)) !== null;
-    },
+    exists: async (key) => (await stat(key)) !== null,
     async remove(key) {
       // DeleteObject answers 204 for a key that is not there too
       await client.send(new DeleteObjectCommand({ Bucket, Key: objectKey(key) }));
