@@ -49,6 +49,8 @@ export interface PaintRequest {
   prompt: string;
   /** the layout as PNG */
   layout: Buffer;
+  /** a PNG of the layout's size whose alpha covers the product (opaque: keep; transparent: paint), for APIs that take one */
+  mask?: Buffer;
   aspectRatio: string;
   resolution: string;
   /** stable per job: the upstream Idempotency-Key is derived from it */
@@ -99,11 +101,14 @@ export function taskErrorFrom(err: unknown, upstream = 'hiapi'): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export interface HiapiUpstream {
+/** An engine that paints a scene around a layout (hiapi, an OpenAI-compatible images API, ComfyUI). */
+export interface Upstream {
+  /** the route name that selects it */
+  readonly name: string;
   paint(req: PaintRequest): Promise<Painted>;
 }
 
-export function hiapiUpstream(opts: HiapiUpstreamOptions): HiapiUpstream {
+export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
   const client = new Client({
     baseUrl: opts.url,
     apiKey: opts.apiKey,
@@ -146,6 +151,7 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): HiapiUpstream {
   }
 
   return {
+    name: 'hiapi',
     async paint(req) {
       const deadline = AbortSignal.timeout(opts.timeoutMs ?? 600_000);
       const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
