@@ -247,3 +247,26 @@ export function layoutFrame(product: Rgba, box: Rect, frame: { width: number; he
   }
   return { data: out, width: frame.width, height: frame.height, channels: 3 };
 }
+
+/**
+ * A fake model for upstreams that take a mask: the product is what the mask keeps (its alpha), taken
+ * from the image it was sent, and comes back drifted by `d` in a repainted set, as a PNG of the
+ * image's size.
+ */
+export async function repaintFromMask(imagePng: Buffer, maskPng: Buffer, d: Drift): Promise<Buffer> {
+  const image = await sharp(imagePng).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const mask = await sharp(maskPng).ensureAlpha().extractChannel(3).raw().toBuffer({ resolveWithObject: true });
+  const W = image.info.width, H = image.info.height;
+  let x0 = W, y0 = H, x1 = -1, y1 = -1;
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    if (mask.data[y * W + x]! > 0) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  }
+  const w = x1 - x0 + 1, h = y1 - y0 + 1;
+  const p = Buffer.alloc(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const o = (y0 + y) * W + x0 + x, q = (y * w + x) * 4;
+    p[q] = image.data[o * 3]!; p[q + 1] = image.data[o * 3 + 1]!; p[q + 2] = image.data[o * 3 + 2]!; p[q + 3] = mask.data[o]!;
+  }
+  const { generated } = await driftFrame({ data: p, width: w, height: h, channels: 4 }, { x: x0, y: y0, width: w, height: h }, { width: W, height: H }, d);
+  return sharp(generated.data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRIFTS, driftFrame, fixtureProduct, layoutFrame, type Rgba } from '../../../test/fakes/drift.js';
-import { startFakeOpenAi, type EditRequest, type FakeOpenAi } from '../../../test/fakes/fake-openai.js';
-import { decodeImage, encodeImage, probeImage } from '../../engine/codec.js';
+import { DRIFTS, fixtureProduct, layoutFrame, repaintFromMask, type Rgba } from '../../../test/fakes/drift.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../../../test/fakes/fake-openai.js';
+import { decodeImage, probeImage } from '../../engine/codec.js';
 import { transformDistance } from '../../engine/lock/index.js';
 import type { Box } from '../../engine/raster/types.js';
 import { PermanentTaskError } from '../../errors.js';
@@ -17,27 +17,9 @@ import { openAiUpstream, sizeFor } from './index.js';
 let fake: FakeOpenAi;
 let product: Rgba;
 
-/** The fake model: the product is what the mask keeps; it comes back drifted in a repainted set. */
-async function paintFromMask(req: EditRequest): Promise<Buffer> {
-  const { image } = await decodeImage(req.image, { maxPixels: 1e8 });
-  const { image: mask } = await decodeImage(req.mask!, { maxPixels: 1e8 });
-  let x0 = mask.width, y0 = mask.height, x1 = -1, y1 = -1;
-  for (let y = 0; y < mask.height; y++) for (let x = 0; x < mask.width; x++) {
-    if (mask.data[(y * mask.width + x) * 4 + 3]! > 0) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
-  }
-  const w = x1 - x0 + 1, h = y1 - y0 + 1;
-  const p = Buffer.alloc(w * h * 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const o = ((y0 + y) * image.width + x0 + x) * 4, q = (y * w + x) * 4;
-    p[q] = image.data[o]!; p[q + 1] = image.data[o + 1]!; p[q + 2] = image.data[o + 2]!; p[q + 3] = mask.data[o + 3]!;
-  }
-  const { generated } = await driftFrame({ data: p, width: w, height: h, channels: 4 }, { x: x0, y: y0, width: w, height: h }, image, DRIFTS[3]!);
-  return encodeImage(generated, 'png');
-}
-
 beforeAll(async () => {
   product = await fixtureProduct('can', 520);
-  fake = await startFakeOpenAi(paintFromMask, probeImage);
+  fake = await startFakeOpenAi((req) => repaintFromMask(req.image, req.mask!, DRIFTS[3]!), probeImage);
 });
 afterAll(() => fake?.close());
 
