@@ -42,7 +42,7 @@ export function environmentLook(plan: ScenePlan, seed: number, light?: DominantL
     // the light's azimuth as the plan counts it (0 camera side, −90 left) when the camera turns by v
     const theta = (Math.atan2(light.direction[0], -light.direction[2]) * 180) / Math.PI;
     const off = (v: number) => Math.abs(((v + 180 - theta - plan.light.azimuth) % 360 + 540) % 360 - 180);
-    const near = views.filter((v) => off(v) <= 50);
+    const near = views.filter((v) => off(v) <= 55);
     views = near.length > 0 ? near : [views.reduce((a, b) => (off(b) < off(a) ? b : a))];
   }
   // the seed picks one of the views worth looking at, and turns it a little: two seeds, two corners of the room
