@@ -185,6 +185,7 @@ describe('an environment render', () => {
     const a = await transform(req, { opts, cutout });
     const b = await transform(req, { opts, cutout });
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+    expect(a.report.render?.environment?.photo).toBe('esplanade');
     // the backdrop holds lamps: the top third's brightest pixels are near white while its median is dim
     const img = (await decodeImage(Buffer.from(a.data), { maxPixels: 1e7 })).image;
     const top: number[] = [];
