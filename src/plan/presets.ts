@@ -125,7 +125,7 @@ export const ENVIRONMENTS: Record<Env, EnvironmentPreset> = {
   beach: { material: 'sand', color: '#9cc3d8', from: 'top-right', temperature: 5900, bokeh: 0, blur: 0.75, exposure: 0.15,
     photo: photo('venice', [30, 60, -90], { exposure: 0.35, tint: '#fff4e4', tintAmount: 0.2 }) },
   'city-night': { material: 'stone', tone: 'dark', color: '#1c2233', from: 'left', temperature: 4000, bokeh: 0.8, blur: 0.9, exposure: -0.3,
-    photo: photo('esplanade', [60, 90, 120], { exposure: -1.2, tint: '#6f86ff', tintAmount: 0.45, saturation: 1.15 }) },
+    photo: photo('esplanade', [-150, -125, 150], { exposure: -1.1, tint: '#7f90ff', tintAmount: 0.3, saturation: 1.1 }) },
   lobby: { material: 'marble', color: '#b9ad9c', from: 'left', temperature: 4800, bokeh: 0.1, blur: 0.8, exposure: 0,
     photo: photo('lobby', [-130, 90, 60], { saturation: 0.8, tint: '#ffe8cc', tintAmount: 0.2 }) },
   workshop: { material: 'wood', color: '#7a6a58', from: 'left', temperature: 4600, bokeh: 0.2, blur: 0.85, exposure: -0.05,

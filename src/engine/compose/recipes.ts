@@ -124,7 +124,8 @@ const studio: Recipe = async (shot, stage) => {
   });
   const { work, look } = lit;
   const set = await stage('scene', async () => {
-    // a photograph's own lights become bokeh through the lens blur: drawn discs only where the prompt asks for them
+    // a photograph's own lights become bokeh through the lens blur (bokeh asked for also opens the
+    // lens wider, backdrop.ts); drawn discs join them only where the prompt names bokeh
     const fxPlan = look && !plan.words.understood.some((w) => w.fields.includes('effects.bokeh')) ? { ...plan, effects: { ...plan.effects, bokeh: 0 } } : plan;
     const effects = await renderEffects({
       plan: fxPlan, width: layout.work.width, height: layout.work.height, seed: req.seed,

@@ -30,7 +30,9 @@ export async function renderBackdrop(ctx: BackdropContext): Promise<Float32Array
   const out = new Float32Array(W * H * 3);
   const b = plan.backdrop;
   if (ctx.photo) {
-    return renderEnvironment({ look: ctx.photo.look, width: W, height: H, horizonY: ctx.photo.horizonY, blur: b.blur, quality: ctx.photo.quality });
+    // bokeh over a photograph is its own lights through a wider-open lens: a larger disc
+    const blur = b.blur + 0.35 * plan.effects.bokeh;
+    return renderEnvironment({ look: ctx.photo.look, width: W, height: H, horizonY: ctx.photo.horizonY, blur, quality: ctx.photo.quality });
   }
   if (b.kind === 'environment' && b.environment !== 'none') {
     await drawEnvironment(ctx, out);
