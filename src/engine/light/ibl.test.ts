@@ -79,6 +79,8 @@ describe('the illuminant on the product', () => {
     for (const p of ['golden hour sun', 'candlelight', 'in a cafe']) {
       const t = illuminant({ light: planScene(p).light });
       expect(t[0] / t[2]).toBeGreaterThan(1.1);
+      // white balance: even candlelight leaves a white product cream, not orange
+      expect(t[0] / t[2]).toBeLessThanOrEqual(1.56);
     }
   });
 

@@ -50,10 +50,21 @@ export function illuminant(o: Pick<RelightOptions, 'light' | 'environment'>): [n
     const e = o.environment.colour;
     c = [(c[0] + e[0]) / 2, (c[1] + e[1]) / 2, (c[2] + e[2]) / 2];
   }
-  const t = softenLight(c, TINT_SHARE);
+  // a camera's white balance keeps even candlelight from turning a white product orange: the
+  // illuminant's red over blue stays within MAX_WARM (and blue over red within MAX_COOL)
+  let share = TINT_SHARE;
+  let t = softenLight(c, share);
+  for (let k = 0; k < 20 && (t[0] / t[2] > MAX_WARM || t[2] / t[0] > MAX_COOL); k++) {
+    share *= 0.9;
+    t = softenLight(c, share);
+  }
   const y = 0.2126 * t[0] + 0.7152 * t[1] + 0.0722 * t[2];
   return [t[0] / y, t[1] / y, t[2] / y];
 }
+
+/** the warmest and coolest the light on a product gets (red over blue, blue over red) */
+const MAX_WARM = 1.55;
+const MAX_COOL = 1.35;
 
 /** 0 for a studio light, 1 for a dramatic or hard one: how far the shade side falls to the fill alone. */
 export function dramaOf(light: ScenePlan['light']): number {
