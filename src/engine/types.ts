@@ -77,7 +77,8 @@ export interface TransformReport {
   fidelity: Fidelity;
   /** milliseconds per stage */
   timings: Record<string, number>;
-  cutout?: { cached: boolean };
+  /** the matte came from the cache; the model side and mirrored pass it was made with */
+  cutout?: { cached: boolean; modelSize?: number; mirrored?: boolean };
   /** what the user should know about the result (a product enlarged more than 2× from its photo) */
   warnings?: string[];
 }
@@ -98,8 +99,10 @@ export interface EngineOptions {
   maskCacheBytes: number;
   /** where the optimised segmentation model is kept between processes (see cutout/session.ts) */
   modelCacheDir?: string;
-  /** the segmentation model's input side (a multiple of 64, 256..1024); default 768 */
+  /** the segmentation model's input side (a multiple of 64, 256..1024); default 1024, its native side */
   modelSize?: number;
+  /** the side the Pro model's cutouts use, with a mirrored pass averaged in (its quality setting); default: modelSize */
+  proModelSize?: number;
   /** a segmentation model file to load instead of the shipped IS-Net weights (see cutout/session.ts) */
   modelPath?: string;
   maxInputPixels: number;

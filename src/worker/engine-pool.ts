@@ -2,7 +2,6 @@ import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { DEFAULT_MODEL_SIZE } from '../engine/cutout/index.js';
 import type { EngineOptions, StageListener, TransformRequest, TransformResult } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import type { ThreadResult, ThreadTask } from './engine-thread.js';
@@ -39,7 +38,7 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
     // The thread answers its ports between tasks, so it must not sleep in Atomics.wait when idle.
     atomics: 'disabled',
     execArgv,
-    workerData: { size: options.modelSize ?? DEFAULT_MODEL_SIZE, threads: Math.max(1, os.availableParallelism()), cacheDir: options.modelCacheDir, modelPath: options.modelPath },
+    workerData: { threads: Math.max(1, os.availableParallelism()), cacheDir: options.modelCacheDir, modelPath: options.modelPath },
   });
   model.on('error', (err: unknown) => logger?.error({ err }, 'model thread failed'));
   let closed: Promise<void> | null = null;

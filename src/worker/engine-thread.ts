@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import { DEFAULT_MODEL_SIZE } from '../engine/cutout/index.js';
 import { createEngine, type Engine, type EngineOptions, type TransformRequest, type TransformResult } from '../engine/index.js';
 import { ImageDecodeError } from '../engine/codec.js';
+import type { Segmenter } from '../engine/cutout/session.js';
 import { createSegmenterProxy } from './shared-segmenter.js';
 
 /**
@@ -30,8 +30,13 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   const key = JSON.stringify(task.options);
   if (!engine || builtWith !== key) {
     await engine?.close();
-    const segmenter = createSegmenterProxy(task.options.modelSize ?? DEFAULT_MODEL_SIZE, () => port);
-    engine = createEngine(task.options, { segmenter: async () => segmenter });
+    const proxies = new Map<number, Segmenter>();
+    const segmenter = (size: number) => {
+      let s = proxies.get(size);
+      if (!s) { s = createSegmenterProxy(size, () => port); proxies.set(size, s); }
+      return s;
+    };
+    engine = createEngine(task.options, { segmenter: async (size) => segmenter(size) });
     builtWith = key;
   }
   port = task.segmenterPort;

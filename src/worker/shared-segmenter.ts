@@ -11,14 +11,16 @@ import type { Segmenter } from '../engine/cutout/session.js';
 
 interface RunRequest {
   id: number;
+  /** the model side the run is for */
+  size: number;
   rgba: Uint8Array;
 }
 type RunReply = { id: number; ok: true; out: Float32Array; size: number; loadMs: number } | { id: number; ok: false; message: string };
 
 /** Model-thread side: answers the runs arriving on one task's port until the task closes it. */
-export function serveSegmenterPort(port: MessagePort, load: () => Promise<Segmenter>): void {
+export function serveSegmenterPort(port: MessagePort, load: (size: number) => Promise<Segmenter>): void {
   port.on('message', (req: RunRequest) => {
-    load()
+    load(req.size)
       .then(async (seg) => {
         const out = await seg.run(Buffer.from(req.rgba.buffer, req.rgba.byteOffset, req.rgba.byteLength));
         const reply: RunReply = { id: req.id, ok: true, out, size: seg.size, loadMs: seg.loadMs };
@@ -60,7 +62,7 @@ export function createSegmenterProxy(size: number, currentPort: () => MessagePor
         port.on('message', onReply);
         port.once('close', onClose);
         const copy = new Uint8Array(rgba);
-        port.postMessage({ id, rgba: copy } satisfies RunRequest, [copy.buffer]);
+        port.postMessage({ id, size, rgba: copy } satisfies RunRequest, [copy.buffer]);
       });
     },
     async close() {},

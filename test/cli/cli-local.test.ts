@@ -35,6 +35,8 @@ describe('reshoot CLI, in-process', { timeout: 300_000 }, () => {
     expect(r.code).toBe(0);
     const [report] = jsonLines(r.stdout);
     expect(report).toMatchObject({ out, width: 816, height: 1024, format: 'jpeg' });
+    // a small packshot is enlarged for 1K: the report says so (and stderr stays clean under --json)
+    expect((report as { report: { warnings?: string[] } }).report.warnings).toEqual([expect.stringMatching(/^the product is enlarged/)]);
     expect(await sharp(out).metadata()).toMatchObject({ format: 'jpeg', width: 816, height: 1024 });
 
     // a combination the contract refuses fails before any work, on stderr, exit 1

@@ -62,7 +62,8 @@ async function runLocal(images: string[], flags: TransformFlags, input: InputFla
     } else {
       println(`${out}  ${result.width}x${result.height} ${result.format}  ${(ms / 1000).toFixed(2)} s`);
     }
-    for (const w of result.report.warnings ?? []) eprintln(`warning: ${w}`);
+    // with --json the report carries them
+    if (!flags.json) for (const w of result.report.warnings ?? []) eprintln(`warning: ${w}`);
   } finally {
     await engine.close();
   }
@@ -97,7 +98,7 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
   if (flags.json) println(JSON.stringify({ out, bytes: dl.bytes, ms, task }));
   else println(`${out}  ${task.taskId}  ${(ms / 1000).toFixed(2)} s`);
   const warnings = (task.reshoot as { warnings?: unknown } | undefined)?.warnings;
-  if (Array.isArray(warnings)) for (const w of warnings) eprintln(`warning: ${String(w)}`);
+  if (!flags.json && Array.isArray(warnings)) for (const w of warnings) eprintln(`warning: ${String(w)}`);
 }
 
 export function register(program: Command): void {
