@@ -70,16 +70,18 @@ function boxPass(src: Float32Array, w: number, h: number, ch: number, r: number)
       }
     }
   }
-  for (let x = 0; x < w; x++) {
-    for (let c = 0; c < ch; c++) {
-      let sum = 0;
-      for (let k = -r; k <= r; k++) sum += tmp[(Math.min(h - 1, Math.max(0, k)) * w + x) * ch + c]!;
-      for (let y = 0; y < h; y++) {
-        out[(y * w + x) * ch + c] = sum / n;
-        const add = Math.min(h - 1, y + r + 1), sub = Math.max(0, y - r);
-        sum += tmp[(add * w + x) * ch + c]! - tmp[(sub * w + x) * ch + c]!;
-      }
-    }
+  // columns, row by row (a running sum per column keeps the reads in row order)
+  const row = w * ch;
+  const sums = new Float64Array(row);
+  for (let k = -r; k <= r; k++) {
+    const o = Math.min(h - 1, Math.max(0, k)) * row;
+    for (let j = 0; j < row; j++) sums[j]! += tmp[o + j]!;
+  }
+  for (let y = 0; y < h; y++) {
+    const o = y * row;
+    for (let j = 0; j < row; j++) out[o + j] = sums[j]! / n;
+    const add = Math.min(h - 1, y + r + 1) * row, sub = Math.max(0, y - r) * row;
+    for (let j = 0; j < row; j++) sums[j]! += tmp[add + j]! - tmp[sub + j]!;
   }
   return out;
 }

@@ -152,22 +152,37 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
     throw new LockError('silhouette', `product lock: the upstream changed the product's silhouette (IoU ${report.silhouetteIoU} after alignment < ${MIN_SILHOUETTE_IOU})`, report);
   }
 
+  // the seam is harmonised in a tighter region than the silhouette was read in: the product and
+  // what the ring, the light wrap and the contact shadow reach around it
+  const long = Math.max(box.width, box.height) * transform.scale;
+  const hb = coveredBox(transform, box, gen, Math.ceil(long * 0.08) + 4);
+  const hw = hb.width, hh = hb.height, hn = hw * hh;
+  const ox = hb.x - region.x, oy = hb.y - region.y;
+  const cut = (src: Float32Array, ch: number): Float32Array => {
+    const out = new Float32Array(hn * ch);
+    for (let y = 0; y < hh; y++) out.set(src.subarray(((oy + y) * rw + ox) * ch, ((oy + y) * rw + ox + hw) * ch), y * hw * ch);
+    return out;
+  };
+  const hAlpha = cut(alpha, 1), hPre = cut(pre, 3);
   // the set under the product: a thin ring outside our outline, where the upstream's redrawn
   // outline may show, takes the set's colour from just beyond it (along the outward normal)
-  const long = Math.max(box.width, box.height) * transform.scale;
-  const set = clearRing(genRegion, alpha, rw, rh, Math.max(2, Math.round(long * 0.006)));
-  const shadow = contactShadow(alpha, set, rw, rh, long);
-  const wrapLight = blurField(set, rw, rh, 3, Math.max(2, long * 0.006));
-  const alphaSoft = blurField(alpha, rw, rh, 1, Math.max(1, long * 0.003));
-  for (let i = 0; i < n; i++) {
-    const a = alpha[i]!;
-    // light wrap: the set's light over the product's outer edge only
-    const wrap = 0.5 * a * Math.max(0, 1 - alphaSoft[i]!);
-    const sh = 1 - shadow[i]!;
-    for (let c = 0; c < 3; c++) {
-      const px = pre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
-      const v = px * (1 - wrap) + wrapLight[i * 3 + c]! * wrap;
-      frame.data[((region.y + Math.floor(i / rw)) * gen.width + region.x + (i % rw)) * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  const set = clearRing(cut(genRegion, 3), hAlpha, hw, hh, Math.max(2, Math.round(long * 0.006)));
+  const shadow = contactShadow(hAlpha, set, hw, hh, long);
+  const wrapLight = blurField(set, hw, hh, 3, Math.max(2, long * 0.006));
+  const alphaSoft = blurField(hAlpha, hw, hh, 1, Math.max(1, long * 0.003));
+  for (let y = 0; y < hh; y++) {
+    for (let x = 0; x < hw; x++) {
+      const i = y * hw + x;
+      const a = hAlpha[i]!;
+      // light wrap: the set's light over the product's outer edge only
+      const wrap = 0.5 * a * Math.max(0, 1 - alphaSoft[i]!);
+      const sh = 1 - shadow[i]!;
+      const o = ((hb.y + y) * gen.width + hb.x + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const px = hPre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
+        const v = px * (1 - wrap) + wrapLight[i * 3 + c]! * wrap;
+        frame.data[o + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      }
     }
   }
   report.deltaE.after = round(meanDeltaE76(frame, region, straight, inside, step), 2);
@@ -230,7 +245,7 @@ function contactShadow(alpha: Float32Array, set: Float32Array, w: number, h: num
   const out = new Float32Array(w * h);
   // the base: for each column, the lowest row the product covers
   const baseRow = new Int32Array(w).fill(-1);
-  for (let x = 0; x < w; x++) for (let y = h - 1; y >= 0; y--) if (alpha[y * w + x]! >= 0.5) { baseRow[x] = y; break; }
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (alpha[y * w + x]! >= 0.5) baseRow[x] = y;
   let lowest = -1;
   for (let x = 0; x < w; x++) lowest = Math.max(lowest, baseRow[x]!);
   if (lowest < 0) return out;
