@@ -48,7 +48,8 @@ export function illuminant(o: Pick<RelightOptions, 'light' | 'environment'>): [n
   let c: [number, number, number] = [k[0] / n[0], k[1] / n[1], k[2] / n[2]];
   if (o.environment) {
     const e = o.environment.colour;
-    c = [(c[0] + e[0]) / 2, (c[1] + e[1]) / 2, (c[2] + e[2]) / 2];
+    // the photograph's dominant light joins the key's colour at a third (a camera balances for the key)
+    c = [c[0] * 0.65 + e[0] * 0.35, c[1] * 0.65 + e[1] * 0.35, c[2] * 0.65 + e[2] * 0.35];
   }
   // a camera's white balance keeps even candlelight from turning a white product orange: the
   // illuminant's red over blue stays within MAX_WARM (and blue over red within MAX_COOL)
@@ -64,7 +65,7 @@ export function illuminant(o: Pick<RelightOptions, 'light' | 'environment'>): [n
 
 /** the warmest and coolest the light on a product gets (red over blue, blue over red) */
 const MAX_WARM = 1.55;
-const MAX_COOL = 1.35;
+const MAX_COOL = 1.15;
 
 /** 0 for a studio light, 1 for a dramatic or hard one: how far the shade side falls to the fill alone. */
 export function dramaOf(light: ScenePlan['light']): number {
