@@ -149,13 +149,18 @@ export function readSilhouette(s: SilhouetteInput): SilhouetteReading {
   const expected = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) expected[i * 3 + c] = map[c]![0] * prod.data[i * 3 + c]! + map[c]![1];
 
+  // how far the upstream's product strays from the mapped source at most, where no set colour is
+  // near enough to compare with (deep inside a large product): four times the typical residual
+  const residuals = inner.map((i) => Math.sqrt(dist2(gen.data, i, expected, i))).sort((a, b) => a - b);
+  const tau = Math.max(40, 4 * (residuals[Math.floor(residuals.length / 2)] ?? 0));
   const G = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     if (!A[i]) continue;
     const dp = dist2(gen.data, i, expected, i);
-    const ds = dist2(gen.data, i, setColour, i);
+    const setKnown = setColour[i * 3]! >= 0;
+    const ds = setKnown ? dist2(gen.data, i, setColour, i) : Infinity;
     // near the outline the analysis pixel mixes product and set: give the product the benefit there
-    G[i] = toOutside[i]! <= 1.5 || dp <= ds ? 1 : 0;
+    G[i] = toOutside[i]! <= 1.5 || (dp <= ds && (setKnown || dp <= tau * tau)) ? 1 : 0;
   }
   // outside the matte: the product's colours nearby (as the upstream painted them) against the set's
   const sure = new Uint8Array(n);
@@ -182,7 +187,8 @@ export function readSilhouette(s: SilhouetteInput): SilhouetteReading {
   let inter = 0, union = 0;
   for (let i = 0; i < n; i++) {
     if (A[i] && keep[i]) inter++;
-    if (A[i] || keep[i]) union++;
+    // a pixel just outside the outline may be the upstream's redrawn edge: not a change of shape
+    if (A[i] || (keep[i] && toA[i]! > 1.5)) union++;
   }
   return { iou: union > 0 ? inter / union : 0 };
 }
