@@ -89,7 +89,7 @@ function normalisedBlur(rgb: Float32Array, weight: Uint8Array, w: number, h: num
   return out;
 }
 
-/** A least-squares gain and offset per channel from `from` to `to` over `idx`, refitted without the worst fifth. */
+/** A least-squares gain and offset per channel from `from` to `to` over `idx`, refitted on its better-fitting half. */
 function fitMap(from: Float32Array, to: Float32Array, idx: number[]): Array<[number, number]> {
   const fit = (use: number[]): Array<[number, number]> => [0, 1, 2].map((c) => {
     let sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -99,14 +99,19 @@ function fitMap(from: Float32Array, to: Float32Array, idx: number[]): Array<[num
     const g = vx > 1e-3 * n ? (sxy - (sx * sy) / n) / vx : 1;
     return [g, (sy - g * sx) / n] as [number, number];
   });
+  // refitted twice on the better-fitting part, so a part of the product the upstream lost (up
+  // to half of it) does not pull the map toward the set that shows through there
   let m = fit(idx);
-  const res = idx.map((i) => {
-    let e = 0;
-    for (let c = 0; c < 3; c++) e += (to[i * 3 + c]! - (m[c]![0] * from[i * 3 + c]! + m[c]![1])) ** 2;
-    return e;
-  });
-  const cut = [...res].sort((a, b) => a - b)[Math.floor(res.length * 0.8)] ?? Infinity;
-  m = fit(idx.filter((_, k) => res[k]! <= cut));
+  for (const keep of [0.7, 0.5]) {
+    const cur = m;
+    const res = idx.map((i) => {
+      let e = 0;
+      for (let c = 0; c < 3; c++) e += (to[i * 3 + c]! - (cur[c]![0] * from[i * 3 + c]! + cur[c]![1])) ** 2;
+      return e;
+    });
+    const cut = [...res].sort((a, b) => a - b)[Math.floor(res.length * keep)] ?? Infinity;
+    m = fit(idx.filter((_, k) => res[k]! <= cut));
+  }
   return m;
 }
 
