@@ -1,5 +1,6 @@
 import type { Envelope, TaskList, TaskObject } from '../../src/contract/task.js';
 import type { AspectRatio, Background, OutputFormat, Resolution } from '../../src/contract/models.js';
+import type { PriceRow } from '../../src/contract/pricing.js';
 import { ApiError, codeForStatus } from '../../src/sdk/errors.js';
 
 export type { TaskList, TaskObject };
@@ -31,6 +32,8 @@ export interface ApiClient {
   createTask(model: string, input: StudioTaskInput): Promise<string>;
   getTask(taskId: string): Promise<TaskObject>;
   listTasks(page: number, size: number): Promise<TaskList>;
+  /** `GET /api/pricing`: the server's price rows, which `priceFor` (contract/pricing) evaluates. */
+  pricing(): Promise<PriceRow[]>;
   /** Checks a key without creating anything; resolves when the server accepts it. */
   checkKey(key: string): Promise<void>;
 }
@@ -78,6 +81,7 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
     },
     getTask: (taskId) => call<TaskObject>(`/v1/tasks/${encodeURIComponent(taskId)}`),
     listTasks: (page, size) => call<TaskList>(`/v1/tasks?page=${page}&size=${size}`),
+    pricing: () => call<PriceRow[]>('/api/pricing'),
     async checkKey(key) {
       // Called with the candidate key and without the 401 hook: a wrong key here is an answer, not a logout.
       const res = await fetch(`${base}/v1/tasks?page=1&size=1`, { headers: { authorization: `Bearer ${key}` } }).catch(

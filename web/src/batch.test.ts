@@ -124,6 +124,7 @@ describe('the quote', () => {
 
   it('formats money', () => {
     expect(formatUsd(0)).toBe('free');
+    expect(formatUsd(0, '$0.00')).toBe('$0.00');
     expect(formatUsd(1.2)).toBe('$1.20');
     expect(formatUsd(0.0125)).toBe('$0.0125');
   });

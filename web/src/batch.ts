@@ -152,9 +152,9 @@ export function quoteBatch(rows: readonly PriceRow[], model: string, resolution:
   return { perItem, total: Math.round(total * 1e6) / 1e6, unpriced: perItem.some((p) => p === undefined) };
 }
 
-/** `$1.20`, or `free`; fractions of a cent keep their digits. */
-export function formatUsd(usd: number): string {
-  if (usd === 0) return 'free';
+/** `$1.20`, or `zero` (`free` unless told) for nothing; fractions of a cent keep their digits. */
+export function formatUsd(usd: number, zero = 'free'): string {
+  if (usd === 0) return zero;
   const digits = Math.abs(usd) < 0.1 && Math.round(usd * 100) !== usd * 100 ? 4 : 2;
   return `$${usd.toFixed(digits)}`;
 }

@@ -3,6 +3,7 @@ import type { ApiClient, TaskObject } from '../api.js';
 import { maskKey } from '../key-store.js';
 import { describePlan } from '../planner.js';
 import { useWorkspace } from '../workspace.js';
+import { BatchView } from './batch-view.js';
 import { History } from './history.js';
 import { RenderForm } from './render-form.js';
 import { Stage } from './stage.js';
@@ -14,12 +15,14 @@ interface Props {
 }
 
 /**
- * The top bar and the two views. Both stay mounted (the other is hidden), so the form keeps its
- * uploads and the stage its batch while the history is open.
+ * The top bar and the three views. All stay mounted (the other is hidden), so the form keeps its
+ * uploads, the stage its variants and a batch runs on while another view is open.
  */
 export function Studio({ api, apiKey, onSignOut }: Props) {
-  const [view, setView] = useState<'studio' | 'history'>('studio');
+  const [view, setView] = useState<'studio' | 'batch' | 'history'>('studio');
   const workspace = useWorkspace(api);
+  // The batch view mounts on its first visit (its file inputs stay out of the page until then) and then stays.
+  const [batchOpened, setBatchOpened] = useState(false);
   const stageRef = useRef<HTMLElement>(null);
   const [revealStage, setRevealStage] = useState(false);
 
@@ -70,6 +73,12 @@ export function Studio({ api, apiKey, onSignOut }: Props) {
           <button type="button" class="tab" aria-current={view === 'studio' ? 'page' : undefined} onClick={() => setView('studio')}>
             Studio
           </button>
+          <button type="button" class="tab" aria-current={view === 'batch' ? 'page' : undefined} onClick={() => {
+              setBatchOpened(true);
+              setView('batch');
+            }}>
+            Batch
+          </button>
           <button type="button" class="tab" aria-current={view === 'history' ? 'page' : undefined} onClick={() => setView('history')}>
             History
           </button>
@@ -91,6 +100,7 @@ export function Studio({ api, apiKey, onSignOut }: Props) {
           <Stage api={api} workspace={workspace} />
         </section>
       </main>
+      {batchOpened && <BatchView api={api} active={view === 'batch'} />}
     </div>
   );
 }
