@@ -198,4 +198,34 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('batches in the web studio', { timeout
     await expect.poll(() => row.getAttribute('class'), POLL).toContain('is-fail');
     expect(await row.locator('.batch-row-error').textContent()).toMatch(/^broken\.png: /);
   });
+  it('stops, and a retry picks up the tasks already on the server instead of paying for them twice', async () => {
+    const before = ((await (await fetch(`${server.url}/v1/tasks?page=1&size=1`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()).data as { total: number }).total;
+    let creates = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/v1/tasks')) creates++;
+    });
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await dropFiles([{ name: 'mug.png', bytes: fs.readFileSync(mugPath), type: 'image/png' }]);
+    for (const r of ['1:1', '3:2', '2:3', '4:3']) await page.locator('label.batch-ratio', { hasText: new RegExp(`^${r}$`) }).click();
+    await expect.poll(() => page.locator('.batch-matrix').textContent(), POLL).toMatch(/1 image × 1 prompt × 5 ratios = 5 renders/);
+    await page.getByRole('button', { name: 'Start a new batch' }).click();
+    await page.locator('.batch-row.is-queued, .batch-row.is-handling').first().waitFor(POLL);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: /^Resume \d stopped$/ }).waitFor(POLL);
+    const stopped = await page.locator('.batch-row', { hasText: 'Stopped waiting' }).count();
+    const notStarted = await page.locator('.batch-row', { hasText: 'Not started: the batch was stopped.' }).count();
+    const done = await page.locator('.batch-row.is-success').count();
+    expect(stopped + notStarted + done).toBe(5);
+    expect(await page.locator('.batch-progress-text').textContent()).toBe(`${done} of 5 done · ${5 - done} stopped`);
+    expect(notStarted).toBeGreaterThan(0);
+    expect(creates).toBe(5 - notStarted);
+    await shot('stopped');
+    await page.getByRole('button', { name: /^Resume \d stopped$/ }).click();
+    await expect.poll(() => page.locator('.batch-progress-text').textContent(), { timeout: 120_000 }).toBe('5 of 5 done');
+    // only the items never sent were created on retry: five tasks in all, each paid once
+    expect(creates).toBe(5);
+    const after = ((await (await fetch(`${server.url}/v1/tasks?page=1&size=1`, { headers: { authorization: `Bearer ${server.apiKey}` } })).json()).data as { total: number }).total;
+    expect(after - before).toBe(5);
+    await expect.poll(() => usd('.batch-spent strong'), POLL).toBeCloseTo(0.03 * 4 + 0.05, 9);
+  });
 });

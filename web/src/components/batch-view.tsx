@@ -2,7 +2,7 @@ import { zipSync, type Zippable } from 'fflate';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { MODELS, comboProblem, outputSize, type AspectRatio, type Resolution } from '../../../src/contract/models.js';
 import type { PriceRow } from '../../../src/contract/pricing.js';
-import { waitForTask, type ApiClient, type TaskObject } from '../api.js';
+import { ApiError, waitForTask, type ApiClient, type TaskObject } from '../api.js';
 import {
   BATCH_IN_FLIGHT,
   extensionFor,
@@ -34,6 +34,8 @@ interface Row {
   error?: string;
   /** what the server charged (reshoot.cost; a failed task is not charged) */
   costUsd?: number;
+  /** the studio stopped waiting while the task was on the server */
+  stopped?: boolean;
 }
 
 const STATUS_WORD: Record<RowStatus, string> = {
@@ -74,6 +76,8 @@ export function BatchView({ api, active }: Props) {
   const uploads = useRef(new Map<number, Promise<string>>());
   const batchFiles = useRef<PickedFile[]>([]);
   const stop = useRef<AbortController | null>(null);
+  const rowsRef = useRef<Row[] | null>(null);
+  rowsRef.current = rows;
 
   const spec = MODELS[model]!;
   const prompts = useMemo(() => parsePrompts(promptText), [promptText]);
@@ -133,14 +137,23 @@ export function BatchView({ api, active }: Props) {
     return p;
   }
 
-  async function runOne(item: BatchItemPlan, signal: AbortSignal): Promise<void> {
+  async function runOne(item: BatchItemPlan, signal: AbortSignal, resume?: string): Promise<void> {
+    let taskId = resume;
     try {
-      patch(item.id, { status: 'uploading', error: undefined, taskId: undefined, url: undefined, costUsd: undefined });
-      const url = await upload(item.fileIndex);
-      const taskId = await api.createTask(model, itemInput(item, resolution, url));
-      patch(item.id, { status: 'queued', taskId });
+      if (taskId) patch(item.id, { status: 'queued', error: undefined, stopped: undefined });
+      else {
+        patch(item.id, { status: 'uploading', error: undefined, stopped: undefined, taskId: undefined, url: undefined, costUsd: undefined });
+        const url = await upload(item.fileIndex);
+        taskId = await api.createTask(model, itemInput(item, resolution, url));
+        patch(item.id, { status: 'queued', taskId });
+      }
       await waitForTask(api, taskId, (task) => patch(item.id, fromTask(task)), signal);
     } catch (err) {
+      if (taskId && err instanceof ApiError && err.code === 'ABORTED') {
+        // the task goes on on the server (and is paid for): a retry waits for it instead of sending another
+        patch(item.id, { status: 'fail', stopped: true, error: 'Stopped waiting; the render goes on on the server and Retry picks it up.' });
+        return;
+      }
       const picked = batchFiles.current[item.fileIndex];
       patch(item.id, { status: 'fail', error: `${picked ? `${picked.path}: ` : ''}${describeError(err)}` });
     }
@@ -151,10 +164,17 @@ export function BatchView({ api, active }: Props) {
     stop.current = ctl;
     setRunning(true);
     const ids = new Set(items.map((i) => i.id));
-    setRows((prev) => prev && prev.map((row) => (ids.has(row.plan.id) ? { plan: row.plan, status: 'waiting' } : row)));
+    // a row stopped while its task was on the server resumes that task rather than creating another
+    const resume = new Map((rowsRef.current ?? []).filter((r) => ids.has(r.plan.id) && r.stopped && r.taskId).map((r) => [r.plan.id, r.taskId!]));
+    setRows((prev) => prev && prev.map((row) => (ids.has(row.plan.id) ? { plan: row.plan, status: 'waiting', taskId: resume.get(row.plan.id) } : row)));
     try {
-      await runBounded(items, BATCH_IN_FLIGHT, (item) => runOne(item, ctl.signal), ctl.signal);
+      await runBounded(items, BATCH_IN_FLIGHT, (item) => runOne(item, ctl.signal, resume.get(item.id)), ctl.signal);
     } finally {
+      if (ctl.signal.aborted) {
+        setRows((prev) =>
+          prev && prev.map((row) => (ids.has(row.plan.id) && row.status === 'waiting' ? { ...row, status: 'fail', stopped: true, error: 'Not started: the batch was stopped.' } : row)),
+        );
+      }
       setRunning(false);
       stop.current = null;
     }
@@ -207,10 +227,10 @@ export function BatchView({ api, active }: Props) {
   }
 
   const counts = useMemo(() => {
-    const c = { done: 0, failed: 0, total: rows?.length ?? 0, spent: 0 };
+    const c = { done: 0, failed: 0, stopped: 0, total: rows?.length ?? 0, spent: 0 };
     for (const r of rows ?? []) {
       if (r.status === 'success') c.done++;
-      if (r.status === 'fail') c.failed++;
+      if (r.status === 'fail') c[r.stopped ? 'stopped' : 'failed']++;
       c.spent += r.costUsd ?? 0;
     }
     c.spent = Math.round(c.spent * 1e6) / 1e6;
@@ -427,7 +447,7 @@ export function BatchView({ api, active }: Props) {
               )}
               {!running && failed.length > 0 && (
                 <button type="button" class="btn" onClick={() => void run(failed.map((r) => r.plan))}>
-                  Retry {failed.length} failed
+                  {counts.failed === 0 ? `Resume ${failed.length} stopped` : counts.stopped === 0 ? `Retry ${failed.length} failed` : `Retry ${failed.length}`}
                 </button>
               )}
               {rows && (
@@ -444,7 +464,7 @@ export function BatchView({ api, active }: Props) {
               <div class="panel-head">
                 <h2 id="batch-rows-title">Renders</h2>
                 <span class="batch-progress-text" aria-live="polite">
-                  {counts.done} of {counts.total} done{counts.failed ? ` · ${counts.failed} failed` : ''}
+                  {counts.done} of {counts.total} done{counts.failed ? ` · ${counts.failed} failed` : ''}{counts.stopped ? ` · ${counts.stopped} stopped` : ''}
                 </span>
               </div>
               <progress class="batch-progress" max={counts.total} value={counts.done + counts.failed} aria-label="Batch progress" />
@@ -459,7 +479,7 @@ export function BatchView({ api, active }: Props) {
                       </span>
                       {row.error && <span class="error-text small batch-row-error">{row.error}</span>}
                     </span>
-                    <span class={`batch-status batch-status-${row.status}`}>{STATUS_WORD[row.status]}</span>
+                    <span class={`batch-status batch-status-${row.status}`}>{row.stopped ? 'Stopped' : STATUS_WORD[row.status]}</span>
                     {row.status === 'fail' && !running ? (
                       <button type="button" class="btn btn-small" onClick={() => void run([row.plan])}>
                         Retry
