@@ -1,4 +1,3 @@
-import { zipSync, type Zippable } from 'fflate';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { MODELS, comboProblem, outputSize, type AspectRatio, type Resolution } from '../../../src/contract/models.js';
 import type { PriceRow } from '../../../src/contract/pricing.js';
@@ -17,6 +16,7 @@ import {
 import { filesFromDrop, filesFromInput, type PickedFile } from '../dropped-files.js';
 import { describeError, readableMessage } from '../messages.js';
 import { STUDIO_MODELS } from '../state.js';
+import { createZipBuilder } from '../zip.js';
 
 interface Props {
   api: ApiClient;
@@ -194,7 +194,7 @@ export function BatchView({ api, active }: Props) {
     if (!rows) return;
     const done = rows.filter((r) => r.status === 'success' && r.url);
     setZipError(null);
-    const entries: Zippable = {};
+    const zip = createZipBuilder();
     const missing: string[] = [];
     let fetched = 0;
     setZipState(`Fetching 0 of ${done.length}…`);
@@ -202,9 +202,7 @@ export function BatchView({ api, active }: Props) {
       try {
         const res = await fetch(row.url!);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const bytes = new Uint8Array(await res.arrayBuffer());
-        // images are compressed already: store them
-        entries[`${row.plan.name}.${extensionFor(res.headers.get('content-type') ?? '')}`] = [bytes, { level: 0 }];
+        zip.add(`${row.plan.name}.${extensionFor(res.headers.get('content-type') ?? '')}`, new Uint8Array(await res.arrayBuffer()));
       } catch (err) {
         missing.push(`${row.plan.name} (${(err as Error).message})`);
       }
@@ -215,8 +213,7 @@ export function BatchView({ api, active }: Props) {
       setZipError(`${missing.length} result${missing.length > 1 ? 's' : ''} could not be fetched (a link may have expired): ${missing.join(', ')}.`);
       if (missing.length === done.length) return;
     }
-    const blob = new Blob([zipSync(entries) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
-    const href = URL.createObjectURL(blob);
+    const href = URL.createObjectURL(zip.finish());
     const a = document.createElement('a');
     a.href = href;
     a.download = `reshoot-batch-${new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '')}.zip`;
