@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, configuredEngines, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('has defaults for everything and freezes the result', () => {
@@ -44,6 +44,37 @@ describe('loadConfig', () => {
     for (const missing of ['no-such-model.onnx', 'src']) {
       expect(() => loadConfig({ RESHOOT_MODEL_PATH: missing })).toThrow(`RESHOOT_MODEL_PATH=${JSON.stringify(missing)}: must be an existing ONNX file`);
     }
+  });
+
+  it('reads the engines: the studio by default, an upstream once both its URL and key are set, the ComfyUI workflow from its file', async () => {
+    const fs = await import('node:fs/promises');
+    const os = await import('node:os');
+    const none = loadConfig({}).engines;
+    expect(none).toMatchObject({ default: 'studio', fallback: 'off' });
+    expect(configuredEngines(none)).toEqual(['studio']);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-cfg-'));
+    const wf = path.join(dir, 'wf.json');
+    await fs.writeFile(wf, JSON.stringify({ 1: { class_type: 'LoadImage', inputs: { image: '{{image}}' } } }));
+    const all = loadConfig({
+      RESHOOT_DEFAULT_ENGINE: 'openai', RESHOOT_FALLBACK_ENGINE: 'studio',
+      RESHOOT_HIAPI_UPSTREAM_URL: 'https://api.hiapi.ai/', RESHOOT_HIAPI_UPSTREAM_KEY: 'sk-up',
+      RESHOOT_OPENAI_BASE_URL: 'https://api.openai.com/v1', RESHOOT_OPENAI_API_KEY: 'sk-oa',
+      RESHOOT_COMFYUI_URL: 'http://gpu:8188', RESHOOT_COMFYUI_WORKFLOW: wf,
+    }).engines;
+    expect(all).toMatchObject({
+      default: 'openai', fallback: 'studio',
+      hiapi: { url: 'https://api.hiapi.ai', apiKey: 'sk-up' },
+      openai: { baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-oa', model: 'gpt-image-1' },
+      comfyui: { url: 'http://gpu:8188', workflowPath: wf },
+    });
+    expect(configuredEngines(all)).toEqual(['studio', 'hiapi', 'openai', 'comfyui']);
+    expect(() => loadConfig({ RESHOOT_DEFAULT_ENGINE: 'hiapi' })).toThrow('RESHOOT_DEFAULT_ENGINE="hiapi": that engine is not configured (configured: studio)');
+    expect(() => loadConfig({ RESHOOT_HIAPI_UPSTREAM_URL: 'https://api.hiapi.ai' })).toThrow('RESHOOT_HIAPI_UPSTREAM_URL and RESHOOT_HIAPI_UPSTREAM_KEY: set both or neither');
+    expect(() => loadConfig({ RESHOOT_COMFYUI_URL: 'http://gpu:8188', RESHOOT_COMFYUI_WORKFLOW: path.join(dir, 'missing.json') })).toThrow('must be an existing API-format workflow JSON file');
+    await fs.writeFile(wf, '{"1": {"inputs": {}}}');
+    expect(() => loadConfig({ RESHOOT_COMFYUI_URL: 'http://gpu:8188', RESHOOT_COMFYUI_WORKFLOW: wf })).toThrow('no "{{image}}" placeholder');
+    expect(() => loadConfig({ RESHOOT_FALLBACK_ENGINE: 'openai' })).toThrow('RESHOOT_FALLBACK_ENGINE');
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('reports every bad variable in one error', () => {

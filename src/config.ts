@@ -1,7 +1,8 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { ENGINE_NAMES, type EngineName } from './contract/models.js';
 
 /**
  * The only file that reads the environment. Every setting is a `RESHOOT_*` variable; `reshoot serve`
@@ -99,6 +100,8 @@ const secret = z.string().min(16, 'must be 16 to 256 characters').max(256, 'must
 
 const cores = Math.max(1, os.availableParallelism());
 
+export { ENGINE_NAMES, type EngineName };
+
 const EnvSchema = z.object({
   RESHOOT_HOST: z.string().min(1).prefault('127.0.0.1'),
   RESHOOT_PORT: int(0, 65535).prefault('8080'),
@@ -136,6 +139,17 @@ const EnvSchema = z.object({
   RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
   RESHOOT_PRO_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
   RESHOOT_WEB_DIR: z.string().optional(),
+  RESHOOT_DEFAULT_ENGINE: z.enum(ENGINE_NAMES).prefault('studio'),
+  RESHOOT_FALLBACK_ENGINE: z.enum(['off', 'studio']).prefault('off'),
+  RESHOOT_HIAPI_UPSTREAM_URL: url.optional(),
+  RESHOOT_HIAPI_UPSTREAM_KEY: z.string().trim().min(1).optional(),
+  RESHOOT_OPENAI_BASE_URL: url.optional(),
+  RESHOOT_OPENAI_API_KEY: z.string().trim().min(1).optional(),
+  RESHOOT_OPENAI_IMAGE_MODEL: z.string().trim().min(1).prefault('gpt-image-1'),
+  RESHOOT_COMFYUI_URL: url.optional(),
+  RESHOOT_COMFYUI_WORKFLOW: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing API-format workflow JSON file').optional(),
+  RESHOOT_UPSTREAM_POLL_MS: int(10, 600_000).prefault('3000'),
+  RESHOOT_UPSTREAM_RETRY_BASE_MS: int(1, 60_000).prefault('500'),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
   RESHOOT_DATABASE_URL: postgresUrl.optional(),
   RESHOOT_QUEUE_URL: redisUrl.optional(),
@@ -189,10 +203,31 @@ export interface Config {
     modelPath?: string;
   };
   pricing?: string;
+  /** which engine renders a task: the default route's, the upstreams configured, the fallback when one is down */
+  engines: EnginesConfig;
   /** where tasks, keys and the job queue live: SQLite in the data dir (the default) or a Postgres server */
   database: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
   /** where outputs, uploads and sources live: `<data dir>/blobs` or an S3-compatible bucket */
   blobs: { kind: 'local' } | S3BlobConfig;
+}
+
+export interface EnginesConfig {
+  /** what `route` absent or `default` renders with */
+  default: EngineName;
+  /** renders with the studio when a generative upstream fails (and says so in the report); off by default */
+  fallback: 'off' | 'studio';
+  hiapi?: { url: string; apiKey: string };
+  openai?: { baseUrl: string; apiKey: string; model: string };
+  comfyui?: { url: string; workflow: Record<string, unknown>; workflowPath: string };
+  /** between polls of an upstream task */
+  pollMs: number;
+  /** the first backoff step of an upstream retry */
+  retryBaseMs: number;
+}
+
+/** The engines this configuration can render with: the studio always, an upstream once it is configured. */
+export function configuredEngines(engines: EnginesConfig): EngineName[] {
+  return ENGINE_NAMES.filter((n) => n === 'studio' || engines[n] !== undefined);
 }
 
 export interface S3BlobConfig {
@@ -250,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (e.RESHOOT_BLOB_URL && (e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError(['AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither']);
   }
+  const engines = enginesFrom(e);
   const host = e.RESHOOT_HOST;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const config: Config = {
@@ -303,6 +339,7 @@ export function loadConfig(env: Env = process.env): Config {
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
     pricing: e.RESHOOT_PRICING,
+    engines,
     database: e.RESHOOT_DATABASE_URL ? { kind: 'postgres', url: e.RESHOOT_DATABASE_URL } : { kind: 'sqlite' },
     blobs: e.RESHOOT_BLOB_URL
       ? {
@@ -321,6 +358,42 @@ export function loadConfig(env: Env = process.env): Config {
       : { kind: 'local' },
   };
   return deepFreeze(config);
+}
+
+/** The engine settings, each upstream only when fully configured; a half-configured one or a default no one configured is refused. */
+function enginesFrom(e: z.infer<typeof EnvSchema>): EnginesConfig {
+  const problems: string[] = [];
+  const pair = (a: keyof typeof e, b: keyof typeof e): boolean => {
+    if ((e[a] === undefined) !== (e[b] === undefined)) problems.push(`${a} and ${b}: set both or neither`);
+    return e[a] !== undefined && e[b] !== undefined;
+  };
+  const engines: EnginesConfig = {
+    default: e.RESHOOT_DEFAULT_ENGINE,
+    fallback: e.RESHOOT_FALLBACK_ENGINE,
+    pollMs: e.RESHOOT_UPSTREAM_POLL_MS,
+    retryBaseMs: e.RESHOOT_UPSTREAM_RETRY_BASE_MS,
+  };
+  if (pair('RESHOOT_HIAPI_UPSTREAM_URL', 'RESHOOT_HIAPI_UPSTREAM_KEY')) engines.hiapi = { url: e.RESHOOT_HIAPI_UPSTREAM_URL!, apiKey: e.RESHOOT_HIAPI_UPSTREAM_KEY! };
+  if (pair('RESHOOT_OPENAI_BASE_URL', 'RESHOOT_OPENAI_API_KEY')) engines.openai = { baseUrl: e.RESHOOT_OPENAI_BASE_URL!, apiKey: e.RESHOOT_OPENAI_API_KEY!, model: e.RESHOOT_OPENAI_IMAGE_MODEL };
+  if (pair('RESHOOT_COMFYUI_URL', 'RESHOOT_COMFYUI_WORKFLOW')) {
+    const file = path.resolve(e.RESHOOT_COMFYUI_WORKFLOW!);
+    let workflow: unknown;
+    try {
+      workflow = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      problems.push(`RESHOOT_COMFYUI_WORKFLOW=${JSON.stringify(e.RESHOOT_COMFYUI_WORKFLOW)}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (workflow !== undefined) {
+      if (typeof workflow !== 'object' || workflow === null || Array.isArray(workflow)) problems.push(`RESHOOT_COMFYUI_WORKFLOW=${JSON.stringify(e.RESHOOT_COMFYUI_WORKFLOW)}: expected an API-format workflow (an object of nodes)`);
+      else if (!JSON.stringify(workflow).includes('{{image}}')) problems.push(`RESHOOT_COMFYUI_WORKFLOW=${JSON.stringify(e.RESHOOT_COMFYUI_WORKFLOW)}: no "{{image}}" placeholder for the layout image`);
+      else engines.comfyui = { url: e.RESHOOT_COMFYUI_URL!, workflow: workflow as Record<string, unknown>, workflowPath: file };
+    }
+  }
+  if (problems.length === 0 && !configuredEngines(engines).includes(engines.default)) {
+    problems.push(`RESHOOT_DEFAULT_ENGINE=${JSON.stringify(e.RESHOOT_DEFAULT_ENGINE)}: that engine is not configured (configured: ${configuredEngines(engines).join(', ')})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return engines;
 }
 
 /**

@@ -81,8 +81,21 @@ export const MODELS: Readonly<Record<string, ModelSpec>> = Object.freeze({
 
 export const MODEL_NAMES = Object.keys(MODELS);
 
-/** Routes accepted on the top-level `route` field (§14, D15). Only the default route is served. */
-export const ROUTES = ['default'] as const;
+/** The engines a task's `route` can select: the local studio and the generative upstreams (src/providers). */
+export const ENGINE_NAMES = ['studio', 'hiapi', 'openai', 'comfyui'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/**
+ * Routes the top-level `route` field may name (§14, D15): `default` (the server's default engine)
+ * or an engine by name. A server accepts only the engines it has configured (validateCreateBody's
+ * `routes`); this is every route any server may accept.
+ */
+export const ROUTES = ['default', ...ENGINE_NAMES] as const;
+export type Route = (typeof ROUTES)[number];
+
+/** `input.lock`: what the product lock does with a generative upstream's frame (engine/lock). */
+export const LOCK_MODES = ['strict', 'blend', 'off'] as const;
+export type LockModeName = (typeof LOCK_MODES)[number];
 
 /** Slashed-name rules (§14): ratios that are unavailable at a resolution. */
 const SLASHED_UNAVAILABLE: Record<Resolution, readonly AspectRatio[]> = {
