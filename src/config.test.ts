@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(c.callbacks.retryScheduleSeconds).toEqual([60, 300, 1200]);
     expect(c.tasks.outputTtlSeconds).toBe(604800);
     expect(c.engine.modelCacheDir).toBe(path.resolve('data', 'cache', 'models'));
-    expect(c.engine.modelSize).toBe(1024);
+    expect(c.engine.modelSize).toBe(768);
     expect(c.engine.proModelSize).toBe(1024);
     expect(Object.isFrozen(c) && Object.isFrozen(c.http)).toBe(true);
   });
@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     expect(c.fetch.allowHosts).toEqual(['images.internal', '10.0.0.0/8']);
     expect(loadConfig({ RESHOOT_RATE_LIMIT: 'off' }).rateLimit).toBeNull();
     expect(c.engine.modelCacheDir).toBe(path.resolve('/srv/reshoot/cache/models'));
-    expect(loadConfig({ RESHOOT_MODEL_SIZE: '768' }).engine.modelSize).toBe(768);
+    expect(loadConfig({ RESHOOT_MODEL_SIZE: '1024' }).engine.modelSize).toBe(1024);
     expect(loadConfig({ RESHOOT_PRO_MODEL_SIZE: '832' }).engine.proModelSize).toBe(832);
     expect(loadConfig({ RESHOOT_MODEL_CACHE_DIR: '/var/cache/reshoot' }).engine.modelCacheDir).toBe(path.resolve('/var/cache/reshoot'));
   });

@@ -136,7 +136,7 @@ const EnvSchema = z.object({
   RESHOOT_MIN_FREE_MB: int(0).prefault('100'),
   RESHOOT_MODEL_CACHE_DIR: z.string().optional(),
   RESHOOT_MODEL_PATH: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing ONNX file').optional(),
-  RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
+  RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
   RESHOOT_PRO_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_DEFAULT_ENGINE: z.enum(ENGINE_NAMES).prefault('studio'),

@@ -99,7 +99,7 @@ export interface EngineOptions {
   maskCacheBytes: number;
   /** where the optimised segmentation model is kept between processes (see cutout/session.ts) */
   modelCacheDir?: string;
-  /** the segmentation model's input side (a multiple of 64, 256..1024); default 1024, its native side */
+  /** the segmentation model's input side (a multiple of 64, 256..1024); default 768 */
   modelSize?: number;
   /** the side the Pro model's cutouts use, with a mirrored pass averaged in (its quality setting); default: modelSize */
   proModelSize?: number;

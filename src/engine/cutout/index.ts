@@ -41,7 +41,7 @@ export interface CutoutOptions {
   cacheDir: string;
   /** size bound of the cache; 0 disables it */
   maskCacheBytes: number;
-  /** model input side (multiple of 64, 256..1024). Default 1024, the model's native side: see README "Cutout model" */
+  /** model input side (multiple of 64, 256..1024). Default 768 (the Pro model runs 1024): see README "Cutout model" */
   modelSize?: number;
   /**
    * Also run the model on the mirrored image and average the two answers (twice the model time; the
@@ -79,7 +79,7 @@ export interface Cutout {
 
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
 const ALGO_VERSION = 'cutout-6';
-export const DEFAULT_MODEL_SIZE = 1024;
+export const DEFAULT_MODEL_SIZE = 768;
 
 let lastLoadMs: number | null = null;
 /** ms the model took to load in this process, or null if it has not been loaded. */
