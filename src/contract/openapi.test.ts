@@ -41,6 +41,8 @@ describe('the OpenAPI create bodies and the validator', () => {
         body({ quality: 'high', n: 2 }),
         body({}, { callback: null, route: '', storage: 'persistent' }),
         body({}, { callback: { url: 'https://hooks.example.com/x', when: 'final' }, route: 'default', storage: 'temp' }),
+        body({ lock: 'blend' }, { route: 'hiapi' }),
+        body({ lock: 'off' }, { route: 'studio' }),
       );
       for (const c of cases) {
         expect(schema.safeParse(c).success, JSON.stringify(c.input)).toBe(true);
@@ -68,6 +70,7 @@ describe('the OpenAPI create bodies and the validator', () => {
         body({ scene_from: 'task-1' }),
         body({}, { storage: 'forever' }),
         body({}, { route: 'ext' }),
+        body({ lock: 'loose' }),
         body({}, { callback: { url: `https://h.example/${'x'.repeat(2048)}` } }),
         body({}, { callback: { url: 'https://h.example/x', when: 'always' } }),
         { ...body({}), model: 'dall-e-3' },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERRORS, ERROR_CODES } from './errors.js';
 import { TASK_ID_RE } from './ids.js';
-import { BACKGROUNDS, MODELS, OUTPUT_FORMATS, ROUTES, type ModelSpec } from './models.js';
+import { BACKGROUNDS, LOCK_MODES, MODELS, OUTPUT_FORMATS, ROUTES, type ModelSpec } from './models.js';
 import { SceneOverrideSchema } from './scene.js';
 import { TaskListSchema, TaskObjectSchema } from './task.js';
 import { MAX_CALLBACK_URL_LENGTH, MAX_PROMPT_CODE_POINTS, REFERENCE_ROLES } from './validate.js';
@@ -38,12 +38,13 @@ export function createBodySchema(spec: ModelSpec) {
         output_format: z.enum(OUTPUT_FORMATS).optional().describe('png by default; jpeg cannot be transparent'),
         roles: z.array(z.enum(REFERENCE_ROLES)).max(spec.maxRefs).optional().describe('one per input_urls entry, at most as many'),
         scene_from: z.string().regex(TASK_ID_RE).optional().describe("a successful task of this key whose scene is reused"),
+        lock: z.enum(LOCK_MODES).optional().describe('generative routes: strict (the default) pastes the photographed product back and fails the task when the upstream changed its silhouette; blend pastes it back and never fails; off keeps the upstream\'s pixels. The studio ignores it'),
       }),
       callback: z
         .object({ url: z.string().max(MAX_CALLBACK_URL_LENGTH).describe('an http(s) URL outside this host and its network'), when: z.literal('final').optional() })
         .nullable()
         .optional(),
-      route: z.enum([...ROUTES, '']).optional(),
+      route: z.enum([...ROUTES, '']).optional().describe('the engine: default (the server\'s RESHOOT_DEFAULT_ENGINE), studio, or a generative upstream (hiapi, openai, comfyui); a server accepts only the engines it has configured and lists them when refusing one'),
       storage: z.enum(['temp', 'persistent']).optional(),
     })
     .describe(`${names.join(' / ')}: ${spec.description} Cross-field rules: ${crossFieldRules(spec)}`);

@@ -1,6 +1,7 @@
 import { AppError } from './errors.js';
 import {
   BACKGROUNDS,
+  LOCK_MODES,
   MODEL_NAMES,
   MODELS,
   OUTPUT_FORMATS,
@@ -8,6 +9,7 @@ import {
   comboProblem,
   type AspectRatio,
   type Background,
+  type LockModeName,
   type ModelSpec,
   type OutputFormat,
   type Resolution,
@@ -40,6 +42,8 @@ export interface TaskInput {
   output_format?: OutputFormat;
   roles?: ReferenceRole[];
   scene_from?: string;
+  /** what the product lock does with a generative engine's frame (strict by default; the studio ignores it) */
+  lock?: LockModeName;
 }
 
 export const MAX_PROMPT_CODE_POINTS = 20000;
@@ -76,6 +80,8 @@ export interface ValidateOptions {
   /** extra check for callback targets (the address guard); returns a problem or null */
   checkCallbackUrl?: (url: URL) => string | null;
   persistentStorage?: boolean;
+  /** the routes this server serves (`default` and its configured engines); every known route when unset (the SDK and CLI check) */
+  routes?: readonly string[];
 }
 
 /**
@@ -101,8 +107,10 @@ export function validateCreateBody(body: unknown, opts: ValidateOptions = {}): C
   const givenRoute = routeInModel ?? body.route;
   let route: string | undefined;
   if (givenRoute !== undefined) {
-    if (typeof givenRoute !== 'string' || (givenRoute !== '' && !ROUTES.includes(givenRoute as 'default'))) {
-      throw bad('route', `unknown route ${describe(givenRoute)}; valid routes: ${list(ROUTES)} (or leave it out)`);
+    const served = opts.routes ?? ROUTES;
+    if (typeof givenRoute !== 'string' || (givenRoute !== '' && !served.includes(givenRoute))) {
+      const known = typeof givenRoute === 'string' && (ROUTES as readonly string[]).includes(givenRoute);
+      throw bad('route', `${known ? `route ${describe(givenRoute)} is not configured on this server` : `unknown route ${describe(givenRoute)}`}; valid routes: ${list(served)} (or leave it out)`);
     }
     route = givenRoute === '' ? undefined : givenRoute;
   }
@@ -211,6 +219,9 @@ export function validateCreateBody(body: unknown, opts: ValidateOptions = {}): C
     }
     out.scene_from = input.scene_from;
   }
+
+  const lock = enumField(input, 'lock', LOCK_MODES);
+  if (lock !== undefined) out.lock = lock;
 
   const req: CreateTaskRequest = { modelName, spec, input: out, storage };
   if (callback) req.callback = callback;

@@ -145,6 +145,20 @@ describe('POST /v1/tasks validation', () => {
     await expectInvalid({ model: MODEL, input: input(), route: 'pro' }, 'route', 'default');
   });
 
+  it('takes route studio (always configured) and refuses an engine this server has not configured, listing the valid routes', async () => {
+    const r = await create({ model: MODEL, input: input(), route: 'studio' });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const task = await app.inject({ method: 'GET', url: `/v1/tasks/${r.body.data.taskId}`, headers: { authorization: `Bearer ${server.apiKey}` } });
+    expect(task.json().data).toMatchObject({ model: `${MODEL}@studio`, route: 'studio' });
+    await expectInvalid({ model: MODEL, input: input(), route: 'hiapi' }, 'route', 'not configured', 'valid routes: default, studio');
+    await expectInvalid({ model: `${MODEL}@openai`, input: input() }, 'route', 'not configured', 'default, studio');
+  });
+
+  it('checks input.lock: strict, blend or off', async () => {
+    expect((await create({ model: MODEL, input: input({ lock: 'blend' }) })).status).toBe(200);
+    await expectInvalid({ model: MODEL, input: input({ lock: 'loose' }) }, 'input.lock', 'strict, blend, off');
+  });
+
   it('accepts the legacy model@route spelling as the route, and refuses a contradicting route', async () => {
     const r = await create({ model: `${MODEL}@default`, input: input() });
     expect(r.status, JSON.stringify(r.body)).toBe(200);

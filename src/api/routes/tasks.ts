@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TASK_ID_RE } from '../../contract/ids.js';
 import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../../contract/idempotency.js';
 import { validateCreateBody } from '../../contract/validate.js';
+import { configuredEngines } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
 import { requireDiskSpace, type ServerDeps } from '../server.js';
@@ -16,6 +17,8 @@ export function normalisePaging(q: { page?: unknown; size?: unknown }): { page: 
 
 export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { tasks, storages, guard } = deps;
+  // `route`: default (RESHOOT_DEFAULT_ENGINE) or one of the engines this server has configured
+  const routes = ['default', ...configuredEngines(deps.config.engines)];
 
   app.post('/v1/tasks', async (req, reply) => {
     const header = req.headers['idempotency-key'];
@@ -31,6 +34,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps): void
     const wantsPersistent = (req.body as { storage?: unknown } | null)?.storage === 'persistent';
     const request = validateCreateBody(req.body, {
       persistentStorage: wantsPersistent && (await storages.hasRoom(req.apiKey.id)),
+      routes,
       checkCallbackUrl: (url) => {
         const why = guard.checkUrl(url);
         return why ? `refused: ${why}; allow it with RESHOOT_FETCH_ALLOW_HOSTS` : null;
