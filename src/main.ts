@@ -162,10 +162,13 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       if (!config.http.publicUrlSet && config.http.port === 0) publicUrl = url;
     }
     if (config.role !== 'api') {
+      const { default: _default, comfyui, ...engines } = config.engines;
       pool = createEnginePool(
         { ...engineOptions(config), sharpConcurrency: 1 },
         config.engine.threads,
         logger,
+        // the generative upstreams cross into the engine threads as plain data
+        { ...engines, ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000 },
       );
       const callbacks = createCallbackSender({
         store,
@@ -190,6 +193,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         tmpDir: workerTmpDir(config.dataDir),
         concurrency: config.queue.concurrency,
         taskTimeoutSeconds: config.tasks.timeoutSeconds,
+        defaultEngine: config.engines.default,
         inputs: {
           guard,
           limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },

@@ -33,6 +33,25 @@ export const ReshootExtensionSchema = z
     timings: z.record(z.string(), z.number()).optional().describe('milliseconds per stage'),
     warnings: z.array(z.string()).optional().describe('what the user should know about the result, e.g. a product enlarged more than 2x from its photo'),
     cost: z.object({ usd: z.number(), model: z.string() }).optional(),
+    lock: z
+      .object({
+        mode: z.enum(['strict', 'blend', 'off']),
+        found: z.boolean().describe('whether the product was found in the upstream\'s frame'),
+        transform: z.object({ dx: z.number(), dy: z.number(), scale: z.number(), rotation: z.number() }).describe('where the upstream put the product against the layout: centre shift in output pixels, scale, rotation in degrees'),
+        score: z.number().describe('edge correlation at the transform, -1..1'),
+        silhouetteIoU: z.number().describe('the upstream\'s product silhouette against ours after alignment; strict fails under 0.85'),
+        deltaE: z.object({ before: z.number(), after: z.number() }).describe('mean ΔE76 inside the product against the source, in the upstream\'s frame and after the lock'),
+      })
+      .optional()
+      .describe('generative routes: the product lock\'s figures'),
+    upstream: z
+      .object({ engine: z.string(), taskId: z.string(), createAttempts: z.int(), replayed: z.boolean() })
+      .optional()
+      .describe('generative routes: the upstream that painted the frame, its task id and create attempts'),
+    fallback: z
+      .object({ from: z.string(), reason: z.string() })
+      .optional()
+      .describe('the generative engine asked for failed and the studio rendered instead (RESHOOT_FALLBACK_ENGINE=studio)'),
     lineage: z
       .object({ parent: z.string(), turn: z.int(), root: z.string() })
       .optional()

@@ -1,11 +1,11 @@
 import { createCutout, DEFAULT_MODEL_SIZE, type Cutout } from './cutout/index.js';
 import type { Segmenter } from './cutout/session.js';
 import { initCodec } from './codec.js';
-import { transform, type CutoutFn, type CutoutSetting, type StageListener } from './pipeline.js';
+import { transform, type CutoutFn, type CutoutSetting, type PaintFn, type StageListener } from './pipeline.js';
 import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
 
 export type { EngineOptions, TransformRequest, TransformResult } from './types.js';
-export type { StageListener } from './pipeline.js';
+export type { PaintFn, StageListener } from './pipeline.js';
 
 export interface Engine {
   transform(req: TransformRequest, signal?: AbortSignal, onStage?: StageListener): Promise<TransformResult>;
@@ -15,6 +15,10 @@ export interface Engine {
 export interface EngineDeps {
   /** the segmentation session of a model side to use instead of this thread's own (the pool shares them) */
   segmenter?: (size: number) => Promise<Segmenter>;
+  /** generative upstreams, for requests whose route names one (the worker builds it from src/providers) */
+  paint?: PaintFn;
+  /** `studio`: render with the studio when an upstream fails */
+  fallback?: 'off' | 'studio';
 }
 
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
@@ -44,7 +48,7 @@ export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine
   return {
     transform: (req, signal, onStage) => {
       const setting = settingFor(req);
-      return transform(req, { opts, cutout: cutoutFor(setting), cutoutSetting: setting }, signal, onStage);
+      return transform(req, { opts, cutout: cutoutFor(setting), cutoutSetting: setting, paint: deps.paint, fallback: deps.fallback }, signal, onStage);
     },
     close: () => (closing ??= Promise.all([...services.values()].map((s) => s.close())).then(() => undefined)),
   };

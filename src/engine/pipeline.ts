@@ -1,7 +1,7 @@
 import { ScenePlanSchema, type ScenePlan } from '../contract/scene.js';
 import { PermanentTaskError } from '../errors.js';
 import { matteBox } from './cutout/cache.js';
-import { RECIPES, recipeFor, type Shot, type StageRunner } from './compose/recipes.js';
+import { RECIPES, recipeFor, UpstreamError, type PaintFn, type Rendered, type Shot, type StageRunner } from './compose/recipes.js';
 import { UPSCALE_WARNING, outputSize } from '../contract/models.js';
 import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from '../plan/index.js';
 import { rolesFromPrompt, type Role } from '../plan/roles.js';
@@ -47,7 +47,13 @@ export interface TransformDeps {
   cutout: CutoutFn;
   /** what `cutout` runs, for the report */
   cutoutSetting?: CutoutSetting;
+  /** generative upstreams (the worker builds them from src/providers); without it `generative` requests fail */
+  paint?: PaintFn;
+  /** `studio`: a generative upstream that fails is replaced by the studio, and the report says so */
+  fallback?: 'off' | 'studio';
 }
+
+export type { PaintFn } from './compose/recipes.js';
 
 type Reference = NonNullable<ScenePlan['references']>[number];
 
@@ -150,7 +156,23 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   const images = decoded.map((d) => d.image);
   const cut = await stage('cutout', () => cutProducts(req, images, decoded.map((d) => d.hasAlpha), deps.cutout));
   const shot = await stage('plan', () => planShot(req, images, cut.refs, cut.productIdx, cut.crops));
-  const { frame, placement, fidelity, render } = await RECIPES[recipeFor(shot)](shot, stage);
+  if (req.generative) {
+    const paint: PaintFn = deps.paint ?? (() => Promise.reject(new PermanentTaskError(`the ${req.generative!.engine} engine is not configured on this worker`)));
+    shot.paint = { fn: paint, maxPixels: deps.opts.maxInputPixels, signal };
+  }
+  const recipe = recipeFor(shot);
+  let rendered: Rendered;
+  let fallback: { from: string; reason: string } | undefined;
+  try {
+    rendered = await RECIPES[recipe](shot, stage);
+  } catch (err) {
+    if (!(err instanceof UpstreamError) || deps.fallback !== 'studio' || signal?.aborted) throw err;
+    // the upstream is down (or refused): the studio renders the shot instead, and the report says so
+    fallback = { from: err.engine, reason: err.message };
+    const studio = { ...shot, req: { ...shot.req, generative: undefined } };
+    rendered = await RECIPES[recipeFor(studio)](studio, stage);
+  }
+  const { frame, placement, fidelity, render, lock, upstream } = rendered;
   const data = await stage('encode', () => encodeImage(frame, req.outputFormat));
   timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 10) / 10;
   return {
@@ -159,7 +181,11 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     mime: MIME[req.outputFormat],
     width: frame.width,
     height: frame.height,
-    report: { engine: 'studio', plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting }, ...(render ? { render } : {}), ...warningsFor(placement) },
+    report: {
+      engine: recipe === 'generative' && !fallback ? req.generative!.engine : 'studio',
+      plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting },
+      ...(render ? { render } : {}), ...(lock ? { lock } : {}), ...(upstream ? { upstream } : {}), ...(fallback ? { fallback } : {}), ...warningsFor(placement),
+    },
   };
 }
 

@@ -26,6 +26,40 @@ export interface TransformRequest {
    * basePlan ("make the light warmer", "now on white marble"). Ignored without basePlan.
    */
   planMode?: 'reuse' | 'edit';
+  /** render with a generative upstream (the pipeline's `paint`) and lock the product; absent: the studio */
+  generative?: GenerativeRequest;
+}
+
+/** What a generative render needs besides the shot: which upstream, the lock, the model name it is sent, the job. */
+export interface GenerativeRequest {
+  /** the engine (route) that paints: hiapi, openai, comfyui */
+  engine: string;
+  lock: 'strict' | 'blend' | 'off';
+  /** the model name the upstream is asked for (hiapi: the same model) */
+  model: string;
+  /** stable per task: the upstream's idempotency key and ComfyUI's prompt id come from it */
+  jobKey: string;
+}
+
+/** The product lock's figures (engine/lock's LockReport). */
+export interface LockFigures {
+  mode: 'strict' | 'blend' | 'off';
+  found: boolean;
+  /** where the upstream put the product against the layout: centre shift (output px), scale, rotation (degrees) */
+  transform: { dx: number; dy: number; scale: number; rotation: number };
+  score: number;
+  silhouetteIoU: number;
+  /** mean ΔE76 inside the product against the source, in the upstream's frame (before) and after the lock */
+  deltaE: { before: number; after: number };
+}
+
+/** Which upstream painted the frame and how the call went. */
+export interface UpstreamReport {
+  engine: string;
+  /** the upstream's task or prompt id ('' when the API has none, e.g. OpenAI) */
+  taskId: string;
+  createAttempts: number;
+  replayed: boolean;
 }
 
 export interface Placement {
@@ -81,6 +115,12 @@ export interface TransformReport {
   cutout?: { cached: boolean; modelSize?: number; mirrored?: boolean };
   /** what the user should know about the result (a product enlarged more than 2× from its photo) */
   warnings?: string[];
+  /** generative engines: the product lock's figures */
+  lock?: LockFigures;
+  /** generative engines: the upstream that painted the frame */
+  upstream?: UpstreamReport;
+  /** the generative engine asked for failed and the studio rendered instead (RESHOOT_FALLBACK_ENGINE=studio) */
+  fallback?: { from: string; reason: string };
 }
 
 export interface TransformResult {

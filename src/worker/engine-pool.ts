@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { EngineOptions, StageListener, TransformRequest, TransformResult } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
+import type { UpstreamSettings } from '../providers/index.js';
 import type { ThreadResult, ThreadTask } from './engine-thread.js';
 
 export interface EnginePool {
@@ -18,7 +19,7 @@ export interface EnginePool {
  * From the TypeScript sources (tests, `tsx`) the thread loads its module through tsx, resolved
  * from this package so it works from any working directory.
  */
-export function createEnginePool(options: EngineOptions, threads: number, logger?: Logger): EnginePool {
+export function createEnginePool(options: EngineOptions, threads: number, logger?: Logger, upstreams?: UpstreamSettings): EnginePool {
   const fromSource = import.meta.url.endsWith('.ts');
   const execArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
   const pool = new Piscina<ThreadTask, ThreadResult>({
@@ -51,7 +52,7 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
       // The engine thread closes its ends when the task is over, which ends the model thread's side too.
       const out = await pool
         .run(
-          { options, request, segmenterPort: port2, ...(stages ? { stagePort: stages.port2 } : {}) },
+          { options, request, segmenterPort: port2, ...(stages ? { stagePort: stages.port2 } : {}), ...(upstreams ? { upstreams } : {}) },
           { signal, transferList: stages ? [port2, stages.port2] : [port2] },
         )
         .finally(() => stages?.port1.close());
@@ -59,7 +60,7 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
         // Name the reference that failed the way the contract does: `input_urls[1]: ...`.
         const i = out.source === undefined ? -1 : request.sources.indexOf(out.source);
         const message = i >= 0 ? `input_urls[${i}]: ${out.message}` : out.message;
-        throw out.permanent ? new PermanentTaskError(message) : new Error(message);
+        throw out.permanent ? new PermanentTaskError(message, out.code) : new Error(message);
       }
       return out.result;
     },

@@ -2,6 +2,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { createEngine, type Engine, type EngineOptions, type TransformRequest, type TransformResult } from '../engine/index.js';
 import { ImageDecodeError } from '../engine/codec.js';
 import type { Segmenter } from '../engine/cutout/session.js';
+import type { TaskErrorCode } from '../errors.js';
+import { paintWith, type UpstreamSettings } from '../providers/index.js';
 import { createSegmenterProxy } from './shared-segmenter.js';
 
 /**
@@ -20,14 +22,16 @@ export interface ThreadTask {
   segmenterPort: MessagePort;
   /** where the name of each render stage is posted as it starts, when the caller listens */
   stagePort?: MessagePort;
+  /** the generative upstreams (plain data), for requests whose route names one */
+  upstreams?: UpstreamSettings;
 }
 
 export type ThreadResult =
   | { ok: true; result: TransformResult }
-  | { ok: false; permanent: boolean; message: string; source?: string };
+  | { ok: false; permanent: boolean; message: string; source?: string; code?: TaskErrorCode };
 
 export default async function run(task: ThreadTask): Promise<ThreadResult> {
-  const key = JSON.stringify(task.options);
+  const key = JSON.stringify([task.options, task.upstreams ?? null]);
   if (!engine || builtWith !== key) {
     await engine?.close();
     const proxies = new Map<number, Segmenter>();
@@ -36,7 +40,8 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
       if (!s) { s = createSegmenterProxy(size, () => port); proxies.set(size, s); }
       return s;
     };
-    engine = createEngine(task.options, { segmenter: async (size) => segmenter(size) });
+    const up = task.upstreams;
+    engine = createEngine(task.options, { segmenter: async (size) => segmenter(size), ...(up ? { paint: paintWith(up), fallback: up.fallback } : {}) });
     builtWith = key;
   }
   port = task.segmenterPort;
@@ -48,7 +53,10 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
     // Bad input is not retried; anything else (a bug, a resource problem) may succeed on another try.
     const permanent = err instanceof ImageDecodeError || (err instanceof Error && err.name === 'PermanentTaskError');
     const source = err instanceof ImageDecodeError ? err.source : undefined;
-    return { ok: false, permanent, message: err instanceof Error ? err.message : String(err), source };
+    // a task error's code (TASK_TIMEOUT from an upstream's deadline) crosses the thread boundary too
+    const raw = permanent ? (err as { code?: unknown }).code : undefined;
+    const code = typeof raw === 'string' ? (raw as TaskErrorCode) : undefined;
+    return { ok: false, permanent, message: err instanceof Error ? err.message : String(err), source, ...(code ? { code } : {}) };
   } finally {
     port.close();
     port = null;

@@ -27,6 +27,8 @@ export interface WorkerDeps {
   metrics?: Metrics;
   concurrency: number;
   taskTimeoutSeconds: number;
+  /** what a task without a route (or route `default`) renders with: RESHOOT_DEFAULT_ENGINE */
+  defaultEngine?: string;
 }
 
 export interface Worker {
@@ -106,6 +108,9 @@ export function createWorker(deps: WorkerDeps): Worker {
           base: basePlan === undefined ? undefined : { plan: basePlan, mode: sceneFrom ? 'reuse' : 'edit' },
         },
       );
+      // the route picks the engine; a generative one paints through its upstream and locks the product
+      const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
+      if (engine !== 'studio') request.generative = { engine, lock: input.lock ?? 'strict', model: row.model, jobKey: taskId };
       // D7: archiving covers encoding and saving, so it starts with the engine's encode stage.
       const result = await deps.pool.transform(request, taskSignal, (stage) => {
         if (stage === 'encode') void deps.tasks.advance(taskId, 'archiving').catch((err: unknown) => tlog.warn({ err }, 'could not mark the task archiving'));
@@ -118,6 +123,9 @@ export function createWorker(deps: WorkerDeps): Worker {
         fidelity: report.fidelity,
         ...(report.render ? { render: report.render } : {}),
         ...(report.warnings?.length ? { warnings: report.warnings } : {}),
+        ...(report.lock ? { lock: report.lock } : {}),
+        ...(report.upstream ? { upstream: report.upstream } : {}),
+        ...(report.fallback ? { fallback: report.fallback } : {}),
         timings: { fetch: fetchMs, ...report.timings },
         seed,
       };

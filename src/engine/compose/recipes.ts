@@ -1,17 +1,19 @@
 import type { ScenePlan } from '../../contract/scene.js';
-import { resize } from '../codec.js';
+import { PermanentTaskError } from '../../errors.js';
+import { coverRgb, decodeImage, encodeImage, resize } from '../codec.js';
 import { fidelityFigures, type FidelityFigures } from '../fidelity.js';
 import { renderPattern } from '../light/pattern.js';
+import { LockError, lockProduct } from '../lock/index.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
 import { cropClamped } from '../raster/crop.js';
-import { rgba8, type Field32, type Raster8, type Rgb8 } from '../raster/types.js';
+import { rgb8, rgba8, type Box, type Field32, type Raster8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
 import { renderEffects } from '../scene/effects.js';
 import { environmentLook, prepareEnvironment, type EnvironmentLook } from '../scene/environment.js';
 import { renderScene } from '../scene/render.js';
-import type { Layout, Placement, RenderReport, ShadowMasks, TransformRequest } from '../types.js';
+import type { Layout, LockFigures, Placement, RenderReport, ShadowMasks, TransformRequest, UpstreamReport } from '../types.js';
 import { computeLayout, SCENE_SCALE, type RenderQuality } from './framing.js';
 import { composeFrame, composeTransparent } from './index.js';
 import { composeIntoPhoto } from './photo.js';
@@ -28,6 +30,31 @@ import { composeIntoPhoto } from './photo.js';
  * recipe here (layout → upstream → product lock).
  */
 
+/**
+ * Paints a scene around a layout: a generative upstream (src/providers), handed to the engine by
+ * whoever runs it, so the engine itself never speaks HTTP.
+ */
+export type PaintFn = (req: {
+  engine: string;
+  model: string;
+  prompt: string;
+  /** the layout as PNG: the product framed on a flat grey */
+  layout: Buffer;
+  /** PNG of the layout's size, opaque where the product is (keep) */
+  mask: Buffer;
+  aspectRatio: string;
+  resolution: string;
+  jobKey: string;
+  signal?: AbortSignal;
+}) => Promise<{ image: Buffer; taskId: string; createAttempts: number; replayed: boolean }>;
+
+/** A generative upstream could not paint the frame (the fallback engine may render instead); keeps the upstream's task error code. */
+export class UpstreamError extends PermanentTaskError {
+  constructor(readonly engine: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), cause instanceof PermanentTaskError ? cause.code : 'TASK_FAILED', { cause });
+  }
+}
+
 /** Runs one named stage and records its time under that name (see pipeline.ts). */
 export type StageRunner = <T>(name: string, run: () => Promise<T> | T) => Promise<T>;
 
@@ -41,6 +68,8 @@ export interface Shot {
   firstProduct: { width: number; height: number };
   /** the scene photo, cover-fitted to the output size, and what was read from it */
   photo?: { image: Rgb8; reading: SceneReading };
+  /** generative renders: the upstream, the largest image taken back from it, the task's signal */
+  paint?: { fn: PaintFn; maxPixels: number; signal?: AbortSignal };
 }
 
 export interface Rendered {
@@ -50,11 +79,14 @@ export interface Rendered {
   render?: RenderReport;
   /** product colour kept (the headline), relight, and ΔE2000 with and without the light (fidelity.ts) */
   fidelity: FidelityFigures;
+  /** generative: the product lock's figures and the upstream that painted */
+  lock?: LockFigures;
+  upstream?: UpstreamReport;
 }
 
 export type Recipe = (shot: Shot, stage: StageRunner) => Promise<Rendered>;
 
-export type RecipeName = 'studio' | 'scene photo' | 'transparent';
+export type RecipeName = 'studio' | 'scene photo' | 'transparent' | 'generative';
 
 /** Pro renders at the highest quality the engine has; the free model stays fast. */
 export function qualityOf(req: Pick<TransformRequest, 'tier'>): RenderQuality {
@@ -80,9 +112,13 @@ function renderReport(req: TransformRequest, layout: Layout, look: EnvironmentLo
 
 const computeScale = (l: Layout, q: RenderQuality) => Math.min(SCENE_SCALE[q].share, SCENE_SCALE[q].longSide / Math.max(l.width, l.height));
 
-/** A scene photo among the references is the set; otherwise transparency when asked; otherwise the studio. */
+/**
+ * A scene photo among the references is the set; otherwise transparency when asked; otherwise a
+ * generative upstream when the task's route names one; otherwise the studio.
+ */
 export function recipeFor(shot: Shot): RecipeName {
   if (shot.photo) return 'scene photo';
+  if (shot.req.generative && shot.req.background !== 'transparent') return 'generative';
   return shot.req.background === 'transparent' ? 'transparent' : 'studio';
 }
 
@@ -166,7 +202,80 @@ const transparent: Recipe = async (shot, stage) => {
   return { frame, placement: placementOf(layout), fidelity };
 };
 
-export const RECIPES: Record<RecipeName, Recipe> = { studio, 'scene photo': scenePhoto, transparent };
+/** The layout's backdrop: a flat light grey the upstream paints over. */
+export const LAYOUT_GREY = 214;
+
+/** The product over a flat grey at its layout box, and the mask that keeps it (alpha = the matte). */
+function layoutImages(width: number, height: number, product: Rgba8, box: Box): { layout: Rgb8; mask: Rgba8 } {
+  const layout = rgb8(Buffer.alloc(width * height * 3, LAYOUT_GREY), width, height);
+  const mask = rgba8(Buffer.alloc(width * height * 4), width, height);
+  for (let y = 0; y < product.height; y++) {
+    const fy = box.y + y;
+    if (fy < 0 || fy >= height) continue;
+    for (let x = 0; x < product.width; x++) {
+      const fx = box.x + x;
+      if (fx < 0 || fx >= width) continue;
+      const q = (y * product.width + x) * 4, o = fy * width + fx, a = product.data[q + 3]!;
+      for (let c = 0; c < 3; c++) layout.data[o * 3 + c] = Math.round((product.data[q + c]! * a + LAYOUT_GREY * (255 - a)) / 255);
+      mask.data[o * 4 + 3] = a;
+    }
+  }
+  return { layout, mask };
+}
+
+/**
+ * Generative: our framing places the product for the requested ratio and resolution on a flat grey,
+ * the upstream paints the scene around it (with a mask that keeps the product where the API takes
+ * one), and the product lock finds the product in the painted frame and puts the photographed
+ * pixels back (strict: fails the task when the upstream changed the silhouette). Fidelity is read
+ * where the lock found the product.
+ */
+const generative: Recipe = async (shot, stage) => {
+  const { req, group } = shot;
+  const g = req.generative, paint = shot.paint;
+  if (!g || !paint) throw new Error('the generative recipe needs a generative request and a paint function');
+  const { layout, product: resized } = await stage('layout', () => layoutProduct(shot));
+  const box = layout.product;
+  const product = rgba8(resized, box.width, box.height);
+  const painted = await stage('paint', async () => {
+    const images = layoutImages(layout.width, layout.height, product, box);
+    const [png, mask] = await Promise.all([encodeImage(images.layout, 'png'), encodeImage(images.mask, 'png')]);
+    try {
+      return await paint.fn({
+        engine: g.engine, model: g.model, prompt: req.prompt, layout: png, mask,
+        aspectRatio: req.aspectRatio, resolution: req.resolution, jobKey: g.jobKey, signal: paint.signal,
+      });
+    } catch (err) {
+      if (paint.signal?.aborted) throw err;
+      throw new UpstreamError(g.engine, err);
+    }
+  });
+  const locked = await stage('lock', async () => {
+    let decoded;
+    try {
+      decoded = await decodeImage(painted.image, { maxPixels: paint.maxPixels });
+    } catch (err) {
+      throw new UpstreamError(g.engine, new PermanentTaskError(`the ${g.engine} upstream's image could not be read: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    const generated = await coverRgb(decoded.image, layout.width, layout.height);
+    try {
+      return lockProduct({ generated, product, box, mode: g.lock });
+    } catch (err) {
+      if (err instanceof LockError) throw new PermanentTaskError(`${err.message}; input.lock blend keeps the product anyway`, 'TASK_FAILED', { cause: err });
+      throw err;
+    }
+  });
+  const t = locked.report.transform;
+  const w = Math.max(1, Math.round(box.width * t.scale)), h = Math.max(1, Math.round(box.height * t.scale));
+  const found = { x: Math.round(box.x + box.width / 2 + t.dx - w / 2), y: Math.round(box.y + box.height / 2 + t.dy - h / 2), width: w, height: h };
+  const fidelity = await stage('fidelity', () => fidelityFigures(group, cropClamped(locked.frame, found), null));
+  return {
+    frame: locked.frame, placement: placementOf(layout), fidelity, lock: locked.report,
+    upstream: { engine: g.engine, taskId: painted.taskId, createAttempts: painted.createAttempts, replayed: painted.replayed },
+  };
+};
+
+export const RECIPES: Record<RecipeName, Recipe> = { studio, 'scene photo': scenePhoto, transparent, generative };
 
 /** The product at the working size (for shadows and reflections) and where its top opening is. */
 async function workProduct(product: Buffer, l: Layout): Promise<{ rgba: Buffer; alpha: Uint8Array; x: number; y: number; w: number; h: number; topX: number }> {

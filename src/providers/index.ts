@@ -1,0 +1,44 @@
+import type { PaintFn } from '../engine/index.js';
+import { PermanentTaskError } from '../errors.js';
+import { comfyUiUpstream } from './comfyui/index.js';
+import { hiapiUpstream, type Upstream } from './hiapi/index.js';
+import { openAiUpstream } from './openai/index.js';
+
+/**
+ * The generative upstreams a worker can paint with, built from plain settings (they cross into the
+ * engine's worker threads as data: config.engines without the workflow's path), and the engine's
+ * `paint` over them: the route's upstream, its answer handed back to the pipeline for the lock.
+ */
+
+export interface UpstreamSettings {
+  fallback: 'off' | 'studio';
+  hiapi?: { url: string; apiKey: string };
+  openai?: { baseUrl: string; apiKey: string; model: string };
+  comfyui?: { url: string; workflow: Record<string, unknown> };
+  pollMs: number;
+  retryBaseMs: number;
+  /** the whole paint, create to download; the task's own deadline bounds it too */
+  timeoutMs?: number;
+}
+
+export function buildUpstreams(s: UpstreamSettings): Map<string, Upstream> {
+  const out = new Map<string, Upstream>();
+  if (s.hiapi) out.set('hiapi', hiapiUpstream({ ...s.hiapi, pollMs: s.pollMs, retryBaseMs: s.retryBaseMs, timeoutMs: s.timeoutMs }));
+  if (s.openai) out.set('openai', openAiUpstream({ ...s.openai, retryBaseMs: s.retryBaseMs }));
+  if (s.comfyui) out.set('comfyui', comfyUiUpstream({ ...s.comfyui, pollMs: s.pollMs, retryBaseMs: s.retryBaseMs, timeoutMs: s.timeoutMs }));
+  return out;
+}
+
+/** The engine's paint function over the configured upstreams. */
+export function paintWith(s: UpstreamSettings): PaintFn {
+  const upstreams = buildUpstreams(s);
+  return async (req) => {
+    const upstream = upstreams.get(req.engine);
+    if (!upstream) throw new PermanentTaskError(`the ${req.engine} engine is not configured on this worker (configured: ${['studio', ...upstreams.keys()].join(', ')})`);
+    const painted = await upstream.paint({
+      model: req.model, prompt: req.prompt, layout: req.layout, mask: req.mask,
+      aspectRatio: req.aspectRatio, resolution: req.resolution, jobKey: req.jobKey, signal: req.signal,
+    });
+    return { image: painted.image, taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed };
+  };
+}

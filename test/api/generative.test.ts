@@ -1,0 +1,173 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRIFTS, repaintFromMask, type Drift } from '../fakes/drift.js';
+import { startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.js';
+import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
+
+/**
+ * The generative routes through the real server, queue, worker and engine threads: the route picks
+ * the upstream (a fake hiapi and a fake OpenAI images API on loopback, real HTTP), the engine frames
+ * the product, the upstream repaints the scene and drifts the product the way image models do
+ * (test/fakes/drift.ts), and the product lock puts the photographed product back and reports it.
+ */
+
+/** The layout's flat backdrop (engine/compose/recipes.ts LAYOUT_GREY). */
+const GREY = 214;
+
+/** What the fake model paints for a prompt: a silhouette change a strict lock refuses, or an accepted drift. */
+const driftFor = (prompt: string): Drift => (prompt.includes('CHANGED') ? DRIFTS.find((d) => d.silhouette === 'stretched')! : DRIFTS[1]!);
+
+/**
+ * hiapi's model gets no mask: like a model that sees the product on the flat layout, the fake takes
+ * as product whatever is not the layout's grey, and repaints around it with the product drifted.
+ */
+async function repaintLayout(png: Buffer, d: Drift): Promise<Buffer> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  const mask = Buffer.alloc(n * 4);
+  for (let p = 0; p < n; p++) {
+    const diff = Math.max(Math.abs(data[p * 3]! - GREY), Math.abs(data[p * 3 + 1]! - GREY), Math.abs(data[p * 3 + 2]! - GREY));
+    mask[p * 4 + 3] = Math.min(255, diff * 32);
+  }
+  return repaintFromMask(png, await sharp(mask, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer(), d);
+}
+
+let hiapi: FakeHiapi;
+let openai: FakeOpenAi;
+let server: TestServer;
+let api: ReturnType<typeof apiClient>;
+let product: string;
+
+beforeAll(async () => {
+  hiapi = await startFakeHiapi({
+    paint: async ({ input }) => {
+      const m = /^data:image\/png;base64,(.+)$/s.exec((input.input_urls as string[])[0]!);
+      if (!m) throw new Error('expected the layout as a data: URI');
+      return repaintLayout(Buffer.from(m[1]!, 'base64'), driftFor(String(input.prompt)));
+    },
+  });
+  openai = await startFakeOpenAi(
+    (req) => repaintFromMask(req.image, req.mask!, driftFor(req.prompt)),
+    async (png) => { const m = await sharp(png).metadata(); return { width: m.width!, height: m.height! }; },
+  );
+  server = await startTestServer({
+    RESHOOT_HIAPI_UPSTREAM_URL: hiapi.url,
+    RESHOOT_HIAPI_UPSTREAM_KEY: hiapi.apiKey,
+    RESHOOT_OPENAI_BASE_URL: openai.url,
+    RESHOOT_OPENAI_API_KEY: openai.apiKey,
+    RESHOOT_UPSTREAM_POLL_MS: '20',
+    RESHOOT_UPSTREAM_RETRY_BASE_MS: '20',
+  });
+  api = apiClient(server);
+  product = await productDataUri();
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  await hiapi?.close();
+  await openai?.close();
+});
+
+const input = (prompt: string, over: Record<string, unknown> = {}) => ({ prompt, input_urls: [product], aspect_ratio: '1:1', resolution: '1K', seed: 3, ...over });
+async function run(body: Record<string, unknown>) {
+  const created = await api.post('/v1/tasks', { model: MODEL, ...body });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  return (await api.wait(created.body.data.taskId)).task;
+}
+
+describe('generative routes', () => {
+  it('route hiapi: the upstream paints around the layout, the lock puts the product back and reports it', async () => {
+    const before = hiapi.created();
+    const task = await run({ route: 'hiapi', input: input('on an oak table by a sage wall') });
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    expect(hiapi.created() - before).toBe(1);
+    const post = hiapi.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks').at(-1)!;
+    expect(JSON.parse(post.body)).toMatchObject({ model: MODEL, input: { aspect_ratio: '1:1', resolution: '1K' } });
+    expect(task.model).toBe(`${MODEL}@hiapi`);
+    const r = task.reshoot;
+    expect(r.engine).toBe('hiapi');
+    expect(r.upstream).toMatchObject({ engine: 'hiapi', createAttempts: 1, replayed: false });
+    expect(r.upstream.taskId).toMatch(/^tk-hiapi-/);
+    expect(r.lock).toMatchObject({ mode: 'strict', found: true });
+    expect(r.lock.silhouetteIoU).toBeGreaterThanOrEqual(0.85);
+    expect(r.lock.deltaE.after).toBeLessThan(1);
+    expect(r.lock.deltaE.before).toBeGreaterThan(r.lock.deltaE.after);
+    // the drift the fake model applied (DRIFTS[1]: scale 1.08, 2.5°) is what the lock found
+    expect(r.lock.transform.scale).toBeCloseTo(1.08, 1);
+    expect(Math.abs(r.lock.transform.rotation - 2.5)).toBeLessThan(1);
+    expect(r.timings).toHaveProperty('paint');
+    expect(r.timings).toHaveProperty('lock');
+    const out = await sharp(Buffer.from(await (await fetch(task.output[0].url)).arrayBuffer())).metadata();
+    expect([out.width, out.height]).toEqual([1024, 1024]);
+  }, 120_000);
+
+  it('route openai: the layout and a mask go to /v1/images/edits; strict lock by default, blend asked for', async () => {
+    const task = await run({ route: 'openai', input: input('on white marble', { lock: 'blend' }) });
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    const sent = openai.requests.at(-1)!;
+    expect(sent).toMatchObject({ model: 'gpt-image-1', size: '1024x1024' });
+    expect(sent.mask).toBeDefined();
+    expect(task.reshoot.engine).toBe('openai');
+    expect(task.reshoot.lock).toMatchObject({ mode: 'blend', found: true });
+    expect(task.reshoot.lock.deltaE.after).toBeLessThan(1);
+  }, 120_000);
+
+  it('strict lock: an upstream that changed the silhouette fails the task with the reason; blend keeps it', async () => {
+    const strict = await run({ route: 'hiapi', input: input('on slate, CHANGED') });
+    expect(strict.status).toBe('fail');
+    expect(strict.error.code).toBe('TASK_FAILED');
+    expect(strict.error.message).toMatch(/changed the product's silhouette \(IoU 0\.\d+ after alignment < 0\.85\)/);
+    const blend = await run({ route: 'hiapi', input: input('on slate, CHANGED', { lock: 'blend', seed: 4 }) });
+    expect(blend.status, JSON.stringify(blend.error)).toBe('success');
+    expect(blend.reshoot.lock.silhouetteIoU).toBeLessThan(0.85);
+  }, 120_000);
+
+  it('upstream 500 three times: the task fails with the upstream\'s answer, after 3 creates under one idempotency key', async () => {
+    const posts = () => hiapi.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks');
+    const before = posts().length;
+    hiapi.fault('POST /v1/tasks', { kind: 'status', status: 500, message: 'upstream exploded' }, 3);
+    const task = await run({ route: 'hiapi', input: input('in a forest', { seed: 5 }) });
+    expect(task.status).toBe('fail');
+    expect(task.error.code).toBe('TASK_FAILED');
+    expect(task.error.message).toContain('upstream hiapi did not create the task: 3 attempts, last HTTP 500');
+    const tries = posts().slice(before);
+    expect(tries).toHaveLength(3);
+    expect(new Set(tries.map((t) => t.headers['idempotency-key'])).size).toBe(1);
+  }, 120_000);
+
+  it('an unconfigured route is 400 listing the routes this server serves', async () => {
+    const r = await api.post('/v1/tasks', { model: MODEL, route: 'comfyui', input: input('x') });
+    expect(r.status).toBe(400);
+    expect(r.body.error_code).toBe('INVALID_REQUEST');
+    expect(r.body.message).toContain('route: route "comfyui" is not configured on this server; valid routes: default, studio, hiapi, openai');
+    const unknown = await api.post('/v1/tasks', { model: MODEL, route: 'midjourney', input: input('x') });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain('unknown route "midjourney"; valid routes: default, studio, hiapi, openai');
+  });
+});
+
+describe('fallback to the studio', () => {
+  let fb: TestServer;
+  afterAll(() => fb?.close());
+
+  it('RESHOOT_FALLBACK_ENGINE=studio: an upstream that is down is replaced by the studio, and the report says so', async () => {
+    fb = await startTestServer({
+      RESHOOT_DEFAULT_ENGINE: 'hiapi',
+      RESHOOT_FALLBACK_ENGINE: 'studio',
+      // nothing listens on port 9 of loopback: the upstream is down
+      RESHOOT_HIAPI_UPSTREAM_URL: 'http://127.0.0.1:9',
+      RESHOOT_HIAPI_UPSTREAM_KEY: 'sk-nobody',
+      RESHOOT_UPSTREAM_RETRY_BASE_MS: '10',
+    });
+    const created = await apiClient(fb).post('/v1/tasks', { model: MODEL, input: input('on a linen cloth') });
+    expect(created.status).toBe(200);
+    const task = (await apiClient(fb).wait(created.body.data.taskId)).task;
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    expect(task.route).toBeUndefined();
+    expect(task.reshoot.engine).toBe('studio');
+    expect(task.reshoot.fallback.from).toBe('hiapi');
+    expect(task.reshoot.fallback.reason).toContain('upstream hiapi');
+    expect(task.reshoot.lock).toBeUndefined();
+  }, 120_000);
+});
