@@ -155,7 +155,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
           onError: (err) => logger.warn({ module: 'api', err }, 'the shared rate limiter cannot reach Redis; requests are let through'),
         });
       }
-      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined });
+      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined, queue });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

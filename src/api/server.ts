@@ -11,6 +11,7 @@ import type { KeyService, ApiKeyRecord } from '../tasks/keys.js';
 import type { Pricing } from '../tasks/pricing.js';
 import type { TaskService } from '../tasks/service.js';
 import type { StorageService } from '../tasks/storages.js';
+import type { JobQueue } from '../queue/types.js';
 import type { Store } from '../store/types.js';
 import type { DiskSpace } from '../store/disk-space.js';
 import { failure } from './envelope.js';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   store: Store;
   /** the rate limiter shared by API nodes (Redis); absent: counted in this process */
   limiter?: RateLimiter;
+  /** the job queue, for /readyz when it lives outside the database */
+  queue?: Pick<JobQueue, 'ping'>;
   tasks: TaskService;
   storages: StorageService;
   keys: KeyService;

@@ -62,6 +62,8 @@ export interface JobQueue {
    * the queue has no cluster-wide schedule, and each worker process keeps its own timer.
    */
   repeatEvery?(name: string, everyMs: number, fn: () => Promise<void>): void;
+  /** a round trip to the queue's own service (`/readyz`); absent when it lives in the store's database */
+  ping?(): Promise<void>;
   work(handlers: JobHandlers, opts: WorkOptions): void;
   /** stops claiming, waits for running jobs up to `deadlineMs`, then aborts them; idempotent */
   close(deadlineMs?: number): Promise<void>;

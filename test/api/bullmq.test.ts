@@ -33,8 +33,11 @@ describe.skipIf(skip !== null)('the API with its jobs on BullMQ', () => {
     worker = await startTestServer({ ...env, RESHOOT_ROLE: 'worker' });
   });
   afterAll(async () => {
+    // the last case stops Redis: shutting down without it is bounded (the worker waits out its 30 s deadline)
+    const t0 = Date.now();
     await api?.close();
     await worker?.close();
+    expect(Date.now() - t0).toBeLessThan(60_000);
     await redis?.stop();
     await cluster?.stop();
     if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
@@ -87,5 +90,14 @@ describe.skipIf(skip !== null)('the API with its jobs on BullMQ', () => {
       await queue.close(100);
       await pool.end();
     }
+  });
+
+  // last: it stops Redis
+  it('/readyz checks Redis too, and answers 503 once it is down', async () => {
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
+    await redis.stop();
+    const res = await fetch(`${api.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^not ready: /);
   });
 });

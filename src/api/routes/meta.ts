@@ -38,6 +38,7 @@ export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void
     try {
       if (!deps.disk.ok()) throw new Error(`the data disk has ${Math.round((deps.disk.free() ?? 0) / 2 ** 20)} MB free, under the ${Math.round(deps.disk.minFreeBytes / 2 ** 20)} MB floor`);
       await store.ping();
+      await deps.queue?.ping?.();
       await blobs.check();
     } catch (err) {
       throw new AppError('SERVICE_UNAVAILABLE', `not ready: ${(err as Error).message}`, { cause: err, retryAfter: 5 });

@@ -68,6 +68,8 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
   const keep = deps.keepFinishedSeconds ?? 7 * 86400;
   const log = deps.logger.child({ module: 'queue' });
   const queues = new Map(NAMES.map((n) => [n, new Queue(n, { connection, prefix })] as const));
+  // a lost connection is retried by ioredis; it is logged here rather than printed
+  for (const x of queues.values()) x.on('error', (err) => log.warn({ err }, 'queue connection error'));
   const q = (name: JobName) => queues.get(name)!;
   const workers: Worker[] = [];
   const repeats = new Map<string, () => Promise<void>>();
@@ -142,6 +144,7 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
     repeats.set(name, fn);
     if (!maintenance) {
       maintenance = new Queue('maintenance', { connection, prefix });
+      maintenance.on('error', (err) => log.warn({ err }, 'queue connection error'));
       const worker = new Worker(
         'maintenance',
         async (job: BullJob) => {
@@ -158,16 +161,22 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
       .catch((err: unknown) => log.error({ err, name }, 'could not schedule upkeep'));
   }
 
+  /** waits for `p` at most `ms`; answers whether it settled */
+  const within = (p: Promise<unknown>, ms: number) =>
+    Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+
   function close(deadlineMs = 30_000): Promise<void> {
     closing ??= (async () => {
       stopping = true;
-      const closed = Promise.allSettled(workers.map((w) => w.close()));
-      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), deadlineMs).unref());
-      if ((await Promise.race([closed, timeout])) === 'timeout') {
+      // running jobs finish (bounded); past the deadline they are aborted and hand their jobs back.
+      // With Redis unreachable nothing can be handed back: the connections are dropped, and the jobs'
+      // locks lapse into the stalled-job check of whichever worker runs next.
+      if (!(await within(Promise.allSettled(workers.map((w) => w.close())), deadlineMs))) {
         for (const c of running.values()) c.abort(new Error('worker shutting down'));
-        await closed;
+        if (!(await within(Promise.allSettled(workers.map((w) => w.close(true))), 2000))) await within(Promise.allSettled(workers.map((w) => w.disconnect())), 2000);
       }
-      await Promise.allSettled([...queues.values(), ...(maintenance ? [maintenance] : [])].map((x) => x.close()));
+      const all = [...queues.values(), ...(maintenance ? [maintenance] : [])];
+      if (!(await within(Promise.allSettled(all.map((x) => x.close())), 2000))) await within(Promise.allSettled(all.map((x) => x.disconnect())), 2000);
     })();
     return closing;
   }
@@ -187,6 +196,11 @@ export function createBullQueue(deps: BullQueueDeps): JobQueue & { readonly tran
     },
     work,
     repeatEvery,
+    async ping() {
+      // commands wait for a reconnect while Redis is down: the readiness check gives up after 2 s
+      const answered = await within(q('image.reshoot').getJobCountByTypes('waiting'), 2000);
+      if (!answered) throw new Error('Redis (RESHOOT_QUEUE_URL) did not answer within 2 s');
+    },
     close,
   };
 }
