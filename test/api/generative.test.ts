@@ -1,6 +1,10 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIFTS, repaintFromMask, type Drift } from '../fakes/drift.js';
+import { startFakeComfyUi, type FakeComfyUi } from '../fakes/fake-comfyui.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -169,5 +173,45 @@ describe('fallback to the studio', () => {
     expect(task.reshoot.fallback.from).toBe('hiapi');
     expect(task.reshoot.fallback.reason).toContain('upstream hiapi');
     expect(task.reshoot.lock).toBeUndefined();
+  }, 120_000);
+});
+
+describe('ComfyUI as the default engine', () => {
+  let comfy: FakeComfyUi;
+  let cs: TestServer;
+  let dir: string;
+  afterAll(async () => {
+    await cs?.close();
+    await comfy?.close();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('a task without a route renders with RESHOOT_DEFAULT_ENGINE=comfyui: workflow filled, layout and mask uploaded, product locked', async () => {
+    comfy = await startFakeComfyUi(async (wf, uploads) => repaintFromMask(uploads.get(String(wf['10']!.inputs.image))!, uploads.get(String(wf['11']!.inputs.image))!, DRIFTS[2]!));
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-comfy-'));
+    const workflow = path.join(dir, 'inpaint.json');
+    await fs.writeFile(workflow, JSON.stringify({
+      6: { class_type: 'CLIPTextEncode', inputs: { text: 'photograph, {{prompt}}' } },
+      10: { class_type: 'LoadImage', inputs: { image: '{{image}}' } },
+      11: { class_type: 'LoadImage', inputs: { image: '{{mask}}' } },
+      3: { class_type: 'KSampler', inputs: { seed: '{{seed}}', steps: 30 } },
+      5: { class_type: 'EmptyLatentImage', inputs: { width: '{{width}}', height: '{{height}}' } },
+      9: { class_type: 'SaveImage', inputs: { filename_prefix: 'reshoot', images: ['3', 0] } },
+    }));
+    cs = await startTestServer({ RESHOOT_DEFAULT_ENGINE: 'comfyui', RESHOOT_COMFYUI_URL: comfy.url, RESHOOT_COMFYUI_WORKFLOW: workflow, RESHOOT_UPSTREAM_POLL_MS: '20' });
+    const created = await apiClient(cs).post('/v1/tasks', { model: MODEL, input: input('on a stone step', { aspect_ratio: '4:3' }) });
+    expect(created.status).toBe(200);
+    const task = (await apiClient(cs).wait(created.body.data.taskId)).task;
+    expect(task.status, JSON.stringify(task.error)).toBe('success');
+    expect(task.route).toBeUndefined();
+    expect(task.reshoot.engine).toBe('comfyui');
+    expect(task.reshoot.upstream).toMatchObject({ engine: 'comfyui', createAttempts: 1 });
+    expect(task.reshoot.lock).toMatchObject({ mode: 'strict', found: true });
+    expect(task.reshoot.lock.silhouetteIoU).toBeGreaterThanOrEqual(0.85);
+    expect(task.reshoot.lock.deltaE.after).toBeLessThan(1);
+    const ran = comfy.prompts.at(-1)!.prompt;
+    expect(ran['6']!.inputs.text).toContain('on a stone step');
+    const out = await sharp(Buffer.from(await (await fetch(task.output[0].url)).arrayBuffer())).metadata();
+    expect(ran['5']!.inputs).toEqual({ width: out.width, height: out.height });
   }, 120_000);
 });
