@@ -40,6 +40,13 @@ const FLAGS: Array<[flag: string, env: string, help: string]> = [
   ['--min-free-mb <n>', 'RESHOOT_MIN_FREE_MB', 'free space under the data dir below which creates and uploads answer 503 (default 100)'],
   ['--model-path <file>', 'RESHOOT_MODEL_PATH', 'segmentation model (ONNX) with IS-Net\'s input and output (default: the shipped IS-Net weights)'],
   ['--web-dir <dir>', 'RESHOOT_WEB_DIR', 'built web studio to serve at / (default web/dist)'],
+  ['--default-engine <name>', 'RESHOOT_DEFAULT_ENGINE', 'what route default renders with: studio | hiapi | openai | comfyui (default studio)'],
+  ['--fallback-engine <name>', 'RESHOOT_FALLBACK_ENGINE', 'off | studio: render with the studio when a generative upstream fails (default off)'],
+  ['--hiapi-upstream-url <url>', 'RESHOOT_HIAPI_UPSTREAM_URL', 'hiapi as an upstream (its key in RESHOOT_HIAPI_UPSTREAM_KEY)'],
+  ['--openai-base-url <url>', 'RESHOOT_OPENAI_BASE_URL', 'an OpenAI-compatible images API (its key in RESHOOT_OPENAI_API_KEY)'],
+  ['--openai-image-model <name>', 'RESHOOT_OPENAI_IMAGE_MODEL', 'the model asked for on /v1/images/edits (default gpt-image-1)'],
+  ['--comfyui-url <url>', 'RESHOOT_COMFYUI_URL', 'a ComfyUI server (with --comfyui-workflow)'],
+  ['--comfyui-workflow <file>', 'RESHOOT_COMFYUI_WORKFLOW', 'API-format workflow JSON with {{image}}, {{mask}}, {{prompt}}, {{seed}}, {{width}}, {{height}}'],
 ];
 
 const camel = (flag: string) => flag.replace(/^--/, '').split(' ')[0]!.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
