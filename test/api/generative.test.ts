@@ -100,6 +100,9 @@ describe('generative routes', () => {
     // the drift the fake model applied (DRIFTS[1]: scale 1.08, 2.5°) is what the lock found
     expect(r.lock.transform.scale).toBeCloseTo(1.08, 1);
     expect(Math.abs(r.lock.transform.rotation - 2.5)).toBeLessThan(1);
+    // fidelity is read where the lock found the product, pixel for pixel against the source
+    expect(r.fidelity.deltaE.p95).toBeLessThan(3);
+    expect(r.fidelity.colourKept.mean).toBeLessThan(1);
     expect(r.timings).toHaveProperty('paint');
     expect(r.timings).toHaveProperty('lock');
     const out = await sharp(Buffer.from(await (await fetch(task.output[0].url)).arrayBuffer())).metadata();

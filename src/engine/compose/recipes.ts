@@ -3,7 +3,7 @@ import { PermanentTaskError } from '../../errors.js';
 import { coverRgb, decodeImage, encodeImage, resize } from '../codec.js';
 import { fidelityFigures, type FidelityFigures } from '../fidelity.js';
 import { renderPattern } from '../light/pattern.js';
-import { LockError, lockProduct } from '../lock/index.js';
+import { applySimilarity, LockError, lockProduct, type Similarity } from '../lock/index.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
 import { cropClamped } from '../raster/crop.js';
@@ -265,15 +265,36 @@ const generative: Recipe = async (shot, stage) => {
       throw err;
     }
   });
-  const t = locked.report.transform;
-  const w = Math.max(1, Math.round(box.width * t.scale)), h = Math.max(1, Math.round(box.height * t.scale));
-  const found = { x: Math.round(box.x + box.width / 2 + t.dx - w / 2), y: Math.round(box.y + box.height / 2 + t.dy - h / 2), width: w, height: h };
-  const fidelity = await stage('fidelity', () => fidelityFigures(group, cropClamped(locked.frame, found), null));
+  const fidelity = await stage('fidelity', () => fidelityFigures(group, sampleAt(locked.frame, box, locked.report.transform), null));
   return {
     frame: locked.frame, placement: placementOf(layout), fidelity, lock: locked.report,
     upstream: { engine: g.engine, taskId: painted.taskId, createAttempts: painted.createAttempts, replayed: painted.replayed },
   };
 };
+
+/**
+ * The frame's product where the lock found it, brought back to the layout box (bilinear samples at
+ * the transform of each product pixel), so fidelity compares pixel for pixel with the source.
+ */
+function sampleAt(frame: Rgb8, box: Box, t: Similarity): Rgb8 {
+  const out = rgb8(Buffer.alloc(box.width * box.height * 3), box.width, box.height);
+  const W = frame.width, H = frame.height;
+  for (let v = 0; v < box.height; v++) {
+    for (let u = 0; u < box.width; u++) {
+      const [fx, fy] = applySimilarity(t, box, u, v);
+      const x = Math.min(W - 1.001, Math.max(0, fx)), y = Math.min(H - 1.001, Math.max(0, fy));
+      const x0 = Math.floor(x), y0 = Math.floor(y), ax = x - x0, ay = y - y0;
+      const i00 = (y0 * W + x0) * 3, i10 = i00 + 3, i01 = i00 + W * 3, i11 = i01 + 3;
+      const o = (v * box.width + u) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = frame.data[i00 + c]! * (1 - ax) + frame.data[i10 + c]! * ax;
+        const bottom = frame.data[i01 + c]! * (1 - ax) + frame.data[i11 + c]! * ax;
+        out.data[o + c] = Math.round(top * (1 - ay) + bottom * ay);
+      }
+    }
+  }
+  return out;
+}
 
 export const RECIPES: Record<RecipeName, Recipe> = { studio, 'scene photo': scenePhoto, transparent, generative };
 
