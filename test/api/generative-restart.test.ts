@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
+import { DRIFTS, repaintFromMask } from '../fakes/drift.js';
+import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
+import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
+
+// A worker killed (SIGKILL) while the hiapi upstream is still painting: after a restart the job is
+// taken over, the create is sent again under the same Idempotency-Key (derived from the task), the
+// upstream replays it, and the worker polls the task it had started. One upstream task in total.
+
+const KEY = 'sk-test-gen-restart';
+const PROMPT = 'on a walnut desk by a window';
+let dataDir: string;
+let fake: FakeHiapi;
+
+function startChild(port: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../helpers/serve-child.ts')], {
+    env: {
+      ...process.env,
+      RESHOOT_HOST: '127.0.0.1',
+      RESHOOT_PORT: String(port),
+      RESHOOT_DATA_DIR: dataDir,
+      RESHOOT_API_KEYS: KEY,
+      RESHOOT_FIRST_KEY: 'false',
+      RESHOOT_LOG_LEVEL: process.env.RESHOOT_TEST_LOG ?? 'silent',
+      RESHOOT_RATE_LIMIT: 'off',
+      RESHOOT_JOB_LEASE_SECONDS: '2',
+      RESHOOT_ENGINE_THREADS: '1',
+      RESHOOT_HIAPI_UPSTREAM_URL: fake.url,
+      RESHOOT_HIAPI_UPSTREAM_KEY: fake.apiKey,
+      RESHOOT_UPSTREAM_POLL_MS: '50',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /LISTENING (\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited early with ${code}: ${out}`)));
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-gen-restart-'));
+  fake = await startFakeHiapi({
+    paint: async ({ input }) => {
+      // the fake model keeps what is not the layout's flat grey (214) and drifts it in a new set
+      const layout = Buffer.from(/^data:image\/png;base64,(.+)$/s.exec((input.input_urls as string[])[0]!)![1]!, 'base64');
+      const { data, info } = await sharp(layout).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const mask = Buffer.alloc(info.width * info.height * 4);
+      for (let p = 0; p < info.width * info.height; p++) {
+        mask[p * 4 + 3] = Math.min(255, 32 * Math.max(Math.abs(data[p * 3]! - 214), Math.abs(data[p * 3 + 1]! - 214), Math.abs(data[p * 3 + 2]! - 214)));
+      }
+      return repaintFromMask(layout, await sharp(mask, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer(), DRIFTS[0]!);
+    },
+  });
+  // the upstream task stays in handling for 120 polls (about 6 s at 50 ms), then succeeds
+  fake.script(`${PROMPT}\n\n${KEEP_PRODUCT}`, [...Array<string>(120).fill('handling'), 'success']);
+});
+afterAll(async () => {
+  await fake?.close();
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+describe('generative restart', () => {
+  it('a worker killed while the upstream paints resumes the same upstream task: one create in total', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const first = await startChild(port);
+    const api = apiClient({ url: first.url, apiKey: KEY });
+    const created = await api.post('/v1/tasks', { model: MODEL, route: 'hiapi', input: { prompt: PROMPT, input_urls: [await productDataUri()], aspect_ratio: '1:1', resolution: '1K' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const id = created.body.data.taskId;
+    const polls = () => fake.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/tasks/tk-')).length;
+    // kill once the upstream task exists and is being polled
+    for (let i = 0; i < 2400 && polls() < 5; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(fake.created()).toBe(1);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startChild(port);
+    try {
+      const { task } = await apiClient({ url: second.url, apiKey: KEY }).wait(id);
+      expect(task.status, JSON.stringify(task.error)).toBe('success');
+      expect(fake.created()).toBe(1);
+      const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks');
+      expect(creates).toHaveLength(2);
+      expect(creates[0]!.headers['idempotency-key']).toBe(creates[1]!.headers['idempotency-key']);
+      expect(task.reshoot.upstream).toMatchObject({ engine: 'hiapi', replayed: true });
+      expect(task.reshoot.lock).toMatchObject({ mode: 'strict', found: true });
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    }
+  }, 120_000);
+});
