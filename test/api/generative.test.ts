@@ -8,6 +8,7 @@ import { startFakeComfyUi, type FakeComfyUi } from '../fakes/fake-comfyui.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
 import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
 
 /**
@@ -152,6 +153,29 @@ describe('generative routes', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.message).toContain('unknown route "midjourney"; valid routes: default, studio, hiapi, openai');
   });
+});
+
+describe('an upstream that never finishes', () => {
+  let slow: TestServer;
+  afterAll(() => slow?.close());
+
+  it('fails the task with TASK_TIMEOUT at the task\'s deadline, and charges nothing', async () => {
+    slow = await startTestServer({
+      RESHOOT_HIAPI_UPSTREAM_URL: hiapi.url,
+      RESHOOT_HIAPI_UPSTREAM_KEY: hiapi.apiKey,
+      RESHOOT_UPSTREAM_POLL_MS: '20',
+      RESHOOT_TASK_TIMEOUT_SECONDS: '4',
+    });
+    // the upstream task stays in handling for 2000 polls (40 s at 20 ms)
+    hiapi.script(`on a glacier\n\n${KEEP_PRODUCT}`, Array<string>(2000).fill('handling'));
+    const c = apiClient(slow);
+    const created = await c.post('/v1/tasks', { model: MODEL, route: 'hiapi', input: input('on a glacier') });
+    expect(created.status).toBe(200);
+    const task = (await c.wait(created.body.data.taskId)).task;
+    expect(task.status).toBe('fail');
+    expect(task.error.code).toBe('TASK_TIMEOUT');
+    expect(task.reshoot?.cost?.usd ?? 0).toBe(0);
+  }, 120_000);
 });
 
 describe('fallback to the studio', () => {
