@@ -88,29 +88,48 @@ export interface GuardReport {
 
 /**
  * The final tally of {@link GuardReport}: the model's probability at each pixel (bilinear, as the prior
- * is upsampled) against the final alpha. Blocks of the model's map that are confident at all four
- * corners are counted by the alpha alone.
+ * is upsampled) against the final alpha. Within a row, the pixels between two columns of the model's
+ * map are one run; a run whose four corners are all confident is counted by the alpha alone (most of a
+ * frame), only the others are interpolated.
  */
 function countConfident(alpha: Buffer, w: number, h: number, model: Float32Array, S: number, SH: number, g: GuardReport): void {
-  const colA = new Int32Array(w), colB = new Int32Array(w), colT = new Float32Array(w);
+  // runs of columns that share their left model column
+  const runStart: number[] = [], runCol: number[] = [];
+  const colT = new Float32Array(w);
+  let last = -1;
   for (let x = 0; x < w; x++) {
     const fx = Math.min(S - 1, Math.max(0, ((x + 0.5) * S) / w - 0.5));
-    colA[x] = Math.floor(fx); colB[x] = Math.min(S - 1, colA[x]! + 1); colT[x] = fx - colA[x]!;
+    const xa = Math.floor(fx);
+    colT[x] = fx - xa;
+    if (xa !== last) { runStart.push(x); runCol.push(xa); last = xa; }
   }
+  runStart.push(w);
+  let fg = 0, bg = 0, removed = 0, added = 0;
   for (let y = 0; y < h; y++) {
     const fy = Math.min(SH - 1, Math.max(0, ((y + 0.5) * SH) / h - 0.5));
     const ya = Math.floor(fy), yb = Math.min(SH - 1, ya + 1), ty = fy - ya;
     const ra = ya * S, rb = yb * S, row = y * w;
-    for (let x = 0; x < w; x++) {
-      const xa = colA[x]!, xb = colB[x]!, tx = colT[x]!;
+    for (let r = 0; r < runCol.length; r++) {
+      const xa = runCol[r]!, xb = Math.min(S - 1, xa + 1), x0 = runStart[r]!, x1 = runStart[r + 1]!;
       const p00 = model[ra + xa]!, p01 = model[ra + xb]!, p10 = model[rb + xa]!, p11 = model[rb + xb]!;
-      const a = alpha[row + x]!;
-      if (p00 > 0.9 && p01 > 0.9 && p10 > 0.9 && p11 > 0.9) { g.confidentForeground++; if (a < 128) g.removed++; continue; }
-      if (p00 < 0.1 && p01 < 0.1 && p10 < 0.1 && p11 < 0.1) { g.confidentBackground++; if (a >= 128) g.added++; continue; }
-      const p = (p00 * (1 - tx) + p01 * tx) * (1 - ty) + (p10 * (1 - tx) + p11 * tx) * ty;
-      if (p > 0.9) { g.confidentForeground++; if (a < 128) g.removed++; } else if (p < 0.1) { g.confidentBackground++; if (a >= 128) g.added++; }
+      if (p00 > 0.9 && p01 > 0.9 && p10 > 0.9 && p11 > 0.9) {
+        fg += x1 - x0;
+        for (let x = x0; x < x1; x++) if (alpha[row + x]! < 128) removed++;
+      } else if (p00 < 0.1 && p01 < 0.1 && p10 < 0.1 && p11 < 0.1) {
+        bg += x1 - x0;
+        for (let x = x0; x < x1; x++) if (alpha[row + x]! >= 128) added++;
+      } else {
+        const top0 = p00 * (1 - ty) + p10 * ty, top1 = p01 * (1 - ty) + p11 * ty;
+        for (let x = x0; x < x1; x++) {
+          const tx = colT[x]!;
+          const p = top0 * (1 - tx) + top1 * tx;
+          const a = alpha[row + x]!;
+          if (p > 0.9) { fg++; if (a < 128) removed++; } else if (p < 0.1) { bg++; if (a >= 128) added++; }
+        }
+      }
     }
   }
+  g.confidentForeground += fg; g.confidentBackground += bg; g.removed += removed; g.added += added;
 }
 
 /** The model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2. */
