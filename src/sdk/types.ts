@@ -1,4 +1,4 @@
-import type { AspectRatio, Background, OutputFormat, PRO_ASPECT_RATIOS, Resolution } from '../contract/models.js';
+import type { AspectRatio, Background, LockModeName, OutputFormat, PRO_ASPECT_RATIOS, Resolution } from '../contract/models.js';
 import type { PriceRow } from '../contract/pricing.js';
 import type { SceneOverride } from '../contract/scene.js';
 import type { TaskObject } from '../contract/task.js';
@@ -30,6 +30,8 @@ interface ImageInputBase {
   roles?: readonly ReferenceRole[];
   /** reshoot: reuse the scene plan of an earlier task */
   scene_from?: string;
+  /** reshoot, generative routes: strict (default) fails a task whose product the upstream reshaped, blend never fails, off keeps the upstream's pixels */
+  lock?: LockModeName;
 }
 
 /**
@@ -99,7 +101,7 @@ export interface CreateOptions extends RequestOptions {
   callback?: { url: string; when?: 'final' };
   /** reused across retries; the client makes one when you give none, so a lost answer is safe to retry */
   idempotencyKey?: string;
-  /** top-level `route` (left out when empty so replays stay byte-identical) */
+  /** top-level `route`: `default`, `studio`, `hiapi`, `openai` or `comfyui` (the engines the server configured); left out when empty so replays stay byte-identical */
   route?: string;
   /** top-level `storage` */
   storage?: 'temp' | 'persistent';
