@@ -1,17 +1,9 @@
-import type { Logger } from 'pino';
 import type { Db } from '../../store/sqlite/database.js';
-import { createLeasedQueue, type JobRow, type JobTable, type NewJob } from '../leased-queue.js';
+import { createLeasedQueue, type JobRow, type JobTable, type LeasedQueueDeps, type NewJob } from '../leased-queue.js';
 import type { JobQueue } from '../types.js';
 
-export interface SqliteQueueDeps {
+export interface SqliteQueueDeps extends LeasedQueueDeps {
   db: Db;
-  logger: Logger;
-  /** queue name: lets several queues (tests) share one database */
-  queue?: string;
-  leaseMs: number;
-  defaultMaxAttempts: number;
-  pollMs?: number;
-  now?: () => number;
 }
 
 /** The jobs table in the SQLite database the task store uses (so a task and its job commit together). */

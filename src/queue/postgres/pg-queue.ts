@@ -1,17 +1,9 @@
 import type pg from 'pg';
-import type { Logger } from 'pino';
-import { createLeasedQueue, type JobRow, type JobTable, type NewJob } from '../leased-queue.js';
+import { createLeasedQueue, type JobRow, type JobTable, type LeasedQueueDeps, type NewJob } from '../leased-queue.js';
 import type { JobQueue } from '../types.js';
 
-export interface PostgresQueueDeps {
+export interface PostgresQueueDeps extends LeasedQueueDeps {
   pool: pg.Pool;
-  logger: Logger;
-  /** queue name: lets several queues (tests) share one database */
-  queue?: string;
-  leaseMs: number;
-  defaultMaxAttempts: number;
-  pollMs?: number;
-  now?: () => number;
 }
 
 const INSERT = `INSERT INTO jobs (queue, name, payload, max_attempts, run_at_ms, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id::text AS id`;
