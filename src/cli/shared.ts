@@ -75,6 +75,8 @@ export interface InputFlags {
   scene?: Record<string, unknown>;
   background?: string;
   format?: string;
+  /** input.lock, for generative routes */
+  lock?: string;
 }
 
 /** The wire `input` for these flags (only what was set, so server defaults apply). */
@@ -86,6 +88,7 @@ export function wireInput(flags: InputFlags, inputUrls: readonly string[]): Reco
   if (flags.scene !== undefined) input.scene = flags.scene;
   if (flags.background !== undefined) input.background = flags.background;
   if (flags.format !== undefined) input.output_format = flags.format;
+  if (flags.lock !== undefined) input.lock = flags.lock;
   return input;
 }
 

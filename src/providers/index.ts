@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { PaintFn } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import { comfyUiUpstream } from './comfyui/index.js';
@@ -19,6 +20,12 @@ export interface UpstreamSettings {
   retryBaseMs: number;
   /** the whole paint, create to download; the task's own deadline bounds it too */
   timeoutMs?: number;
+}
+
+/** The upstream settings of a configuration, as plain data (the workflow's path left out). */
+export function upstreamSettings(config: Config): UpstreamSettings {
+  const { default: _default, comfyui, ...engines } = config.engines;
+  return { ...engines, ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000 };
 }
 
 export function buildUpstreams(s: UpstreamSettings): Map<string, Upstream> {

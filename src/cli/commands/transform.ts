@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { OUTPUT_EXTENSIONS } from '../../contract/models.js';
+import { OUTPUT_EXTENSIONS, ROUTES } from '../../contract/models.js';
 import { planScene } from '../../plan/index.js';
 import type { TaskObject } from '../../sdk/index.js';
 import {
@@ -23,6 +23,7 @@ import {
 
 interface TransformFlags extends RemoteFlags, InputFlags {
   model: string;
+  route?: string;
   out?: string;
   json?: boolean;
   timeout: number;
@@ -48,8 +49,19 @@ async function runLocal(images: string[], flags: TransformFlags, input: InputFla
   const req = localRequest(flags.model, input, images, `${flags.prompt}\n${images.map((i) => path.basename(i)).join('\n')}`);
   reportIgnoredWords(flags.prompt);
   // the engine (sharp, onnxruntime) loads only when a command renders, so --help stays fast
-  const [{ engineOptions, loadConfig }, { createEngine }] = await Promise.all([import('../../config.js'), import('../../engine/index.js')]);
-  const engine = createEngine(engineOptions(loadConfig()));
+  const [{ configuredEngines, engineOptions, loadConfig }, { createEngine }] = await Promise.all([import('../../config.js'), import('../../engine/index.js')]);
+  const config = loadConfig();
+  // the route picks the engine as on the server: a generative one paints through its upstream
+  const engineName = !flags.route || flags.route === 'default' ? config.engines.default : flags.route;
+  const configured: string[] = configuredEngines(config.engines);
+  if (!configured.includes(engineName)) throw new Error(`--route: ${engineName} is not configured (configured: ${configured.join(', ')}; see RESHOOT_DEFAULT_ENGINE and the upstream variables)`);
+  let deps = {};
+  if (engineName !== 'studio') {
+    const { paintWith, upstreamSettings } = await import('../../providers/index.js');
+    deps = { paint: paintWith(upstreamSettings(config)), fallback: config.engines.fallback };
+    req.generative = { engine: engineName, lock: (input.lock as 'strict' | 'blend' | 'off' | undefined) ?? 'strict', model: flags.model, jobKey: `cli-${req.seed}-${flags.prompt}-${images.map((i) => path.resolve(i)).join(',')}` };
+  }
+  const engine = createEngine(engineOptions(config), deps);
   const t0 = performance.now();
   try {
     const result = await engine.transform(req);
@@ -78,7 +90,7 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
   }
   const wire = wireInput(input, urls);
   const t0 = performance.now();
-  const created = await client.tasks.createRaw({ model: flags.model, input: wire });
+  const created = await client.tasks.createRaw({ model: flags.model, input: wire, ...(flags.route ? { route: flags.route } : {}) });
   if (!flags.json) eprintln(`task ${created.taskId}`);
   reportIgnoredWords(flags.prompt);
   const task: TaskObject = await client.tasks.wait(created.taskId, {
@@ -110,7 +122,9 @@ export function register(program: Command): void {
   )
     .option('-o, --out <path>', 'output file, or a directory (default ./<image>-reshoot.<ext>)')
     .option('--json', 'print one JSON object with the output path and the engine report')
-    .option('--timeout <seconds>', 'with --server: how long to wait for the task', parseIntFlag('--timeout'), 600);
+    .option('--timeout <seconds>', 'with --server: how long to wait for the task', parseIntFlag('--timeout'), 600)
+    .option('--route <engine>', `the engine: ${ROUTES.join(', ')} (default: RESHOOT_DEFAULT_ENGINE here, the server's default with --server)`)
+    .option('--lock <mode>', 'generative engines: strict (default), blend or off');
   addRemoteOptions(cmd)
     .addHelpText(
       'after',
@@ -133,7 +147,9 @@ Exit codes: 0 done, 1 bad arguments or a failed transform.`,
         scene: flags.scene,
         background: flags.background,
         format,
+        lock: flags.lock,
       };
+      if (flags.route !== undefined && !(ROUTES as readonly string[]).includes(flags.route)) throw new Error(`--route: must be one of ${ROUTES.join(', ')} (received ${flags.route})`);
       requireFiles(images);
       if (flags.server) await runRemote(images, flags, input);
       else await runLocal(images, flags, input);
