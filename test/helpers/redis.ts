@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'redis-server'))].find(
   (f) => f && fs.existsSync(f),
@@ -11,17 +11,6 @@ const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', ...(proc
 /** Why Redis tests cannot run here, or null when they can. */
 export const redisUnavailable: string | null = binary ? null : 'redis-server is not installed (.ci/run installs the Debian package)';
 if (redisUnavailable) console.warn(`[redis tests skipped] ${redisUnavailable}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestRedis {
   url: string;
