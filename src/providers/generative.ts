@@ -1,7 +1,7 @@
-import { coverRgb, decodeImage, encodeImage } from '../engine/codec.js';
-import { LockError, lockProduct, type LockMode, type LockReport } from '../engine/lock/index.js';
-import { rgba8, type Box, type Rgb8, type Rgba8 } from '../engine/raster/types.js';
-import { PermanentTaskError } from '../errors.js';
+import { encodeImage } from '../engine/codec.js';
+import { layoutImages, lockPainted } from '../engine/compose/recipes.js';
+import type { LockMode, LockReport } from '../engine/lock/index.js';
+import type { Box, Rgb8, Rgba8 } from '../engine/raster/types.js';
 import type { PaintRequest, Upstream } from './hiapi/index.js';
 
 /**
@@ -29,36 +29,10 @@ export interface LockedPaint {
   upstream: { taskId: string; createAttempts: number; replayed: boolean };
 }
 
-/** The mask sent with the layout: opaque where the product is (keep), transparent elsewhere (paint). */
-async function productMask(layout: Rgb8, product: Rgba8, box: Box): Promise<Buffer> {
-  const m = Buffer.alloc(layout.width * layout.height * 4);
-  for (let y = 0; y < product.height; y++) {
-    const fy = box.y + y;
-    if (fy < 0 || fy >= layout.height) continue;
-    for (let x = 0; x < product.width; x++) {
-      const fx = box.x + x;
-      if (fx >= 0 && fx < layout.width) m[(fy * layout.width + fx) * 4 + 3] = product.data[(y * product.width + x) * 4 + 3]!;
-    }
-  }
-  return encodeImage(rgba8(m, layout.width, layout.height), 'png');
-}
-
 export async function paintLocked(upstream: Upstream, req: LockedPaintRequest): Promise<LockedPaint> {
   const { layout, product, box, lock, maxPixels, ...paint } = req;
-  const [png, mask] = await Promise.all([encodeImage(layout, 'png'), productMask(layout, product, box)]);
+  const [png, mask] = await Promise.all([encodeImage(layout, 'png'), encodeImage(layoutImages(layout.width, layout.height, product, box).mask, 'png')]);
   const painted = await upstream.paint({ ...paint, layout: png, mask });
-  let decoded;
-  try {
-    decoded = await decodeImage(painted.image, { maxPixels });
-  } catch (err) {
-    throw new PermanentTaskError(`the ${upstream.name} upstream's image could not be read: ${err instanceof Error ? err.message : String(err)}`, 'TASK_FAILED', { cause: err });
-  }
-  const generated = await coverRgb(decoded.image, layout.width, layout.height);
-  try {
-    const { frame, report } = lockProduct({ generated, product, box, mode: lock });
-    return { frame, lock: report, upstream: { taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed } };
-  } catch (err) {
-    if (err instanceof LockError) throw new PermanentTaskError(err.message, 'TASK_FAILED', { cause: err });
-    throw err;
-  }
+  const { frame, report } = await lockPainted(painted.image, layout, product, box, lock, maxPixels, upstream.name);
+  return { frame, lock: report, upstream: { taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed } };
 }

@@ -3,7 +3,7 @@ import { PermanentTaskError } from '../../errors.js';
 import { coverRgb, decodeImage, encodeImage, resize } from '../codec.js';
 import { fidelityFigures, type FidelityFigures } from '../fidelity.js';
 import { renderPattern } from '../light/pattern.js';
-import { applySimilarity, LockError, lockProduct, type Similarity } from '../lock/index.js';
+import { applySimilarity, LockError, lockProduct, type LockMode, type Similarity } from '../lock/index.js';
 import { relightProduct } from '../light/relight.js';
 import { computeShadows } from '../light/shadows.js';
 import { cropClamped } from '../raster/crop.js';
@@ -206,7 +206,7 @@ const transparent: Recipe = async (shot, stage) => {
 export const LAYOUT_GREY = 214;
 
 /** The product over a flat grey at its layout box, and the mask that keeps it (alpha = the matte). */
-function layoutImages(width: number, height: number, product: Rgba8, box: Box): { layout: Rgb8; mask: Rgba8 } {
+export function layoutImages(width: number, height: number, product: Rgba8, box: Box): { layout: Rgb8; mask: Rgba8 } {
   const layout = rgb8(Buffer.alloc(width * height * 3, LAYOUT_GREY), width, height);
   const mask = rgba8(Buffer.alloc(width * height * 4), width, height);
   for (let y = 0; y < product.height; y++) {
@@ -250,27 +250,34 @@ const generative: Recipe = async (shot, stage) => {
       throw new UpstreamError(g.engine, err);
     }
   });
-  const locked = await stage('lock', async () => {
-    let decoded;
-    try {
-      decoded = await decodeImage(painted.image, { maxPixels: paint.maxPixels });
-    } catch (err) {
-      throw new UpstreamError(g.engine, new PermanentTaskError(`the ${g.engine} upstream's image could not be read: ${err instanceof Error ? err.message : String(err)}`));
-    }
-    const generated = await coverRgb(decoded.image, layout.width, layout.height);
-    try {
-      return lockProduct({ generated, product, box, mode: g.lock });
-    } catch (err) {
-      if (err instanceof LockError) throw new PermanentTaskError(`${err.message}; input.lock blend keeps the product anyway`, 'TASK_FAILED', { cause: err });
-      throw err;
-    }
-  });
+  const locked = await stage('lock', () => lockPainted(painted.image, layout, product, box, g.lock, paint.maxPixels, g.engine));
   const fidelity = await stage('fidelity', () => fidelityFigures(group, sampleAt(locked.frame, box, locked.report.transform), null));
   return {
     frame: locked.frame, placement: placementOf(layout), fidelity, lock: locked.report,
     upstream: { engine: g.engine, taskId: painted.taskId, createAttempts: painted.createAttempts, replayed: painted.replayed },
   };
 };
+
+/**
+ * An upstream's painted image brought to the layout's size (cover-fitted, so an upstream that answers
+ * another size or ratio still lines up), with the photographed product locked back (engine/lock). An
+ * unreadable image is the upstream's failure; a strict lock's refusal fails the task with its reason.
+ */
+export async function lockPainted(image: Buffer, size: { width: number; height: number }, product: Rgba8, box: Box, mode: LockMode, maxPixels: number, upstream: string): Promise<ReturnType<typeof lockProduct>> {
+  let decoded;
+  try {
+    decoded = await decodeImage(image, { maxPixels });
+  } catch (err) {
+    throw new UpstreamError(upstream, new PermanentTaskError(`the ${upstream} upstream's image could not be read: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  const generated = await coverRgb(decoded.image, size.width, size.height);
+  try {
+    return lockProduct({ generated, product, box, mode });
+  } catch (err) {
+    if (err instanceof LockError) throw new PermanentTaskError(`${err.message}; input.lock blend keeps the product anyway`, 'TASK_FAILED', { cause: err });
+    throw err;
+  }
+}
 
 /**
  * The frame's product where the lock found it, brought back to the layout box (bilinear samples at
