@@ -19,7 +19,8 @@ import { startTestS3, type TestS3 } from '../helpers/s3.js';
  * The scaled-out deployment as separate processes: two `reshoot serve --role api` and two
  * `reshoot worker`, each with a data dir of its own, sharing nothing but one Postgres, one Redis
  * (BullMQ) and one S3 bucket (s3rver). Tasks go round-robin through both APIs under Idempotency-Keys,
- * some replayed on the other node; a worker is SIGKILLed holding a task mid-render; everything must
+ * some replayed on the other node; a worker is SIGKILLed holding a task in `handling` (stuck fetching
+ * its reference, between two callback deliveries); everything must
  * still end exactly once.
  *
  * The issue's 200 tasks: 1024 px outputs from 256 px packshots through the tiny segmentation model
