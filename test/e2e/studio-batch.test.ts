@@ -11,16 +11,15 @@ import { outputSize, type AspectRatio } from '../../src/contract/models.js';
 import { priceFor, type PriceRow } from '../../src/contract/pricing.js';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
 
 // A batch in the studio as a person runs one: a folder picked and a file dropped, two prompts × two
 // ratios, the quote checked against the server's price rows, every row done, and the zip's entries
 // decoded. Debian's Chromium driven by playwright-core; screenshots go to .tmp/e2e/batch-*.png.
 
-const CHROMIUM = process.env.RESHOOT_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = path.join(ROOT, '.tmp', 'e2e');
 const POLL = { timeout: 20_000 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MODEL = 'gpt-image-2-image-to-image';
 /** a price table in which the ratio changes the price, so a quote that ignores the matrix is caught */
 const PRICES: PriceRow[] = [{ model_name: MODEL, base_usd_value: 0.03, policies: [{ rule: { aspect_ratio: { match: '4:5' } }, usd_value: 0.05 }] }];
@@ -51,7 +50,7 @@ async function dropFiles(files: Array<{ name: string; bytes: Buffer; type: strin
 
 const usd = async (selector: string) => Number(await page.locator(selector).getAttribute('data-usd'));
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('batches in the web studio', { timeout: 300_000 }, () => {
+describe.skipIf(chromiumUnavailable !== null)('batches in the web studio', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-batch-'));
     fs.mkdirSync(SHOTS, { recursive: true });

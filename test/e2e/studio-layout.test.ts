@@ -9,16 +9,15 @@ import { ASPECT_RATIOS } from '../../src/contract/models.js';
 import sharp from 'sharp';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
 
 // The studio as a new user meets it on common desktop sizes: the result always whole and as large as
 // the stage allows, a before/after wipe that lines up, and the messages, warnings and history that
 // come with it. Debian's Chromium driven by playwright-core; screenshots go to .tmp/e2e/layout-*.png.
 
-const CHROMIUM = process.env.RESHOOT_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = path.join(ROOT, '.tmp', 'e2e');
 const POLL = { timeout: 20_000 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORTS = [
   { width: 1280, height: 720 },
   { width: 1440, height: 900 },
@@ -129,7 +128,7 @@ function expectWholeAndLarge(b: Awaited<ReturnType<typeof resultBox>>, label: st
   expect(fill, label).toBeGreaterThan(0.95);
 }
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('web studio on desktop screens', { timeout: 240_000 }, () => {
+describe.skipIf(chromiumUnavailable !== null)('web studio on desktop screens', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-layout-'));
     fs.mkdirSync(SHOTS, { recursive: true });

@@ -8,24 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
 
 // The studio in a real browser against the real server: Debian's Chromium driven by playwright-core
 // (no browser download). The scenarios run in order on one page, like a person working through them.
 
-const CHROMIUM = process.env.RESHOOT_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = path.join(ROOT, '.tmp', 'e2e');
 const POLL = { timeout: 15_000 };
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let tmp: string;
 let server: TestServer;
@@ -80,7 +70,7 @@ async function resultLoaded(p: Page, src?: string): Promise<string> {
 }
 
 // Renders share two cores with everything else in CI; the first one also loads the cutout model.
-describe.skipIf(!fs.existsSync(CHROMIUM))('web studio in Chromium', { timeout: 150_000 }, () => {
+describe.skipIf(chromiumUnavailable !== null)('web studio in Chromium', { timeout: 150_000 }, () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-'));
     fs.mkdirSync(SHOTS, { recursive: true });
