@@ -19,8 +19,8 @@ import { startTestS3, type TestS3 } from '../helpers/s3.js';
  * The scaled-out deployment as separate processes: two `reshoot serve --role api` and two
  * `reshoot worker`, each with a data dir of its own, sharing nothing but one Postgres, one Redis
  * (BullMQ) and one S3 bucket (s3rver). Tasks go round-robin through both APIs under Idempotency-Keys,
- * some replayed on the other node; a worker is SIGKILLed holding a task in `handling` (stuck fetching
- * its reference, between two callback deliveries); everything must
+ * some replayed on the other node. One worker is SIGKILLed holding a task in `handling` (stuck
+ * fetching its reference), later the other mid-render; a fresh worker replaces each. Everything must
  * still end exactly once.
  *
  * The issue's 200 tasks: 1024 px outputs from 256 px packshots through the tiny segmentation model
@@ -86,6 +86,22 @@ describe.skipIf(skip !== null)('2 API processes and 2 worker processes on one Po
       child.once('exit', (code, signal) => reject(new Error(`${role} exited early (${code ?? signal}): ${node.out}`)));
     });
     return node;
+  };
+
+  /**
+   * A worker also delivers callbacks: it is killed between two of them (150 ms after one, with none
+   * since; a render takes longer), so no delivery is cut between its POST and its record, which
+   * at-least-once delivery would send again.
+   */
+  const killBetweenDeliveries = async (node: Node, until: number) => {
+    for (;;) {
+      const before = deliveries.length;
+      while (deliveries.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      const seen = deliveries.length;
+      await new Promise((r) => setTimeout(r, 150));
+      if (deliveries.length === seen || Date.now() >= until) break;
+    }
+    await kill(node);
   };
 
   const kill = async (node: Node) => {
@@ -156,7 +172,7 @@ describe.skipIf(skip !== null)('2 API processes and 2 worker processes on one Po
     for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
   });
 
-  it(`runs ${TASKS} tasks to success exactly once through a worker crash`, async () => {
+  it(`runs ${TASKS} tasks to success exactly once through two worker crashes`, async () => {
     const clients = apis.map((a) => apiClient({ url: a.url!, apiKey: KEY }));
     const body = (i: number, ref: string) => ({
       model: MODEL,
@@ -172,7 +188,7 @@ describe.skipIf(skip !== null)('2 API processes and 2 worker processes on one Po
     const end = Date.now() + 60_000;
     while (holdHits === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(holdHits).toBe(1);
-    await start('worker');
+    const workerB = await start('worker');
 
     // the rest round-robin through both APIs, each under its own Idempotency-Key
     const ids = new Map<number, string>([[0, heldId]]);
@@ -207,12 +223,13 @@ describe.skipIf(skip !== null)('2 API processes and 2 worker processes on one Po
     const third = Date.now() + 120_000;
     while (deliveries.length < TASKS / 3 && Date.now() < third) await new Promise((r) => setTimeout(r, 100));
     expect((await clients[1]!.get(`/v1/tasks/${heldId}`)).body.data.status).toBe('handling');
-    // A also delivers callbacks: it is killed between two of them (a render takes longer than this
-    // gap), so no delivery is cut between the POST and its record (at-least-once would resend it)
-    const before = deliveries.length;
-    while (deliveries.length === before && Date.now() < third) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 150));
-    await kill(workerA);
+    await killBetweenDeliveries(workerA, third);
+    await start('worker');
+    // two thirds through, worker B dies mid-render: a worker takes the next render job as soon as it
+    // finishes one, so between two deliveries it is rendering
+    const twoThirds = Date.now() + 120_000;
+    while (deliveries.length < (2 * TASKS) / 3 && Date.now() < twoThirds) await new Promise((r) => setTimeout(r, 100));
+    await killBetweenDeliveries(workerB, twoThirds);
     await start('worker');
 
     // the receiver hears of each task as it ends (polling 200 tasks would load the 2 cores more)
@@ -299,6 +316,10 @@ describe.skipIf(skip !== null)('2 API processes and 2 worker processes on one Po
       expect(next.map((j) => j.name).sort()).toEqual(schedulers.map((s) => s.name).sort());
       expect(next.every((j) => j.repeatJobKey !== undefined)).toBe(true);
       const completed = await queues[0]!.getCompleted(0, TASKS);
+      // the held task's job and the one B was rendering were started again after the kills
+      const restarted = completed.filter((j) => j.attemptsStarted > 1).map((j) => j.id);
+      expect(restarted).toContain(`render.${heldId}`);
+      expect(restarted.length).toBeGreaterThanOrEqual(2);
       expect(new Set(completed.map((j) => j.id))).toEqual(new Set([...ids.values()].map((id) => `render.${id}`)));
       // no job hash in Redis beyond those in the completed sets (and the upkeep scheduler's)
       const client = new Redis(redis.url);
