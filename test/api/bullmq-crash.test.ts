@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import { apiClient, MODEL } from '../helpers/api.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 
 // A worker process SIGKILLed mid-render with its job on BullMQ: the job's lock is not renewed, the
 // stalled-job check of another worker moves it back to waiting, and the task still ends in success,
@@ -28,21 +29,12 @@ describe.skipIf(skip !== null)('a worker killed mid-task with its job on BullMQ'
   let hits = 0;
   const children: ChildProcess[] = [];
 
-  const startWorker = (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../helpers/serve-child.ts')], {
-      env: { ...process.env, ...env, RESHOOT_ROLE: 'worker', RESHOOT_LOG_LEVEL: process.env.RESHOOT_TEST_LOG ?? 'silent', RESHOOT_ENGINE_THREADS: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+  const startWorker = async (): Promise<ChildProcess> => {
+    const { child } = await startServeProcess({ ...env, RESHOOT_ROLE: 'worker', RESHOOT_ENGINE_THREADS: '1' });
     children.push(child);
-    return new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('LISTENING')) resolve(child);
-      });
-      child.once('exit', (code) => reject(new Error(`worker exited early with ${code}: ${out}`)));
-    });
+    return child;
   };
+
 
   beforeAll(async () => {
     [cluster, redis] = await Promise.all([startPostgres(), startRedis()]);

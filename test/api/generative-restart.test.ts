@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
 import { DRIFTS, repaintFromMask } from '../fakes/drift.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 
 // A worker killed (SIGKILL) while the hiapi upstream is still painting: after a restart the job is
 // taken over, the create is sent again under the same Idempotency-Key (derived from the task), the
@@ -19,32 +20,18 @@ let dataDir: string;
 let fake: FakeHiapi;
 
 function startChild(port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../helpers/serve-child.ts')], {
-    env: {
-      ...process.env,
-      RESHOOT_HOST: '127.0.0.1',
-      RESHOOT_PORT: String(port),
-      RESHOOT_DATA_DIR: dataDir,
-      RESHOOT_API_KEYS: KEY,
-      RESHOOT_FIRST_KEY: 'false',
-      RESHOOT_LOG_LEVEL: process.env.RESHOOT_TEST_LOG ?? 'silent',
-      RESHOOT_RATE_LIMIT: 'off',
-      RESHOOT_JOB_LEASE_SECONDS: '2',
-      RESHOOT_ENGINE_THREADS: '1',
-      RESHOOT_HIAPI_UPSTREAM_URL: fake.url,
-      RESHOOT_HIAPI_UPSTREAM_KEY: fake.apiKey,
-      RESHOOT_UPSTREAM_POLL_MS: '50',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early with ${code}: ${out}`)));
+  return startServeProcess({
+    RESHOOT_HOST: '127.0.0.1',
+    RESHOOT_PORT: String(port),
+    RESHOOT_DATA_DIR: dataDir,
+    RESHOOT_API_KEYS: KEY,
+    RESHOOT_FIRST_KEY: 'false',
+    RESHOOT_RATE_LIMIT: 'off',
+    RESHOOT_JOB_LEASE_SECONDS: '2',
+    RESHOOT_ENGINE_THREADS: '1',
+    RESHOOT_HIAPI_UPSTREAM_URL: fake.url,
+    RESHOOT_HIAPI_UPSTREAM_KEY: fake.apiKey,
+    RESHOOT_UPSTREAM_POLL_MS: '50',
   });
 }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPackshot } from '../fixtures/index.js';
 import { apiClient, MODEL } from '../helpers/api.js';
+import { startServeProcess } from '../helpers/serve-process.js';
 
 // A worker killed mid-task (SIGKILL, no cleanup): after a restart the lease runs out, another worker
 // takes the job over and the task still ends in success. Nothing queued or running is lost.
@@ -19,31 +20,16 @@ let holdFirst = true;
 let png: Buffer;
 
 function startChild(port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../helpers/serve-child.ts')], {
-    env: {
-      ...process.env,
-      RESHOOT_HOST: '127.0.0.1',
-      RESHOOT_PORT: String(port),
-      RESHOOT_DATA_DIR: dataDir,
-      RESHOOT_API_KEYS: KEY,
-      RESHOOT_FIRST_KEY: 'false',
-      RESHOOT_LOG_LEVEL: process.env.RESHOOT_TEST_LOG ?? 'silent',
-      RESHOOT_RATE_LIMIT: 'off',
-      RESHOOT_JOB_LEASE_SECONDS: '2',
-      RESHOOT_ENGINE_THREADS: '1',
-      RESHOOT_FETCH_ALLOW_HOSTS: '127.0.0.1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (process.env.RESHOOT_TEST_LOG) process.stdout.write(d);
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early with ${code}: ${out}`)));
+  return startServeProcess({
+    RESHOOT_HOST: '127.0.0.1',
+    RESHOOT_PORT: String(port),
+    RESHOOT_DATA_DIR: dataDir,
+    RESHOOT_API_KEYS: KEY,
+    RESHOOT_FIRST_KEY: 'false',
+    RESHOOT_RATE_LIMIT: 'off',
+    RESHOOT_JOB_LEASE_SECONDS: '2',
+    RESHOOT_ENGINE_THREADS: '1',
+    RESHOOT_FETCH_ALLOW_HOSTS: '127.0.0.1',
   });
 }
 
