@@ -31,6 +31,10 @@ export const ReshootExtensionSchema = z
     placement: z.unknown().optional().describe('where the product was placed in the frame'),
     fidelity: z.unknown().optional().describe('how far the product pixels moved from the source'),
     timings: z.record(z.string(), z.number()).optional().describe('milliseconds per stage'),
+    cutout: z
+      .object({ cached: z.boolean(), modelSize: z.int().optional(), mirrored: z.boolean().optional() })
+      .optional()
+      .describe('the matte: from the cache or not, and the quality setting that made it (model side, mirrored pass)'),
     warnings: z.array(z.string()).optional().describe('what the user should know about the result, e.g. a product enlarged more than 2x from its photo'),
     cost: z.object({ usd: z.number(), model: z.string() }).optional(),
     lock: z

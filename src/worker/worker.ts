@@ -123,6 +123,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         fidelity: report.fidelity,
         ...(report.render ? { render: report.render } : {}),
         ...(report.warnings?.length ? { warnings: report.warnings } : {}),
+        ...(report.cutout ? { cutout: report.cutout } : {}),
         ...(report.lock ? { lock: report.lock } : {}),
         ...(report.upstream ? { upstream: report.upstream } : {}),
         ...(report.fallback ? { fallback: report.fallback } : {}),

@@ -25,6 +25,9 @@ describe('the render report of a task', () => {
     expect(b.status, JSON.stringify(b.error)).toBe('success');
     expect(a.reshoot.render).toMatchObject({ quality: 'standard', supersampled: false, environment: { photo: 'esplanade' } });
     expect(b.reshoot.render).toMatchObject({ quality: 'pro', supersampled: true, lensBlur: 'full-size HDR disc' });
+    // the cutout's quality setting: the free model's side, Pro's own with a mirrored pass
+    expect(a.reshoot.cutout).toEqual({ cached: false, modelSize: 768, mirrored: false });
+    expect(b.reshoot.cutout).toEqual({ cached: false, modelSize: 1024, mirrored: true });
     expect(a.reshoot.fidelity.colourKept.mean).toBeLessThan(2);
     expect(a.reshoot.fidelity.relight.applied).toBe(true);
     const bytes = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
