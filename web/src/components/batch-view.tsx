@@ -112,6 +112,13 @@ export function BatchView({ api, active }: Props) {
     });
   }
 
+  /** A file input's choice (files or a folder) joins the batch; the input is cleared so the same choice can be made again. */
+  function takePicked(e: { currentTarget: HTMLInputElement }) {
+    const el = e.currentTarget;
+    addFiles(filesFromInput(el.files));
+    el.value = '';
+  }
+
   function toggleRatio(r: AspectRatio) {
     setRatios((prev) => (prev.includes(r) ? prev.filter((x) => x !== r) : spec.aspectRatios.filter((x) => x === r || prev.includes(x))));
   }
@@ -286,11 +293,7 @@ export function BatchView({ api, active }: Props) {
                 accept="image/*"
                 multiple
                 aria-label="Choose images for the batch"
-                onChange={(e) => {
-                  const el = e.currentTarget;
-                  addFiles(filesFromInput(el.files));
-                  el.value = '';
-                }}
+                onChange={takePicked}
               />
               <input
                 ref={folderInput}
@@ -298,11 +301,7 @@ export function BatchView({ api, active }: Props) {
                 type="file"
                 multiple
                 aria-label="Choose a folder of images for the batch"
-                onChange={(e) => {
-                  const el = e.currentTarget;
-                  addFiles(filesFromInput(el.files));
-                  el.value = '';
-                }}
+                onChange={takePicked}
               />
             </div>
             {files.length > 0 && (
