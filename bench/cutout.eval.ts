@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createCutout, DEFAULT_MODEL_SIZE, modelLoadMs, type CutoutResult } from '../src/engine/cutout/index.js';
 import { scoreMatte } from '../src/engine/cutout/metrics.js';
-import type { GuardReport } from '../src/engine/cutout/matte.js';
+import { guardShares } from '../src/engine/cutout/matte.js';
 import { loadSegmenter, type Segmenter } from '../src/engine/cutout/session.js';
 import { mask8, rgba8, type Raster8 } from '../src/engine/raster/types.js';
 import { decodeImage, encodeImage, initCodec, resize } from '../src/engine/codec.js';
@@ -77,11 +77,6 @@ function thresholded(p: Float32Array, w: number, h: number): Raster8<1> {
   return mask8(m, w, h);
 }
 
-/** The label-free check, from the cutout's own tally: the share of confident model foreground the matte removes, of confident background it adds. */
-function labelFree(g: GuardReport): { removed: number; added: number } {
-  return { removed: g.confidentForeground ? g.removed / g.confidentForeground : 0, added: g.confidentBackground ? g.added / g.confidentBackground : 0 };
-}
-
 async function writeLooks(dir: string, it: Item, res: CutoutResult): Promise<void> {
   const { width: w, height: h } = res.foreground;
   const f = res.foreground.data;
@@ -148,7 +143,7 @@ async function main(): Promise<void> {
     const ms = performance.now() - t0;
     const s = scoreMatte(mask8(res.alpha, it.width, it.height), truth);
     // the cache is off, so every result carries its tally
-    const lf = labelFree(res.guard!);
+    const lf = guardShares(res.guard!);
     const row = { set: it.set, name: it.name, raw, iou: s.iou, bf: s.boundaryF, ...lf, ms };
     rows.push(row);
     console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${ms.toFixed(0)} |`);

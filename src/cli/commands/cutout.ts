@@ -41,7 +41,7 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
     return 2;
   }
   const config = loadConfig();
-  const [{ createCutout, modelLoadMs }, { decodeImage, encodeImage, initCodec: initSharp }] = await Promise.all([
+  const [{ createCutout, guardShares, modelLoadMs }, { decodeImage, encodeImage, initCodec: initSharp }] = await Promise.all([
     import('../../engine/cutout/index.js'),
     import('../../engine/codec.js'),
   ]);
@@ -71,7 +71,7 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
           const timings: Record<string, number> = { decode: Math.round(decodeMs * 10) / 10, ...res.timings };
           delete timings.load; // reported once, above
           // what the matte changed of the model's confident answer: the first thing to look at when a matte goes wrong
-          println(JSON.stringify({ input: image, out, width, height, cached: res.cached, ms, timings, ...(res.guard ? { model: guardFigures(res.guard) } : {}) }));
+          println(JSON.stringify({ input: image, out, width, height, cached: res.cached, ms, timings, ...(res.guard ? { model: guardFigures(res.guard, guardShares(res.guard)) } : {}) }));
         } else {
           if (load !== null && !loadReported) println(`model loaded in ${(load / 1000).toFixed(2)} s`);
           println(`${out}  ${width}x${height}  ${res.cached ? 'cached' : 'computed'}  ${(ms / 1000).toFixed(2)} s`);
@@ -91,15 +91,15 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
 }
 
 /** The guard's counts as the JSON line reports them: pixels, and the shares of the model's confident answer. */
-function guardFigures(g: GuardReport): Record<string, number> {
-  const share = (n: number, of: number) => (of ? Math.round((n / of) * 1e6) / 1e6 : 0);
+function guardFigures(g: GuardReport, shares: { removed: number; added: number }): Record<string, number> {
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
   return {
     confidentForeground: g.confidentForeground,
     confidentBackground: g.confidentBackground,
     removed: g.removed,
     added: g.added,
     restored: g.restored,
-    removedShare: share(g.removed, g.confidentForeground),
-    addedShare: share(g.added, g.confidentBackground),
+    removedShare: round(shares.removed),
+    addedShare: round(shares.added),
   };
 }

@@ -7,6 +7,8 @@ import { mask8, rgba8, type Raster8 } from '../raster/types.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 import { matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
 
+export { guardShares, type GuardReport } from './matte.js';
+
 /**
  * Product cutout: IS-Net (medium) fused with a classical matte from the modelled studio backdrop,
  * refined at full resolution, with decontaminated edge colours and an on-disk matte cache.

@@ -86,6 +86,11 @@ export interface GuardReport {
   restored: number;
 }
 
+/** The label-free check: the share of the model's confident product the matte removed, of its confident background it added. */
+export function guardShares(g: GuardReport): { removed: number; added: number } {
+  return { removed: g.confidentForeground ? g.removed / g.confidentForeground : 0, added: g.confidentBackground ? g.added / g.confidentBackground : 0 };
+}
+
 /**
  * The final tally of {@link GuardReport}: the model's probability at each pixel (bilinear, as the prior
  * is upsampled) against the final alpha. Within a row, the pixels between two columns of the model's
