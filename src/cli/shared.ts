@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { MODELS, OUTPUT_FORMATS, type OutputFormat } from '../contract/models.js';
-import { transformRequest } from '../contract/transform-request.js';
+import { defaultSeed, transformRequest } from '../contract/transform-request.js';
 import { validateCreateBody, type TaskInput } from '../contract/validate.js';
 import type { TransformRequest } from '../engine/types.js';
 import { Client } from '../sdk/index.js';
@@ -101,18 +100,13 @@ export function checkInput(model: string, flags: InputFlags, refCount: number): 
   return validateCreateBody({ model, input: wireInput(flags, placeholders) }).input;
 }
 
-/** A stable default seed from a key, so re-running the same item renders the same bytes. */
-export function seedFrom(key: string): number {
-  return createHash('sha256').update(key).digest().readUInt32BE(0);
-}
-
 /** The engine request for local files, after the same checks the server makes. */
 export function localRequest(model: string, flags: InputFlags, sources: readonly string[], seedKey: string): TransformRequest {
   const input = checkInput(model, flags, sources.length);
   return transformRequest(input, {
     tier: MODELS[model]!.tier,
     sources: sources.map((s) => path.resolve(s)),
-    seed: input.seed ?? seedFrom(seedKey),
+    seed: input.seed ?? defaultSeed(seedKey),
   });
 }
 

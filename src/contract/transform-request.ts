@@ -13,6 +13,17 @@ export interface RenderContext {
 }
 
 /**
+ * The seed a render gets when its input names none: stable for a key (the task id on the server, the
+ * item's inputs in the CLI), so a re-run after a crash or an interrupted batch renders the same bytes.
+ * FNV-1a over the key's UTF-16 code units.
+ */
+export function defaultSeed(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
  * The engine request for a checked task input, the same for a task the worker runs and a local
  * `reshoot transform` or `batch`: the output format defaults to png, and fields the input leaves
  * out stay out so the engine applies its own defaults.

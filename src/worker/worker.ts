@@ -4,9 +4,10 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { OUTPUT_EXTENSIONS } from '../contract/models.js';
 import type { ReshootExtension } from '../contract/task.js';
-import { transformRequest } from '../contract/transform-request.js';
+import { defaultSeed, transformRequest } from '../contract/transform-request.js';
 import type { ReferenceRole } from '../contract/validate.js';
 import { releaseInputs, resolveInputs, type ResolveDeps, type ResolvedInput } from '../engine/inputs/resolve.js';
+import type { TransformResult } from '../engine/types.js';
 import { PermanentTaskError, RetryableTaskError, type TaskErrorCode } from '../errors.js';
 import type { Job, JobQueue } from '../queue/types.js';
 import type { BlobStore } from '../store/blobs/blob-store.js';
@@ -93,7 +94,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       const paths = [...copies.map((c) => c.path), ...refs.map((r) => r.path)];
       const fetchMs = Math.round(performance.now() - tFetch);
 
-      const seed = input.seed ?? sceneFrom?.seed ?? parent?.seed ?? seedFrom(taskId);
+      const seed = input.seed ?? sceneFrom?.seed ?? parent?.seed ?? defaultSeed(taskId);
       await deps.tasks.recordRun(taskId, sources, seed);
       const base = sceneFrom ?? parent;
       const basePlan = base?.reshoot ? (JSON.parse(base.reshoot) as ReshootExtension).plan : undefined;
@@ -111,6 +112,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       // the route picks the engine; a generative one paints through its upstream and locks the product
       const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
       if (engine !== 'studio') request.generative = { engine, lock: input.lock ?? 'strict', model: row.model, jobKey: taskId };
+      // the studio's Fix cutout edits the mattes this render used (GET /v1/tasks/:id/matte)
+      request.keepMattes = true;
       // D7: archiving covers encoding and saving, so it starts with the engine's encode stage.
       const result = await deps.pool.transform(request, taskSignal, (stage) => {
         if (stage === 'encode') void deps.tasks.advance(taskId, 'archiving').catch((err: unknown) => tlog.warn({ err }, 'could not mark the task archiving'));
@@ -145,6 +148,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         if (job.attempt >= job.maxAttempts) return finishFailed(taskId, 'STORAGE_UNAVAILABLE', `the output could not be saved (${(err as Error).message})`);
         throw err;
       }
+      const mattes = await storeMattes(deps.blobs, taskId, result.mattes ?? [], tlog);
+      if (mattes.length) reshoot.mattes = mattes;
       reshoot.timings = { ...reshoot.timings, store: Math.round(performance.now() - tStore), total: Math.round(performance.now() - started) };
       if (await deps.tasks.succeed(taskId, [{ key, bytes: result.data.length }], reshoot)) {
         deps.metrics?.taskFinished('success', reshoot.timings);
@@ -205,19 +210,38 @@ async function writeTempCopy(dir: string, bytes: Buffer): Promise<string> {
   return file;
 }
 
+/** Where a task's matte for its `ref`-th reference is kept, beside its output. */
+export const matteKey = (taskId: string, ref: number): string => `tasks/${taskId}/matte-${ref}.png`;
+
+/**
+ * Keeps the mattes a render cut its products with, for the studio's Fix cutout (served by
+ * GET /v1/tasks/:id/matte). They are a convenience, not the output: one that cannot be stored is
+ * left out of the task and logged, and the task still succeeds.
+ */
+async function storeMattes(
+  blobs: BlobStore,
+  taskId: string,
+  mattes: NonNullable<TransformResult['mattes']>,
+  log: Logger,
+): Promise<NonNullable<ReshootExtension['mattes']>> {
+  const kept: NonNullable<ReshootExtension['mattes']> = [];
+  for (const m of mattes) {
+    try {
+      await blobs.put(matteKey(taskId, m.ref), m.png);
+      kept.push({ ref: m.ref, width: m.width, height: m.height });
+    } catch (err) {
+      log.warn({ err, ref: m.ref }, 'matte could not be stored');
+    }
+  }
+  return kept;
+}
+
 /** A turn's roles: the parent's for the sources it inherits, then the caller's for the rest. */
 function rolesForTurn(parent: TaskRow, inherited: number, own: ReferenceRole[] | undefined): ReferenceRole[] | undefined {
   const parentRoles = (JSON.parse(parent.input) as StoredTaskInput).roles;
   if (!parentRoles && !own) return undefined;
   const head: ReferenceRole[] = Array.from({ length: inherited }, (_, i) => parentRoles?.[i] ?? 'product');
   return [...head, ...(own?.slice(1) ?? [])];
-}
-
-/** A stable default seed per task, so a re-run after a crash renders the same image. */
-function seedFrom(taskId: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < taskId.length; i++) h = Math.imul(h ^ taskId.charCodeAt(i), 16777619);
-  return h >>> 0;
 }
 
 export const workerTmpDir = (dataDir: string): string => path.join(dataDir, 'tmp');
