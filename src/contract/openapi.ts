@@ -3,6 +3,7 @@ import { ERRORS, ERROR_CODES } from './errors.js';
 import { TASK_ID_RE } from './ids.js';
 import { BACKGROUNDS, LOCK_MODES, MODELS, OUTPUT_FORMATS, ROUTES, type ModelSpec } from './models.js';
 import { SceneOverrideSchema } from './scene.js';
+import { ServedModelSchema } from './served-models.js';
 import { TaskListSchema, TaskObjectSchema } from './task.js';
 import { MAX_CALLBACK_URL_LENGTH, MAX_PROMPT_CODE_POINTS, REFERENCE_ROLES } from './validate.js';
 
@@ -15,8 +16,12 @@ import { MAX_CALLBACK_URL_LENGTH, MAX_PROMPT_CODE_POINTS, REFERENCE_ROLES } from
  * descriptions.
  */
 
-/** The create body one model accepts, field by field (unknown fields are ignored, as documented). */
-export function createBodySchema(spec: ModelSpec) {
+/**
+ * The create body one model accepts, field by field (unknown fields are ignored, as documented).
+ * `routes`: the routes the serving server accepts (`default` and its configured engines); every
+ * route any server may accept when left out.
+ */
+export function createBodySchema(spec: ModelSpec, routes: readonly string[] = ROUTES) {
   const names = Object.values(MODELS)
     .filter((m) => m.canonical === spec.canonical && m.rules === spec.rules)
     .map((m) => m.name);
@@ -44,7 +49,7 @@ export function createBodySchema(spec: ModelSpec) {
         .object({ url: z.string().max(MAX_CALLBACK_URL_LENGTH).describe('an http(s) URL outside this host and its network'), when: z.literal('final').optional() })
         .nullable()
         .optional(),
-      route: z.enum([...ROUTES, '']).optional().describe('the engine: default (the server\'s RESHOOT_DEFAULT_ENGINE), studio, or a generative upstream (hiapi, openai, comfyui); a server accepts only the engines it has configured and lists them when refusing one'),
+      route: z.enum([...routes, '']).optional().describe('the engine: default (the server\'s RESHOOT_DEFAULT_ENGINE), studio, or a generative upstream (hiapi, openai, comfyui); a server accepts only the engines it has configured (listed here and in GET /v1/models) and lists them when refusing one'),
       storage: z.enum(['temp', 'persistent']).optional(),
     })
     .describe(`${names.join(' / ')}: ${spec.description} Cross-field rules: ${crossFieldRules(spec)}`);
@@ -99,11 +104,14 @@ const paging = [
   { name: 'size', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 }, description: 'out-of-range values become the default' },
 ];
 
-/** The OpenAPI 3.1 document of the API as this server serves it. */
-export function openApiDocument(version: string): Record<string, unknown> {
+/**
+ * The OpenAPI 3.1 document of the API as this server serves it. `routes`: the routes it accepts
+ * (`default` and the engines it configured), so `route` lists only those.
+ */
+export function openApiDocument(version: string, opts: { routes?: readonly string[] } = {}): Record<string, unknown> {
   const bodies = Object.values(MODELS)
     .filter((m, i, all) => all.findIndex((o) => o.canonical === m.canonical && o.rules === m.rules) === i)
-    .map((m) => json(createBodySchema(m)));
+    .map((m) => json(createBodySchema(m, opts.routes)));
   const common = errors('UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE');
   return {
     openapi: '3.1.0',
@@ -189,7 +197,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: 'per id', content: content(envelope(StorageBatchSchema)) }, ...errors('INVALID_REQUEST'), ...common },
         },
       },
-      '/v1/models': { get: { summary: 'The served models with their limits and prices', responses: { 200: { description: 'the models' }, ...common } } },
+      '/v1/models': {
+        get: {
+          summary: 'The served models with their limits, prices and the routes this server accepts',
+          responses: { 200: { description: 'the models', content: content(envelope(z.array(ServedModelSchema))) }, ...common },
+        },
+      },
       '/v1/usage': {
         get: {
           summary: 'Tasks and USD by model and day for the calling key',

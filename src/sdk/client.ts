@@ -6,6 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../contract/idempotency.js';
+import { servedRoutes, type ServedModel, type ServedRoutes } from '../contract/served-models.js';
 import type { TaskList, TaskObject, TaskOutput } from '../contract/task.js';
 import { checkCreateBody } from './check.js';
 import { ApiError, TaskFailedError, codeForStatus } from './errors.js';
@@ -260,11 +261,25 @@ export class Client {
    * for (const m of await client.models()) console.log(m);
    * ```
    */
-  async models(opts: RequestOptions = {}): Promise<unknown[]> {
+  async models(opts: RequestOptions = {}): Promise<ServedModel[]> {
     const { data } = await this.send('/v1/models', { method: 'GET', retryNetwork: true, signal: opts.signal });
-    if (Array.isArray(data)) return data;
-    if (isObject(data) && Array.isArray(data.models)) return data.models;
+    if (Array.isArray(data)) return data as ServedModel[];
+    if (isObject(data) && Array.isArray(data.models)) return data.models as ServedModel[];
     return [];
+  }
+
+  /**
+   * The values of `route` the server accepts (`default` first, then the engines it configured) and the
+   * engine `default` means, read from `GET /v1/models`; a server that lists none (hiapi itself) accepts
+   * only its default route.
+   * @example
+   * ```ts
+   * const { routes } = await client.routes();
+   * if (routes.includes('hiapi')) await client.tasks.create(model, input, { route: 'hiapi' });
+   * ```
+   */
+  async routes(opts: RequestOptions = {}): Promise<ServedRoutes> {
+    return servedRoutes(await this.models(opts));
   }
 
   private async create(body: { model: string; input: Record<string, unknown> }, opts: CreateOptions = {}): Promise<CreatedTask> {

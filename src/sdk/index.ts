@@ -23,4 +23,5 @@ export { priceFor } from '../contract/pricing.js';
 export { parseRetryAfter } from './retry.js';
 export { MODELS, comboProblem, outputSize, ASPECT_RATIOS, PRO_ASPECT_RATIOS, RESOLUTIONS } from '../contract/models.js';
 export type { ModelSpec } from '../contract/models.js';
+export { servedRoutes } from '../contract/served-models.js';
 export type * from './types.js';

@@ -7,6 +7,8 @@ import {
   type CreatedTask,
   type ImageToImageProInput,
   type ModelName,
+  type ServedModel,
+  type ServedRoutes,
   type TaskList,
   type TaskObject,
 } from './index.js';
@@ -48,5 +50,12 @@ describe('SDK types', () => {
     expectTypeOf<'NETWORK'>().toExtend<ApiErrorCode>();
     expectTypeOf<TaskFailedError>().toExtend<ApiError>();
     expectTypeOf<TaskFailedError['taskError']>().toEqualTypeOf<{ code: string; message: string }>();
+  });
+
+  it('types the served models and routes', () => {
+    expectTypeOf(client.models).returns.resolves.toEqualTypeOf<ServedModel[]>();
+    expectTypeOf(client.routes).returns.resolves.toEqualTypeOf<ServedRoutes>();
+    expectTypeOf<ServedModel['routes']>().toEqualTypeOf<Array<'default' | 'studio' | 'hiapi' | 'openai' | 'comfyui'> | undefined>();
+    expectTypeOf<ServedRoutes['defaultEngine']>().toEqualTypeOf<'studio' | 'hiapi' | 'openai' | 'comfyui' | undefined>();
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { MODELS } from '../../contract/models.js';
+import { servedModels } from '../../contract/served-models.js';
+import { configuredEngines } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { ok } from '../envelope.js';
 import type { ServerDeps } from '../server.js';
@@ -9,26 +10,10 @@ export function registerMetaRoutes(app: FastifyInstance, deps: ServerDeps): void
   const { pricing, store, blobs, metrics } = deps;
 
   // hiapi's shape (a list of `{id, category, output_type, supported_endpoint_types}`), which clients
-  // filter on to find image models; reshoot's limits and prices ride alongside, not instead.
-  app.get('/v1/models', async () =>
-    ok(
-      Object.values(MODELS).map((m) => ({
-        id: m.name,
-        category: 'image',
-        output_type: 'image',
-        supported_endpoint_types: ['task'],
-        canonical: m.canonical,
-        tier: m.tier,
-        description: m.description,
-        input_urls: { min: m.minRefs, max: m.maxRefs },
-        aspect_ratios: m.aspectRatios,
-        resolutions: m.resolutions,
-        defaults: { aspect_ratio: m.defaultAspectRatio, resolution: m.defaultResolution },
-        rules: m.rules,
-        price_usd: pricing.price(m.name, { resolution: m.defaultResolution }),
-      })),
-    ),
-  );
+  // filter on to find image models; reshoot's limits, prices and the routes this server accepts
+  // (default and its configured engines, §15) ride alongside, not instead.
+  const served = { engines: configuredEngines(deps.config.engines), defaultEngine: deps.config.engines.default };
+  app.get('/v1/models', async () => ok(servedModels({ ...served, price: (model, resolution) => pricing.price(model, { resolution }) })));
 
   app.get('/api/pricing', async () => ok(pricing.rows()));
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { openApiDocument } from '../../contract/openapi.js';
+import { configuredEngines } from '../../config.js';
 import type { ServerDeps } from '../server.js';
 
 type Schema = {
@@ -55,7 +56,8 @@ function render(s: Schema, depth = 0): string {
 
 /** The OpenAPI document at /openapi.json, and the same document as a readable page at /docs/api. */
 export function registerReferenceRoutes(app: FastifyInstance, deps: ServerDeps): void {
-  const doc = openApiDocument(deps.version);
+  // `route` lists only what this server accepts: default and the engines it configured
+  const doc = openApiDocument(deps.version, { routes: ['default', ...configuredEngines(deps.config.engines)] });
   const page = referencePage(doc);
   app.get('/openapi.json', async () => doc);
   app.get('/docs/api', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
