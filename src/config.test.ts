@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes the scene library from RESHOOT_SCENES_DIR, an existing folder, and none without it', () => {
+    expect(loadConfig({}).scenes.dir).toBeUndefined();
+    expect(loadConfig({ RESHOOT_SCENES_DIR: 'src' }).scenes.dir).toBe(path.resolve('src'));
+    for (const bad of ['no-such-folder', 'package.json']) {
+      expect(() => loadConfig({ RESHOOT_SCENES_DIR: bad })).toThrow(`RESHOOT_SCENES_DIR=${JSON.stringify(bad)}: must be an existing folder`);
+    }
+  });
+
   it('reads the engines: the studio by default, an upstream once both its URL and key are set, the ComfyUI workflow from its file', async () => {
     const fs = await import('node:fs/promises');
     const os = await import('node:os');

@@ -139,6 +139,7 @@ const EnvSchema = z.object({
   RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
   RESHOOT_PRO_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
   RESHOOT_WEB_DIR: z.string().optional(),
+  RESHOOT_SCENES_DIR: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true, 'must be an existing folder (of scene photos with .json sidecars)').optional(),
   RESHOOT_DEFAULT_ENGINE: z.enum(ENGINE_NAMES).prefault('studio'),
   RESHOOT_FALLBACK_ENGINE: z.enum(['off', 'studio']).prefault('off'),
   RESHOOT_HIAPI_UPSTREAM_URL: url.optional(),
@@ -203,6 +204,8 @@ export interface Config {
     modelPath?: string;
   };
   pricing?: string;
+  /** the operator's scene library (src/scenes): a folder of set photographs with tag sidecars; unset: none */
+  scenes: { dir?: string };
   /** which engine renders a task: the default route's, the upstreams configured, the fallback when one is down */
   engines: EnginesConfig;
   /** where tasks, keys and the job queue live: SQLite in the data dir (the default) or a Postgres server */
@@ -339,6 +342,7 @@ export function loadConfig(env: Env = process.env): Config {
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
     pricing: e.RESHOOT_PRICING,
+    scenes: { dir: e.RESHOOT_SCENES_DIR === undefined ? undefined : path.resolve(e.RESHOOT_SCENES_DIR) },
     engines,
     database: e.RESHOOT_DATABASE_URL ? { kind: 'postgres', url: e.RESHOOT_DATABASE_URL } : { kind: 'sqlite' },
     blobs: e.RESHOOT_BLOB_URL
