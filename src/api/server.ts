@@ -19,6 +19,7 @@ import { parseJsonBody } from './json-body.js';
 import type { Metrics } from '../metrics.js';
 import { createRateLimiter, type RateDecision, type RateLimiter } from './rate-limit.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerMatteRoutes } from './routes/matte.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerMetaRoutes } from './routes/meta.js';
@@ -184,6 +185,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerTaskRoutes(app, deps);
+  registerMatteRoutes(app, deps);
   registerUploadRoutes(app, deps);
   registerFileRoutes(app, deps);
   registerStorageRoutes(app, deps);

@@ -56,6 +56,10 @@ export const ReshootExtensionSchema = z
       .object({ from: z.string(), reason: z.string() })
       .optional()
       .describe('the generative engine asked for failed and the studio rendered instead (RESHOOT_FALLBACK_ENGINE=studio)'),
+    mattes: z
+      .array(z.object({ ref: z.int().describe('0-based index of the product reference'), width: z.int(), height: z.int() }))
+      .optional()
+      .describe('the mattes the products were cut out with, served as 8-bit grey PNGs by GET /v1/tasks/:id/matte?ref=N'),
     lineage: z
       .object({ parent: z.string(), turn: z.int(), root: z.string() })
       .optional()

@@ -173,7 +173,9 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     rendered = await RECIPES[recipeFor(studio)](studio, stage);
   }
   const { frame, placement, fidelity, render, lock, upstream } = rendered;
-  const data = await stage('encode', () => encodeImage(frame, req.outputFormat));
+  const [data, mattes] = await stage('encode', () =>
+    Promise.all([encodeImage(frame, req.outputFormat), req.keepMattes ? encodeMattes(cut.mattes) : Promise.resolve(undefined)]),
+  );
   timings.total = Math.round(Object.values(timings).reduce((a, b) => a + b, 0) * 10) / 10;
   return {
     data,
@@ -181,6 +183,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     mime: MIME[req.outputFormat],
     width: frame.width,
     height: frame.height,
+    ...(mattes ? { mattes } : {}),
     report: {
       engine: recipe === 'generative' && !fallback ? req.generative!.engine : 'studio',
       plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting },
@@ -194,12 +197,33 @@ function warningsFor(placement: { upscale: number }): { warnings?: string[] } {
   return { warnings: [`the product is enlarged ${placement.upscale.toFixed(1)}× from its photo for this output and may look soft: a larger photo or a lower resolution keeps it sharp`] };
 }
 
+/** A product reference's matte as the cutout made it, at the reference's working size. */
+interface ProductMatte {
+  ref: number;
+  alpha: Buffer;
+  width: number;
+  height: number;
+}
+
+/** The mattes as 8-bit grey PNGs, for the worker to keep beside the output (the studio's Fix cutout edits them). */
+async function encodeMattes(mattes: ProductMatte[]): Promise<NonNullable<TransformResult['mattes']>> {
+  return Promise.all(
+    mattes.map(async (m) => ({ ref: m.ref, width: m.width, height: m.height, png: await encodeImage(mask8(m.alpha, m.width, m.height), 'png') })),
+  );
+}
+
 /** Each reference's role, then the products' mattes and their crops to what they cover. */
-async function cutProducts(req: TransformRequest, images: Raster8[], hasAlpha: boolean[], cutout: CutoutFn): Promise<{ refs: Reference[]; productIdx: number[]; crops: Rgba8[]; cached: boolean }> {
+async function cutProducts(
+  req: TransformRequest,
+  images: Raster8[],
+  hasAlpha: boolean[],
+  cutout: CutoutFn,
+): Promise<{ refs: Reference[]; productIdx: number[]; crops: Rgba8[]; cached: boolean; mattes: ProductMatte[] }> {
   const { refs, cuts } = await assignRoles(req, images, hasAlpha, cutout);
   const productIdx = refs.filter((r) => r.role === 'product').map((r) => r.index - 1);
   let cached = true;
   const crops: Rgba8[] = [];
+  const mattes: ProductMatte[] = [];
   for (const i of productIdx) {
     // past this point only the size of a product image is read, so its pixels may become the foreground
     const cut = cuts.get(i) ?? await cutout(images[i]!, { hasAlpha: hasAlpha[i], consume: true });
@@ -211,8 +235,9 @@ async function cutProducts(req: TransformRequest, images: Raster8[], hasAlpha: b
     }
     const rgba = cut.crop ? cut.crop(b).data : crop(rgba8(cut.foreground.data, img.width, img.height), b).data;
     crops.push(rgba8(rgba, b.width, b.height));
+    if (req.keepMattes) mattes.push({ ref: i, alpha: cut.alpha, width: img.width, height: img.height });
   }
-  return { refs, productIdx, crops, cached };
+  return { refs, productIdx, crops, cached, mattes };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface TransformRequest {
   planMode?: 'reuse' | 'edit';
   /** render with a generative upstream (the pipeline's `paint`) and lock the product; absent: the studio */
   generative?: GenerativeRequest;
+  /** also return each product reference's matte (TransformResult.mattes), for the worker to keep */
+  keepMattes?: boolean;
 }
 
 /** What a generative render needs besides the shot: which upstream, the lock, the model name it is sent, the job. */
@@ -129,6 +131,12 @@ export interface TransformResult {
   mime: string;
   width: number;
   height: number;
+  /**
+   * With `keepMattes`: the matte each product reference was cut out with, an 8-bit grey PNG at the
+   * reference's working size (its own, unless it is over the pipeline's WORKING_PIXELS); `ref` is its
+   * 0-based index in `sources`.
+   */
+  mattes?: Array<{ ref: number; width: number; height: number; png: Uint8Array }>;
   report: TransformReport;
 }
 

@@ -10,7 +10,7 @@ import { releaseInputs, resolveInputs, type ResolveDeps, type ResolvedInput } fr
 import type { TransformResult } from '../engine/types.js';
 import { PermanentTaskError, RetryableTaskError, type TaskErrorCode } from '../errors.js';
 import type { Job, JobQueue } from '../queue/types.js';
-import type { BlobStore } from '../store/blobs/blob-store.js';
+import { matteKey, type BlobStore } from '../store/blobs/blob-store.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
 import type { StoredTaskInput, TaskRow, TaskService } from '../tasks/service.js';
 import type { EnginePool } from './engine-pool.js';
@@ -209,9 +209,6 @@ async function writeTempCopy(dir: string, bytes: Buffer): Promise<string> {
   await fs.writeFile(file, bytes);
   return file;
 }
-
-/** Where a task's matte for its `ref`-th reference is kept, beside its output. */
-export const matteKey = (taskId: string, ref: number): string => `tasks/${taskId}/matte-${ref}.png`;
 
 /**
  * Keeps the mattes a render cut its products with, for the studio's Fix cutout (served by

@@ -22,7 +22,9 @@ describe('janitor', () => {
     const created = await api.post('/v1/tasks', { model: MODEL, input: { prompt: 'on paper', input_urls: [await productDataUri()] } });
     const { task } = await api.wait(created.body.data.taskId);
     const file = path.join(server.dataDir, 'blobs', 'tasks', task.taskId, '0.png');
+    const matte = path.join(server.dataDir, 'blobs', 'tasks', task.taskId, 'matte-0.png');
     expect(fs.existsSync(file)).toBe(true);
+    expect(fs.existsSync(matte)).toBe(true);
 
     const db = openDatabase(path.join(server.dataDir, 'reshoot.db'));
     const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
@@ -37,6 +39,8 @@ describe('janitor', () => {
     expect(swept.outputs).toBeGreaterThanOrEqual(1);
     expect(swept.jobs).toBeGreaterThanOrEqual(1);
     expect(fs.existsSync(file)).toBe(false);
+    // the matte kept beside it for the studio's Fix cutout goes with it
+    expect(fs.existsSync(matte)).toBe(false);
     db.close();
     expect((await api.get(`/v1/tasks/${task.taskId}`)).body.data.status).toBe('success');
   });

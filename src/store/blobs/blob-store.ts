@@ -55,6 +55,9 @@ export function assertSafeBlobKey(key: string): void {
   if (!isSafeBlobKey(key)) throw new Error(`Expected a relative blob key for key but received ${JSON.stringify(key)}`);
 }
 
+/** Where a task's matte for its `ref`-th reference is kept, beside its output (`tasks/<taskId>/0.png`). */
+export const matteKey = (taskId: string, ref: number): string => `tasks/${taskId}/matte-${ref}.png`;
+
 const TYPES: Record<string, string> = {
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff', gif: 'image/gif',
 };
