@@ -49,9 +49,15 @@ export const ReshootExtensionSchema = z
       .optional()
       .describe('generative routes: the product lock\'s figures'),
     upstream: z
-      .object({ engine: z.string(), taskId: z.string(), createAttempts: z.int(), replayed: z.boolean() })
+      .object({
+        engine: z.string(),
+        taskId: z.string(),
+        createAttempts: z.int().optional().describe('absent until the paint is over (a task still painting, or one that failed)'),
+        replayed: z.boolean().optional().describe('the upstream answered the create as a replay of its Idempotency-Key'),
+        resumed: z.boolean().optional().describe('true: a run after a restart polled the upstream task stored on the task instead of creating one'),
+      })
       .optional()
-      .describe('generative routes: the upstream that painted the frame, its task id and create attempts'),
+      .describe('generative routes: the upstream task (stored as soon as the upstream created it, so it shows while the task paints and after a failure), its create attempts'),
     fallback: z
       .object({ from: z.string(), reason: z.string() })
       .optional()

@@ -41,6 +41,8 @@ export interface GenerativeRequest {
   model: string;
   /** stable per task: the upstream's idempotency key and ComfyUI's prompt id come from it */
   jobKey: string;
+  /** the upstream task an earlier run of this job created (stored on the task): polled instead of creating */
+  upstreamTaskId?: string;
 }
 
 /** The product lock's figures (engine/lock's LockReport). */
@@ -62,6 +64,8 @@ export interface UpstreamReport {
   taskId: string;
   createAttempts: number;
   replayed: boolean;
+  /** an earlier run's upstream task (stored on the task) was polled instead of creating one */
+  resumed?: boolean;
 }
 
 export interface Placement {

@@ -45,6 +45,7 @@ export function paintWith(s: UpstreamSettings): PaintFn {
     const painted = await upstream.paint({
       model: req.model, prompt: req.prompt, layout: req.layout, mask: req.mask,
       aspectRatio: req.aspectRatio, resolution: req.resolution, jobKey: req.jobKey, signal: req.signal,
+      upstreamTaskId: req.upstreamTaskId, onCreated: req.onCreated,
     });
     return { image: painted.image, taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed };
   };

@@ -61,6 +61,8 @@ export interface TaskRow {
   /** JSON array of blob keys: the references this task rendered from (kept for later turns) */
   sources: string | null;
   seed: number | null;
+  /** JSON `{ engine, taskId }`: the generative upstream's task, once the upstream created it */
+  upstream: string | null;
 }
 
 export interface NewTask {
@@ -121,6 +123,8 @@ export interface TaskRepository {
   /** the terminal transition; null when the task was terminal already (a second finish changes nothing) */
   finish(f: Finish): Promise<TaskRow | null>;
   recordRun(id: string, sources: string, seed: number): Promise<void>;
+  /** stores the upstream's task (JSON `{ engine, taskId }`) on a task that is not terminal; false when it was */
+  recordUpstream(id: string, upstream: string): Promise<boolean>;
   /** tasks still queued and untouched since before `beforeMs` (at most `limit`), oldest first */
   queuedBefore(beforeMs: number, limit: number): Promise<string[]>;
   countByStatus(): Promise<Array<{ status: string; n: number }>>;

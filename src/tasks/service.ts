@@ -19,6 +19,19 @@ export interface StoredTaskInput extends TaskInput {
   tier: 'standard' | 'pro';
 }
 
+/** The generative upstream's task a run created, kept on the task (TaskRow.upstream). */
+export interface StoredUpstream {
+  engine: string;
+  taskId: string;
+}
+
+/** The upstream task stored on a task row, if any. */
+export function storedUpstream(row: Pick<TaskRow, 'upstream'>): StoredUpstream | undefined {
+  if (!row.upstream) return undefined;
+  const u = JSON.parse(row.upstream) as Partial<StoredUpstream>;
+  return typeof u.engine === 'string' && typeof u.taskId === 'string' && u.taskId ? { engine: u.engine, taskId: u.taskId } : undefined;
+}
+
 export interface CreateResult {
   taskId: string;
   replay: boolean;
@@ -50,6 +63,8 @@ export interface TaskService {
   toObject(row: TaskRow): TaskObject;
   /** remembers what a task rendered from, so later turns and scene_from can start from it */
   recordRun(taskId: string, sources: string[], seed: number): Promise<void>;
+  /** stores the generative upstream's task as soon as the upstream created it (a run after a restart polls it) */
+  recordUpstream(taskId: string, upstream: StoredUpstream): Promise<boolean>;
   /** moves a non-terminal task forward; returns false if it was already terminal */
   advance(taskId: string, status: 'handling' | 'archiving', reshoot?: ReshootExtension): Promise<boolean>;
   /** stores the outputs (blob keys); their links expire `outputTtlSeconds` after completion (D8) */
@@ -103,6 +118,9 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     }
     if (row.status === 'fail') obj.error = { code: row.error_code ?? 'TASK_FAILED', message: row.error_message ?? 'task failed' };
     const ext: ReshootExtension = row.reshoot ? (JSON.parse(row.reshoot) as ReshootExtension) : {};
+    // while the upstream paints, and after a failure, the stored upstream task is the operator's lead
+    const upstream = ext.upstream ? undefined : storedUpstream(row);
+    if (upstream) ext.upstream = upstream;
     ext.cost = { usd: row.status === 'fail' ? 0 : row.cost_usd, model: row.model };
     obj.reshoot = ext;
     return obj;
@@ -218,6 +236,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     },
     load: (taskId) => store.tasks.get(taskId),
     recordRun: (taskId, sources, seed) => store.tasks.recordRun(taskId, JSON.stringify(sources), seed),
+    recordUpstream: (taskId, u) => store.tasks.recordUpstream(taskId, JSON.stringify({ engine: u.engine, taskId: u.taskId })),
     toObject,
     advance: (taskId, status, reshoot) => store.tasks.advance(taskId, status, reshoot ? JSON.stringify(reshoot) : null, nowMs()),
     async succeed(taskId, files, reshoot) {

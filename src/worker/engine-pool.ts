@@ -5,11 +5,19 @@ import type { Logger } from 'pino';
 import type { EngineOptions, StageListener, TransformRequest, TransformResult } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import type { UpstreamSettings } from '../providers/index.js';
-import type { ThreadResult, ThreadTask } from './engine-thread.js';
+import type { ThreadEvent, ThreadResult, ThreadTask } from './engine-thread.js';
+
+/** What a render tells its caller while it runs. */
+export interface RenderListeners {
+  /** each stage's name as it starts */
+  stage?: StageListener;
+  /** a generative upstream created its task (not for OpenAI-compatible edits, which answer at once) */
+  upstream?: (created: { engine: string; taskId: string }) => void;
+}
 
 export interface EnginePool {
-  /** renders in a pool thread; `onStage` hears each stage's name as it starts */
-  transform(request: TransformRequest, signal?: AbortSignal, onStage?: StageListener): Promise<TransformResult>;
+  /** renders in a pool thread, telling `on` what happens as it happens */
+  transform(request: TransformRequest, signal?: AbortSignal, on?: RenderListeners): Promise<TransformResult>;
   close(): Promise<void>;
 }
 
@@ -44,18 +52,21 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
   model.on('error', (err: unknown) => logger?.error({ err }, 'model thread failed'));
   let closed: Promise<void> | null = null;
   return {
-    async transform(request, signal, onStage) {
+    async transform(request, signal, on) {
       const { port1, port2 } = new MessageChannel();
       await model.run(port1, { transferList: [port1] });
-      const stages = onStage ? new MessageChannel() : null;
-      stages?.port1.on('message', (name: string) => onStage!(name));
+      const events = on?.stage || on?.upstream ? new MessageChannel() : null;
+      events?.port1.on('message', (e: ThreadEvent) => {
+        if ('stage' in e) on?.stage?.(e.stage);
+        else on?.upstream?.(e.upstream);
+      });
       // The engine thread closes its ends when the task is over, which ends the model thread's side too.
       const out = await pool
         .run(
-          { options, request, segmenterPort: port2, ...(stages ? { stagePort: stages.port2 } : {}), ...(upstreams ? { upstreams } : {}) },
-          { signal, transferList: stages ? [port2, stages.port2] : [port2] },
+          { options, request, segmenterPort: port2, ...(events ? { eventPort: events.port2 } : {}), ...(upstreams ? { upstreams } : {}) },
+          { signal, transferList: events ? [port2, events.port2] : [port2] },
         )
-        .finally(() => stages?.port1.close());
+        .finally(() => events?.port1.close());
       if (!out.ok) {
         // Name the reference that failed the way the contract does: `input_urls[1]: ...`.
         const i = out.source === undefined ? -1 : request.sources.indexOf(out.source);

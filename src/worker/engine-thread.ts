@@ -14,14 +14,22 @@ import { createSegmenterProxy } from './shared-segmenter.js';
 let engine: Engine | null = null;
 let builtWith = '';
 let port: MessagePort | null = null;
+/** the running task's event port (a thread runs one task at a time, as with `port`) */
+let events: MessagePort | null = null;
+
+/** What the thread posts on a task's event port while the task runs. */
+export type ThreadEvent =
+  | { stage: string }
+  /** a generative upstream created its task: the worker stores it before the paint is over */
+  | { upstream: { engine: string; taskId: string } };
 
 export interface ThreadTask {
   options: EngineOptions;
   request: TransformRequest;
   /** the shared segmentation session, for this task */
   segmenterPort: MessagePort;
-  /** where the name of each render stage is posted as it starts, when the caller listens */
-  stagePort?: MessagePort;
+  /** where each render stage's start and each upstream task's creation are posted (ThreadEvent), when the caller listens */
+  eventPort?: MessagePort;
   /** the generative upstreams (plain data), for requests whose route names one */
   upstreams?: UpstreamSettings;
 }
@@ -41,13 +49,19 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
       return s;
     };
     const up = task.upstreams;
-    engine = createEngine(task.options, { segmenter: async (size) => segmenter(size), ...(up ? { paint: paintWith(up), fallback: up.fallback } : {}) });
+    const paint = up ? paintWith(up) : undefined;
+    // the upstream's task id goes to the worker's main thread as soon as the upstream created it
+    const tell = (e: ThreadEvent) => events?.postMessage(e);
+    engine = createEngine(task.options, {
+      segmenter: async (size) => segmenter(size),
+      ...(paint && up ? { paint: (req) => paint({ ...req, onCreated: (taskId) => tell({ upstream: { engine: req.engine, taskId } }) }), fallback: up.fallback } : {}),
+    });
     builtWith = key;
   }
   port = task.segmenterPort;
+  events = task.eventPort ?? null;
   try {
-    const stages = task.stagePort;
-    const result = await engine.transform(task.request, undefined, stages ? (name) => stages.postMessage(name) : undefined);
+    const result = await engine.transform(task.request, undefined, events ? (stage) => events?.postMessage({ stage } satisfies ThreadEvent) : undefined);
     return { ok: true, result };
   } catch (err) {
     // Bad input is not retried; anything else (a bug, a resource problem) may succeed on another try.
@@ -60,6 +74,7 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   } finally {
     port.close();
     port = null;
-    task.stagePort?.close();
+    events = null;
+    task.eventPort?.close();
   }
 }

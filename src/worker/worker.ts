@@ -12,7 +12,7 @@ import { PermanentTaskError, RetryableTaskError, type TaskErrorCode } from '../e
 import type { Job, JobQueue } from '../queue/types.js';
 import { matteKey, type BlobStore } from '../store/blobs/blob-store.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
-import type { StoredTaskInput, TaskRow, TaskService } from '../tasks/service.js';
+import { storedUpstream, type StoredTaskInput, type TaskRow, type TaskService } from '../tasks/service.js';
 import type { EnginePool } from './engine-pool.js';
 import type { Metrics } from '../metrics.js';
 
@@ -111,12 +111,24 @@ export function createWorker(deps: WorkerDeps): Worker {
       );
       // the route picks the engine; a generative one paints through its upstream and locks the product
       const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
-      if (engine !== 'studio') request.generative = { engine, lock: input.lock ?? 'strict', model: row.model, jobKey: taskId };
+      // An upstream task an earlier run created (stored as soon as the upstream answered the create) is
+      // polled again instead of creating another: a restart never pays the upstream twice, even past
+      // the upstream's idempotency window. OpenAI-compatible edits answer at once and store nothing.
+      const stored = storedUpstream(row);
+      if (engine !== 'studio') {
+        request.generative = { engine, lock: input.lock ?? 'strict', model: row.model, jobKey: taskId, ...(stored?.engine === engine ? { upstreamTaskId: stored.taskId } : {}) };
+        if (stored?.engine === engine) tlog.info({ upstream: stored }, 'resuming the upstream task an earlier run created');
+      }
       // the studio's Fix cutout edits the mattes this render used (GET /v1/tasks/:id/matte)
       request.keepMattes = true;
       // D7: archiving covers encoding and saving, so it starts with the engine's encode stage.
-      const result = await deps.pool.transform(request, taskSignal, (stage) => {
-        if (stage === 'encode') void deps.tasks.advance(taskId, 'archiving').catch((err: unknown) => tlog.warn({ err }, 'could not mark the task archiving'));
+      const result = await deps.pool.transform(request, taskSignal, {
+        stage: (stage) => {
+          if (stage === 'encode') void deps.tasks.advance(taskId, 'archiving').catch((err: unknown) => tlog.warn({ err }, 'could not mark the task archiving'));
+        },
+        upstream: (created) => {
+          void deps.tasks.recordUpstream(taskId, created).catch((err: unknown) => tlog.warn({ err, upstream: created }, 'could not store the upstream task'));
+        },
       });
       const report = result.report;
       const reshoot: ReshootExtension = {

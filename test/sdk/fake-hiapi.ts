@@ -46,6 +46,8 @@ export interface FakeHiapi {
   fault(route: string, fault: Fault, times?: number): void;
   /** statuses a task created with this prompt walks through (after queued) */
   script(prompt: string, statuses: string[]): void;
+  /** drops every Idempotency-Key seen so far (hiapi keeps them 24 h): the next create with one creates anew */
+  forgetIdempotencyKeys(): void;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,7 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
       for (let i = 0; i < times; i++) faults.push({ route, fault });
     },
     script: (prompt, statuses) => scripts.set(prompt, statuses),
+    forgetIdempotencyKeys: () => idem.clear(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

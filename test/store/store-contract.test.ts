@@ -188,6 +188,23 @@ for (const backend of backends) {
       expect(await b.store.tasks.get(t.id)).toMatchObject({ sources: '["sources/a.png"]', seed: 42 });
     });
 
+    it('keeps the upstream\'s task on a task until it is terminal, and through a reopen of the row', async () => {
+      const t = task();
+      await b.store.tasks.create(t, { enqueue: () => undefined });
+      expect((await b.store.tasks.get(t.id))?.upstream).toBeNull();
+      await b.store.tasks.advance(t.id, 'handling', null, 1);
+      expect(await b.store.tasks.recordUpstream(t.id, '{"engine":"hiapi","taskId":"tk-up-1"}')).toBe(true);
+      expect((await b.store.tasks.get(t.id))?.upstream).toBe('{"engine":"hiapi","taskId":"tk-up-1"}');
+      // a later run that created again (the engine changed) replaces it
+      expect(await b.store.tasks.recordUpstream(t.id, '{"engine":"comfyui","taskId":"p-2"}')).toBe(true);
+      expect((await b.store.tasks.getOwned(t.id, 'key_a'))?.upstream).toBe('{"engine":"comfyui","taskId":"p-2"}');
+      await b.store.tasks.finish({ id: t.id, status: 'fail', completed: 1, outputs: null, error_code: 'TASK_TIMEOUT', error_message: 'late', reshoot: null, now: 1 });
+      // a finished task keeps the one it had (the operator's lead to the upstream) and takes no other
+      expect(await b.store.tasks.recordUpstream(t.id, '{"engine":"hiapi","taskId":"tk-late"}')).toBe(false);
+      expect((await b.store.tasks.get(t.id))?.upstream).toBe('{"engine":"comfyui","taskId":"p-2"}');
+      expect(await b.store.tasks.recordUpstream('tk-hiapi-none', '{}')).toBe(false);
+    });
+
     it('lists a key\'s tasks newest first with a count, and reports usage by UTC day and model', async () => {
       const mine = [task({ key_id: 'key_list', created: 1_700_000_000 }), task({ key_id: 'key_list', created: 1_700_090_000, model: 'pro' }), task({ key_id: 'key_list', created: 1_700_090_001 })];
       for (const t of mine) await b.store.tasks.create(t, { enqueue: () => undefined });

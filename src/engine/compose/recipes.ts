@@ -45,6 +45,10 @@ export type PaintFn = (req: {
   aspectRatio: string;
   resolution: string;
   jobKey: string;
+  /** an upstream task an earlier run of this job created: polled instead of creating one */
+  upstreamTaskId?: string;
+  /** told the upstream's task id as soon as the upstream created it (the worker stores it on the task) */
+  onCreated?: (taskId: string) => void;
   signal?: AbortSignal;
 }) => Promise<{ image: Buffer; taskId: string; createAttempts: number; replayed: boolean }>;
 
@@ -244,6 +248,7 @@ const generative: Recipe = async (shot, stage) => {
       return await paint.fn({
         engine: g.engine, model: g.model, prompt: req.prompt, layout: png, mask,
         aspectRatio: req.aspectRatio, resolution: req.resolution, jobKey: g.jobKey, signal: paint.signal,
+        ...(g.upstreamTaskId ? { upstreamTaskId: g.upstreamTaskId } : {}),
       });
     } catch (err) {
       if (paint.signal?.aborted) throw err;
@@ -254,7 +259,10 @@ const generative: Recipe = async (shot, stage) => {
   const fidelity = await stage('fidelity', () => fidelityFigures(group, sampleAt(locked.frame, box, locked.report.transform), null));
   return {
     frame: locked.frame, placement: placementOf(layout), fidelity, lock: locked.report,
-    upstream: { engine: g.engine, taskId: painted.taskId, createAttempts: painted.createAttempts, replayed: painted.replayed },
+    upstream: {
+      engine: g.engine, taskId: painted.taskId, createAttempts: painted.createAttempts, replayed: painted.replayed,
+      ...(g.upstreamTaskId && painted.taskId === g.upstreamTaskId ? { resumed: true } : {}),
+    },
   };
 };
 

@@ -99,6 +99,11 @@ export const PG_MIGRATIONS: string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: the generative upstream's task id (JSON { engine, taskId }), stored as soon as the upstream
+  // created it, so a job run again polls that task instead of creating another.
+  `
+  ALTER TABLE tasks ADD COLUMN upstream TEXT;
+  `,
 ];
 
 /**

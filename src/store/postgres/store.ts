@@ -100,6 +100,8 @@ export function createPostgresStore(pool: pg.Pool): Store {
         return row ?? null;
       },
       recordRun: async (id, sources, seed) => void (await pool.query(`UPDATE tasks SET sources = $2, seed = $3 WHERE id = $1`, [id, sources, seed])),
+      recordUpstream: async (id, upstream) =>
+        ((await pool.query(`UPDATE tasks SET upstream = $2 WHERE id = $1 AND status NOT IN ('success', 'fail')`, [id, upstream])).rowCount ?? 0) > 0,
       queuedBefore: async (before, limit) =>
         (await q<{ id: string }>(`SELECT id FROM tasks WHERE status = 'queued' AND updated_ms < $1 ORDER BY updated_ms LIMIT $2`, [before, limit])).map((r) => r.id),
       countByStatus: () => q<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),

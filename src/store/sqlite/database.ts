@@ -105,6 +105,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE uploads ADD COLUMN swept INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX tasks_sweep ON tasks (swept, completed);
   `,
+  // 4: the generative upstream's task id (JSON { engine, taskId }), stored as soon as the upstream
+  // created it, so a job run again polls that task instead of creating another.
+  `
+  ALTER TABLE tasks ADD COLUMN upstream TEXT;
+  `,
 ];
 
 /** The schema version this build writes (the number of migrations). */
