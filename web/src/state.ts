@@ -31,13 +31,15 @@ export interface SentRequest {
 export interface Turn {
   taskId: string;
   parentId: string | null;
-  kind: 'new' | 'edit' | 'variant' | 'aspect' | 'reframe' | 'history';
+  kind: 'new' | 'edit' | 'variant' | 'aspect' | 'reframe' | 'history' | 'matte';
   prompt: string;
   /** the image the result is compared against: the product for a first turn, the parent's result for an edit */
   beforeUrl: string | null;
   /** `source`: beforeUrl is the product photo, shown where the result placed it; `result`: an earlier render of the same frame */
   beforeKind?: 'source' | 'result';
   request: SentRequest | null;
+  /** `matte`: rendered from a fixed cutout; the task whose reference is the untouched photo it was painted on */
+  matteFrom?: string;
 }
 
 export interface Batch {

@@ -17,8 +17,9 @@ const KIND: Record<Turn['kind'], string> = {
   aspect: 'Aspect',
   reframe: 'Moved',
   history: 'From history',
+  matte: 'Cutout fixed',
 };
-const OF: Record<Turn['kind'], string> = { new: '', edit: ' of', variant: ' of', aspect: ' of', reframe: ' from', history: ', from' };
+const OF: Record<Turn['kind'], string> = { new: '', edit: ' of', variant: ' of', aspect: ' of', reframe: ' from', history: ', from', matte: ' of' };
 
 /**
  * Every turn of this session in the order it was made, numbered #1, #2 … Selecting an older turn and
