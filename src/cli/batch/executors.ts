@@ -3,14 +3,15 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import type { EngineOptions } from '../../engine/types.js';
 import { createEnginePool } from '../../worker/engine-pool.js';
-import { ApiError, TaskFailedError, type Client } from '../../sdk/index.js';
+import { ApiError, TaskFailedError, type Client, type TaskObject } from '../../sdk/index.js';
 import { localRequest, wireInput } from '../shared.js';
 import type { BatchItem } from './jobs.js';
 import { appendState, type BatchState } from './state.js';
 
 /** Runs one batch item to a file in the output directory; either in-process or through a server. */
 export interface Executor {
-  run(item: BatchItem, signal: AbortSignal): Promise<{ taskId?: string }>;
+  /** `task`: the server's finished task (its report: engine, lock figures, fallback) */
+  run(item: BatchItem, signal: AbortSignal): Promise<{ taskId?: string; task?: TaskObject }>;
   close(): Promise<void>;
 }
 
@@ -48,9 +49,10 @@ export function createLocalExecutor(model: string, outDir: string, options: Engi
  * Through a server with the SDK. Each local image is uploaded once (the URL is kept in the state so a
  * resumed run sends byte-identical bodies), each create carries an Idempotency-Key derived from the
  * item and its attempt number, and the task id is journalled before waiting: an interrupted run
- * picks the same task up again instead of paying for a second one.
+ * picks the same task up again instead of paying for a second one. `route` goes on every create (the
+ * item's key includes it and the lock mode, so a resumed run sends the same body under the same key).
  */
-export function createRemoteExecutor(client: Client, model: string, outDir: string, state: BatchState, opts: { timeoutMs: number }): Executor {
+export function createRemoteExecutor(client: Client, model: string, outDir: string, state: BatchState, opts: { timeoutMs: number; route?: string }): Executor {
   const uploads = new Map<string, Promise<string>>();
   const upload = (image: string): Promise<string> => {
     if (/^(https?|data):/i.test(image)) return Promise.resolve(image);
@@ -91,7 +93,7 @@ export function createRemoteExecutor(client: Client, model: string, outDir: stri
         const created = await client.tasks.createRaw(
           { model, input: wireInput(item.flags, [url]) },
           // a retried failure needs a new key, or the server would replay the failed task
-          { idempotencyKey: `reshoot-batch-${item.key}-${attempt}`, signal },
+          { idempotencyKey: `reshoot-batch-${item.key}-${attempt}`, signal, ...(opts.route ? { route: opts.route } : {}) },
         );
         state.submitted.set(item.key, { t: 'submitted', key: item.key, taskId: created.taskId, attempt, at: Date.now() });
         appendState(outDir, { t: 'submitted', key: item.key, taskId: created.taskId, attempt, at: Date.now() });
@@ -101,7 +103,7 @@ export function createRemoteExecutor(client: Client, model: string, outDir: stri
       if (!first) throw new TaskFailedError({ ...task, status: 'fail', error: { code: 'TASK_FAILED', message: 'succeeded without an output' } });
       mkdirSync(outDir, { recursive: true });
       await client.download(first, path.join(outDir, item.out), { signal });
-      return { taskId: task.taskId };
+      return { taskId: task.taskId, task };
     },
     close: async () => {},
   };

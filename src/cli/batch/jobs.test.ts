@@ -36,6 +36,19 @@ describe('batch jobs', () => {
     expect(promptSlugs([`${shared}, wide crop`, `${shared}, close crop`]).get(`${shared}, close crop`)).toBe('dark-slate-close-crop');
   });
 
+  it('a route and a lock mode make other items (own keys, the route in the name); a bad lock is refused per item', () => {
+    writeFileSync(path.join(dir, 'a.png'), 'x');
+    const plain = collectJobs(dir, { ...opts, prompts: ['slate'], aspectRatios: ['1:1'] });
+    const routed = collectJobs(dir, { ...opts, prompts: ['slate'], aspectRatios: ['1:1'], route: 'hiapi', lock: 'blend' });
+    expect(routed[0]!.key).not.toBe(plain[0]!.key);
+    expect(routed[0]!.out).toMatch(/^a--slate-[0-9a-f]{4}--1x1-1k--hiapi\.png$/);
+    expect(routed[0]!.input?.lock).toBe('blend');
+    expect(routed[0]!.flags.lock).toBe('blend');
+    // the default route names no engine: the name stays the plain one
+    expect(collectJobs(dir, { ...opts, prompts: ['slate'], aspectRatios: ['1:1'], route: 'default' })[0]!.out).toBe(plain[0]!.out);
+    expect(collectJobs(dir, { ...opts, prompts: ['slate'], aspectRatios: ['1:1'], lock: 'tight' })[0]!.invalid).toContain('input.lock: must be one of strict, blend, off');
+  });
+
   it('crosses folder images × prompts × ratios with stable keys and names', () => {
     for (const f of ['b.png', 'a.jpg', 'notes.txt', '.hidden.png']) writeFileSync(path.join(dir, f), 'x');
     const items = collectJobs(dir, { ...opts, prompts: ['slate', 'linen'], aspectRatios: ['1:1', '16:9'] });

@@ -21,10 +21,14 @@ export interface BatchOptions {
   seed?: number;
   background?: string;
   format?: string;
+  /** the top-level `route` every task is created with (the engine); left out when not given */
+  route?: string;
+  /** `input.lock` for generative routes */
+  lock?: string;
 }
 
 export interface BatchItem {
-  /** stable identity: model, image, prompt, ratio, resolution, seed, format */
+  /** stable identity: model, image, prompt, ratio, resolution, seed, format (and route and lock when given) */
   key: string;
   /** absolute path, or a URL from a manifest */
   image: string;
@@ -204,7 +208,7 @@ export function collectJobs(input: string, opts: BatchOptions): BatchItem[] {
     const name = row.name ?? path.basename(row.image.split('?')[0]!).replace(/\.[^.]+$/, '');
     for (const prompt of prompts) {
       for (const aspectRatio of ratios) {
-        const flags: InputFlags = { prompt, aspectRatio, resolution, seed: opts.seed, background: opts.background, format: opts.format };
+        const flags: InputFlags = { prompt, aspectRatio, resolution, seed: opts.seed, background: opts.background, format: opts.format, lock: opts.lock };
         let checked: TaskInput | undefined;
         let invalid: string | undefined;
         try {
@@ -214,12 +218,15 @@ export function collectJobs(input: string, opts: BatchOptions): BatchItem[] {
         }
         const ratioPart = (checked?.aspect_ratio ?? aspectRatio ?? 'default').replace(':', 'x');
         const resPart = (checked?.resolution ?? resolution ?? '').toLowerCase();
-        const keyParts = [opts.model, row.ref, prompt, aspectRatio ?? '', resolution ?? '', opts.seed ?? '', opts.background ?? '', format];
+        // route and lock join the key only when given, so batches from before them keep their keys
+        const keyParts = [opts.model, row.ref, prompt, aspectRatio ?? '', resolution ?? '', opts.seed ?? '', opts.background ?? '', format, ...(opts.route || opts.lock ? [opts.route ?? '', opts.lock ?? ''] : [])];
         const key = createHash('sha256').update(JSON.stringify(keyParts)).digest('hex').slice(0, 20);
         // the same row twice is one item, not two
         if (keys.has(key)) continue;
         keys.add(key);
-        let stem = `${slug(name, 48)}--${promptNames.get(prompt) ?? slug(prompt)}-${short(prompt)}--${ratioPart}${resPart ? `-${resPart}` : ''}`;
+        // an engine asked for by name is in the name, so one folder can hold a studio and a generative run
+        const routePart = opts.route && opts.route !== 'default' ? `--${opts.route}` : '';
+        let stem = `${slug(name, 48)}--${promptNames.get(prompt) ?? slug(prompt)}-${short(prompt)}--${ratioPart}${resPart ? `-${resPart}` : ''}${routePart}`;
         const n = (taken.get(stem) ?? 0) + 1;
         taken.set(stem, n);
         if (n > 1) stem = `${stem}-${n}`;

@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { engineOptions, loadConfig, type Config } from '../../config.js';
 import type { EngineOptions } from '../../engine/types.js';
-import { MODELS } from '../../contract/models.js';
+import { MODELS, ROUTES } from '../../contract/models.js';
 import { priceFor } from '../../contract/pricing.js';
-import type { Client } from '../../sdk/index.js';
+import type { Client, TaskObject } from '../../sdk/index.js';
 import { loadPricing } from '../../tasks/pricing.js';
 import { collectJobs, interleaveByImage, readPromptsFile, type BatchItem, type BatchOptions } from '../batch/jobs.js';
 import type { Executor } from '../batch/executors.js';
@@ -39,6 +39,8 @@ interface BatchFlags extends RemoteFlags {
   dryRun?: boolean;
   json?: boolean;
   timeout: number;
+  route?: string;
+  lock?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -49,6 +51,18 @@ interface Outcome {
   ms: number;
   error?: string;
   taskId?: string;
+  /** the server's task (done or failed): its report carries the engine, the lock figures and a fallback */
+  task?: TaskObject;
+}
+
+/** A strict product lock's refusal: the upstream changed the product (engine/lock's reasons start so). */
+const lockRefused = (o: Outcome): boolean => o.status === 'failed' && (o.task?.error?.message ?? '').startsWith('product lock:');
+
+/** What a generative engine's report says about an item: the engine, the lock's figures, a studio fallback. */
+function reportOf(task: TaskObject | undefined): Record<string, unknown> | undefined {
+  const r = task?.reshoot;
+  if (!r || (!r.lock && !r.fallback)) return undefined;
+  return { engine: r.engine, ...(r.lock ? { lock: r.lock } : {}), ...(r.fallback ? { fallback: r.fallback } : {}) };
 }
 
 /** The item as the user gave it: input file, prompt and ratio. */
@@ -57,7 +71,7 @@ const itemLabel = (i: BatchItem): string => `${path.basename(i.image.split('?')[
 /** `n thing` or `n things`. */
 const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
 
-function itemLine(o: Outcome, outDir: string): string {
+function itemLine(o: Outcome, outDir: string, flags: Pick<BatchFlags, 'route' | 'lock'>): string {
   const line: Record<string, unknown> = {
     type: 'item',
     status: o.status,
@@ -70,8 +84,15 @@ function itemLine(o: Outcome, outDir: string): string {
     out: path.join(outDir, o.item.out),
     ms: Math.round(o.ms),
   };
+  if (flags.route) line.route = flags.route;
+  if (flags.lock) line.lock = flags.lock;
   if (o.taskId) line.taskId = o.taskId;
   if (o.error) line.error = o.error;
+  // the task's own reason (a strict lock's refusal says how the upstream changed the product)
+  if (o.task?.error) line.reason = o.task.error;
+  if (lockRefused(o)) line.lockRefused = true;
+  const report = reportOf(o.task);
+  if (report) line.report = report;
   return JSON.stringify(line);
 }
 
@@ -173,6 +194,25 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
 /**
+ * `--route`, checked before anything starts (exit 1, nothing written): in-process only the studio
+ * renders; with --server the route must be one the server lists on GET /v1/models (D18).
+ */
+async function checkRoute(route: string | undefined, client: Client | null): Promise<void> {
+  if (route === undefined || route === 'default') return;
+  if (!client) {
+    if (route === 'studio') return;
+    throw new Error(`--route ${route}: an in-process batch renders with the studio only; give --server URL (a reshoot server with the ${route} upstream configured) to render through ${route}`);
+  }
+  let routes: string[];
+  try {
+    ({ routes } = await client.routes());
+  } catch (err) {
+    throw new Error(`--route: could not read the routes ${client.baseUrl} accepts (GET /v1/models: ${(err as Error).message})`, { cause: err });
+  }
+  if (!routes.includes(route)) throw new Error(`--route: ${route} is not configured on ${client.baseUrl} (its routes: ${routes.join(', ')})`);
+}
+
+/**
  * Engine options for a pool of `threads` engines: libvips threads split between them, so N engines
  * on C cores do not each start C threads and fight over the cores.
  */
@@ -190,7 +230,10 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     seed: flags.seed,
     background: flags.background,
     format: flags.format,
+    route: flags.route,
+    lock: flags.lock,
   };
+  if (flags.route !== undefined && !(ROUTES as readonly string[]).includes(flags.route)) throw new Error(`--route: must be one of ${ROUTES.join(', ')} (received ${flags.route})`);
   const items = collectJobs(input, opts);
   // Bad arguments are refused before anything starts, as `transform` refuses them: exit 1, no
   // output directory, journal or failures.jsonl.
@@ -199,6 +242,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   requireFiles([...new Set(items.map((i) => i.image))]);
   if (!flags.out && !flags.dryRun) throw new Error('--out DIR is required (only --dry-run runs without it)');
   const client = clientFrom(flags);
+  await checkRoute(flags.route, client);
   const config = loadConfig();
   const cores = Math.max(1, os.availableParallelism());
   const concurrency = flags.concurrency ?? (client ? 4 : config.engine.threads);
@@ -255,7 +299,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
       counts.failed++;
       appendState(outDir, { t: 'failed', key: o.item.key, error: o.error ?? 'failed', at: Date.now(), ...(o.taskId ? { taskId: o.taskId } : {}) });
     }
-    if (jsonLines) println(itemLine(o, outDir));
+    if (jsonLines) println(itemLine(o, outDir, flags));
     else if (o.status === 'failed') (bar ? bar.log.bind(bar) : eprintln)(`failed: ${itemLabel(o.item)}: ${o.error}`);
     bar?.update(counts);
   };
@@ -265,7 +309,7 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     if (queue.length > 0) {
       const { createLocalExecutor, createRemoteExecutor } = await import('../batch/executors.js');
       executor = client
-        ? createRemoteExecutor(client, flags.model, outDir, state, { timeoutMs: flags.timeout * 1000 })
+        ? createRemoteExecutor(client, flags.model, outDir, state, { timeoutMs: flags.timeout * 1000, route: flags.route })
         : createLocalExecutor(flags.model, outDir, poolOptions(config, Math.min(concurrency, config.engine.threads), cores), Math.min(concurrency, config.engine.threads));
     }
     bar?.update(counts);
@@ -276,11 +320,11 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
         counts.running++;
         try {
           const r = await executor!.run(item, controller.signal);
-          finish({ item, status: 'done', ms: performance.now() - t0, taskId: r.taskId });
+          finish({ item, status: 'done', ms: performance.now() - t0, taskId: r.taskId, task: r.task });
         } catch (err) {
           if (interrupted && controller.signal.aborted) break; // journalled as submitted; resumed next run
-          const e = err as Error & { task?: { taskId?: string } };
-          finish({ item, status: 'failed', ms: performance.now() - t0, error: e.message, taskId: e.task?.taskId });
+          const e = err as Error & { task?: TaskObject };
+          finish({ item, status: 'failed', ms: performance.now() - t0, error: e.message, taskId: e.task?.taskId, task: e.task });
         } finally {
           counts.running--;
         }
@@ -300,8 +344,9 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const failures = outcomes.filter((o) => o.status === 'failed');
   const failuresFile = path.join(outDir, 'failures.jsonl');
-  if (failures.length > 0) writeFileSync(failuresFile, failures.map((o) => itemLine(o, outDir)).join('\n') + '\n');
+  if (failures.length > 0) writeFileSync(failuresFile, failures.map((o) => itemLine(o, outDir, flags)).join('\n') + '\n');
   else rmSync(failuresFile, { force: true });
+  const refused = failures.filter(lockRefused).length;
 
   // Only a run that rendered everything it set out to is a fair throughput sample.
   const rendered = outcomes.filter((o) => o.status === 'done');
@@ -326,15 +371,18 @@ async function runBatch(input: string, flags: BatchFlags): Promise<void> {
     out: outDir,
     state: path.join(outDir, STATE_FILE),
     failures: failures.length > 0 ? failuresFile : null,
+    ...(flags.route ? { route: flags.route } : {}),
+    ...(refused > 0 ? { lockRefused: refused } : {}),
     interrupted,
   };
   const table = [
     `  ${'done'.padEnd(12)} ${String(counts.done).padStart(6)}`,
     `  ${'failed'.padEnd(12)} ${String(counts.failed).padStart(6)}`,
+    ...(refused > 0 ? [`    ${'lock refused'.padEnd(10)} ${String(refused).padStart(6)}   the upstream changed the product; --lock blend keeps such frames`] : []),
     `  ${'skipped'.padEnd(12)} ${String(counts.skipped).padStart(6)}   already done in an earlier run`,
     ...(summary.notStarted > 0 ? [`  ${'not started'.padEnd(12)} ${String(summary.notStarted).padStart(6)}   interrupted; re-run to resume`] : []),
     `  ${'total'.padEnd(12)} ${String(items.length).padStart(6)}   ${shape(items)}`,
-    `  ${formatDuration(elapsed)} elapsed, ${perMin.toFixed(1)} images/min, ${concurrency} at a time${client ? ` via ${client.baseUrl}` : ` in-process, ${(cpuMs / Math.max(1, elapsed)).toFixed(2)} cores busy`}`,
+    `  ${formatDuration(elapsed)} elapsed, ${perMin.toFixed(1)} images/min, ${concurrency} at a time${client ? ` via ${client.baseUrl}${flags.route ? ` (route ${flags.route})` : ''}` : ` in-process, ${(cpuMs / Math.max(1, elapsed)).toFixed(2)} cores busy`}`,
     `  outputs in ${outDir}`,
     ...(failures.length > 0 ? [`  failures in ${failuresFile}`] : []),
     ...failures.slice(0, 10).map((o) => `    ${itemLabel(o.item)}: ${o.error}`),
@@ -364,7 +412,9 @@ export function register(program: Command): void {
     .option('-c, --concurrency <n>', 'items at once (default: cores in-process, 4 with --server)', parseIntFlag('--concurrency'))
     .option('--dry-run', 'print the quote (items, cost by model, estimated time) and stop')
     .option('--json', 'one JSON line per finished item (the default when stdout is not a terminal)')
-    .option('--timeout <seconds>', 'with --server: how long to wait for each task', parseIntFlag('--timeout'), 900);
+    .option('--timeout <seconds>', 'with --server: how long to wait for each task', parseIntFlag('--timeout'), 900)
+    .option('--route <engine>', `with --server: the engine every task renders with, one the server configured (${ROUTES.join(', ')}); in-process: studio`)
+    .option('--lock <mode>', 'generative routes: strict (default: a product the upstream changed fails the item), blend or off');
   addRemoteOptions(cmd)
     .addHelpText(
       'after',
@@ -373,6 +423,7 @@ Examples:
   $ reshoot batch ./packshots --out ./renders -p "dark slate, moody rim light" -p "cafe counter, morning" -a 1:1 -a 4:5
   $ reshoot batch catalogue.csv --out ./renders --dry-run
   $ reshoot batch catalogue.jsonl --out ./renders --server http://127.0.0.1:8080 --key sk-... -c 8
+  $ reshoot batch ./packshots --out ./gen -p "sunlit kitchen counter" --server http://127.0.0.1:8080 --key sk-... --route hiapi --lock strict
 
 Outputs are named <name>--<prompt words>-<hash>--<ratio>-<res>.png; prompts that begin alike are
 named by the words where they differ. Re-running the same command skips

@@ -90,7 +90,8 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
   }
   const wire = wireInput(input, urls);
   const t0 = performance.now();
-  const created = await client.tasks.createRaw({ model: flags.model, input: wire, ...(flags.route ? { route: flags.route } : {}) });
+  // the SDK puts the route at the top level of the body (createRaw's body carries model and input only)
+  const created = await client.tasks.createRaw({ model: flags.model, input: wire }, flags.route ? { route: flags.route } : {});
   if (!flags.json) eprintln(`task ${created.taskId}`);
   reportIgnoredWords(flags.prompt);
   const task: TaskObject = await client.tasks.wait(created.taskId, {
