@@ -152,7 +152,12 @@ export const ScenePlanSchema = z.strictObject({
   palette: PaletteSchema,
   grade: GradeSchema,
   product: z.strictObject({ description: z.string() }),
-  words: z.strictObject({ understood: z.array(WordSchema), unused: z.array(z.string()) }),
+  words: z.strictObject({
+    understood: z.array(WordSchema),
+    unused: z.array(z.string()),
+    /** what the render did with words it could not follow as written ("steam: dropped — the product has no opening …") */
+    notes: z.array(z.string()).optional(),
+  }),
   /** the roles the references played (only when there was more than one, or roles were given) */
   references: z.array(ReferenceSchema).optional(),
   /** what a relative edit (multi-turn) changed in the parent's plan */

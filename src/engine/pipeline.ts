@@ -172,7 +172,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     const studio = { ...shot, req: { ...shot.req, generative: undefined } };
     rendered = await RECIPES[recipeFor(studio)](studio, stage);
   }
-  const { frame, placement, fidelity, render, lock, upstream } = rendered;
+  const { frame, placement, fidelity, render, lock, upstream, plan } = rendered;
   const [data, mattes] = await stage('encode', () =>
     Promise.all([encodeImage(frame, req.outputFormat), req.keepMattes ? encodeMattes(cut.mattes) : Promise.resolve(undefined)]),
   );
@@ -186,7 +186,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     ...(mattes ? { mattes } : {}),
     report: {
       engine: recipe === 'generative' && !fallback ? req.generative!.engine : 'studio',
-      plan: shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting },
+      plan: plan ?? shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting },
       ...(render ? { render } : {}), ...(lock ? { lock } : {}), ...(upstream ? { upstream } : {}), ...(fallback ? { fallback } : {}), ...warningsFor(placement),
     },
   };

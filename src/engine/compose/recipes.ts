@@ -10,7 +10,7 @@ import { cropClamped } from '../raster/crop.js';
 import { rgb8, rgba8, type Box, type Field32, type Raster8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import type { SceneReading } from '../refs/analyze.js';
 import type { Group } from '../refs/group.js';
-import { renderEffects } from '../scene/effects.js';
+import { placeEffects, renderEffects } from '../scene/effects.js';
 import { environmentLook, prepareEnvironment, type EnvironmentLook } from '../scene/environment.js';
 import { renderScene } from '../scene/render.js';
 import type { Layout, LockFigures, Placement, RenderReport, ShadowMasks, TransformRequest, UpstreamReport } from '../types.js';
@@ -85,6 +85,8 @@ export interface Rendered {
   fidelity: FidelityFigures;
   /** generative: the product lock's figures and the upstream that painted */
   lock?: LockFigures;
+  /** the plan as the studio drew it, where it differs from the shot's (steam and smoke placed for the product) */
+  plan?: ScenePlan;
   upstream?: UpstreamReport;
 }
 
@@ -166,16 +168,24 @@ const studio: Recipe = async (shot, stage) => {
   const set = await stage('scene', async () => {
     // a photograph's own lights become bokeh through the lens blur (bokeh asked for also opens the
     // lens wider, backdrop.ts); drawn discs join them only where the prompt names bokeh
-    const fxPlan = look && !plan.words.understood.some((w) => w.fields.includes('effects.bokeh')) ? { ...plan, effects: { ...plan.effects, bokeh: 0 } } : plan;
+    // steam and smoke where the product lets them rise: from its opening, or behind it (scene/effects.ts decides)
+    const k = work.w / group.width;
+    const placed = placeEffects(plan, {
+      rgba: work.rgba, x: work.x, y: work.y, w: work.w, h: work.h,
+      boxes: group.boxes.map((b) => ({ x: Math.round(b.x * k), y: Math.round(b.y * k), width: Math.max(1, Math.round(b.width * k)), height: Math.max(1, Math.round(b.height * k)) })),
+    }, req.prompt);
+    const drawn = placed.plan;
+    const fxPlan = look && !drawn.words.understood.some((w) => w.fields.includes('effects.bokeh')) ? { ...drawn, effects: { ...drawn.effects, bokeh: 0 } } : drawn;
     const effects = await renderEffects({
       plan: fxPlan, width: layout.work.width, height: layout.work.height, seed: req.seed,
-      box: { x: work.x, y: work.y, w: work.w, h: work.h }, topX: work.topX, edgeY: layout.camera.edgeY * layout.work.scale,
+      box: { x: work.x, y: work.y, w: work.w, h: work.h }, edgeY: layout.camera.edgeY * layout.work.scale,
+      vapour: placed.vapour, productAlpha: work.alpha,
     });
     const scene = await renderScene({
       plan, layout, seed: req.seed, product: work, shadows: lit.shadows, pattern: lit.pattern, behind: effects.behind,
       photo: look && { look, quality: qualityOf(req) },
     });
-    return { scene, front: effects.front };
+    return { scene, front: effects.front, plan: drawn };
   });
   const frame = await stage('compose', () => composeFrame({
     layout, scene: set.scene, product: rgba8(lit.relit, layout.product.width, layout.product.height),
@@ -184,7 +194,7 @@ const studio: Recipe = async (shot, stage) => {
   // with relighting on, also measure the product as composited before the light touched it
   const fidelity = await stage('fidelity', () => fidelityFigures(group, cropClamped(frame, layout.product),
     plan.light.relight_product ? rgba8(product, layout.product.width, layout.product.height) : null));
-  return { frame, placement: placementOf(layout), fidelity, render: renderReport(req, layout, look) };
+  return { frame, placement: placementOf(layout), fidelity, render: renderReport(req, layout, look), ...(set.plan === plan ? {} : { plan: set.plan }) };
 };
 
 const scenePhoto: Recipe = async (shot, stage) => {

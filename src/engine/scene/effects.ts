@@ -1,25 +1,105 @@
 import type { ScenePlan } from '../../contract/scene.js';
 import { composite, rasteriseSvg, resize } from '../codec.js';
-import { rgba8 } from '../raster/types.js';
+import { rgba8, type Box } from '../raster/types.js';
 import { createRng } from '../raster/noise.js';
+import { detectOpening, productKind, type Rim } from './opening.js';
 import { renderWisps, type WispLayer } from './wisps.js';
 
 /**
- * Atmospheric effects, blended with "screen": steam and smoke rising from the product's top (a
+ * Atmospheric effects, blended with "screen": steam and smoke rising from the product's opening (a
  * density field, see wisps.ts), and vector shapes rasterised by libvips/librsvg: mist along the surface, bokeh
  * discs in the defocused backdrop, light rays and haze from the key side, dust in the light.
  * Layers behind the product go under it; steam, smoke, dust and front mist go over it.
+ *
+ * Steam and smoke respect the product (`placeEffects`, the one place that decides): they rise from a
+ * vessel's opening (opening.ts reads it from the cut-out product), in front of the product only above
+ * the rim; a product with no opening gets no steam, and smoke rises from behind it instead. The plan
+ * the report carries says what happened (`words.notes`) and holds the amounts actually drawn.
  */
+
+/** Where steam or smoke rises from, working pixels. */
+export interface VapourSource {
+  x: number;
+  y: number;
+  halfWidth: number;
+  /** the rim's ellipse, when it rises from an opening: the product hides the vapour below the rim's centre row */
+  rim: Rim | null;
+}
 
 export interface EffectsContext {
   plan: ScenePlan;
   width: number;
   height: number;
   seed: number;
-  /** product box and the centre of its top opening, in working pixels */
+  /** product box, in working pixels */
   box: { x: number; y: number; w: number; h: number };
-  topX: number;
   edgeY: number;
+  /** from placeEffects: where steam and smoke rise (an opening, or behind the product) */
+  vapour?: VapourPlacement;
+  /** the product's alpha over its box at the working size: it hides vapour below a rim */
+  productAlpha?: Uint8Array;
+}
+
+/** Steam and smoke: from openings in front (over the backdrop and the product above the rim), or behind the product. */
+export interface VapourPlacement { sources: VapourSource[]; behind: boolean }
+
+/** The product as the studio has it at the working size: straight-alpha RGBA over its box, and each product's box in it. */
+export interface ProductAtWork {
+  rgba: Buffer;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** each product of a group, relative to the box (one box for one product) */
+  boxes: Box[];
+}
+
+/**
+ * Decides where steam and smoke go for this product, once, and returns the plan as it will be drawn:
+ * steam dropped where the product has no opening, and `words.notes` saying where each went and why.
+ * Reads the product only when the plan asks for steam or smoke.
+ */
+export function placeEffects(plan: ScenePlan, product: ProductAtWork, prompt: string): { plan: ScenePlan; vapour: VapourPlacement } {
+  const { steam, smoke } = plan.effects;
+  if (steam <= 0 && smoke <= 0) return { plan, vapour: { sources: [], behind: false } };
+  const image = rgba8(product.rgba, product.w, product.h);
+  // a noun in the prompt ("a cup of coffee") settles what the pixels leave open; with several products it names none of them for sure
+  const hint = product.boxes.length === 1 ? productKind(prompt) : null;
+  const readings = product.boxes.map((b) => detectOpening(image, b, hint));
+  const rims = readings.flatMap((r) => (r.opening ? [r.opening] : []));
+  const notes = [...(plan.words.notes ?? [])];
+  const effects = { ...plan.effects };
+  let vapour: VapourPlacement;
+  if (rims.length > 0) {
+    const why = readings.find((r) => r.opening)!.reason;
+    for (const kind of ['steam', 'smoke'] as const) if (effects[kind] > 0) notes.push(`${kind}: rises from the product's opening (${why})`);
+    vapour = {
+      behind: false,
+      sources: rims.map((r) => ({ x: product.x + r.cx, y: product.y + r.cy, halfWidth: r.rx * 0.8, rim: { ...r, cx: product.x + r.cx, cy: product.y + r.cy } })),
+    };
+  } else {
+    const why = readings[0]?.reason ?? 'no product';
+    if (steam > 0) {
+      effects.steam = 0;
+      notes.push(`steam: dropped — the product has no opening for it to rise from (${why})`);
+    }
+    if (smoke > 0) notes.push(`smoke: rises from behind the product — it has no opening (${why})`);
+    // behind the product: from a little below its top, so it shows above the product only
+    const top = topOf(image);
+    vapour = { behind: true, sources: [{ x: product.x + top.x, y: product.y + top.y + product.h * 0.12, halfWidth: product.w * 0.18, rim: null }] };
+  }
+  return { plan: { ...plan, effects, words: { ...plan.words, notes } }, vapour };
+}
+
+/** The centre of the product's topmost rows (the product's own pixels). */
+function topOf(img: ReturnType<typeof rgba8>): { x: number; y: number } {
+  for (let y = 0; y < img.height; y++) {
+    let sx = 0;
+    let n = 0;
+    for (let x = 0; x < img.width; x++) if (img.data[(y * img.width + x) * 4 + 3]! >= 128) { sx += x; n++; }
+    if (n > 0) return { x: sx / n, y };
+  }
+  return { x: img.width / 2, y: 0 };
 }
 
 export interface EffectLayers {
@@ -46,10 +126,15 @@ export async function renderEffects(ctx: EffectsContext): Promise<EffectLayers> 
   let behindBlur = 0;
 
   const warmKey = plan.light.temperature < 4500;
-  const vapour = (['steam', 'smoke'] as const).map((kind) => renderWisps({
-    width: W, height: H, seed: ctx.seed, box, topX: ctx.topX, amount: e[kind], kind, keySide: side,
-    colour: kind === 'smoke' ? [208, 205, 201] : warmKey ? [252, 242, 228] : [244, 246, 248],
-  })).filter((l): l is WispLayer => l !== null);
+  // without a placement (a caller that did not ask placeEffects), from the centre of the product's top
+  const placed: VapourPlacement = ctx.vapour ?? { behind: false, sources: [{ x: box.x + box.w / 2, y: box.y + box.h * 0.08, halfWidth: box.w * 0.2, rim: null }] };
+  const vapour = (['steam', 'smoke'] as const).flatMap((kind) => placed.sources.map((source, k) => ({
+    layer: renderWisps({
+      width: W, height: H, seed: ctx.seed + k * 7919, box, source, amount: e[kind], kind, keySide: side,
+      colour: kind === 'smoke' ? [208, 205, 201] : warmKey ? [252, 242, 228] : [244, 246, 248],
+    }),
+    rim: source.rim,
+  }))).filter((v): v is { layer: WispLayer; rim: Rim | null } => v.layer !== null);
   if (e.dust > 0) {
     const n = Math.round(60 + e.dust * 160);
     for (let k = 0; k < n; k++) {
@@ -122,12 +207,35 @@ export async function renderEffects(ctx: EffectsContext): Promise<EffectLayers> 
   }
   if (frontParts.length > 0) layers.front = await raster(`${open(W, H)}${frontParts.join('')}</svg>`, W, H, frontBlur);
   if (vapour.length > 0) {
-    const over = await Promise.all(vapour.map(async (l) => ({
+    const over = await Promise.all(vapour.map(async ({ layer: l, rim }) => {
       // resized up from the density field and softened: vapour has no hard edges
-      image: await resize(rgba8(l.data, l.fw, l.fh), l.w, l.h, { kernel: 'cubic', blur: Math.max(0.5, box.w * 0.006) }),
-      left: l.x, top: l.y,
-    })));
-    layers.front = (await (layers.front ? composite(rgba8(layers.front, W, H), over) : composite({ width: W, height: H }, over))).data;
+      const image = await resize(rgba8(l.data, l.fw, l.fh), l.w, l.h, { kernel: 'cubic', blur: Math.max(0.5, box.w * 0.006) });
+      if (rim && ctx.productAlpha) hideBelowRim(image.data, l, rim, box, ctx.productAlpha);
+      return { image, left: l.x, top: l.y };
+    }));
+    if (placed.behind) {
+      layers.behind = (await (layers.behind ? composite(rgba8(layers.behind, W, H), over) : composite({ width: W, height: H }, over))).data;
+    } else {
+      layers.front = (await (layers.front ? composite(rgba8(layers.front, W, H), over) : composite({ width: W, height: H }, over))).data;
+    }
   }
   return layers;
+}
+
+/**
+ * The vessel's front wall and the near half of its rim stand in front of the vapour: over the
+ * product's pixels below the rim's centre row, the vapour's alpha goes by the product's cover.
+ */
+function hideBelowRim(data: Buffer, l: WispLayer, rim: Rim, box: { x: number; y: number; w: number; h: number }, alpha: Uint8Array): void {
+  const y0 = Math.max(l.y, Math.ceil(rim.cy));
+  for (let y = y0; y < l.y + l.h; y++) {
+    const py = y - box.y;
+    if (py < 0 || py >= box.h) continue;
+    for (let x = Math.max(l.x, box.x); x < Math.min(l.x + l.w, box.x + box.w); x++) {
+      const cover = alpha[py * box.w + (x - box.x)]!;
+      if (cover === 0) continue;
+      const p = ((y - l.y) * l.w + (x - l.x)) * 4 + 3;
+      data[p] = Math.round((data[p]! * (255 - cover)) / 255);
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderWisps, type WispOptions } from './wisps.js';
 
 const base: WispOptions = {
-  width: 600, height: 600, seed: 7, box: { x: 200, y: 260, w: 200, h: 240 }, topX: 300, amount: 0.6, kind: 'steam',
+  width: 600, height: 600, seed: 7, box: { x: 200, y: 260, w: 200, h: 240 }, source: { x: 300, y: 280, halfWidth: 60 }, amount: 0.6, kind: 'steam',
   colour: [244, 246, 248], keySide: -1,
 };
 
@@ -28,7 +28,7 @@ describe('steam and smoke wisps', () => {
     const l = renderWisps(base)!;
     expect(l.y + l.h).toBeGreaterThan(base.box.y);
     expect(l.y).toBeLessThan(base.box.y - base.box.h * 0.5);
-    expect(Math.abs(l.x + l.w / 2 - base.topX)).toBeLessThan(base.box.w * 0.1);
+    expect(Math.abs(l.x + l.w / 2 - base.source.x)).toBeLessThan(base.box.w * 0.1);
     const near = row(l, 0.9);
     const mid = row(l, 0.55);
     const top = row(l, 0.02);

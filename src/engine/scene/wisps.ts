@@ -14,15 +14,19 @@ export interface WispOptions {
   width: number;
   height: number;
   seed: number;
-  /** the product's box and the centre of its opening, working pixels */
+  /** the product's box, working pixels: the vapour's scale (how high it rises, how far it sways) */
   box: { x: number; y: number; w: number; h: number };
-  topX: number;
+  /**
+   * where it rises from, working pixels: the centre of a vessel's opening (its rim's centre row) and
+   * the half-width it leaves over (the rim's, a little inside it)
+   */
+  source: { x: number; y: number; halfWidth: number };
   /** 0..1 from the plan */
   amount: number;
   kind: 'steam' | 'smoke';
   /** sRGB colour of the lit vapour */
   colour: [number, number, number];
-  /** -1 key from the left, 1 from the right: that side of each wisp catches more light */
+  /** -1 key from the left, 1 from the right: that side of each wisp catches more light, and the air carries the vapour away from it */
   keySide: number;
 }
 
@@ -43,14 +47,14 @@ const FIELD_LONG = 200;
 
 export function renderWisps(o: WispOptions): WispLayer | null {
   if (o.amount <= 0) return null;
-  const { box } = o;
+  const { box, source } = o;
   const smoke = o.kind === 'smoke';
-  // the region the vapour can reach: above the opening, a little wider than the product
+  // the region the vapour can reach: above the opening, a little wider than the opening and its sway
   const rise = box.h * (smoke ? 1.25 : 1.1) * (0.75 + o.amount * 0.35);
-  const halfW = box.w * (smoke ? 0.75 : 0.6);
-  const x0 = Math.max(0, Math.floor(o.topX - halfW));
-  const x1 = Math.min(o.width, Math.ceil(o.topX + halfW));
-  const srcY = box.y + box.h * 0.08;
+  const halfW = source.halfWidth + box.w * (smoke ? 0.55 : 0.4);
+  const x0 = Math.max(0, Math.floor(source.x - halfW));
+  const x1 = Math.min(o.width, Math.ceil(source.x + halfW));
+  const srcY = source.y;
   const y0 = Math.max(0, Math.floor(srcY - rise));
   const y1 = Math.min(o.height, Math.ceil(srcY + box.h * 0.04));
   const w = x1 - x0;
@@ -63,13 +67,17 @@ export function renderWisps(o: WispOptions): WispLayer | null {
   const rng = createRng(o.seed, smoke ? 73 : 71);
   const warp: NoiseField = fbmField(o.seed, smoke ? 75 : 74, 128, 3, 4, 0.55);
   const breakup: NoiseField = fbmField(o.seed, smoke ? 77 : 76, 128, 4, 4, 0.6);
+  // steam leaves the whole surface of the opening (a wide dripper several wisps apart), smoke a narrow source
+  const spanW = smoke ? Math.min(source.halfWidth, box.w * 0.06) : source.halfWidth * 1.5;
+  // the air carries the vapour away from the key's side (a window's draught), a little more as it rises
+  const air = -o.keySide * box.w * (smoke ? 0.14 : 0.1);
   const wisps = Array.from({ length: 4 }, (_, k) => ({
-    x: o.topX + (rng() - 0.5) * box.w * (smoke ? 0.12 : 0.42),
+    x: source.x + (k === 0 ? (rng() - 0.5) * 0.3 : (rng() - 0.5)) * spanW,
     height: rise * (k === 0 ? 1 : 0.55 + rng() * 0.4),
     sway: box.w * (0.07 + rng() * 0.1) * (k % 2 === 0 ? 1 : -1),
     freq: 0.9 + rng() * 0.9,
     phase: rng() * Math.PI * 2,
-    drift: (rng() - 0.5) * box.w * (smoke ? 0.5 : 0.3),
+    drift: (rng() - 0.5) * box.w * (smoke ? 0.5 : 0.3) + air,
     u: rng() * 128,
     v: rng() * 128,
     weight: k === 0 ? 1 : 0.55 + rng() * 0.35,
