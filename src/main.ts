@@ -22,6 +22,7 @@ import { createKeyService, type KeyService } from './tasks/keys.js';
 import { loadPricing } from './tasks/pricing.js';
 import { createTaskService, reconcileQueued } from './tasks/service.js';
 import { createStorageService } from './tasks/storages.js';
+import { loadSceneLibrary, type SceneLibrary } from './scenes/library.js';
 import { createEnginePool } from './worker/engine-pool.js';
 import { createWorker, workerTmpDir } from './worker/worker.js';
 
@@ -71,6 +72,14 @@ function openQueue(opened: OpenedStore, config: Config, logger: Logger): JobQueu
   return opened.kind === 'sqlite' ? createSqliteQueue({ db: opened.db, ...opts }) : createPostgresQueue({ pool: opened.pool, ...opts });
 }
 
+/** The scene library (RESHOOT_SCENES_DIR): photos without a sidecar are logged, not fatal. */
+async function openSceneLibrary(dir: string, config: Config, logger: Logger): Promise<SceneLibrary> {
+  const { library, skipped } = await loadSceneLibrary(dir, { maxBytes: config.http.uploadLimitBytes, maxPixels: config.engine.maxInputPixels });
+  for (const file of skipped) logger.warn({ module: 'scenes', file }, 'a photo without a <name>.json sidecar is not in the scene library');
+  logger.info({ module: 'scenes', dir, scenes: library.scenes.length }, 'scene library read');
+  return library;
+}
+
 /**
  * The composition root: config → store, blobs, queue, engine pool → API and/or worker.
  * Nothing else wires modules together.
@@ -78,6 +87,8 @@ function openQueue(opened: OpenedStore, config: Config, logger: Logger): JobQueu
 export async function startReshoot(config: Config, opts: { logger?: Logger } = {}): Promise<Reshoot> {
   const logger = opts.logger ?? pino({ level: config.log.level });
   fs.mkdirSync(config.dataDir, { recursive: true });
+  // read before anything opens: a bad sidecar or photo stops the start, naming the file
+  const scenes = config.scenes.dir ? await openSceneLibrary(config.scenes.dir, config, logger) : undefined;
   const { opened, keys } = await openKeys(config, logger);
   const { store } = opened;
   if (opened.migrated.length > 0) logger.info({ module: 'store', database: opened.kind, versions: opened.migrated }, 'database schema migrated');
@@ -155,7 +166,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
           onError: (err) => logger.warn({ module: 'api', err }, 'the shared rate limiter cannot reach Redis; requests are let through'),
         });
       }
-      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined, queue });
+      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined, queue, scenes });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -194,6 +205,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         concurrency: config.queue.concurrency,
         taskTimeoutSeconds: config.tasks.timeoutSeconds,
         defaultEngine: config.engines.default,
+        scenes,
         inputs: {
           guard,
           limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },

@@ -26,6 +26,8 @@ import { registerMetaRoutes } from './routes/meta.js';
 import { registerStorageRoutes } from './routes/storages.js';
 import { registerReferenceRoutes } from './routes/reference.js';
 import { registerStudio } from './routes/studio.js';
+import { registerSceneRoutes } from './routes/scenes.js';
+import type { SceneLibrary } from '../scenes/library.js';
 
 export interface ServerDeps {
   config: Config;
@@ -45,6 +47,8 @@ export interface ServerDeps {
   guard: AddressGuard;
   metrics: Metrics;
   version: string;
+  /** the operator's scene library (RESHOOT_SCENES_DIR), listed at GET /v1/scenes */
+  scenes?: SceneLibrary;
 }
 
 declare module 'fastify' {
@@ -191,6 +195,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerStorageRoutes(app, deps);
   registerMetaRoutes(app, deps);
   registerReferenceRoutes(app, deps);
+  registerSceneRoutes(app, deps);
   await registerStudio(app, deps);
   return app;
 }

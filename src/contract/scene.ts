@@ -164,9 +164,14 @@ export const ScenePlanSchema = z.strictObject({
   changes: z.array(ChangeSchema).optional(),
   /** the look borrowed from a style reference, and the values taken */
   style_from: z.strictObject({ index: z.number().int().min(1), values: z.record(z.string(), z.unknown()) }).optional(),
-  /** what was read from a scene photo: the surface row and the light (fractions of the output frame) */
+  /**
+   * what was read from a scene photo: the surface row and the light (fractions of the output frame);
+   * `index` for a scene reference, `library` for a photo of the operator's scene library (RESHOOT_SCENES_DIR)
+   * that the prompt named by a tag (its content hash, so a re-render uses the same photo)
+   */
   scene_photo: z.strictObject({
-    index: z.number().int().min(1),
+    index: z.number().int().min(1).optional(),
+    library: z.strictObject({ id: z.string(), title: z.string(), tag: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
     surface_y: z.number(),
     light: z.strictObject({ from: z.enum(LIGHT_DIRECTIONS), azimuth: z.number(), temperature: z.number(), luminance: z.number() }),
   }).optional(),

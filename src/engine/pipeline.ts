@@ -5,12 +5,13 @@ import { RECIPES, recipeFor, UpstreamError, type PaintFn, type Rendered, type Sh
 import { UPSCALE_WARNING, outputSize } from '../contract/models.js';
 import { editPlan, mergePlan, parseSceneOverride, planScene, ScenePlanError } from '../plan/index.js';
 import { rolesFromPrompt, type Role } from '../plan/roles.js';
+import { creditSceneTag } from '../plan/scene-tags.js';
 import { looksLikeScene, readScene, readStyle, smallCopy, type SceneReading } from './refs/analyze.js';
 import { buildGroup } from './refs/group.js';
 import { ImageDecodeError, MIME, coverRgb, decodeImage, encodeImage, resize } from './codec.js';
 import { crop } from './raster/crop.js';
 import { mask8, rgba8, type Box, type Raster8, type Rgba8 } from './raster/types.js';
-import type { EngineOptions, TransformRequest, TransformResult } from './types.js';
+import type { EngineOptions, LibrarySceneRequest, TransformRequest, TransformResult } from './types.js';
 
 /**
  * transform(): named stages, each timed under its name in the report —
@@ -60,7 +61,8 @@ type Reference = NonNullable<ScenePlan['references']>[number];
 interface PlanContext {
   references: Reference[];
   style?: { index: number; reading: ReturnType<typeof readStyle> };
-  scene?: { index: number; reading: SceneReading };
+  /** a scene reference (`index`) or a library scene (`library`, its hints mapped onto the output frame) */
+  scene?: { index?: number; reading: SceneReading; library?: LibrarySceneRequest; placement?: LibrarySceneRequest['placement'] };
 }
 
 function resolvePlan(req: TransformRequest, ctx: PlanContext): ScenePlan {
@@ -76,14 +78,26 @@ function resolvePlan(req: TransformRequest, ctx: PlanContext): ScenePlan {
       const look = ctx.style ? mergePlan(ctx.style.reading.override, explicit) : explicit;
       // a scene photo's own light is the light; explicit settings still win
       const photoLight = ctx.scene
-        ? { light: { from: ctx.scene.reading.light.from, azimuth: ctx.scene.reading.light.azimuth, elevation: 35, temperature: ctx.scene.reading.light.temperature } }
+        ? {
+            light: { from: ctx.scene.reading.light.from, azimuth: ctx.scene.reading.light.azimuth, elevation: 35, temperature: ctx.scene.reading.light.temperature },
+            // a library scene's sidecar says where products stand in it
+            ...(ctx.scene.placement ? { placement: ctx.scene.placement } : {}),
+          }
         : {};
       plan = planScene(req.prompt, { scene: mergePlan(mergePlan(look, photoLight), explicit) });
       if (ctx.style) plan.style_from = { index: ctx.style.index, values: ctx.style.reading.values };
     }
     if (ctx.scene) {
       const r = ctx.scene.reading;
-      plan.scene_photo = { index: ctx.scene.index, surface_y: r.baseRow, light: r.light };
+      const lib = ctx.scene.library;
+      plan.scene_photo = {
+        ...(ctx.scene.index !== undefined ? { index: ctx.scene.index } : {}),
+        ...(lib ? { library: { id: lib.id, title: lib.title, tag: lib.tag, sha256: lib.sha256 } } : {}),
+        surface_y: r.baseRow,
+        light: r.light,
+      };
+      // the tag's words name the scene, whatever the vocabulary read into them
+      if (lib?.match) plan.words = creditSceneTag(plan.words, lib.match);
     }
     if (req.sources.length > 1 || req.roles) plan.references = ctx.references;
     return ScenePlanSchema.parse(plan);
@@ -155,7 +169,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
   );
   const images = decoded.map((d) => d.image);
   const cut = await stage('cutout', () => cutProducts(req, images, decoded.map((d) => d.hasAlpha), deps.cutout));
-  const shot = await stage('plan', () => planShot(req, images, cut.refs, cut.productIdx, cut.crops));
+  const shot = await stage('plan', () => planShot(req, images, cut.refs, cut.productIdx, cut.crops, deps.opts.maxInputPixels));
   if (req.generative) {
     const paint: PaintFn = deps.paint ?? (() => Promise.reject(new PermanentTaskError(`the ${req.generative!.engine} engine is not configured on this worker`)));
     shot.paint = { fn: paint, maxPixels: deps.opts.maxInputPixels, signal };
@@ -260,20 +274,53 @@ export function foundProduct(alpha: Buffer, width: number, height: number, box: 
 }
 
 /** The output size, the scene photo and style readings, the plan and the product group. */
-async function planShot(req: TransformRequest, images: Raster8[], refs: Reference[], productIdx: number[], crops: Rgba8[]): Promise<Shot> {
+async function planShot(req: TransformRequest, images: Raster8[], refs: Reference[], productIdx: number[], crops: Rgba8[], maxPixels: number): Promise<Shot> {
   const sceneAt = req.background === 'transparent' ? -1 : firstOf(refs, 'scene');
   const styleAt = firstOf(refs, 'style');
   const firstProduct = images[productIdx[0]!]!;
-  const size = outputSize(req.aspectRatio, req.resolution, sceneAt >= 0 ? images[sceneAt]! : firstProduct);
+  // a library scene the prompt named is the set when no reference is one
+  const library = sceneAt < 0 && req.background !== 'transparent' ? req.libraryScene : undefined;
+  const libraryImage = library && (await decodeImage(library.path, { maxPixels, workingPixels: WORKING_PIXELS }).catch((err: unknown) => {
+    // named as the library's scene, never by this server's path
+    throw err instanceof ImageDecodeError ? new ImageDecodeError(`the scene library's photo "${library.id}": ${err.message}`) : err;
+  })).image;
+  const sceneImage = sceneAt >= 0 ? images[sceneAt]! : libraryImage;
+  const size = outputSize(req.aspectRatio, req.resolution, sceneImage ?? firstProduct);
   const ctx: PlanContext = { references: refs };
   let photo: Shot['photo'];
-  if (sceneAt >= 0) {
-    const image = await coverRgb(images[sceneAt]!, size.width, size.height);
+  if (sceneImage) {
+    const image = await coverRgb(sceneImage, size.width, size.height);
     photo = { image, reading: readScene(await smallCopy(image)) };
-    ctx.scene = { index: sceneAt + 1, reading: photo.reading };
+    const placement = library?.placement && coverPlacement(library.placement, sceneImage, size);
+    // the sidecar's surface row is the row read from the photo
+    if (placement?.y !== undefined) {
+      photo.reading.baseRow = placement.y;
+      photo.reading.backEdge = Math.min(photo.reading.backEdge, placement.y);
+    }
+    ctx.scene = sceneAt >= 0 ? { index: sceneAt + 1, reading: photo.reading } : { reading: photo.reading, library, placement };
   }
   if (styleAt >= 0) ctx.style = { index: styleAt + 1, reading: readStyle(await smallCopy(images[styleAt]!)) };
   const plan = resolvePlan(req, ctx);
   const group = await buildGroup(crops, plan.placement?.sizes);
   return { req, plan, group, firstProduct: { width: firstProduct.width, height: firstProduct.height }, photo };
+}
+
+/**
+ * Fractions of a photo → fractions of the output frame it is cover-fitted to (centred, cropped on
+ * the long side), so a library scene's placement hints land where its sidecar says.
+ */
+export function coverPlacement(
+  hint: NonNullable<LibrarySceneRequest['placement']>,
+  photo: { width: number; height: number },
+  out: { width: number; height: number },
+): NonNullable<LibrarySceneRequest['placement']> {
+  const s = Math.max(out.width / photo.width, out.height / photo.height);
+  const ox = (photo.width * s - out.width) / 2;
+  const oy = (photo.height * s - out.height) / 2;
+  const unit = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000;
+  return {
+    ...(hint.x !== undefined ? { x: unit((hint.x * photo.width * s - ox) / out.width) } : {}),
+    ...(hint.y !== undefined ? { y: unit((hint.y * photo.height * s - oy) / out.height) } : {}),
+    ...(hint.height !== undefined ? { height: Math.min(0.95, Math.max(0.02, unit((hint.height * photo.height * s) / out.height))) } : {}),
+  };
 }

@@ -28,8 +28,28 @@ export interface TransformRequest {
   planMode?: 'reuse' | 'edit';
   /** render with a generative upstream (the pipeline's `paint`) and lock the product; absent: the studio */
   generative?: GenerativeRequest;
+  /**
+   * a photo of the operator's scene library (src/scenes) that the prompt named by a tag, or that the
+   * base plan was rendered into: the set, through the scene-photo recipe, unless a reference is a
+   * scene photo or the background is transparent
+   */
+  libraryScene?: LibrarySceneRequest;
   /** also return each product reference's matte (TransformResult.mattes), for the worker to keep */
   keepMattes?: boolean;
+}
+
+/** A library scene as the engine takes it: a local copy of the photo, what it is, how the prompt named it. */
+export interface LibrarySceneRequest {
+  path: string;
+  id: string;
+  title: string;
+  tag: string;
+  /** the photo's content hash, recorded in the plan (scene_photo.library) */
+  sha256: string;
+  /** the tag's words in the prompt (absent when the scene comes from the base plan) */
+  match?: { text: string; start: number; end: number };
+  /** the sidecar's hints, fractions of the photo: the row products stand on, their centre, their height */
+  placement?: { x?: number; y?: number; height?: number };
 }
 
 /** What a generative render needs besides the shot: which upstream, the lock, the model name it is sent, the job. */

@@ -14,6 +14,8 @@ import { matteKey, type BlobStore } from '../store/blobs/blob-store.js';
 import type { CallbackSender } from '../tasks/callbacks.js';
 import { storedUpstream, type StoredTaskInput, type TaskRow, type TaskService } from '../tasks/service.js';
 import type { EnginePool } from './engine-pool.js';
+import type { SceneLibrary } from '../scenes/library.js';
+import { pickLibraryScene } from '../scenes/pick.js';
 import type { Metrics } from '../metrics.js';
 
 export interface WorkerDeps {
@@ -30,6 +32,8 @@ export interface WorkerDeps {
   taskTimeoutSeconds: number;
   /** what a task without a route (or route `default`) renders with: RESHOOT_DEFAULT_ENGINE */
   defaultEngine?: string;
+  /** the operator's scene library (RESHOOT_SCENES_DIR): a prompt naming a tag renders into that photo */
+  scenes?: SceneLibrary;
 }
 
 export interface Worker {
@@ -109,6 +113,12 @@ export function createWorker(deps: WorkerDeps): Worker {
           base: basePlan === undefined ? undefined : { plan: basePlan, mode: sceneFrom ? 'reuse' : 'edit' },
         },
       );
+      // a library scene the prompt names (or the base plan was rendered into): a copy of its photo for this run
+      const libraryScene = await pickLibraryScene(deps.scenes, input.prompt, request.basePlan === undefined ? undefined : { plan: request.basePlan, mode: request.planMode ?? 'edit' }, deps.tmpDir);
+      if (libraryScene) {
+        copies.push({ path: libraryScene.path, temporary: true });
+        request.libraryScene = libraryScene;
+      }
       // the route picks the engine; a generative one paints through its upstream and locks the product
       const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
       // An upstream task an earlier run created (stored as soon as the upstream answered the create) is
