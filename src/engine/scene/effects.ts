@@ -84,22 +84,26 @@ export function placeEffects(plan: ScenePlan, product: ProductAtWork, prompt: st
       notes.push(`steam: dropped — the product has no opening for it to rise from (${why})`);
     }
     if (smoke > 0) notes.push(`smoke: rises from behind the product — it has no opening (${why})`);
-    // behind the product: from a little below its top, so it shows above the product only
-    const top = topOf(image);
-    vapour = { behind: true, sources: [{ x: product.x + top.x, y: product.y + top.y + product.h * 0.12, halfWidth: product.w * 0.18, rim: null }] };
+    // behind the product, off its centre on the side away from the key and from half its height: it
+    // drifts up past the product's side and over it, and never seems to come out of the product's top
+    const away = Math.sin((plan.light.azimuth * Math.PI) / 180) <= 0 ? 1 : -1;
+    const half = halfWidthAt(image, Math.round(product.h * 0.45));
+    vapour = { behind: true, sources: [{ x: product.x + half.centre + away * half.halfWidth * 0.6, y: product.y + product.h * 0.45, halfWidth: product.w * 0.15, rim: null }] };
   }
   return { plan: { ...plan, effects, words: { ...plan.words, notes } }, vapour };
 }
 
-/** The centre of the product's topmost rows (the product's own pixels). */
-function topOf(img: ReturnType<typeof rgba8>): { x: number; y: number } {
-  for (let y = 0; y < img.height; y++) {
-    let sx = 0;
-    let n = 0;
-    for (let x = 0; x < img.width; x++) if (img.data[(y * img.width + x) * 4 + 3]! >= 128) { sx += x; n++; }
-    if (n > 0) return { x: sx / n, y };
+/** The product's extent along row y (its own pixels): the centre and the half-width. */
+function halfWidthAt(img: ReturnType<typeof rgba8>, y: number): { centre: number; halfWidth: number } {
+  let x0 = -1;
+  let x1 = -1;
+  const row = Math.min(img.height - 1, Math.max(0, y));
+  for (let x = 0; x < img.width; x++) {
+    if (img.data[(row * img.width + x) * 4 + 3]! < 128) continue;
+    if (x0 < 0) x0 = x;
+    x1 = x;
   }
-  return { x: img.width / 2, y: 0 };
+  return x0 < 0 ? { centre: img.width / 2, halfWidth: img.width / 2 } : { centre: (x0 + x1 + 1) / 2, halfWidth: (x1 - x0 + 1) / 2 };
 }
 
 export interface EffectLayers {
