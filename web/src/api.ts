@@ -36,6 +36,8 @@ export interface ApiClient {
   pricing(): Promise<PriceRow[]>;
   /** Checks a key without creating anything; resolves when the server accepts it. */
   checkKey(key: string): Promise<void>;
+  /** An image the API serves to the key itself (`/v1/tasks/:id/matte`, `/source`), as a Blob. */
+  image(path: string): Promise<Blob>;
 }
 
 /**
@@ -82,6 +84,20 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
     getTask: (taskId) => call<TaskObject>(`/v1/tasks/${encodeURIComponent(taskId)}`),
     listTasks: (page, size) => call<TaskList>(`/v1/tasks?page=${page}&size=${size}`),
     pricing: () => call<PriceRow[]>('/api/pricing'),
+    async image(path) {
+      const key = deps.getKey();
+      let res: Response;
+      try {
+        res = await fetch(base + path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      } catch (err) {
+        throw new ApiError({ status: 0, code: 'NETWORK', message: `The server could not be reached (${(err as Error).message}).`, cause: err });
+      }
+      if (res.ok) return res.blob();
+      // errors come in the envelope, like every other answer
+      const body = (await res.json().catch(() => null)) as Partial<Envelope<unknown>> | null;
+      if (res.status === 401 && deps.onUnauthorized) deps.onUnauthorized();
+      throw new ApiError({ status: res.status, code: codeForStatus(res.status, body?.error_code), message: body?.message ?? `HTTP ${res.status}`, body });
+    },
     async checkKey(key) {
       // Called with the candidate key and without the 401 hook: a wrong key here is an answer, not a logout.
       const res = await fetch(`${base}/v1/tasks?page=1&size=1`, { headers: { authorization: `Bearer ${key}` } }).catch(

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { MatteEditor, channelOf, composeRgba, encodePng, paintSegment, photoTaskFor, segmentBounds, tintRect, unionRect, type Matte } from './matte-brush.js';
+import { MatteEditor, channelOf, composeRgba, cutoutRect, encodePng, paintSegment, photoTaskFor, segmentBounds, tintRect, unionRect, type Matte } from './matte-brush.js';
 
 const matte = (width: number, height: number, fill: number): Matte => ({ width, height, alpha: new Uint8Array(width * height).fill(fill) });
 const at = (m: Matte, x: number, y: number) => m.alpha[y * m.width + x]!;
@@ -148,6 +148,13 @@ describe('compose and encode the fixed reference', () => {
     const { data, info } = await sharp(Buffer.from(png)).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([w, h, 4]);
     expect(new Uint8Array(data)).toEqual(rgba);
+  });
+
+  it('cutoutRect gives the photo under the edited alpha for one rectangle', () => {
+    const photo = new Uint8ClampedArray([1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255]);
+    const out = new Uint8ClampedArray(2 * 4);
+    cutoutRect(photo, new Uint8Array([255, 255, 0, 90]), 2, { x: 0, y: 1, width: 2, height: 1 }, out);
+    expect([...out]).toEqual([7, 8, 9, 0, 10, 11, 12, 90]);
   });
 
   it('channelOf reads a grey matte drawn on a canvas; tintRect shades what is background', () => {

@@ -221,6 +221,23 @@ export function tintRect(alpha: Uint8Array, stride: number, rect: Rect, out: Uin
 }
 
 /**
+ * The cutout as it will be placed: the photo's pixels with the edited alpha, for `rect`, into `out`
+ * (the rectangle's own RGBA pixels), shown over a checker.
+ */
+export function cutoutRect(photo: Uint8ClampedArray | Uint8Array, alpha: Uint8Array, stride: number, rect: Rect, out: Uint8ClampedArray): void {
+  for (let y = 0; y < rect.height; y++) {
+    for (let x = 0; x < rect.width; x++) {
+      const i = (rect.y + y) * stride + rect.x + x;
+      const o = (y * rect.width + x) * 4;
+      out[o] = photo[i * 4]!;
+      out[o + 1] = photo[i * 4 + 1]!;
+      out[o + 2] = photo[i * 4 + 2]!;
+      out[o + 3] = alpha[i]!;
+    }
+  }
+}
+
+/**
  * The reference the studio uploads: the photo's RGB (from an opaque RGBA frame) under the edited
  * alpha. Fully transparent pixels get black, so the background costs next to nothing in the PNG.
  */

@@ -6,10 +6,12 @@ import { UPSCALE_WARNING, readPlacement } from '../image-box.js';
 import { describeError, readableMessage } from '../messages.js';
 import { describeChanges } from '../planner.js';
 import { variantScenes } from '../scene-settings.js';
+import { photoTaskFor } from '../matte-brush.js';
 import { absoluteUrl, beforeKindOf, isTerminal, pickSeed, type Batch, type SentRequest } from '../state.js';
 import type { Workspace } from '../workspace.js';
 import { BatchGrid } from './batch-grid.js';
 import { Compare } from './compare.js';
+import { MatteBrush } from './matte-brush.js';
 import { Reframe } from './reframe.js';
 import { ResultPanel } from './result-panel.js';
 import { Timeline } from './timeline.js';
@@ -68,8 +70,12 @@ export function Stage({ api, workspace }: StageProps) {
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [reframing, setReframing] = useState(false);
-  // moving the product is about the turn it was started on
-  useEffect(() => setReframing(false), [selected]);
+  const [fixing, setFixing] = useState(false);
+  // moving the product, or fixing its cutout, is about the turn it was started on
+  useEffect(() => {
+    setReframing(false);
+    setFixing(false);
+  }, [selected]);
 
   const current = turns.find((t) => t.taskId === selected) ?? null;
   const currentTask = current ? tasks[current.taskId] : undefined;
@@ -168,6 +174,36 @@ export function Stage({ api, workspace }: StageProps) {
     }
   }
 
+  /** Fix cutout saved: the photo with the edited alpha becomes this turn's product reference, rendered in the same scene. */
+  async function renderFixedCutout(png: Blob) {
+    if (!current?.request) return;
+    const base = current.request;
+    setError(null);
+    setSubmitting(true);
+    try {
+      const url = absoluteUrl(await api.upload(png, 'fixed-cutout.png'));
+      // scene_from: this turn's plan and seed exactly; only the product's cutout changes. Later edits of
+      // the new turn inherit its reference, so they keep the fixed cutout too.
+      const request: SentRequest = { model: base.model, input: { ...base.input, input_urls: [url, ...base.input.input_urls.slice(1)], scene_from: current.taskId } };
+      const taskId = await send(request);
+      workspace.addTurn({
+        taskId,
+        parentId: current.taskId,
+        kind: 'matte',
+        prompt: base.input.prompt,
+        beforeUrl: currentUrl ?? null,
+        beforeKind: 'result',
+        request,
+        matteFrom: photoTaskFor(turns, current.taskId),
+      });
+      setFixing(false);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
   function pickFromBatch(taskId: string) {
     const item = batch?.items.find((i) => i.taskId === taskId);
     if (!batch || !item) return;
@@ -194,6 +230,8 @@ export function Stage({ api, workspace }: StageProps) {
   const canVary = Boolean(current?.request && plan?.light);
   // moving the product re-lays a studio scene; a scene photo places it by its own reading
   const canReframe = Boolean(current?.request && current.request.input.aspect_ratio !== 'auto' && plan?.framing && placement && !plan.scene_photo);
+  // the first reference is a product whose matte the worker kept
+  const canFixCutout = Boolean(current?.request && currentTask?.reshoot?.mattes?.some((m) => m.ref === 0));
 
   return (
     <>
@@ -222,7 +260,17 @@ export function Stage({ api, workspace }: StageProps) {
       )}
       {current && currentTask?.status === 'success' && currentUrl && (
         <>
-          {reframing && canReframe ? (
+          {fixing && canFixCutout ? (
+            <MatteBrush
+              key={current.taskId}
+              api={api}
+              taskId={current.taskId}
+              photoTaskId={photoTaskFor(turns, current.taskId)}
+              busy={submitting}
+              onSave={(png) => void renderFixedCutout(png)}
+              onCancel={() => setFixing(false)}
+            />
+          ) : reframing && canReframe ? (
             <Reframe
               key={current.taskId}
               after={currentUrl}
@@ -285,8 +333,17 @@ export function Stage({ api, workspace }: StageProps) {
                 <button type="button" class="btn" disabled={submitting} onClick={() => runBatch('aspects')}>
                   Aspect set (1:1, 4:5, 16:9, 9:16)
                 </button>
-                <button type="button" class="btn" disabled={submitting || !canReframe} aria-pressed={reframing} onClick={() => setReframing(!reframing)}>
+                <button type="button" class="btn" disabled={submitting || !canReframe} aria-pressed={reframing} onClick={() => {
+                    setFixing(false);
+                    setReframing(!reframing);
+                  }}>
                   Move or resize
+                </button>
+                <button type="button" class="btn" disabled={submitting || !canFixCutout} aria-pressed={fixing} onClick={() => {
+                    setReframing(false);
+                    setFixing(!fixing);
+                  }}>
+                  Fix cutout
                 </button>
               </div>
             )}
