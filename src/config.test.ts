@@ -85,6 +85,15 @@ describe('loadConfig', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it('reads the upstreams\' prices and the margin, refusing a price for an engine that is not configured', () => {
+    const hiapi = { RESHOOT_HIAPI_UPSTREAM_URL: 'https://api.hiapi.ai', RESHOOT_HIAPI_UPSTREAM_KEY: 'sk-up' };
+    expect(loadConfig({}).engines.prices).toEqual({ margin: 0 });
+    expect(loadConfig({ ...hiapi, RESHOOT_HIAPI_UPSTREAM_PRICE: '0.05', RESHOOT_UPSTREAM_MARGIN: '0.2' }).engines.prices).toEqual({ hiapi: 0.05, margin: 0.2 });
+    expect(() => loadConfig({ RESHOOT_OPENAI_UPSTREAM_PRICE: '0.04' })).toThrow('RESHOOT_OPENAI_UPSTREAM_PRICE: the openai engine is not configured');
+    expect(() => loadConfig({ ...hiapi, RESHOOT_HIAPI_UPSTREAM_PRICE: '-1' })).toThrow('RESHOOT_HIAPI_UPSTREAM_PRICE');
+    expect(() => loadConfig({ RESHOOT_UPSTREAM_MARGIN: '20%' })).toThrow('RESHOOT_UPSTREAM_MARGIN');
+  });
+
   it('reports every bad variable in one error', () => {
     let err: unknown;
     try {

@@ -10,6 +10,9 @@ import { ENGINE_NAMES, type EngineName } from './contract/models.js';
  * set of messages.
  */
 
+/** USD per image, e.g. 0.04 */
+const usdPrice = z.string().trim().regex(/^\d+(\.\d+)?$/, 'must be USD per image, e.g. 0.04').transform(Number).pipe(z.number().max(1000));
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
@@ -151,6 +154,10 @@ const EnvSchema = z.object({
   RESHOOT_COMFYUI_WORKFLOW: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing API-format workflow JSON file').optional(),
   RESHOOT_UPSTREAM_POLL_MS: int(10, 600_000).prefault('3000'),
   RESHOOT_UPSTREAM_RETRY_BASE_MS: int(1, 60_000).prefault('500'),
+  RESHOOT_HIAPI_UPSTREAM_PRICE: usdPrice.optional(),
+  RESHOOT_OPENAI_UPSTREAM_PRICE: usdPrice.optional(),
+  RESHOOT_COMFYUI_UPSTREAM_PRICE: usdPrice.optional(),
+  RESHOOT_UPSTREAM_MARGIN: z.string().trim().regex(/^\d+(\.\d+)?$/, 'must be a fraction, e.g. 0.2 for 20%').transform(Number).pipe(z.number().max(10)).prefault('0'),
   RESHOOT_FIRST_KEY: bool.prefault('true'),
   RESHOOT_DATABASE_URL: postgresUrl.optional(),
   RESHOOT_QUEUE_URL: redisUrl.optional(),
@@ -226,6 +233,8 @@ export interface EnginesConfig {
   pollMs: number;
   /** the first backoff step of an upstream retry */
   retryBaseMs: number;
+  /** what each configured upstream charges per image (unset: the model's own price row), and the margin charged on top */
+  prices: { hiapi?: number; openai?: number; comfyui?: number; margin: number };
 }
 
 /** The engines this configuration can render with: the studio always, an upstream once it is configured. */
@@ -376,6 +385,7 @@ function enginesFrom(e: z.infer<typeof EnvSchema>): EnginesConfig {
     fallback: e.RESHOOT_FALLBACK_ENGINE,
     pollMs: e.RESHOOT_UPSTREAM_POLL_MS,
     retryBaseMs: e.RESHOOT_UPSTREAM_RETRY_BASE_MS,
+    prices: { margin: e.RESHOOT_UPSTREAM_MARGIN },
   };
   if (pair('RESHOOT_HIAPI_UPSTREAM_URL', 'RESHOOT_HIAPI_UPSTREAM_KEY')) engines.hiapi = { url: e.RESHOOT_HIAPI_UPSTREAM_URL!, apiKey: e.RESHOOT_HIAPI_UPSTREAM_KEY! };
   if (pair('RESHOOT_OPENAI_BASE_URL', 'RESHOOT_OPENAI_API_KEY')) engines.openai = { baseUrl: e.RESHOOT_OPENAI_BASE_URL!, apiKey: e.RESHOOT_OPENAI_API_KEY!, model: e.RESHOOT_OPENAI_IMAGE_MODEL };
@@ -392,6 +402,12 @@ function enginesFrom(e: z.infer<typeof EnvSchema>): EnginesConfig {
       else if (!JSON.stringify(workflow).includes('{{image}}')) problems.push(`RESHOOT_COMFYUI_WORKFLOW=${JSON.stringify(e.RESHOOT_COMFYUI_WORKFLOW)}: no "{{image}}" placeholder for the layout image`);
       else engines.comfyui = { url: e.RESHOOT_COMFYUI_URL!, workflow: workflow as Record<string, unknown>, workflowPath: file };
     }
+  }
+  const prices = { hiapi: e.RESHOOT_HIAPI_UPSTREAM_PRICE, openai: e.RESHOOT_OPENAI_UPSTREAM_PRICE, comfyui: e.RESHOOT_COMFYUI_UPSTREAM_PRICE };
+  for (const [name, price] of Object.entries(prices) as Array<[keyof typeof prices, number | undefined]>) {
+    if (price === undefined) continue;
+    if (engines[name]) engines.prices[name] = price;
+    else problems.push(`RESHOOT_${name.toUpperCase()}_UPSTREAM_PRICE: the ${name} engine is not configured, so nothing is priced with it`);
   }
   if (problems.length === 0 && !configuredEngines(engines).includes(engines.default)) {
     problems.push(`RESHOOT_DEFAULT_ENGINE=${JSON.stringify(e.RESHOOT_DEFAULT_ENGINE)}: that engine is not configured (configured: ${configuredEngines(engines).join(', ')})`);

@@ -19,7 +19,7 @@ import { startCheckpointer } from './store/sqlite/checkpointer.js';
 import { createCallbackSender } from './tasks/callbacks.js';
 import { createJanitor } from './tasks/janitor.js';
 import { createKeyService, type KeyService } from './tasks/keys.js';
-import { loadPricing } from './tasks/pricing.js';
+import { loadPricing, upstreamPricing } from './tasks/pricing.js';
 import { createTaskService, reconcileQueued } from './tasks/service.js';
 import { createStorageService } from './tasks/storages.js';
 import { loadSceneLibrary, type SceneLibrary } from './scenes/library.js';
@@ -99,7 +99,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   let publicUrl = config.http.publicUrl;
   const signer = createUrlSigner(await signingSecret(opened, config), () => publicUrl);
   const blobs = createBlobStore(config);
-  const pricing = loadPricing(config.pricing);
+  const pricing = loadPricing(config.pricing, upstreamPricing(config.engines));
   const guard = createAddressGuard(config.fetch.allowHosts);
   const queue = openQueue(opened, config, logger);
   const tasks = createTaskService({

@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { priceFor, priceNames, type PriceRow } from './pricing.js';
 
 describe('priceFor', () => {
+  it('prices a route by its model@route row (any of the model\'s names), else by the plain row', () => {
+    const routed: PriceRow[] = [
+      { model_name: 'gpt-image-2-image-to-image', base_usd_value: 0, policies: [] },
+      { model_name: 'gpt-image-2/image-to-image@hiapi', base_usd_value: 0.036, policies: [{ rule: { resolution: { match: '4K' } }, usd_value: 0.072 }] },
+    ];
+    expect(priceFor(routed, 'gpt-image-2-image-to-image', { resolution: '4K' }, 'hiapi')).toBe(0.072);
+    expect(priceFor(routed, 'gpt-image-2-image-to-image', { resolution: '1K' }, 'hiapi')).toBe(0.036);
+    // no route, `default`, "", or a route without a row: the plain row
+    for (const route of [undefined, 'default', '', 'studio']) expect(priceFor(routed, 'gpt-image-2-image-to-image', {}, route)).toBe(0);
+    expect(priceFor(routed, 'unknown-model', {}, 'hiapi')).toBeUndefined();
+  });
+
   const rows: PriceRow[] = [
     { model_name: 'gpt-image-2/image-to-image', base_usd_value: 0.03, policies: [
       { rule: { resolution: { match: '4K' } }, usd_value: 0.06 },

@@ -48,19 +48,31 @@ function holds(cond: PriceCondition, value: unknown): boolean {
   return cond.with !== undefined ? (value !== undefined) === cond.with : value === cond.match;
 }
 
+/** The row name that prices `model` on a route, as hiapi names its routed models: `model@route`. */
+export const routedName = (model: string, route: string): string => `${model}@${route}`;
+
 /**
  * The USD price of one task: the row that names `model` (see priceNames), its first policy whose
  * every condition holds for `input`, else the row's base value. Undefined when no row names the model.
+ * With a `route` other than `default` (or ""), a row named `model@route` (any of the model's names)
+ * comes first, as hiapi prices its routed models; the plain row prices a task without a route (on
+ * reshoot: whatever RESHOOT_DEFAULT_ENGINE renders with) and any route without a row of its own.
  *
  * @example
  * ```ts
- * const rows = [{ model_name: 'gpt-image-2-image-to-image', base_usd_value: 0.03, policies: [{ rule: { resolution: { match: '4K' } }, usd_value: 0.06 }] }];
+ * const rows = [
+ *   { model_name: 'gpt-image-2-image-to-image', base_usd_value: 0.03, policies: [{ rule: { resolution: { match: '4K' } }, usd_value: 0.06 }] },
+ *   { model_name: 'gpt-image-2-image-to-image@hiapi', base_usd_value: 0.05 },
+ * ];
  * priceFor(rows, 'gpt-image-2/image-to-image', { resolution: '4K' }); // 0.06
+ * priceFor(rows, 'gpt-image-2/image-to-image', { resolution: '4K' }, 'hiapi'); // 0.05
  * ```
  */
-export function priceFor(rows: readonly PriceRow[], model: string, input: Readonly<Record<string, unknown>>): number | undefined {
+export function priceFor(rows: readonly PriceRow[], model: string, input: Readonly<Record<string, unknown>>, route?: string): number | undefined {
+  const names = priceNames(model);
+  const routed = route && route !== 'default' ? names.map((n) => routedName(n, route)) : [];
   let row: PriceRow | undefined;
-  for (const name of priceNames(model)) {
+  for (const name of [...routed, ...names]) {
     row = rows.find((r) => r.model_name === name);
     if (row) break;
   }

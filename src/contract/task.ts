@@ -36,7 +36,14 @@ export const ReshootExtensionSchema = z
       .optional()
       .describe('the matte: from the cache or not, and the quality setting that made it (model side, mirrored pass)'),
     warnings: z.array(z.string()).optional().describe('what the user should know about the result, e.g. a product enlarged more than 2x from its photo'),
-    cost: z.object({ usd: z.number(), model: z.string() }).optional(),
+    cost: z
+      .object({
+        usd: z.number().describe('what the key is charged for the task (0 once it failed)'),
+        model: z.string(),
+        engine: z.string().optional().describe('generative routes: the engine that renders the task'),
+        upstreamUsd: z.number().optional().describe('generative routes: the upstream\'s price for the image, part of usd (which adds RESHOOT_UPSTREAM_MARGIN)'),
+      })
+      .optional(),
     lock: z
       .object({
         mode: z.enum(['strict', 'blend', 'off']),

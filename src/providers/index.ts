@@ -24,7 +24,7 @@ export interface UpstreamSettings {
 
 /** The upstream settings of a configuration, as plain data (the workflow's path left out). */
 export function upstreamSettings(config: Config): UpstreamSettings {
-  const { default: _default, comfyui, ...engines } = config.engines;
+  const { default: _default, prices: _prices, comfyui, ...engines } = config.engines;
   return { ...engines, ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000 };
 }
 

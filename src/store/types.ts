@@ -63,6 +63,10 @@ export interface TaskRow {
   seed: number | null;
   /** JSON `{ engine, taskId }`: the generative upstream's task, once the upstream created it */
   upstream: string | null;
+  /** the engine the task was priced for (null on tasks created before engines were recorded) */
+  engine: string | null;
+  /** the upstream's part of cost_usd (0 for the studio) */
+  upstream_usd: number;
 }
 
 export interface NewTask {
@@ -75,6 +79,10 @@ export interface NewTask {
   input: string;
   callback_url: string | null;
   cost_usd: number;
+  /** the engine the route resolves to (studio, hiapi, openai, comfyui) */
+  engine: string;
+  /** what the upstream charges for the task, part of cost_usd; 0 for the studio */
+  upstream_usd: number;
   parent_id: string | null;
   updated_ms: number;
 }
@@ -101,13 +109,17 @@ export interface Finish {
   now: number;
 }
 
+/** One UTC day's tasks of one model on one engine; failed tasks count nothing in `usd` and `upstream_usd`. */
 export interface UsageDay {
   day: string;
   model: string;
+  /** the engine the tasks were priced for (tasks from before engines were recorded: their route, else studio) */
+  engine: string;
   tasks: number;
   succeeded: number;
   failed: number;
   usd: number;
+  upstream_usd: number;
 }
 
 export interface TaskRepository {
@@ -130,7 +142,7 @@ export interface TaskRepository {
   countByStatus(): Promise<Array<{ status: string; n: number }>>;
   /** USD charged to the key (failed tasks are not charged) */
   spent(keyId: string): Promise<number>;
-  /** per UTC day and model, tasks created in [fromSec, toSec) */
+  /** per UTC day, model and engine, tasks created in [fromSec, toSec) */
   usage(keyId: string, fromSec: number, toSec: number): Promise<UsageDay[]>;
 }
 

@@ -1,12 +1,20 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { MODELS } from '../contract/models.js';
-import { priceFor, type PriceRow } from '../contract/pricing.js';
+import type { EnginesConfig } from '../config.js';
+import { MODELS, type EngineName } from '../contract/models.js';
+import { priceFor, routedName, type PriceRow } from '../contract/pricing.js';
 
 /**
  * The operator's price table: rows in the contract's shape (docs/contract.md §12), evaluated by
  * contract/pricing.ts. Defaults come from the model registry; RESHOOT_PRICING (inline JSON or a file
  * path) replaces rows.
+ *
+ * Generative routes are priced as hiapi prices its routed models, by rows named `model@route`: for
+ * each configured upstream, what the upstream charges for one image (RESHOOT_<ENGINE>_UPSTREAM_PRICE;
+ * unset: the model's own row, which is hiapi's own price for its model names) plus
+ * RESHOOT_UPSTREAM_MARGIN. A `model@route` row in RESHOOT_PRICING is the price as it stands (no
+ * margin on top). The plain row prices a task without a route, so when RESHOOT_DEFAULT_ENGINE is an
+ * upstream the plain row is that upstream's, and `model@studio` is the studio's.
  */
 const ConditionSchema = z.object({ match: z.union([z.string(), z.number(), z.boolean()]).optional(), with: z.boolean().optional() });
 const RowSchema = z.object({
@@ -34,8 +42,34 @@ export interface ServedPriceRow extends Required<PriceRow> {
 export interface Pricing {
   /** the table in hiapi's row shape, defaults filled in */
   rows(): ServedPriceRow[];
-  /** USD for one task of `model` (any accepted name) with these input fields */
-  price(model: string, input: Readonly<Record<string, unknown>>): number;
+  /** USD for one task of `model` (any accepted name) with these input fields, on `route` (absent: the default engine) */
+  price(model: string, input: Readonly<Record<string, unknown>>, route?: string): number;
+  /** what one task is charged, which engine renders it, and the upstream's part of the price (0 for the studio) */
+  quote(model: string, input: Readonly<Record<string, unknown>>, route?: string): Quote;
+}
+
+export interface Quote {
+  /** what the key is charged (counts against its budget) */
+  usd: number;
+  /** the engine the route resolves to */
+  engine: EngineName;
+  /** what the upstream charges reshoot for the image, without the margin */
+  upstreamUsd: number;
+}
+
+/** The generative upstreams' prices: USD per image for each configured upstream (null: the model's own row), and the margin on top. */
+export interface UpstreamPricing {
+  default: EngineName;
+  engines: Partial<Record<Exclude<EngineName, 'studio'>, number | null>>;
+  /** a fraction: 0.2 charges the upstream's price plus 20% */
+  margin: number;
+}
+
+/** The upstream prices of an engine configuration (config.engines). */
+export function upstreamPricing(engines: EnginesConfig): UpstreamPricing {
+  const out: UpstreamPricing = { default: engines.default, engines: {}, margin: engines.prices.margin };
+  for (const name of ['hiapi', 'openai', 'comfyui'] as const) if (engines[name]) out.engines[name] = engines.prices[name] ?? null;
+  return out;
 }
 
 export function defaultPriceRows(): PriceRow[] {
@@ -59,21 +93,58 @@ function served(row: PriceRow): ServedPriceRow {
   };
 }
 
-/** A table of `rows` over the registry's defaults: a row replaces the default row of the same name. */
-export function pricingFromRows(rows: readonly PriceRow[]): Pricing {
+const usd = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/** A row with every price times `k`, under another name. */
+function scaled(row: PriceRow, name: string, k: number): PriceRow {
+  return { ...row, model_name: name, base_usd_value: usd(row.base_usd_value * k), policies: (row.policies ?? []).map((p) => ({ ...p, usd_value: usd(p.usd_value * k) })) };
+}
+
+/**
+ * A table of `rows` over the registry's defaults: a row replaces the default row of the same name.
+ * With `upstream`, the configured upstreams' `model@route` rows are added (see the module comment).
+ */
+export function pricingFromRows(rows: readonly PriceRow[], upstream?: UpstreamPricing): Pricing {
   const table = new Map(defaultPriceRows().map((r) => [r.model_name, r]));
   for (const r of rows) table.set(r.model_name, r);
+  const own = [...table.values()].filter((r) => r.model_name !== STORAGE_PRICE_ROW && !r.model_name.includes('@'));
+  // what each upstream charges reshoot, per model: its configured price, else the model's own row
+  const costs: PriceRow[] = [];
+  for (const [engine, price] of Object.entries(upstream?.engines ?? {})) {
+    for (const r of own) {
+      const name = routedName(r.model_name, engine);
+      costs.push(price == null ? scaled(r, name, 1) : { model_name: name, base_usd_value: price, policies: [] });
+      // the charged row: the upstream's price and the margin, unless the operator's table names the route itself
+      if (!table.has(name)) table.set(name, scaled(costs.at(-1)!, name, 1 + (upstream?.margin ?? 0)));
+    }
+  }
+  // the plain rows price a task without a route: the default engine's, when that is an upstream
+  const def = upstream?.default ?? 'studio';
+  if (def !== 'studio') {
+    for (const r of own) {
+      const studio = routedName(r.model_name, 'studio');
+      if (!table.has(studio)) table.set(studio, scaled(r, studio, 1));
+      const routed = table.get(routedName(r.model_name, def));
+      if (routed) table.set(r.model_name, scaled(routed, r.model_name, 1));
+    }
+  }
   const all = [...table.values()];
   const shown = all.map(served);
+  const price = (model: string, input: Readonly<Record<string, unknown>>, route?: string) => priceFor(all, model, input, route) ?? 0;
   return {
     rows: () => [...shown],
-    price: (model, input) => priceFor(all, model, input) ?? 0,
+    price,
+    quote(model, input, route) {
+      const engine = (!route || route === 'default' ? def : route) as EngineName;
+      const upstreamUsd = engine === 'studio' ? 0 : (priceFor(costs, model, input, engine) ?? 0);
+      return { usd: price(model, input, route), engine, upstreamUsd };
+    },
   };
 }
 
-/** Reads RESHOOT_PRICING: JSON text (starts with `[`) or the path of a JSON file. */
-export function loadPricing(source?: string): Pricing {
-  if (!source) return pricingFromRows([]);
+/** Reads RESHOOT_PRICING: JSON text (starts with `[`) or the path of a JSON file; `upstream` adds the generative routes' rows. */
+export function loadPricing(source?: string, upstream?: UpstreamPricing): Pricing {
+  if (!source) return pricingFromRows([], upstream);
   const text = source.trim().startsWith('[') ? source : fs.readFileSync(source, 'utf8');
   let parsed: unknown;
   try {
@@ -86,5 +157,5 @@ export function loadPricing(source?: string): Pricing {
     const i = table.error.issues[0]!;
     throw new Error(`RESHOOT_PRICING: ${i.path.join('.')}: ${i.message}`);
   }
-  return pricingFromRows(table.data);
+  return pricingFromRows(table.data, upstream);
 }

@@ -81,6 +81,8 @@ export interface UsageReport {
   to: number;
   total: { tasks: number; usd: number };
   days: Array<{ day: string; model: string; tasks: number; succeeded: number; failed: number; usd: number }>;
+  /** the same tasks by the engine that rendered them: what was charged, and the upstream's part of it */
+  engines: Array<{ engine: string; tasks: number; succeeded: number; failed: number; usd: number; upstream_usd: number }>;
 }
 
 /** Seconds a `processing` idempotency claim is honoured before it is taken as abandoned (crash mid-create). */
@@ -122,6 +124,8 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     const upstream = ext.upstream ? undefined : storedUpstream(row);
     if (upstream) ext.upstream = upstream;
     ext.cost = { usd: row.status === 'fail' ? 0 : row.cost_usd, model: row.model };
+    // a generative engine's price carries the upstream's part (refunded with the rest on a failure)
+    if (row.engine && row.engine !== 'studio') ext.cost = { ...ext.cost, engine: row.engine, upstreamUsd: row.status === 'fail' ? 0 : row.upstream_usd };
     obj.reshoot = ext;
     return obj;
   }
@@ -179,7 +183,9 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         if ((await queueDepth()) >= deps.maxQueueDepth) {
           throw new AppError('SERVICE_UNAVAILABLE', 'the task queue is full; retry later', { retryAfter: 10 });
         }
-        const cost = pricing.price(req.modelName, req.input as unknown as Record<string, unknown>);
+        // the route's price: a generative upstream's (plus the margin) counts against the budget like any other
+        const quote = pricing.quote(req.modelName, req.input as unknown as Record<string, unknown>, req.route);
+        const cost = quote.usd;
         const created = nowMs();
         const id = newTaskId(created);
         const stored: StoredTaskInput = { ...req.input, tier: req.spec.tier };
@@ -194,6 +200,8 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
             input: JSON.stringify(stored),
             callback_url: req.callback?.url ?? null,
             cost_usd: cost,
+            engine: quote.engine,
+            upstream_usd: quote.upstreamUsd,
             parent_id: parentId,
             updated_ms: created,
           },
@@ -273,12 +281,30 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     },
     spent: (keyId) => store.tasks.spent(keyId),
     async usage(keyId, fromSec, toSec) {
-      const days = (await store.tasks.usage(keyId, fromSec, toSec)).map((d) => ({ ...d, usd: round(d.usd) }));
+      const rows = await store.tasks.usage(keyId, fromSec, toSec);
+      // the store's rows are per day, model and engine: summed per day and model, and per engine
+      const days = new Map<string, UsageReport['days'][number]>();
+      const engines = new Map<string, UsageReport['engines'][number]>();
+      for (const r of rows) {
+        const day = days.get(`${r.day}\n${r.model}`) ?? { day: r.day, model: r.model, tasks: 0, succeeded: 0, failed: 0, usd: 0 };
+        const engine = engines.get(r.engine) ?? { engine: r.engine, tasks: 0, succeeded: 0, failed: 0, usd: 0, upstream_usd: 0 };
+        for (const sum of [day, engine]) {
+          sum.tasks += Number(r.tasks);
+          sum.succeeded += Number(r.succeeded);
+          sum.failed += Number(r.failed);
+          sum.usd += r.usd;
+        }
+        engine.upstream_usd += r.upstream_usd;
+        days.set(`${r.day}\n${r.model}`, day);
+        engines.set(r.engine, engine);
+      }
+      const dayList = [...days.values()].map((d) => ({ ...d, usd: round(d.usd) }));
       return {
         from: fromSec,
         to: toSec,
-        total: { tasks: days.reduce((a, d) => a + d.tasks, 0), usd: round(days.reduce((a, d) => a + d.usd, 0)) },
-        days,
+        total: { tasks: dayList.reduce((a, d) => a + d.tasks, 0), usd: round(dayList.reduce((a, d) => a + d.usd, 0)) },
+        days: dayList,
+        engines: [...engines.values()].sort((a, b) => a.engine.localeCompare(b.engine)).map((e) => ({ ...e, usd: round(e.usd), upstream_usd: round(e.upstream_usd) })),
       };
     },
   };

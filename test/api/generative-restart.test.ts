@@ -2,10 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
-import { DRIFTS, repaintFromMask } from '../fakes/drift.js';
+import { DRIFTS } from '../fakes/drift.js';
+import { paintLayoutUri } from '../fakes/layout-painter.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
 import { startServeProcess } from '../helpers/serve-process.js';
@@ -39,18 +39,7 @@ function startChild(port: number): Promise<{ child: ChildProcess; url: string }>
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-gen-restart-'));
-  fake = await startFakeHiapi({
-    paint: async ({ input }) => {
-      // the fake model keeps what is not the layout's flat grey (214) and drifts it in a new set
-      const layout = Buffer.from(/^data:image\/png;base64,(.+)$/s.exec((input.input_urls as string[])[0]!)![1]!, 'base64');
-      const { data, info } = await sharp(layout).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const mask = Buffer.alloc(info.width * info.height * 4);
-      for (let p = 0; p < info.width * info.height; p++) {
-        mask[p * 4 + 3] = Math.min(255, 32 * Math.max(Math.abs(data[p * 3]! - 214), Math.abs(data[p * 3 + 1]! - 214), Math.abs(data[p * 3 + 2]! - 214)));
-      }
-      return repaintFromMask(layout, await sharp(mask, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer(), DRIFTS[0]!);
-    },
-  });
+  fake = await startFakeHiapi({ paint: paintLayoutUri(() => DRIFTS[0]!) });
   // the upstream task stays in handling for 120 polls (about 6 s at 50 ms), then succeeds
   fake.script(`${PROMPT}\n\n${KEEP_PRODUCT}`, [...Array<string>(120).fill('handling'), 'success']);
 });

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIFTS, repaintFromMask, type Drift } from '../fakes/drift.js';
 import { startFakeComfyUi, type FakeComfyUi } from '../fakes/fake-comfyui.js';
+import { paintLayoutUri } from '../fakes/layout-painter.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -18,26 +19,8 @@ import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
  * (test/fakes/drift.ts), and the product lock puts the photographed product back and reports it.
  */
 
-/** The layout's flat backdrop (engine/compose/recipes.ts LAYOUT_GREY). */
-const GREY = 214;
-
 /** What the fake model paints for a prompt: a silhouette change a strict lock refuses, or an accepted drift. */
 const driftFor = (prompt: string): Drift => (prompt.includes('CHANGED') ? DRIFTS.find((d) => d.silhouette === 'stretched')! : DRIFTS[1]!);
-
-/**
- * hiapi's model gets no mask: like a model that sees the product on the flat layout, the fake takes
- * as product whatever is not the layout's grey, and repaints around it with the product drifted.
- */
-async function repaintLayout(png: Buffer, d: Drift): Promise<Buffer> {
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const n = info.width * info.height;
-  const mask = Buffer.alloc(n * 4);
-  for (let p = 0; p < n; p++) {
-    const diff = Math.max(Math.abs(data[p * 3]! - GREY), Math.abs(data[p * 3 + 1]! - GREY), Math.abs(data[p * 3 + 2]! - GREY));
-    mask[p * 4 + 3] = Math.min(255, diff * 32);
-  }
-  return repaintFromMask(png, await sharp(mask, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer(), d);
-}
 
 let hiapi: FakeHiapi;
 let openai: FakeOpenAi;
@@ -46,13 +29,7 @@ let api: ReturnType<typeof apiClient>;
 let product: string;
 
 beforeAll(async () => {
-  hiapi = await startFakeHiapi({
-    paint: async ({ input }) => {
-      const m = /^data:image\/png;base64,(.+)$/s.exec((input.input_urls as string[])[0]!);
-      if (!m) throw new Error('expected the layout as a data: URI');
-      return repaintLayout(Buffer.from(m[1]!, 'base64'), driftFor(String(input.prompt)));
-    },
-  });
+  hiapi = await startFakeHiapi({ paint: paintLayoutUri(driftFor) });
   openai = await startFakeOpenAi(
     (req) => repaintFromMask(req.image, req.mask!, driftFor(req.prompt)),
     async (png) => { const m = await sharp(png).metadata(); return { width: m.width!, height: m.height! }; },

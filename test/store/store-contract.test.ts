@@ -67,6 +67,8 @@ const task = (over: Partial<NewTask> = {}): NewTask => {
     input: '{"prompt":"p"}',
     callback_url: null,
     cost_usd: 0.02,
+    engine: 'studio',
+    upstream_usd: 0,
     parent_id: null,
     updated_ms: created * 1000,
     ...over,
@@ -205,20 +207,30 @@ for (const backend of backends) {
       expect(await b.store.tasks.recordUpstream('tk-hiapi-none', '{}')).toBe(false);
     });
 
-    it('lists a key\'s tasks newest first with a count, and reports usage by UTC day and model', async () => {
-      const mine = [task({ key_id: 'key_list', created: 1_700_000_000 }), task({ key_id: 'key_list', created: 1_700_090_000, model: 'pro' }), task({ key_id: 'key_list', created: 1_700_090_001 })];
+    it('lists a key\'s tasks newest first with a count, and reports usage by UTC day, model and engine', async () => {
+      const mine = [
+        task({ key_id: 'key_list', created: 1_700_000_000 }),
+        task({ key_id: 'key_list', created: 1_700_090_000, model: 'pro' }),
+        task({ key_id: 'key_list', created: 1_700_090_001 }),
+        task({ key_id: 'key_list', created: 1_700_090_002, engine: 'hiapi', route: 'hiapi', cost_usd: 0.06, upstream_usd: 0.05 }),
+        task({ key_id: 'key_list', created: 1_700_090_003, engine: 'hiapi', route: 'hiapi', cost_usd: 0.06, upstream_usd: 0.05 }),
+      ];
       for (const t of mine) await b.store.tasks.create(t, { enqueue: () => undefined });
+      expect(await b.store.tasks.get(mine[3]!.id)).toMatchObject({ engine: 'hiapi', upstream_usd: 0.05, cost_usd: 0.06 });
+      // a failed generative task is charged nothing, the upstream's part included
+      await b.store.tasks.finish({ id: mine[4]!.id, status: 'fail', completed: 1, outputs: null, error_code: 'TASK_TIMEOUT', error_message: 'x', reshoot: null, now: 1 });
       await b.store.tasks.create(task({ key_id: 'key_other' }), { enqueue: () => undefined });
       await b.store.tasks.finish({ id: mine[2]!.id, status: 'fail', completed: 1, outputs: null, error_code: 'X', error_message: 'x', reshoot: null, now: 1 });
-      expect((await b.store.tasks.list('key_list', 2, 0)).map((r) => r.id)).toEqual([mine[2]!.id, mine[1]!.id]);
-      expect((await b.store.tasks.list('key_list', 2, 2)).map((r) => r.id)).toEqual([mine[0]!.id]);
-      expect(await b.store.tasks.count('key_list')).toBe(3);
+      expect((await b.store.tasks.list('key_list', 2, 2)).map((r) => r.id)).toEqual([mine[2]!.id, mine[1]!.id]);
+      expect((await b.store.tasks.list('key_list', 2, 4)).map((r) => r.id)).toEqual([mine[0]!.id]);
+      expect(await b.store.tasks.count('key_list')).toBe(5);
       expect(await b.store.tasks.getOwned(mine[0]!.id, 'key_other')).toBeUndefined();
       expect((await b.store.tasks.getOwned(mine[0]!.id, 'key_list'))?.id).toBe(mine[0]!.id);
       expect(await b.store.tasks.usage('key_list', 1_699_999_999, 1_800_000_000)).toEqual([
-        { day: '2023-11-14', model: 'studio', tasks: 1, succeeded: 0, failed: 0, usd: 0.02 },
-        { day: '2023-11-15', model: 'pro', tasks: 1, succeeded: 0, failed: 0, usd: 0.02 },
-        { day: '2023-11-15', model: 'studio', tasks: 1, succeeded: 0, failed: 1, usd: 0 },
+        { day: '2023-11-14', model: 'studio', engine: 'studio', tasks: 1, succeeded: 0, failed: 0, usd: 0.02, upstream_usd: 0 },
+        { day: '2023-11-15', model: 'pro', engine: 'studio', tasks: 1, succeeded: 0, failed: 0, usd: 0.02, upstream_usd: 0 },
+        { day: '2023-11-15', model: 'studio', engine: 'hiapi', tasks: 2, succeeded: 0, failed: 1, usd: 0.06, upstream_usd: 0.05 },
+        { day: '2023-11-15', model: 'studio', engine: 'studio', tasks: 1, succeeded: 0, failed: 1, usd: 0, upstream_usd: 0 },
       ]);
       const byStatus = Object.fromEntries((await b.store.tasks.countByStatus()).map((r) => [r.status, r.n]));
       expect(byStatus.fail).toBeGreaterThanOrEqual(1);

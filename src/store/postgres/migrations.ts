@@ -104,6 +104,11 @@ export const PG_MIGRATIONS: string[] = [
   `
   ALTER TABLE tasks ADD COLUMN upstream TEXT;
   `,
+  // 3: which engine a task was priced for and the upstream's part of its price (usage per engine).
+  `
+  ALTER TABLE tasks ADD COLUMN engine TEXT;
+  ALTER TABLE tasks ADD COLUMN upstream_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**

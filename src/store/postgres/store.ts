@@ -70,9 +70,9 @@ export function createPostgresStore(pool: pg.Pool): Store {
             if (spentUsd + task.cost_usd > o.budgetUsd + 1e-9) return { created: false, spentUsd };
           }
           await c.query(
-            `INSERT INTO tasks (id, key_id, model, status, created, storage, route, input, callback_url, cost_usd, parent_id, updated_ms)
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11)`,
-            [task.id, task.key_id, task.model, task.created, task.storage, task.route, task.input, task.callback_url, task.cost_usd, task.parent_id, task.updated_ms],
+            `INSERT INTO tasks (id, key_id, model, status, created, storage, route, input, callback_url, cost_usd, parent_id, updated_ms, engine, upstream_usd)
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+            [task.id, task.key_id, task.model, task.created, task.storage, task.route, task.input, task.callback_url, task.cost_usd, task.parent_id, task.updated_ms, task.engine, task.upstream_usd],
           );
           await o.enqueue({ kind: 'postgres', client: c });
           if (o.idempotencyKey !== undefined) {
@@ -108,11 +108,12 @@ export function createPostgresStore(pool: pg.Pool): Store {
       spent: async (keyId) => (await one<{ usd: number }>(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM tasks WHERE key_id = $1 AND status != 'fail'`, [keyId]))!.usd,
       usage: (keyId, from, to) =>
         q<UsageDay>(
-          `SELECT to_char(to_timestamp(created) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, model, count(*) AS tasks,
+          `SELECT to_char(to_timestamp(created) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, model, coalesce(engine, CASE WHEN route IN ('studio', 'hiapi', 'openai', 'comfyui') THEN route ELSE 'studio' END) AS engine, count(*) AS tasks,
                   count(*) FILTER (WHERE status = 'success') AS succeeded, count(*) FILTER (WHERE status = 'fail') AS failed,
-                  coalesce(sum(CASE WHEN status = 'fail' THEN 0 ELSE cost_usd END), 0) AS usd
+                  coalesce(sum(CASE WHEN status = 'fail' THEN 0 ELSE cost_usd END), 0) AS usd,
+                  coalesce(sum(CASE WHEN status = 'fail' THEN 0 ELSE upstream_usd END), 0) AS upstream_usd
              FROM tasks WHERE key_id = $1 AND created >= $2 AND created < $3
-            GROUP BY day, model ORDER BY day, model`,
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
           [keyId, from, to],
         ),
     },

@@ -110,6 +110,11 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE tasks ADD COLUMN upstream TEXT;
   `,
+  // 5: which engine a task was priced for and the upstream's part of its price (usage per engine).
+  `
+  ALTER TABLE tasks ADD COLUMN engine TEXT;
+  ALTER TABLE tasks ADD COLUMN upstream_usd REAL NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this build writes (the number of migrations). */

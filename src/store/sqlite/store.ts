@@ -26,8 +26,8 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
     idemDrop: db.prepare(`DELETE FROM idempotency WHERE key_id = ? AND idem_key = ? AND task_id IS NULL`),
     idemPurge: db.prepare(`DELETE FROM idempotency WHERE created_ms < ?`),
     insert: db.prepare(
-      `INSERT INTO tasks (id, key_id, model, status, created, storage, route, input, callback_url, cost_usd, parent_id, updated_ms)
-       VALUES (@id, @key_id, @model, 'queued', @created, @storage, @route, @input, @callback_url, @cost_usd, @parent_id, @updated_ms)`,
+      `INSERT INTO tasks (id, key_id, model, status, created, storage, route, input, callback_url, cost_usd, engine, upstream_usd, parent_id, updated_ms)
+       VALUES (@id, @key_id, @model, 'queued', @created, @storage, @route, @input, @callback_url, @cost_usd, @engine, @upstream_usd, @parent_id, @updated_ms)`,
     ),
     get: db.prepare(`SELECT * FROM tasks WHERE id = ?`),
     getOwned: db.prepare(`SELECT * FROM tasks WHERE id = ? AND key_id = ?`),
@@ -45,11 +45,12 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
     byStatus: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     spent: db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM tasks WHERE key_id = ? AND status != 'fail'`),
     usage: db.prepare(
-      `SELECT date(created, 'unixepoch') AS day, model, count(*) AS tasks,
+      `SELECT date(created, 'unixepoch') AS day, model, coalesce(engine, CASE WHEN route IN ('studio', 'hiapi', 'openai', 'comfyui') THEN route ELSE 'studio' END) AS engine, count(*) AS tasks,
               sum(status = 'success') AS succeeded, sum(status = 'fail') AS failed,
-              coalesce(sum(CASE WHEN status = 'fail' THEN 0 ELSE cost_usd END), 0) AS usd
+              coalesce(sum(CASE WHEN status = 'fail' THEN 0 ELSE cost_usd END), 0) AS usd,
+              coalesce(sum(CASE WHEN status = 'fail' THEN 0 ELSE upstream_usd END), 0) AS upstream_usd
        FROM tasks WHERE key_id = ? AND created >= ? AND created < ?
-       GROUP BY day, model ORDER BY day, model`,
+       GROUP BY day, model, 3 ORDER BY day, model, 3`,
     ),
 
     keyByHash: db.prepare(`SELECT * FROM api_keys WHERE hash = ?`),
