@@ -3,6 +3,7 @@ import { ERRORS, ERROR_CODES } from './errors.js';
 import { TASK_ID_RE } from './ids.js';
 import { BACKGROUNDS, LOCK_MODES, MODELS, OUTPUT_FORMATS, ROUTES, type ModelSpec } from './models.js';
 import { SceneOverrideSchema } from './scene.js';
+import { SceneListSchema } from './scenes.js';
 import { ServedModelSchema } from './served-models.js';
 import { TaskListSchema, TaskObjectSchema } from './task.js';
 import { MAX_CALLBACK_URL_LENGTH, MAX_PROMPT_CODE_POINTS, REFERENCE_ROLES } from './validate.js';
@@ -201,6 +202,12 @@ export function openApiDocument(version: string, opts: { routes?: readonly strin
         get: {
           summary: 'The served models with their limits, prices and the routes this server accepts',
           responses: { 200: { description: 'the models', content: content(envelope(z.array(ServedModelSchema))) }, ...common },
+        },
+      },
+      '/v1/scenes': {
+        get: {
+          summary: "reshoot: the operator's scene library (RESHOOT_SCENES_DIR); a prompt naming one of a scene's tags renders into that photo",
+          responses: { 200: { description: 'the scenes (an empty list without a library)', content: content(envelope(SceneListSchema)) }, ...errors('STORAGE_UNAVAILABLE'), ...common },
         },
       },
       '/v1/usage': {

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../contract/idempotency.js';
 import { servedRoutes, type ServedModel, type ServedRoutes } from '../contract/served-models.js';
+import type { LibrarySceneInfo } from '../contract/scenes.js';
 import type { TaskList, TaskObject, TaskOutput } from '../contract/task.js';
 import { checkCreateBody } from './check.js';
 import { ApiError, TaskFailedError, codeForStatus } from './errors.js';
@@ -266,6 +267,26 @@ export class Client {
     if (Array.isArray(data)) return data as ServedModel[];
     if (isObject(data) && Array.isArray(data.models)) return data.models as ServedModel[];
     return [];
+  }
+
+  /**
+   * `GET /v1/scenes` (reshoot): the operator's scene library — photos of their own sets, each with
+   * the tags a prompt names it by and a signed thumbnail link. Empty on a server without one (and
+   * on hiapi itself, which answers 404: also an empty list).
+   * @example
+   * ```ts
+   * const [table] = await client.scenes();
+   * if (table) await client.tasks.create(model, { prompt: `on the ${table.tags[0]}`, input_urls: [url] });
+   * ```
+   */
+  async scenes(opts: RequestOptions = {}): Promise<LibrarySceneInfo[]> {
+    try {
+      const { data } = await this.send('/v1/scenes', { method: 'GET', retryNetwork: true, signal: opts.signal });
+      return Array.isArray(data) ? (data as LibrarySceneInfo[]) : [];
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return [];
+      throw err;
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   type ApiErrorCode,
   type CreatedTask,
   type ImageToImageProInput,
+  type LibrarySceneInfo,
   type ModelName,
   type ServedModel,
   type ServedRoutes,
@@ -57,5 +58,10 @@ describe('SDK types', () => {
     expectTypeOf(client.routes).returns.resolves.toEqualTypeOf<ServedRoutes>();
     expectTypeOf<ServedModel['routes']>().toEqualTypeOf<Array<'default' | 'studio' | 'hiapi' | 'openai' | 'comfyui'> | undefined>();
     expectTypeOf<ServedRoutes['defaultEngine']>().toEqualTypeOf<'studio' | 'hiapi' | 'openai' | 'comfyui' | undefined>();
+  });
+
+  it('types the scene library', () => {
+    expectTypeOf(client.scenes).returns.resolves.toEqualTypeOf<LibrarySceneInfo[]>();
+    expectTypeOf<LibrarySceneInfo>().toEqualTypeOf<{ id: string; title: string; tags: string[]; width: number; height: number; sha256: string; thumbnail_url: string; expireAt: number }>();
   });
 });

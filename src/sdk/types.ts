@@ -7,6 +7,7 @@ import type { ReferenceRole } from '../contract/validate.js';
 export type { AspectRatio, Background, OutputFormat, Resolution } from '../contract/models.js';
 export type { SceneOverride } from '../contract/scene.js';
 export type { ServedModel, ServedRoutes } from '../contract/served-models.js';
+export type { LibrarySceneInfo } from '../contract/scenes.js';
 export type { Envelope, ReshootExtension, TaskError, TaskList, TaskObject, TaskOutput, TaskStatus } from '../contract/task.js';
 export type { ReferenceRole } from '../contract/validate.js';
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../src/sdk/index.js';
 import { renderScenePhoto } from '../fixtures/scenes.js';
 import { apiClient, MODEL, PRO, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -88,6 +89,20 @@ describe('GET /v1/scenes', () => {
     expect([meta.width, meta.height]).toEqual([320, 240]);
     // a link with another signature is refused
     expect((await fetch(`${(oak.thumbnail_url as string).replace(/sig=[^&]+/, 'sig=forged')}`)).status).toBe(403);
+
+    // the SDK reads the same list
+    const sdk = new Client({ baseUrl: server.url, apiKey: server.apiKey });
+    expect((await sdk.scenes()).map((s) => [s.id, s.tags])).toEqual([['meadow', ['meadow']], ['oak-table', ['oak table', 'our table']]]);
+  });
+
+  it('is an empty list on a server without a library', async () => {
+    const bare = await startTestServer();
+    try {
+      const r = await apiClient(bare).get('/v1/scenes');
+      expect([r.status, r.body.data]).toEqual([200, []]);
+    } finally {
+      await bare.close();
+    }
   });
 });
 
