@@ -40,6 +40,7 @@ const FLAGS: Array<[flag: string, env: string, help: string]> = [
   ['--min-free-mb <n>', 'RESHOOT_MIN_FREE_MB', 'free space under the data dir below which creates and uploads answer 503 (default 100)'],
   ['--model-path <file>', 'RESHOOT_MODEL_PATH', 'segmentation model (ONNX) with IS-Net\'s input and output (default: the shipped IS-Net weights)'],
   ['--web-dir <dir>', 'RESHOOT_WEB_DIR', 'built web studio to serve at / (default web/dist)'],
+  ['--scenes-dir <dir>', 'RESHOOT_SCENES_DIR', 'the scene library: set photos with <name>.json tag sidecars; a prompt naming a tag renders into that photo'],
   ['--default-engine <name>', 'RESHOOT_DEFAULT_ENGINE', 'what route default renders with: studio | hiapi | openai | comfyui (default studio)'],
   ['--fallback-engine <name>', 'RESHOOT_FALLBACK_ENGINE', 'off | studio: render with the studio when a generative upstream fails (default off)'],
   ['--hiapi-upstream-url <url>', 'RESHOOT_HIAPI_UPSTREAM_URL', 'hiapi as an upstream (its key in RESHOOT_HIAPI_UPSTREAM_KEY)'],
