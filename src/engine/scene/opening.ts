@@ -93,6 +93,8 @@ interface PixelReading {
 /** The colour difference inside the rim against the rim over which the pixels are clear either way (RGB distance). */
 const CLEAR_OPEN = 40;
 const CLEAR_CLOSED = 18;
+/** The largest mean departure of the top's half-widths from an ellipse's (share of the rim's half-width) that is still a rim. */
+const MAX_FIT = 0.05;
 
 function readOpening(img: Rgba8, r: Box): PixelReading {
   const { data, width: W } = img;
@@ -159,14 +161,17 @@ function readOpening(img: Rgba8, r: Box): PixelReading {
   let widest = 0;
   for (let y = top; y <= bottom; y += Math.max(1, Math.floor(H / 200))) widest = Math.max(widest, sideWidth(img, r, y, ix));
   const neck = rx / Math.max(1, widest);
-  const inside = regionStats(img, rim, 0, 0.72);
-  const ring = regionStats(img, rim, 0.86, 1.02, true);
+  // the inside and the rim are read only for a top shaped like a rim
+  const shaped = best.err <= MAX_FIT && aspect >= 0.05 && aspect <= 0.75;
+  const empty = { r: 0, g: 0, b: 0, a: 0, n: 0 };
+  const inside = shaped ? regionStats(img, rim, 0, 0.72) : empty;
+  const ring = shaped ? regionStats(img, rim, 0.86, 1.02, true) : empty;
   const contrast = inside.n > 0 && ring.n > 0 ? Math.hypot(inside.r - ring.r, inside.g - ring.g, inside.b - ring.b) : 0;
   // a see-through product (a glass): its opening may look like its rim, but a wide top on a clear body is open
   const seeThrough = Math.max(inside.n > 0 && ring.n > 0 ? Math.max(0, ring.a - inside.a) / 255 : 0, translucentShare(img, r, Math.ceil(rim.cy + rim.ry), bottom));
   const evidence = { fit: round(best.err, 3), aspect: round(aspect, 3), neck: round(neck, 3), contrast: round(contrast, 1), seeThrough: round(seeThrough, 3) };
   const at = `rim ${Math.round(rim.rx * 2)}×${Math.round(rim.ry * 2)} px`;
-  if (best.err > 0.05) return { verdict: 'closed', rim: null, confidence: 0.75, reason: 'the top of the product is not an elliptical rim', evidence };
+  if (best.err > MAX_FIT) return { verdict: 'closed', rim: null, confidence: 0.75, reason: 'the top of the product is not an elliptical rim', evidence };
   if (aspect < 0.05 || aspect > 0.75) return { verdict: 'closed', rim: null, confidence: 0.7, reason: `the top's ellipse (${at}) is not a rim seen from above`, evidence };
   if (rim.rx < 4 || rim.ry < 1.5 || inside.n < 12) return { verdict: 'closed', rim: null, confidence: 0.6, reason: `the top (${at}) is too small to show an opening`, evidence };
   if (neck < 0.3) return { verdict: 'closed', rim: null, confidence: 0.75, reason: `a narrow top (${Math.round(neck * 100)}% of the product's width), as a bottle's neck`, evidence };
@@ -224,8 +229,8 @@ function regionStats(img: Rgba8, rim: Rim, k0: number, k1: number, farHalf = fal
     for (let x = Math.max(0, Math.floor(rim.cx - rim.rx * k1)); x <= Math.min(W - 1, Math.ceil(rim.cx + rim.rx * k1)); x++) {
       const ex = (x + 0.5 - rim.cx) / rim.rx;
       const ey = (y + 0.5 - rim.cy) / rim.ry;
-      const k = Math.hypot(ex, ey);
-      if (k < k0 || k > k1 || (farHalf && ey > 0)) continue;
+      const kk = ex * ex + ey * ey;
+      if (kk < k0 * k0 || kk > k1 * k1 || (farHalf && ey > 0)) continue;
       const p = (y * W + x) * 4;
       // see-through and edge pixels count toward the alpha only: their colour is partly the backdrop's
       al += data[p + 3]!;
