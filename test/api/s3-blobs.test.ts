@@ -62,7 +62,8 @@ describe.runIf(bucket !== null)('the API with RESHOOT_BLOB_URL=s3://…', () => 
 
     const uploadKey = new URL(uploadUrl).pathname.replace(/^\/files\//, '');
     expect(await objects('run/uploads/')).toEqual([`run/${uploadKey}`]);
-    expect(await objects(`run/tasks/${task.taskId}/`)).toEqual([`run/tasks/${task.taskId}/0.png`]);
+    // the output, and the matte its product was cut out with (Fix cutout)
+    expect(await objects(`run/tasks/${task.taskId}/`)).toEqual([`run/tasks/${task.taskId}/0.png`, `run/tasks/${task.taskId}/matte-0.png`]);
     expect(await objects('run/sources/')).toHaveLength(1);
     expect(fs.existsSync(path.join(server.dataDir, 'blobs'))).toBe(false);
   });
@@ -107,7 +108,22 @@ describe.runIf(bucket !== null)('the API with RESHOOT_BLOB_URL=s3://…', () => 
     const { task } = await api.wait(turn.body.data.taskId);
     expect(task.status, JSON.stringify(task.error)).toBe('success');
     expect(task.reshoot.lineage.parent).toBe(output.taskId);
-    expect(await objects(`run/tasks/${task.taskId}/`)).toHaveLength(1);
+    expect(await objects(`run/tasks/${task.taskId}/`)).toHaveLength(2);
+  });
+
+  it('streams a task\'s matte and source from the bucket on either API node', async () => {
+    for (const node of [server, presigning]) {
+      const get = (p: string) => fetch(`${node.url}${p}`, { headers: { authorization: `Bearer ${server.apiKey}` } });
+      const matte = await get(`/v1/tasks/${output.taskId}/matte?ref=0`);
+      expect(matte.status).toBe(200);
+      expect(matte.headers.get('content-type')).toBe('image/png');
+      const meta = await sharp(Buffer.from(await matte.arrayBuffer())).metadata();
+      expect([meta.width, meta.height, meta.channels]).toEqual([400, 400, 1]);
+      const source = await get(`/v1/tasks/${output.taskId}/source?ref=0`);
+      expect(source.status).toBe(200);
+      expect(source.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await source.arrayBuffer()).equals(png)).toBe(true);
+    }
   });
 
   it('answers the same signed link on another API node, streamed or redirected to a presigned GET that lasts as long', async () => {
