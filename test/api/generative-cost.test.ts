@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { priceFor } from '../../src/contract/pricing.js';
 import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
-import { DRIFTS } from '../fakes/drift.js';
-import { paintLayoutUri } from '../fakes/layout-painter.js';
+import { startPaintingHiapi } from '../fakes/layout-painter.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
+import type { FakeHiapi } from '../sdk/fake-hiapi.js';
 
 /**
  * What a generative route costs, through the real server with a fake hiapi upstream on loopback:
@@ -24,7 +23,7 @@ let server: TestServer;
 let product: string;
 
 beforeAll(async () => {
-  hiapi = await startFakeHiapi({ paint: paintLayoutUri(() => DRIFTS[1]!) });
+  hiapi = await startPaintingHiapi();
   // the failing upstream task paints for 40 polls first, so a second create meets its reservation
   hiapi.script(`${FAILING}\n\n${KEEP_PRODUCT}`, [...Array<string>(40).fill('handling'), 'fail']);
   server = await startTestServer({

@@ -4,10 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
-import { DRIFTS } from '../fakes/drift.js';
-import { paintLayoutUri } from '../fakes/layout-painter.js';
+import { startPaintingHiapi } from '../fakes/layout-painter.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
-import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
+import type { FakeHiapi } from '../sdk/fake-hiapi.js';
 import { startServeProcess } from '../helpers/serve-process.js';
 
 // A worker killed (SIGKILL) while the hiapi upstream is still painting: the upstream's task id was
@@ -39,7 +38,7 @@ function startChild(port: number): Promise<{ child: ChildProcess; url: string }>
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-gen-restart-'));
-  fake = await startFakeHiapi({ paint: paintLayoutUri(() => DRIFTS[0]!) });
+  fake = await startPaintingHiapi();
   // the upstream task stays in handling for 120 polls (about 6 s at 50 ms), then succeeds
   fake.script(`${PROMPT}\n\n${KEEP_PRODUCT}`, [...Array<string>(120).fill('handling'), 'success']);
 });

@@ -3,14 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRIFTS, repaintFromMask, type Drift } from '../fakes/drift.js';
+import { DRIFTS, repaintFromMask } from '../fakes/drift.js';
 import { startFakeComfyUi, type FakeComfyUi } from '../fakes/fake-comfyui.js';
-import { paintLayoutUri } from '../fakes/layout-painter.js';
+import { driftFor, startPaintingHiapi } from '../fakes/layout-painter.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { KEEP_PRODUCT } from '../../src/providers/hiapi/index.js';
-import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
+import type { FakeHiapi } from '../sdk/fake-hiapi.js';
 
 /**
  * The generative routes through the real server, queue, worker and engine threads: the route picks
@@ -19,9 +19,6 @@ import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
  * (test/fakes/drift.ts), and the product lock puts the photographed product back and reports it.
  */
 
-/** What the fake model paints for a prompt: a silhouette change a strict lock refuses, or an accepted drift. */
-const driftFor = (prompt: string): Drift => (prompt.includes('CHANGED') ? DRIFTS.find((d) => d.silhouette === 'stretched')! : DRIFTS[1]!);
-
 let hiapi: FakeHiapi;
 let openai: FakeOpenAi;
 let server: TestServer;
@@ -29,7 +26,7 @@ let api: ReturnType<typeof apiClient>;
 let product: string;
 
 beforeAll(async () => {
-  hiapi = await startFakeHiapi({ paint: paintLayoutUri(driftFor) });
+  hiapi = await startPaintingHiapi();
   openai = await startFakeOpenAi(
     (req) => repaintFromMask(req.image, req.mask!, driftFor(req.prompt)),
     async (png) => { const m = await sharp(png).metadata(); return { width: m.width!, height: m.height! }; },
