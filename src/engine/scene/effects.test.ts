@@ -72,6 +72,13 @@ describe('placing steam and smoke for the product', () => {
     expect(boots.words.notes![0]).toContain('the product is a boot, not a vessel');
   });
 
+  it('says its own notes on a reused parent plan, keeping the others', () => {
+    const parent = planScene('with rising steam');
+    parent.words.notes = ['steam: dropped — the product has no opening for it to rise from (…)', 'another note'];
+    const notes = placeEffects(parent, atWork('cup'), 'with rising steam').plan.words.notes!;
+    expect(notes).toEqual(['another note', expect.stringMatching(/^steam: rises from the product's opening/)]);
+  });
+
   it('reads nothing and changes nothing without steam or smoke', () => {
     const plan = planScene('on slate with mist');
     expect(placeEffects(plan, atWork('chair'), 'on slate with mist').plan).toBe(plan);

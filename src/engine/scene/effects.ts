@@ -67,7 +67,8 @@ export function placeEffects(plan: ScenePlan, product: ProductAtWork, prompt: st
   const hint = product.boxes.length === 1 ? productKind(prompt) : null;
   const readings = product.boxes.map((b) => detectOpening(image, b, hint));
   const rims = readings.flatMap((r) => (r.opening ? [r.opening] : []));
-  const notes = [...(plan.words.notes ?? [])];
+  // a reused parent plan may carry the parent's notes on these two: this render says its own
+  const notes = (plan.words.notes ?? []).filter((n) => !/^(steam|smoke):/.test(n));
   const effects = { ...plan.effects };
   let vapour: VapourPlacement;
   if (rims.length > 0) {
