@@ -31,11 +31,14 @@ export async function repaintLayout(png: Buffer, d: Drift): Promise<Buffer> {
 
 /** The fake hiapi on loopback, painting each task from the layout in its input_urls[0]. */
 export function startPaintingHiapi(): Promise<FakeHiapi> {
-  return startFakeHiapi({
-    paint: async ({ input }) => {
-      const m = /^data:image\/png;base64,(.+)$/s.exec((input.input_urls as string[])[0]!);
-      if (!m) throw new Error('expected the layout as a data: URI');
-      return repaintLayout(Buffer.from(m[1]!, 'base64'), driftFor(String(input.prompt)));
-    },
-  });
+  return startFakeHiapi({ paint: paintLayoutUri() });
+}
+
+/** A fake hiapi's painter: the layout reshoot sent in `input_urls[0]` (a data: URI), repainted with the drift `drift` picks for the prompt. */
+export function paintLayoutUri(drift: (prompt: string) => Drift = driftFor) {
+  return async ({ input }: { input: Record<string, unknown> }): Promise<Buffer> => {
+    const m = /^data:image\/png;base64,(.+)$/s.exec((input.input_urls as string[])[0]!);
+    if (!m) throw new Error('expected the layout as a data: URI');
+    return repaintLayout(Buffer.from(m[1]!, 'base64'), drift(String(input.prompt)));
+  };
 }
