@@ -49,6 +49,49 @@ export const MATERIALS: Record<Material, MaterialPreset> = {
 /** Gloss of a finish named in words ("polished marble"), replacing the material's own. */
 export const FINISH_GLOSS: Record<Surface['finish'], number> = { matte: 0.04, satin: 0.25, glossy: 0.6, mirror: 0.95 };
 
+/**
+ * How a material's surface meets the light (engine/scene/normals.ts, reflection.ts): its relief, one
+ * of the CC0 normal maps `@pmndrs/assets` ships (`normals/NNNN.webp`, 512×512), tiled every `tile`
+ * product heights and tilted by `strength` (0 flat … 1 as the map was drawn), turned a quarter where
+ * `turn` says so (a wood grain that runs along the planks); its roughness at the material's own
+ * gloss (0 a mirror … 1 chalk: a polished surface mirrors the room, a rough one spreads it to
+ * nothing); its reflectance straight on (F0: about 0.04 for stone, wood and lacquer, more for metal).
+ * A finish word moves the roughness with the plan's gloss (`gloss` below the material's makes it rougher).
+ */
+export interface MaterialDetail {
+  normal: string | null;
+  tile: number;
+  strength: number;
+  turn?: boolean;
+  roughness: number;
+  f0: number;
+}
+
+const detail = (normal: string | null, tile: number, strength: number, roughness: number, f0 = 0.04, turn = false): MaterialDetail =>
+  ({ normal, tile, strength, roughness, f0, ...(turn ? { turn } : {}) });
+
+export const MATERIAL_DETAIL: Record<Material, MaterialDetail> = {
+  none: detail(null, 1, 0, 1),
+  // 0006: cleft layers with stepped edges; 0022: a trowelled face with a few fine scratches
+  slate: detail('0006', 2.2, 0.55, 0.55),
+  marble: detail('0022', 3, 0.1, 0.2),
+  // 0019: a fine open grain, turned to run along the planks
+  wood: detail('0019', 1.6, 0.45, 0.5, 0.04, true),
+  // 0015: rough cast grain; 0001: split stone with hairline cracks
+  concrete: detail('0015', 0.9, 0.35, 0.85),
+  stone: detail('0001', 2, 0.7, 0.8),
+  // 0018: a loose weave; 0021: a fine felted grain
+  linen: detail('0018', 0.22, 0.85, 0.95),
+  terrazzo: detail('0022', 3, 0.2, 0.3),
+  sand: detail('0004', 0.8, 0.8, 0.95),
+  paper: detail('0021', 0.9, 0.5, 0.9),
+  metal: detail('0004', 2.5, 0.12, 0.3, 0.6, true),
+  glass: detail(null, 1, 0, 0.08),
+  mirror: detail(null, 1, 0, 0.03, 0.9),
+  // 0007: long smooth swells
+  water: detail('0007', 3.5, 0.5, 0.08, 0.02),
+};
+
 /** A colour's tone by its luma (0..1): above `light` it is light, below `dark` it is dark. */
 export const TONE_LUMA = { light: 0.6, dark: 0.3 };
 

@@ -9,6 +9,9 @@ import { irradiance } from '../raster/sh.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
 import { smoothstep } from '../raster/noise.js';
 import { createSurfaceShader } from './surface.js';
+import { createRelief, roughnessOf } from './normals.js';
+import { createReflector, fresnel } from './reflection.js';
+import { MATERIAL_DETAIL } from '../../plan/presets.js';
 
 /**
  * The set, at the working size: backdrop, the surface in perspective (texture foreshortened and
@@ -54,6 +57,12 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const light = plan.light;
   let keyColour = softenLight(kelvinToLinear(light.temperature), 0.55);
   let ambColour = softenLight(kelvinToLinear(light.temperature > 5000 ? 7500 : 5200), 0.35);
+  const el = (light.elevation * Math.PI) / 180;
+  const az = (light.azimuth * Math.PI) / 180;
+  // how the fill changes as the surface's relief tilts across (gA) and into depth (gD), per unit of
+  // tilt, relative to a flat surface: a studio's fill leans a little toward the key's side
+  let gA = 0.2 * Math.sin(az) * Math.cos(el);
+  let gD = -0.2 * Math.cos(az) * Math.cos(el);
   if (input.photo) {
     // in a photographed place the surface takes that place's light: the key joins the dominant
     // light's colour, the shadows fill with the colour of the light from above (sky, ceiling)
@@ -64,10 +73,21 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
     irradiance(env.sh, 0, 1, 0, up);
     const ul = Math.max(1e-6, 0.2126 * up[0]! + 0.7152 * up[1]! + 0.0722 * up[2]!);
     ambColour = softenLight([up[0]! / ul, up[1]! / ul, up[2]! / ul], 0.35);
+    // in a photographed place the fill is the place's own: its harmonics' change toward the camera's
+    // right and toward the room (the camera turned by the look's yaw)
+    const yaw = (input.photo.look.yaw * Math.PI) / 180;
+    const t = 0.25;
+    const lumAt = (x: number, z: number) => {
+      const len = Math.hypot(x, 1, z);
+      const e = [0, 0, 0];
+      irradiance(env.sh, x / len, 1 / len, z / len, e);
+      return 0.2126 * e[0]! + 0.7152 * e[1]! + 0.0722 * e[2]!;
+    };
+    const [cy, sy] = [Math.cos(yaw), Math.sin(yaw)];
+    gA = (lumAt(cy * t, sy * t) - lumAt(-cy * t, -sy * t)) / (2 * t * ul);
+    gD = (lumAt(sy * t, -cy * t) - lumAt(-sy * t, cy * t)) / (2 * t * ul);
   }
   const amb = 0.52 - 0.34 * light.contrast;
-  const el = (light.elevation * Math.PI) / 180;
-  const az = (light.azimuth * Math.PI) / 180;
   // the key's distance in product heights: a top light hangs close over the set and leaves a pool
   // of light around the product that falls off into the dark
   const D = (3.4 + (1 - light.contrast) * 6) * (light.elevation >= 70 ? 0.5 : 1);
@@ -80,26 +100,35 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const intensity = light.intensity;
   const [keyR, keyG, keyB] = keyColour;
   const [ambR, ambG, ambB] = ambColour;
-  const gloss = plan.surface.gloss;
   const sweep = plan.backdrop.kind === 'sweep';
   // a table edge against a defocused photograph: a soft line, as the edge itself is a little out of focus
   const band = sweep ? H * 0.14 : input.photo ? Math.max(1.5, H * 0.008) : Math.max(1.5, H * 0.002);
-  const surfaceTop = cam.topDown ? 0 : Math.max(0, Math.floor(edgeY - band));
+  // A floor in a photographed place ("on a concrete floor in a warehouse") has no far edge: it runs
+  // on toward the horizon and, past the depth where a table would end, fades into the photograph's
+  // own floor (reprojected on the same horizon), so the set and the room share one ground plane.
+  const floor = input.photo != null && !cam.topDown && isFloor(plan);
+  const edgeDepth = (baseY - vanishY) / Math.max(1, edgeY - vanishY);
+  const surfaceTop = cam.topDown ? 0 : floor ? Math.max(0, Math.floor(vanishY + 1)) : Math.max(0, Math.floor(edgeY - band));
   const castOpacity = plan.shadow.opacity;
   const { cast, contact, occlusion } = input.shadows;
   const pattern = input.pattern ? input.pattern.data : null;
   const noSurface = plan.surface.material === 'none';
+  // the surface's relief (micro-normals) and what its gloss mirrors; a surface this rough mirrors
+  // nothing a viewer could see (its reflectance spreads into the room's average, a per cent or two)
+  const relief = noSurface ? null : await createRelief(plan.surface);
+  const roughness = roughnessOf(plan.surface);
+  const f0 = MATERIAL_DETAIL[plan.surface.material].f0;
+  const reflector = noSurface || cam.topDown || roughness >= 0.75 ? null : await createReflector({
+    width: W, height: H, vanishY, edgeY, focal: cam.focal * ws, roughness, backdrop,
+    photo: input.photo ? { look: input.photo.look, blur: plan.backdrop.blur + 0.35 * plan.effects.bokeh } : null,
+  });
 
-  // The surface is written over the backdrop in place (one frame-sized array fewer per render).
-  // Each pixel reads its own backdrop value before writing it; the only other reads are the
-  // mirrored rows, which lie above the surface's edge: those rows that the surface loop writes
-  // before a lower row mirrors them are kept aside first.
+  // The surface is written over the backdrop in place (one frame-sized array fewer per render):
+  // each pixel reads its own backdrop value before writing it, and the reflector keeps its own copy.
   const scene = backdrop;
-  const keptFrom = surfaceTop;
-  const keptTo = Math.min(H, Math.ceil(Math.max(0, edgeY)) + 1);
-  const kept = keptTo > keptFrom ? backdrop.slice(keptFrom * W * 3, keptTo * W * 3) : new Float32Array(0);
-  const keptBase = keptFrom * W * 3;
   const albedo = new Float32Array(3);
+  const tilt = new Float32Array(2);
+  const mirrored = new Float32Array(3);
   const upp0 = 1 / (layout.product.height * ws);
   for (let y = surfaceTop; y < H; y++) {
     let upp: number;
@@ -116,10 +145,12 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
       Z = depth * zb;
     }
     // how much this row belongs to the surface rather than the backdrop
-    const cover = cam.topDown ? 1 : sweep ? smoothstep(edgeY - band, edgeY + band * 0.3, y) : smoothstep(edgeY - band, edgeY + band, y);
+    const cover = cam.topDown ? 1
+      : floor ? 1 - smoothstep(edgeDepth, edgeDepth * 4, (baseY - vanishY) / Math.max(0.5, y - vanishY))
+      : sweep ? smoothstep(edgeY - band, edgeY + band * 0.3, y) : smoothstep(edgeY - band, edgeY + band, y);
     if (cover <= 0) continue;
-    const fres = gloss * (0.06 + 0.55 * (1 - Math.min(1, (y - edgeY) / Math.max(1, H - edgeY))) ** 3);
-    const mirrorY = Math.max(0, Math.min(H - 1, Math.round(edgeY - (y - edgeY) * 0.7)));
+    relief?.row(fp);
+    reflector?.row(y);
     for (let x = 0; x < W; x++) {
       const X = (x - centerX) * upp;
       // depth measured from the product's base, so patterns are laid out around where it stands
@@ -130,15 +161,28 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
       const vz = Pz - Z;
       const d2 = vx * vx + Py2 + vz * vz;
       let e = Math.min(2.4, (Py / (d2 * Math.sqrt(d2))) / e0);
+      let tx = 0;
+      let tz = 0;
+      let fill = amb;
+      if (relief) {
+        // the relief's normal (tx, 1, tz): the key by its incidence against a flat surface's, the
+        // fill by how much of the sky the tilted facet sees and which side it leans to
+        relief.at(X, Z - zb, tilt);
+        tx = tilt[0]!;
+        tz = tilt[1]!;
+        const inl = 1 / Math.sqrt(tx * tx + 1 + tz * tz);
+        e *= Math.max(0, (tx * vx + tz * vz) / Py + 1) * inl;
+        fill = amb * Math.max(0, (1 + inl) / 2 + (gA * tx + gD * tz) * inl);
+      }
       if (pattern) e *= pattern[p]!;
       let lum: number;
       if (cast) {
         // the shadow blocks the key and, near the product, some of the fill as well
         const c = cast[p]!;
         e *= 1 - Math.min(1, c * castOpacity * 1.3);
-        lum = (amb + (1 - amb) * intensity * e) * (1 - c * castOpacity * 0.3);
-      } else lum = amb + (1 - amb) * intensity * e;
-      let ambPart = amb;
+        lum = (fill + (1 - amb) * intensity * e) * (1 - c * castOpacity * 0.3);
+      } else lum = fill + (1 - amb) * intensity * e;
+      let ambPart = fill;
       if (contact) {
         const c = contact[p]!;
         const o = occlusion![p]!;
@@ -151,13 +195,12 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
       let r = albedo[0]! * (ambPart * ambR + keyPart * keyR);
       let g = albedo[1]! * (ambPart * ambG + keyPart * keyG);
       let b = albedo[2]! * (ambPart * ambB + keyPart * keyB);
-      if (fres > 0.005) {
-        const m = (mirrorY * W + x) * 3;
-        const src = mirrorY >= keptFrom && mirrorY < keptTo ? kept : backdrop;
-        const k = src === kept ? m - keptBase : m;
-        r += src[k]! * fres;
-        g += src[k + 1]! * fres;
-        b += src[k + 2]! * fres;
+      if (reflector) {
+        // the light the surface mirrors, at Fresnel's share: what it mirrors is not lit by the key
+        const F = fresnel(reflector.at(x, tx, tz, mirrored), f0, roughness);
+        r = r * (1 - F) + mirrored[0]! * F;
+        g = g * (1 - F) + mirrored[1]! * F;
+        b = b * (1 - F) + mirrored[2]! * F;
       }
       if (reflection) {
         const q = p * 4;
@@ -192,12 +235,19 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
     }
   }
 
-  const focused = await depthOfField(rgb8(grade(scene, W, H, plan), W, H), plan, layout);
+  // a floor's far rows are ground, not backdrop: their blur follows their depth
+  const dofLayout = floor ? { ...layout, camera: { ...cam, edgeY: cam.vanishY + 1 / ws } } : layout;
+  const focused = await depthOfField(rgb8(grade(scene, W, H, plan), W, H), plan, dofLayout);
   if (!input.behind) return focused;
   const layers: Layer[] = [{ image: rgba8(input.behind, W, H), blend: 'screen' }];
   const streaks = plan.surface.gloss >= 0.45 && !cam.topDown ? await mirroredLights(rgba8(input.behind, W, H), edgeY, plan.surface.gloss) : null;
   if (streaks) layers.push({ image: rgba8(streaks.data, W, streaks.h), left: 0, top: streaks.top, blend: 'screen' });
   return composite(focused, layers);
+}
+
+/** The prompt calls the surface a floor or the ground (the planner keeps the words it used). */
+function isFloor(plan: ScenePlan): boolean {
+  return plan.words.understood.some((w) => w.fields.includes('surface') && /^(?:floor|ground)$/i.test(w.text));
 }
 
 /**
