@@ -76,6 +76,7 @@ async function runLocal(images: string[], flags: TransformFlags, input: InputFla
     }
     // with --json the report carries them
     if (!flags.json) for (const w of result.report.warnings ?? []) eprintln(`warning: ${w}`);
+    if (!flags.json) for (const n of planNotes(result.report.plan)) eprintln(`note: ${n}`);
   } finally {
     await engine.close();
   }
@@ -112,6 +113,13 @@ async function runRemote(images: string[], flags: TransformFlags, input: InputFl
   else println(`${out}  ${task.taskId}  ${(ms / 1000).toFixed(2)} s`);
   const warnings = (task.reshoot as { warnings?: unknown } | undefined)?.warnings;
   if (!flags.json && Array.isArray(warnings)) for (const w of warnings) eprintln(`warning: ${String(w)}`);
+  if (!flags.json) for (const n of planNotes((task.reshoot as { plan?: unknown } | undefined)?.plan)) eprintln(`note: ${n}`);
+}
+
+/** What the render did with words it could not follow as written (the plan's `words.notes`: "steam: dropped — …"). */
+function planNotes(plan: unknown): string[] {
+  const notes = (plan as { words?: { notes?: unknown } } | undefined)?.words?.notes;
+  return Array.isArray(notes) ? notes.map(String) : [];
 }
 
 export function register(program: Command): void {
