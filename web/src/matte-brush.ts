@@ -303,10 +303,12 @@ export async function encodePng(rgba: Uint8Array, width: number, height: number)
   const stride = width * 4;
   const raw = new Uint8Array((stride + 1) * height);
   for (let y = 0; y < height; y++) {
-    const o = y * (stride + 1);
+    const o = y * (stride + 1) + 1;
     const row = y * stride;
-    raw[o] = 1;
-    for (let i = 0; i < stride; i++) raw[o + 1 + i] = (rgba[row + i]! - (i >= 4 ? rgba[row + i - 4]! : 0)) & 0xff;
+    raw[o - 1] = 1;
+    // Sub: each byte minus the same channel of the pixel to its left (a Uint8Array wraps mod 256)
+    raw.set(rgba.subarray(row, row + 4), o);
+    for (let i = 4; i < stride; i++) raw[o + i] = rgba[row + i]! - rgba[row + i - 4]!;
   }
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
