@@ -1,6 +1,7 @@
 import type { Envelope, TaskList, TaskObject } from '../../src/contract/task.js';
 import type { AspectRatio, Background, OutputFormat, Resolution } from '../../src/contract/models.js';
 import type { PriceRow } from '../../src/contract/pricing.js';
+import type { LibrarySceneInfo } from '../../src/contract/scenes.js';
 import { ApiError, codeForStatus } from '../../src/sdk/errors.js';
 
 export type { TaskList, TaskObject };
@@ -34,6 +35,8 @@ export interface ApiClient {
   listTasks(page: number, size: number): Promise<TaskList>;
   /** `GET /api/pricing`: the server's price rows, which `priceFor` (contract/pricing) evaluates. */
   pricing(): Promise<PriceRow[]>;
+  /** `GET /v1/scenes`: the operator's scene library (an empty list when the server has none or no such endpoint). */
+  scenes(): Promise<LibrarySceneInfo[]>;
   /** Checks a key without creating anything; resolves when the server accepts it. */
   checkKey(key: string): Promise<void>;
   /** An image the API serves to the key itself (`/v1/tasks/:id/matte`, `/source`), as a Blob. */
@@ -84,6 +87,10 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
     getTask: (taskId) => call<TaskObject>(`/v1/tasks/${encodeURIComponent(taskId)}`),
     listTasks: (page, size) => call<TaskList>(`/v1/tasks?page=${page}&size=${size}`),
     pricing: () => call<PriceRow[]>('/api/pricing'),
+    scenes: () => call<LibrarySceneInfo[]>('/v1/scenes').then((s) => (Array.isArray(s) ? s : []), (err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return [];
+      throw err;
+    }),
     async image(path) {
       const key = deps.getKey();
       let res: Response;

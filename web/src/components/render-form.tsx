@@ -21,6 +21,7 @@ import {
 import type { Workspace } from '../workspace.js';
 import { FormatPanel } from './format-panel.js';
 import { PromptPanel } from './prompt-panel.js';
+import { SceneLibraryPanel } from './scene-library.js';
 import { References, type PendingDuplicate } from './references.js';
 import { SceneControls } from './scene-controls.js';
 
@@ -237,6 +238,7 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
         onDuplicate={answerDuplicate}
       />
       <PromptPanel prompt={prompt} reading={reading} onPrompt={setPrompt} />
+      <SceneLibraryPanel api={api} prompt={prompt} onPrompt={setPrompt} />
       <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} />
       <SceneControls value={scene} plan={reading.plan} onChange={setScene} />
       <div class="generate">
