@@ -112,7 +112,8 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
   if (client) {
     try {
       const rows = await client.pricing();
-      price = (input) => priceFor(rows, flags.model, input) ?? registryPrice;
+      // the route's own row (model@route) where the server serves one: what a generative route is charged
+      price = (input) => priceFor(rows, flags.model, input, flags.route) ?? registryPrice;
       priceSource = `${client.baseUrl}/api/pricing`;
     } catch (err) {
       price = () => registryPrice;
