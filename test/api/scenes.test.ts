@@ -147,4 +147,37 @@ describe('a prompt naming a tag', () => {
     expect(again.task.reshoot.plan.scene_photo.library).toEqual(first.task.reshoot.plan.scene_photo.library);
     expect(again.bytes.equals(first.bytes)).toBe(true);
   });
+
+  it('keeps the scene over a later turn that names none, and the turn moves only what it says', async () => {
+    const turn = await render({ model: MODEL, input: { prompt: 'make the light warmer', input_urls: [first.task.output[0].url] } });
+    const plan = turn.task.reshoot.plan;
+    expect(plan.scene_photo.library).toEqual(first.task.reshoot.plan.scene_photo.library);
+    expect(plan.changes.map((c: { path: string }) => c.path)).toContain('light.temperature');
+    expect((await farDifference(turn.bytes, room.png, turn.task.reshoot.placement)).mean).toBeLessThan(4);
+  });
+});
+
+describe('a bad library', () => {
+  it('stops the start with an error naming each bad file', async () => {
+    const bad = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-scenes-bad-'));
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-data-'));
+    try {
+      await fs.writeFile(path.join(bad, 'shelf.png'), room.png);
+      await fs.writeFile(path.join(bad, 'shelf.json'), JSON.stringify({ tag: 'shelf' }));
+      await fs.writeFile(path.join(bad, 'lost.json'), JSON.stringify({ tags: ['lost'] }));
+      const err = await startTestServer({ RESHOOT_SCENES_DIR: bad, RESHOOT_DATA_DIR: dataDir }).then(
+        async (s) => {
+          await s.close();
+          return null;
+        },
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toMatch(/^RESHOOT_SCENES_DIR=".*": the scene library cannot be read:/);
+      expect(err?.message).toMatch(/shelf\.json: tags: /);
+      expect(err?.message).toMatch(/lost\.json: a sidecar without its photo/);
+    } finally {
+      await fs.rm(bad, { recursive: true, force: true });
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
