@@ -4,8 +4,7 @@
 // whose CompressionStream is the same zlib as Chromium's). Median of a few runs on the mug fixture's
 // true alpha and pixels at 1, 4 and 12 MP; the upload limit is 20 MB (RESHOOT_UPLOAD_LIMIT_BYTES).
 import os from 'node:os';
-import sharp from 'sharp';
-import { encodeImage } from '../src/engine/codec.js';
+import { decodeImage, encodeImage } from '../src/engine/codec.js';
 import { mask8 } from '../src/engine/raster/types.js';
 import { renderPackshot } from '../test/fixtures/index.js';
 import { composeRgba, encodePng } from '../web/src/matte-brush.js';
@@ -23,7 +22,7 @@ const mb = (n: number) => (n / 1024 / 1024).toFixed(2);
 const rows: string[][] = [];
 for (const s of SIZES) {
   const shot = await renderPackshot({ product: 'mug', background: 'white', width: s.width, height: s.height });
-  const photo = await sharp(shot.png).ensureAlpha().raw().toBuffer();
+  const photo = (await decodeImage(shot.png, { maxPixels: 50_000_000 })).image.data;
   const matte = mask8(shot.alpha, s.width, s.height);
   const grey: number[] = [];
   const rgba: number[] = [];
