@@ -79,6 +79,24 @@ describe('placing steam and smoke for the product', () => {
     expect(notes).toEqual(['another note', expect.stringMatching(/^steam: rises from the product's opening/)]);
   });
 
+  it('lets steam rise from the vessel of a group only, and reads no noun for a group', () => {
+    const chair = atWork('chair', 400, 0, 0);
+    const cup = atWork('cup', 400, 0, 0);
+    const h = Math.max(chair.h, cup.h), gap = 20, w = chair.w + gap + cup.w;
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let y = 0; y < chair.h; y++) chair.rgba.copy(rgba, ((h - chair.h + y) * w) * 4, y * chair.w * 4, (y + 1) * chair.w * 4);
+    for (let y = 0; y < cup.h; y++) cup.rgba.copy(rgba, ((h - cup.h + y) * w + chair.w + gap) * 4, y * cup.w * 4, (y + 1) * cup.w * 4);
+    const group: ProductAtWork = {
+      rgba, x: 100, y: 50, w, h,
+      boxes: [{ x: 0, y: h - chair.h, width: chair.w, height: chair.h }, { x: chair.w + gap, y: h - cup.h, width: cup.w, height: cup.h }],
+    };
+    // "boots" would drop the steam for one product; for a group it names none of them for sure
+    const { plan, vapour } = placeEffects(planScene('boots and a cup with steam'), group, 'boots and a cup with steam');
+    expect(plan.effects.steam).toBeGreaterThan(0);
+    expect(vapour.sources).toHaveLength(1);
+    expect(vapour.sources[0]!.x).toBeGreaterThan(100 + chair.w + gap);
+  });
+
   it('reads nothing and changes nothing without steam or smoke', () => {
     const plan = planScene('on slate with mist');
     expect(placeEffects(plan, atWork('chair'), 'on slate with mist').plan).toBe(plan);
