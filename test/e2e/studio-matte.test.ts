@@ -172,7 +172,7 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     await page.screenshot({ path: path.join(SHOTS, 'matte-open.png') });
   });
 
-  it('erases the rim with the mouse; a touch dot is undone', async () => {
+  it('erases the rim with the mouse; a touch dot and a restore stroke are undone', async () => {
     // a large brush: its radius in photo pixels is the slider's value over the canvas's scale
     await page.getByLabel('Brush size').fill('30');
     const { scale } = await onScreen(page, 0, 0);
@@ -200,6 +200,20 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     await page.getByRole('button', { name: 'Undo' }).click();
     expect((await canvasPixel(page, 'overlay', body.x, body.y))[3]).toBeLessThan(20);
     expect((await canvasPixel(page, 'overlay', cx, box.y0 + 4))[3]).toBeGreaterThan(140);
+
+    // Restore paints product back: a short stroke on the erased rim, then undone
+    await page.getByRole('radio', { name: /Restore/ }).check({ force: true });
+    const rim = { x: cx, y: box.y0 + 6 };
+    const r0 = await onScreen(page, rim.x - 10, rim.y);
+    const r1 = await onScreen(page, rim.x + 10, rim.y);
+    await page.mouse.move(r0.x, r0.y);
+    await page.mouse.down();
+    await page.mouse.move(r1.x, r1.y, { steps: 4 });
+    await page.mouse.up();
+    expect((await canvasPixel(page, 'overlay', rim.x, rim.y))[3]).toBeLessThan(20);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    expect((await canvasPixel(page, 'overlay', rim.x, rim.y))[3]).toBeGreaterThan(140);
+    await page.getByRole('radio', { name: /Erase/ }).check({ force: true });
 
     // the cutout alone, over a checker
     await page.getByLabel('Show the cutout').check();
