@@ -98,6 +98,18 @@ async function onScreen(p: Page, x: number, y: number): Promise<{ x: number; y: 
   return { x: r.x + x * scale, y: r.y + y * scale, scale };
 }
 
+/** Waits until the brush has scrolled into the stage: the photo's top edge and the save button both showing. */
+async function brushInView(p: Page): Promise<void> {
+  await expect
+    .poll(async () => {
+      const stage = (await p.locator('section.stage').boundingBox())!;
+      const frame = (await p.locator('.matte-frame').boundingBox())!;
+      const save = (await p.getByRole('button', { name: 'Save and re-render' }).boundingBox())!;
+      return frame.y >= stage.y - 1 && save.y + save.height <= Math.min(stage.y + stage.height, 900) + 1;
+    }, POLL)
+    .toBe(true);
+}
+
 describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromium)', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-matte-'));
@@ -154,7 +166,7 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     await page.getByRole('button', { name: 'Fix cutout' }).click();
     await page.locator('canvas.matte-overlay').waitFor();
     // the brush comes into view by itself (the button sits below the picture)
-    await expect.poll(async () => (await page.locator('.matte-frame').boundingBox())!.y, POLL).toBeGreaterThanOrEqual(0);
+    await brushInView(page);
     // the photo is the reference itself, pixel for pixel (a product pixel in the middle of the mug)
     const cx = Math.round((box.x0 + box.x1) / 2);
     const cy = Math.round((box.y0 + box.y1) / 2);
@@ -275,7 +287,7 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     expect(await page.locator('.turn-on').textContent()).toMatch(/Cutout fixed of #1/);
     await page.getByRole('button', { name: 'Fix cutout' }).click();
     await page.locator('canvas.matte-overlay').waitFor();
-    await expect.poll(async () => (await page.locator('.matte-frame').boundingBox())!.y, POLL).toBeGreaterThanOrEqual(0);
+    await brushInView(page);
     const cx = Math.round((box.x0 + box.x1) / 2);
     // the rim is still erased (the fixed task's matte) over the photo's own pixels (the first task's reference)
     await expect.poll(async () => (await canvasPixel(page, 'overlay', cx, box.y0 + 4))[3], POLL).toBeGreaterThan(140);
