@@ -124,6 +124,16 @@ describe('hiapi upstream', () => {
     expect(again.upstream).toMatchObject({ taskId: first.upstream.taskId, createAttempts: 0 });
   }, 60_000);
 
+  it('a stored upstream task the upstream no longer knows (404) is created again, and the new id told', async () => {
+    const before = fake.created();
+    const told: string[] = [];
+    const done = await paintLocked(upstream(), { ...request('job-gone'), upstreamTaskId: 'tk-hiapi-00000000000000000000000000', onCreated: (id) => void told.push(id) });
+    expect(fake.created() - before).toBe(1);
+    expect(done.upstream).toMatchObject({ createAttempts: 1, replayed: false });
+    expect(told).toEqual([done.upstream.taskId]);
+    expect(done.upstream.taskId).not.toBe('tk-hiapi-00000000000000000000000000');
+  }, 60_000);
+
   it('a strict lock refuses a frame whose product changed shape, with the reason', async () => {
     const err = await paintLocked(upstream(), request('job-changed', 'CHANGED silhouette')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentTaskError);

@@ -156,17 +156,24 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
       const deadline = AbortSignal.timeout(opts.timeoutMs ?? 600_000);
       const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
       try {
-        let taskId = req.upstreamTaskId;
-        let tries = 0;
-        let replayed = false;
-        if (!taskId) {
+        const wait = (id: string) => client.tasks.wait(id, { intervalMs: opts.pollMs ?? 3000, timeoutMs: opts.timeoutMs ?? 600_000, signal });
+        const created = async () => {
           const c = await create(req, signal);
-          taskId = c.taskId;
-          tries = c.tries;
-          replayed = c.replayed;
-          await req.onCreated?.(taskId);
+          await req.onCreated?.(c.taskId);
+          return { ...c, task: await wait(c.taskId) };
+        };
+        let run: { taskId: string; tries: number; replayed: boolean; task: Awaited<ReturnType<typeof wait>> };
+        if (!req.upstreamTaskId) run = await created();
+        else {
+          try {
+            run = { taskId: req.upstreamTaskId, tries: 0, replayed: false, task: await wait(req.upstreamTaskId) };
+          } catch (err) {
+            // the stored task is gone upstream (its history expired, or another account's): create it again
+            if (!(err instanceof ApiError && err.status === 404)) throw err;
+            run = await created();
+          }
         }
-        const task = await client.tasks.wait(taskId, { intervalMs: opts.pollMs ?? 3000, timeoutMs: opts.timeoutMs ?? 600_000, signal });
+        const { taskId, tries, replayed, task } = run;
         const first = task.output?.find((o) => o.type === 'image') ?? task.output?.[0];
         if (!first) throw new PermanentTaskError(`upstream hiapi task ${taskId} succeeded without an output`, 'TASK_FAILED');
         const chunks: Buffer[] = [];
