@@ -78,6 +78,8 @@ describe.skipIf(chromiumUnavailable !== null)('the scene library in the studio',
     expect(await prompt.inputValue()).toBe('soft morning light, on the oak table');
     expect(await oak.getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => page.locator('section[aria-labelledby=scene-library-title]').textContent(), POLL).toMatch(/Renders into The oak table/);
+    // the planner's chips read the tag as the scene, as the server will
+    expect(await page.getByRole('list', { name: 'Understood' }).textContent()).toMatch(/your scene\s*oak table/i);
     // another scene swaps the tag
     await page.getByRole('button', { name: /Meadow/ }).click();
     expect(await prompt.inputValue()).toBe('soft morning light, on the meadow');

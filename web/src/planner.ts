@@ -1,4 +1,5 @@
 import { planScene, nearestDirection, type ScenePlan, type SceneOverride } from '../../src/plan/index.js';
+import { creditSceneTag, matchSceneTag, type TaggedScene } from '../../src/plan/scene-tags.js';
 
 /** A phrase the planner used, with the part of the plan it set (`surface`, `light` …). */
 export interface UnderstoodChip {
@@ -18,8 +19,9 @@ export interface PromptReading {
 /**
  * What the engine's own planner makes of a prompt and the fine controls, for the live chips and the
  * controls' "from prompt" values: each phrase it used (once, in prompt order) and the words it did not use.
+ * `library`: the server's scene library; a tag the prompt names reads as the scene, as the server reads it.
  */
-export function readPrompt(prompt: string, scene?: SceneOverride): PromptReading {
+export function readPrompt(prompt: string, scene?: SceneOverride, library: readonly TaggedScene[] = []): PromptReading {
   let plan: ScenePlan;
   try {
     plan = planScene(prompt, scene ? { scene } : {});
@@ -27,6 +29,8 @@ export function readPrompt(prompt: string, scene?: SceneOverride): PromptReading
     // A planner error must never take the form down; the server reports it again on submit.
     return { understood: [], ignored: [], plan: null, problem: (err as Error).message };
   }
+  const named = library.length ? matchSceneTag(prompt, library) : null;
+  if (named) plan.words = creditSceneTag(plan.words, named);
   const understood: UnderstoodChip[] = [];
   let last: { field: string; start: number; end: number } | null = null;
   for (const w of plan.words.understood) {
@@ -44,7 +48,7 @@ export function readPrompt(prompt: string, scene?: SceneOverride): PromptReading
   return { understood, ignored, plan, problem: null };
 }
 
-const GROUPS: Record<string, string> = { product: 'product', palette: 'colour', grade: 'grade' };
+const GROUPS: Record<string, string> = { product: 'product', palette: 'colour', grade: 'grade', scene_photo: 'your scene' };
 
 /** `surface.material` → `surface`: the chip's label is the part of the plan a word set. */
 function groupOf(field: string): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readPrompt } from './planner.js';
 import { promptWithScene } from './scene-prompt.js';
 
 const SCENES = [
@@ -16,5 +17,15 @@ describe('promptWithScene', () => {
   it('swaps the scene the prompt names for the one clicked, and leaves a prompt naming it alone', () => {
     expect(promptWithScene('the mug on Our Table, warm light', SCENES[1]!, SCENES)).toBe('the mug on meadow, warm light');
     expect(promptWithScene('the mug on our table', SCENES[0]!, SCENES)).toBe('the mug on our table');
+  });
+});
+
+describe('readPrompt with the scene library', () => {
+  it('reads a tag as the scene, as the server does, and as a surface without the library', () => {
+    const prompt = 'the mug on the oak table, soft light';
+    expect(readPrompt(prompt).understood).toContainEqual({ field: 'surface', text: 'oak table' });
+    const withLibrary = readPrompt(prompt, undefined, SCENES);
+    expect(withLibrary.understood).toContainEqual({ field: 'your scene', text: 'oak table' });
+    expect(withLibrary.understood.some((c) => c.field === 'surface')).toBe(false);
   });
 });

@@ -21,7 +21,7 @@ import {
 import type { Workspace } from '../workspace.js';
 import { FormatPanel } from './format-panel.js';
 import { PromptPanel } from './prompt-panel.js';
-import { SceneLibraryPanel } from './scene-library.js';
+import { SceneLibraryPanel, useSceneLibrary } from './scene-library.js';
 import { References, type PendingDuplicate } from './references.js';
 import { SceneControls } from './scene-controls.js';
 
@@ -55,7 +55,9 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
 
   const spec = MODELS[format.model]!;
   const override = useMemo(() => sceneOverride(scene), [scene]);
-  const reading = useMemo(() => readPrompt(prompt, override), [prompt, override]);
+  // the server's scene library: a tag in the prompt reads as that photo
+  const library = useSceneLibrary(api);
+  const reading = useMemo(() => readPrompt(prompt, override, library), [prompt, override, library]);
 
   // Size and product box of every reference the page can read, for the low-resolution warning.
   useEffect(() => {
@@ -238,7 +240,7 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
         onDuplicate={answerDuplicate}
       />
       <PromptPanel prompt={prompt} reading={reading} onPrompt={setPrompt} />
-      <SceneLibraryPanel api={api} prompt={prompt} onPrompt={setPrompt} />
+      <SceneLibraryPanel scenes={library} prompt={prompt} onPrompt={setPrompt} />
       <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} />
       <SceneControls value={scene} plan={reading.plan} onChange={setScene} />
       <div class="generate">

@@ -24,7 +24,8 @@ export function useSceneLibrary(api: Pick<ApiClient, 'scenes'>): LibrarySceneInf
 }
 
 interface Props {
-  api: Pick<ApiClient, 'scenes'>;
+  /** the server's scene library (useSceneLibrary) */
+  scenes: LibrarySceneInfo[];
   prompt: string;
   onPrompt: (prompt: string) => void;
 }
@@ -34,8 +35,7 @@ interface Props {
  * A prompt naming a tag renders into that photo; clicking a scene puts its tag in the prompt, and the
  * scene the prompt names is marked.
  */
-export function SceneLibraryPanel({ api, prompt, onPrompt }: Props) {
-  const scenes = useSceneLibrary(api);
+export function SceneLibraryPanel({ scenes, prompt, onPrompt }: Props) {
   const named = useMemo(() => matchSceneTag(prompt, scenes), [prompt, scenes]);
   if (scenes.length === 0) return null;
   const current = named && scenes.find((s) => s.id === named.id);
