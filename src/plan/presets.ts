@@ -81,7 +81,7 @@ export const MATERIAL_DETAIL: Record<Material, MaterialDetail> = {
   concrete: detail('0015', 0.9, 0.35, 0.85),
   stone: detail('0001', 2, 0.7, 0.8),
   // 0018: a loose weave; 0021: a fine felted grain
-  linen: detail('0018', 0.22, 0.85, 0.95),
+  linen: detail('0018', 0.4, 1, 0.95),
   terrazzo: detail('0022', 3, 0.2, 0.3),
   sand: detail('0004', 0.8, 0.8, 0.95),
   paper: detail('0021', 0.9, 0.5, 0.9),
