@@ -149,6 +149,26 @@ export function openApiDocument(version: string, opts: { routes?: readonly strin
           responses: { 200: { description: 'the task (a failed task is still HTTP 200)', content: content(envelope(TaskObjectSchema)) }, ...errors('NOT_FOUND'), ...common },
         },
       },
+      '/v1/tasks/{id}/matte': {
+        get: {
+          summary: 'reshoot: the matte a render cut a product reference out with, an 8-bit grey PNG at the reference\'s size (reshoot.mattes lists them)',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: TASK_ID_RE.source } },
+            { name: 'ref', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 99, default: 0 }, description: "the reference's 0-based index" },
+          ],
+          responses: { 200: { description: 'the matte', content: { 'image/png': {} } }, ...errors('INVALID_REQUEST', 'NOT_FOUND', 'STORAGE_UNAVAILABLE'), ...common },
+        },
+      },
+      '/v1/tasks/{id}/source': {
+        get: {
+          summary: 'reshoot: a reference as the render read it (for a later turn, the first turn\'s photo)',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: TASK_ID_RE.source } },
+            { name: 'ref', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 99, default: 0 }, description: "the reference's 0-based index" },
+          ],
+          responses: { 200: { description: 'the image, in its own format', content: { 'image/*': {} } }, ...errors('INVALID_REQUEST', 'NOT_FOUND', 'STORAGE_UNAVAILABLE'), ...common },
+        },
+      },
       '/v1/uploads': {
         post: {
           summary: 'Upload one image (multipart/form-data, field file); answers a URL for input_urls',

@@ -132,6 +132,10 @@ describe('GET /v1/tasks/:id/matte and /source', () => {
     expect(bad.body.message).toMatch(/^ref: /);
     const anon = await fetch(`${server.url}/v1/tasks/${first.taskId}/matte`);
     expect(anon.status).toBe(401);
+    // documented in /openapi.json beside GET /v1/tasks/{id}
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/tasks/{id}/matte', '/v1/tasks/{id}/source']));
+    expect(await (await fetch(`${server.url}/docs/api`)).text()).toContain('/v1/tasks/{id}/matte');
   });
 
   it('a later turn (from the cached cutout) has its matte too, and its source is the first turn\'s photo', async () => {
