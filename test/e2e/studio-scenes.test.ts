@@ -80,6 +80,7 @@ describe.skipIf(chromiumUnavailable !== null)('the scene library in the studio',
     await expect.poll(() => page.locator('section[aria-labelledby=scene-library-title]').textContent(), POLL).toMatch(/Renders into The oak table/);
     // the planner's chips read the tag as the scene, as the server will
     expect(await page.getByRole('list', { name: 'Understood' }).textContent()).toMatch(/your scene\s*oak table/i);
+    expect(await page.getByLabel('The scene that will be rendered').textContent()).toMatch(/SetThe oak table \(your photo/);
     // another scene swaps the tag
     await page.getByRole('button', { name: /Meadow/ }).click();
     expect(await prompt.inputValue()).toBe('soft morning light, on the meadow');

@@ -14,6 +14,8 @@ export interface PromptReading {
   plan: ScenePlan | null;
   /** why no plan could be made (an out-of-range setting), for the form */
   problem: string | null;
+  /** the title of the library scene the prompt names (its photo is the set), when it names one */
+  libraryScene?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface PromptReading {
  * controls' "from prompt" values: each phrase it used (once, in prompt order) and the words it did not use.
  * `library`: the server's scene library; a tag the prompt names reads as the scene, as the server reads it.
  */
-export function readPrompt(prompt: string, scene?: SceneOverride, library: readonly TaggedScene[] = []): PromptReading {
+export function readPrompt(prompt: string, scene?: SceneOverride, library: ReadonlyArray<TaggedScene & { title?: string }> = []): PromptReading {
   let plan: ScenePlan;
   try {
     plan = planScene(prompt, scene ? { scene } : {});
@@ -45,7 +47,8 @@ export function readPrompt(prompt: string, scene?: SceneOverride, library: reado
     understood.push({ field, text: prompt.slice(w.start, w.end) || w.text });
   }
   const ignored = [...new Set(plan.words.unused.map((w) => w.toLowerCase()))];
-  return { understood, ignored, plan, problem: null };
+  const photo = named && library.find((s) => s.id === named.id);
+  return { understood, ignored, plan, problem: null, ...(photo ? { libraryScene: photo.title ?? photo.id } : {}) };
 }
 
 const GROUPS: Record<string, string> = { product: 'product', palette: 'colour', grade: 'grade', scene_photo: 'your scene' };
@@ -58,13 +61,20 @@ function groupOf(field: string): string {
 
 const words = (s: string) => s.replace(/-/g, ' ');
 
-/** The plan in a few readable lines: what the render will look like before it is made. */
-export function planSummary(plan: ScenePlan): Array<[string, string]> {
+/**
+ * The plan in a few readable lines: what the render will look like before it is made. `libraryScene`:
+ * the title of the library photo that is the set (its surface and light replace the plan's).
+ */
+export function planSummary(plan: ScenePlan, libraryScene?: string): Array<[string, string]> {
   const s = plan.surface;
   const b = plan.backdrop;
   const l = plan.light;
   const rows: Array<[string, string]> = [];
   rows.push(['Style', [words(plan.style), ...plan.mood.map(words)].join(', ')]);
+  if (libraryScene) {
+    rows.push(['Set', `${libraryScene} (your photo: its surface and its light)`]);
+    return rows;
+  }
   rows.push(['Surface', s.material === 'none' ? 'none (floating)' : `${s.tone} ${s.material}, ${s.finish}`]);
   rows.push(['Backdrop', b.kind === 'environment' ? `blurred ${words(b.environment)}` : words(b.kind)]);
   const hard = l.hardness >= 0.65 ? 'hard' : l.hardness <= 0.35 ? 'soft' : 'medium';

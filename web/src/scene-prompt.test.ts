@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readPrompt } from './planner.js';
+import { planSummary, readPrompt } from './planner.js';
 import { promptWithScene } from './scene-prompt.js';
 
 const SCENES = [
@@ -27,5 +27,11 @@ describe('readPrompt with the scene library', () => {
     const withLibrary = readPrompt(prompt, undefined, SCENES);
     expect(withLibrary.understood).toContainEqual({ field: 'your scene', text: 'oak table' });
     expect(withLibrary.understood.some((c) => c.field === 'surface')).toBe(false);
+    // the summary says the photo is the set, not a drawn surface and backdrop
+    const titled = readPrompt(prompt, undefined, [{ id: 'oak-table', tags: ['oak table'], title: 'The oak table' }]);
+    expect(titled.libraryScene).toBe('The oak table');
+    expect(Object.keys(Object.fromEntries(planSummary(titled.plan!, titled.libraryScene)))).toEqual(['Style', 'Set']);
+    expect(Object.fromEntries(planSummary(titled.plan!, titled.libraryScene)).Set).toBe('The oak table (your photo: its surface and its light)');
+    expect(Object.fromEntries(planSummary(readPrompt(prompt).plan!)).Surface).toMatch(/wood/);
   });
 });

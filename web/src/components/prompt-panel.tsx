@@ -75,7 +75,7 @@ export function PromptPanel({ prompt, reading, onPrompt }: Props) {
         )}
         {reading.plan && prompt.trim() && (
           <dl class="summary" aria-label="The scene that will be rendered">
-            {planSummary(reading.plan).map(([k, v]) => (
+            {planSummary(reading.plan, reading.libraryScene).map(([k, v]) => (
               <div key={k}>
                 <dt>{k}</dt>
                 <dd>{v}</dd>
