@@ -130,8 +130,8 @@ const STEP = 4;
 
 /**
  * A reflector from a per-ray tracer: `trace(x, y, out)` writes the radiance mirrored at pixel (x, y)
- * by the flat surface; `view(x, y)` gives the view ray's direction there ([dx, dy, dz], unit; the
- * surface's depth axis along −z).
+ * by the flat surface; `view(y)` gives the row's view rays: at pixel x the direction is
+ * ((x + 0.5 − cx) / f, dy, dz), not normalised, with the surface's depth axis along −z.
  */
 function rowReflector(W: number, trace: (x: number, y: number, out: Float32Array) => void, view: (y: number) => { f: number; cx: number; dy: number; dz: number }): Reflector {
   const n = Math.ceil((W - 1) / STEP) + 2;
