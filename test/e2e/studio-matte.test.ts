@@ -34,6 +34,8 @@ let cut: number;
 let firstTask: any;
 let firstSrc: string;
 let fixedTask: any;
+/** the fixed reference the studio uploaded */
+let fixedUrl: string;
 
 async function apiGet(pathname: string): Promise<any> {
   const res = await fetch(`${server.url}${pathname}`, { headers: { authorization: `Bearer ${server.apiKey}` } });
@@ -244,6 +246,7 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     expect(sent.input.scene_from).toBe(firstTask.taskId);
     expect(sent.input.seed).toBe(7);
     expect(sent.input.input_urls[0]).toMatch(/\/files\/uploads\//);
+    fixedUrl = sent.input.input_urls[0]!;
     await resultLoaded(page, new URL(firstSrc, server.url).toString());
     await expect.poll(() => page.locator('.turns > li').count(), POLL).toBe(2);
     expect(await page.locator('.turn-on').textContent()).toMatch(/#2 · Cutout fixed of #1/);
@@ -278,6 +281,9 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     expect(ratio).toBeGreaterThan(0.6);
     expect(ratio).toBeLessThan(0.82);
     expect(fixedTask.reshoot.plan).toEqual(firstTask.reshoot.plan);
+    // the form's reference is now the fixed one, so a new render uses it too
+    await page.getByText('1. mug.png (cutout fixed)').waitFor();
+    expect(await page.getByRole('img', { name: /^Reference 1: mug\.png \(cutout fixed\)/ }).getAttribute('src')).toMatch(/^blob:/);
     await page.screenshot({ path: path.join(SHOTS, 'matte-rendered.png') });
   });
 
@@ -307,5 +313,15 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     const [a, b] = await Promise.all([bytes(firstTask.output[0].url), bytes(edited.output[0].url)]);
     expect((await opaqueAspect(b)) / (await opaqueAspect(a))).toBeLessThan(0.82);
     await page.screenshot({ path: path.join(SHOTS, 'matte-edit-kept.png') });
+
+    // a new render from the form (kept across the reload) starts from the fixed reference
+    expect(await page.getByText('1. mug.png (cutout fixed)').count()).toBe(1);
+    const created = page.waitForRequest((r) => r.url().endsWith('/v1/tasks') && r.method() === 'POST');
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('on a dark slate stone surface');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const sent = (await created).postDataJSON() as { input: { input_urls: string[] } };
+    expect(sent.input.input_urls).toEqual([fixedUrl]);
+    const fresh = await finished((await page.evaluate(() => JSON.parse(localStorage.getItem('reshoot.session')!).selected)) as string);
+    expect((await opaqueAspect(await bytes(fresh.output[0].url))) / (await opaqueAspect(a))).toBeLessThan(0.82);
   });
 });

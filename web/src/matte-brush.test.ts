@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { MatteEditor, channelOf, composeRgba, cutoutRect, encodePng, paintSegment, photoTaskFor, segmentBounds, tintRect, unionRect, type Matte } from './matte-brush.js';
+import { MatteEditor, channelOf, composeRgba, cutoutRect, encodePng, paintSegment, photoTaskFor, referenceUrls, segmentBounds, tintRect, unionRect, withFixedCutout, type Matte } from './matte-brush.js';
+import type { Reference } from './state.js';
 
 const matte = (width: number, height: number, fill: number): Matte => ({ width, height, alpha: new Uint8Array(width * height).fill(fill) });
 const at = (m: Matte, x: number, y: number) => m.alpha[y * m.width + x]!;
@@ -181,5 +182,38 @@ describe('photoTaskFor: where Fix cutout takes the photo from', () => {
     expect(photoTaskFor(turns, 'd')).toBe('a');
     expect(photoTaskFor(turns, 'e')).toBe('a');
     expect(photoTaskFor(turns, 'unknown')).toBe('unknown');
+  });
+});
+
+describe('withFixedCutout: the form takes the fixed reference', () => {
+  const ref = (id: string, url: string): Reference => ({ id, name: `${id}.png`, url, preview: url, role: 'auto', status: 'ready', content: `sha256:${id}`, measured: { width: 10, height: 10, box: null } });
+  const fixed = { from: ['http://h/files/uploads/a.png'], url: 'http://h/files/uploads/fixed.png', preview: 'blob:fixed', content: 'sha256:fixed' };
+  it('replaces the reference the cutout was painted on, and only that one; again replaces it again', () => {
+    const refs = [ref('a', fixed.from[0]!), ref('b', 'http://h/files/uploads/b.png')];
+    const next = withFixedCutout(refs, fixed);
+    expect(next[0]).toMatchObject({ id: 'a', name: 'a.png (cutout fixed)', url: fixed.url, preview: 'blob:fixed', content: 'sha256:fixed', measured: undefined });
+    expect(next[1]).toBe(refs[1]);
+    const again = withFixedCutout(next, { ...fixed, from: ['http://h/files/tasks/x/0.png', fixed.url], url: 'http://h/files/uploads/fixed2.png' });
+    expect(again[0]).toMatchObject({ name: 'a.png (cutout fixed)', url: 'http://h/files/uploads/fixed2.png' });
+  });
+  it('leaves a form that no longer holds the reference as it is', () => {
+    const refs = [ref('b', 'http://h/files/uploads/b.png')];
+    expect(withFixedCutout(refs, fixed)).toEqual(refs);
+  });
+});
+
+describe('referenceUrls: what the form may hold for a turn', () => {
+  const req = (url: string) => ({ model: 'm', input: { prompt: 'p', input_urls: [url], aspect_ratio: '1:1' as const, resolution: '1K' as const } });
+  it('walks from the turn to its first, each first reference once', () => {
+    const turns = [
+      { taskId: 'a', parentId: null, request: req('up/a.png') },
+      { taskId: 'b', parentId: 'a', request: req('out/a.png') },
+      { taskId: 'c', parentId: 'b', request: req('up/fixed.png') },
+      { taskId: 'd', parentId: 'c', request: null },
+      { taskId: 'e', parentId: 'd', request: req('up/fixed.png') },
+    ];
+    expect(referenceUrls(turns, 'e')).toEqual(['up/fixed.png', 'out/a.png', 'up/a.png']);
+    expect(referenceUrls(turns, 'a')).toEqual(['up/a.png']);
+    expect(referenceUrls(turns, 'zz')).toEqual([]);
   });
 });

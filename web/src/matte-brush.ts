@@ -1,4 +1,4 @@
-import type { Turn } from './state.js';
+import type { Reference, Turn } from './state.js';
 
 /**
  * The pure part of Fix cutout: a matte (one alpha byte a pixel, at the reference's size) edited by
@@ -338,4 +338,46 @@ export function photoTaskFor(turns: readonly Pick<Turn, 'taskId' | 'parentId' | 
     if (t.matteFrom) return t.matteFrom;
   }
   return taskId;
+}
+
+/**
+ * The URLs the first reference had along a turn's chain, from the turn up to its first: an earlier
+ * fixed cutout's, the photo's. The form holds one of them when it still shows that product.
+ */
+export function referenceUrls(turns: readonly Pick<Turn, 'taskId' | 'parentId' | 'request'>[], taskId: string): string[] {
+  const byId = new Map(turns.map((t) => [t.taskId, t]));
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (let t = byId.get(taskId); t && !seen.has(t.taskId); t = t.parentId ? byId.get(t.parentId) : undefined) {
+    seen.add(t.taskId);
+    const url = t.request?.input.input_urls[0];
+    if (url && !out.includes(url)) out.push(url);
+  }
+  return out;
+}
+
+/** The page-wide event a saved Fix cutout sends, so the form's reference it was painted on is replaced. */
+export const FIXED_CUTOUT_EVENT = 'reshoot:fixed-cutout';
+
+/** What a saved Fix cutout tells the form: the reference's URL it was painted on, and the fixed one. */
+export interface FixedCutout {
+  /** the first reference's URLs along the turn's chain (referenceUrls): the form may hold any of them */
+  from: string[];
+  url: string;
+  preview: string;
+  content: string;
+}
+
+/**
+ * The form's references with the one a fixed cutout was painted on (by its URL) replaced by the
+ * fixed reference, so a new render from the form uses the fixed cutout too. Unchanged when the form
+ * no longer holds that reference.
+ */
+export function withFixedCutout(refs: readonly Reference[], fixed: FixedCutout): Reference[] {
+  const mark = ' (cutout fixed)';
+  return refs.map((r) =>
+    r.url !== null && fixed.from.includes(r.url)
+      ? { ...r, url: fixed.url, preview: fixed.preview, content: fixed.content, name: r.name.endsWith(mark) ? r.name : `${r.name}${mark}`, measured: undefined, status: 'ready' }
+      : r,
+  );
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { MODELS, comboProblem, outputSize } from '../../../src/contract/models.js';
 import type { ApiClient, StudioTaskInput } from '../api.js';
 import { UPSCALE_WARNING, estimateUpscale, measureImage } from '../image-box.js';
+import { FIXED_CUTOUT_EVENT, withFixedCutout, type FixedCutout } from '../matte-brush.js';
 import { describeError, readableFields } from '../messages.js';
 import { readPrompt } from '../planner.js';
 import { EMPTY_SCENE, sceneOverride, type SceneSettings } from '../scene-settings.js';
@@ -129,6 +130,13 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
       if (gone?.preview.startsWith('blob:')) URL.revokeObjectURL(gone.preview);
       return rs.filter((r) => r.id !== id);
     });
+
+  // A cutout fixed on the stage replaces the reference it was painted on, so new renders use it too.
+  useEffect(() => {
+    const onFixed = (e: Event) => setRefs((rs) => withFixedCutout(rs, (e as CustomEvent<FixedCutout>).detail));
+    document.addEventListener(FIXED_CUTOUT_EVENT, onFixed);
+    return () => document.removeEventListener(FIXED_CUTOUT_EVENT, onFixed);
+  }, []);
 
   // Paste an image anywhere on the page; a paste without image files (text) is left alone.
   useEffect(() => {

@@ -6,8 +6,8 @@ import { UPSCALE_WARNING, readPlacement } from '../image-box.js';
 import { describeError, readableMessage } from '../messages.js';
 import { describeChanges } from '../planner.js';
 import { variantScenes } from '../scene-settings.js';
-import { photoTaskFor } from '../matte-brush.js';
-import { absoluteUrl, beforeKindOf, isTerminal, pickSeed, type Batch, type SentRequest } from '../state.js';
+import { FIXED_CUTOUT_EVENT, photoTaskFor, referenceUrls, type FixedCutout } from '../matte-brush.js';
+import { absoluteUrl, beforeKindOf, contentKey, isTerminal, pickSeed, type Batch, type SentRequest } from '../state.js';
 import type { Workspace } from '../workspace.js';
 import { BatchGrid } from './batch-grid.js';
 import { Compare } from './compare.js';
@@ -197,6 +197,12 @@ export function Stage({ api, workspace }: StageProps) {
         matteFrom: photoTaskFor(turns, current.taskId),
       });
       setFixing(false);
+      // the form's reference this photo came from becomes the fixed one, for new renders too
+      const from = referenceUrls(turns, current.taskId);
+      if (from.length) {
+        const detail: FixedCutout = { from, url, preview: URL.createObjectURL(png), content: await contentKey(png) };
+        document.dispatchEvent(new CustomEvent(FIXED_CUTOUT_EVENT, { detail }));
+      }
     } catch (err) {
       setError(describeError(err));
     } finally {
