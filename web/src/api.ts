@@ -1,5 +1,6 @@
 import type { Envelope, TaskList, TaskObject } from '../../src/contract/task.js';
-import type { AspectRatio, Background, OutputFormat, Resolution } from '../../src/contract/models.js';
+import type { AspectRatio, Background, LockModeName, OutputFormat, Resolution } from '../../src/contract/models.js';
+import { servedRoutes, type ServedRoutes } from '../../src/contract/served-models.js';
 import type { PriceRow } from '../../src/contract/pricing.js';
 import type { LibrarySceneInfo } from '../../src/contract/scenes.js';
 import { ApiError, codeForStatus } from '../../src/sdk/errors.js';
@@ -20,6 +21,8 @@ export interface StudioTaskInput {
   output_format?: OutputFormat;
   background?: Background;
   scene_from?: string;
+  /** generative routes: what the product lock does with the model's frame */
+  lock?: LockModeName;
 }
 
 /**
@@ -30,7 +33,10 @@ export { ApiError };
 
 export interface ApiClient {
   upload(file: Blob, filename: string): Promise<string>;
-  createTask(model: string, input: StudioTaskInput): Promise<string>;
+  /** `route`: the top-level engine choice, left out for the server's default */
+  createTask(model: string, input: StudioTaskInput, route?: string): Promise<string>;
+  /** The routes the server accepts and what its default renders with, from `GET /v1/models` (contract D18). */
+  routes(): Promise<ServedRoutes>;
   getTask(taskId: string): Promise<TaskObject>;
   listTasks(page: number, size: number): Promise<TaskList>;
   /** `GET /api/pricing`: the server's price rows, which `priceFor` (contract/pricing) evaluates. */
@@ -76,11 +82,11 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
       const data = await call<{ url: string }>('/v1/uploads', { method: 'POST', body: form });
       return data.url;
     },
-    async createTask(model, input) {
+    async createTask(model, input, route) {
       const data = await call<{ taskId: string }>('/v1/tasks', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, input }),
+        body: JSON.stringify(route ? { model, input, route } : { model, input }),
       });
       return data.taskId;
     },
@@ -91,6 +97,7 @@ export function createApiClient(deps: { baseUrl?: string; getKey: () => string |
       if (err instanceof ApiError && err.status === 404) return [];
       throw err;
     }),
+    routes: async () => servedRoutes(await call<unknown[]>('/v1/models')),
     async image(path) {
       const key = deps.getKey();
       let res: Response;

@@ -117,6 +117,14 @@ describe('the quote', () => {
     expect(quoteBatch(rows, PRO, '1K', pro.items)).toEqual({ perItem: [0.4, 0.5], total: 0.9, unpriced: false });
   });
 
+  it('prices a route by its model@route row, and by the model\'s row when it has none', () => {
+    const plan = planBatch([{ name: 'a.png' }], { model: STANDARD, resolution: '1K', prompts: ['x'], ratios: ['1:1', '4:5'] });
+    const routed = [...rows, { model_name: `${STANDARD}@hiapi`, base_usd_value: 0.07 }];
+    expect(quoteBatch(routed, STANDARD, '1K', plan.items, 'hiapi')).toEqual({ perItem: [0.07, 0.07], total: 0.14, unpriced: false });
+    expect(quoteBatch(routed, STANDARD, '1K', plan.items, 'openai').perItem).toEqual([0.03, 0.03]);
+    expect(quoteBatch(routed, STANDARD, '1K', plan.items).perItem).toEqual([0.03, 0.03]);
+  });
+
   it('says when the table does not price the model', () => {
     const plan = planBatch([{ name: 'a.png' }], { model: PRO, resolution: '1K', prompts: ['x'], ratios: ['1:1'] });
     expect(quoteBatch([rows[0]!], PRO, '1K', plan.items)).toEqual({ perItem: [undefined], total: 0, unpriced: true });

@@ -144,10 +144,13 @@ export interface BatchQuote {
   unpriced: boolean;
 }
 
-/** What the batch will cost by the server's own price rows (`GET /api/pricing`), priced as the server prices each task. */
-export function quoteBatch(rows: readonly PriceRow[], model: string, resolution: Resolution, items: readonly BatchItemPlan[]): BatchQuote {
+/**
+ * What the batch will cost by the server's own price rows (`GET /api/pricing`), priced as the server
+ * prices each task; `route`: the engine every item renders with (its `model@route` row when there is one).
+ */
+export function quoteBatch(rows: readonly PriceRow[], model: string, resolution: Resolution, items: readonly BatchItemPlan[], route?: string): BatchQuote {
   // the price depends on the input's fields, not on the upload's URL
-  const perItem = items.map((item) => priceFor(rows, model, itemInput(item, resolution, 'upload')));
+  const perItem = items.map((item) => priceFor(rows, model, itemInput(item, resolution, 'upload'), route));
   const total = perItem.reduce<number>((sum, p) => sum + (p ?? 0), 0);
   return { perItem, total: Math.round(total * 1e6) / 1e6, unpriced: perItem.some((p) => p === undefined) };
 }

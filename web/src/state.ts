@@ -25,6 +25,8 @@ export interface Reference {
 export interface SentRequest {
   model: string;
   input: StudioTaskInput;
+  /** the top-level route (the engine), when one was picked; later turns of a task keep its route */
+  route?: string;
 }
 
 /** One render the user asked for: a first shot, an edit of another turn, or one picked from a batch. */

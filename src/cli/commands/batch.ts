@@ -121,7 +121,7 @@ async function quote(items: BatchItem[], todo: BatchItem[], flags: BatchFlags, c
     }
   } else {
     const pricing = loadPricing(config.pricing);
-    price = (input) => pricing.price(flags.model, input);
+    price = (input) => pricing.price(flags.model, input, flags.route);
     if (config.pricing) priceSource = 'RESHOOT_PRICING';
   }
   const byModel = new Map<string, { items: number; usd: number }>();

@@ -14,9 +14,11 @@ import {
   type BatchItemPlan,
 } from '../batch.js';
 import { filesFromDrop, filesFromInput, type PickedFile } from '../dropped-files.js';
+import { engineRequest, fitEngineChoice, loadEngineChoice, saveEngineChoice, type EngineChoice } from '../engine-choice.js';
 import { describeError, readableMessage } from '../messages.js';
 import { STUDIO_MODELS } from '../state.js';
 import { createZipBuilder } from '../zip.js';
+import { EnginePanel, useServedRoutes } from './engine-panel.js';
 
 interface Props {
   api: ApiClient;
@@ -64,6 +66,10 @@ export function BatchView({ api, active }: Props) {
   const [model, setModel] = useState<string>(STUDIO_MODELS[0]);
   const [resolution, setResolution] = useState<Resolution>('1K');
   const [ratios, setRatios] = useState<AspectRatio[]>(['1:1']);
+  // the engine every item renders with (the studio form's choice when the tab opens)
+  const served = useServedRoutes(api);
+  const [engineChoice, setEngineChoice] = useState<EngineChoice>(loadEngineChoice);
+  const engine = fitEngineChoice(engineChoice, served);
   const [priceRows, setPriceRows] = useState<PriceRow[] | null>(null);
   const [priceError, setPriceError] = useState<string | null>(null);
   const [rows, setRows] = useState<Row[] | null>(null);
@@ -85,7 +91,8 @@ export function BatchView({ api, active }: Props) {
     () => planBatch(files.map((f) => ({ name: f.path })), { model, resolution, prompts, ratios }),
     [files, model, resolution, prompts, ratios],
   );
-  const quote = useMemo(() => (priceRows ? quoteBatch(priceRows, model, resolution, plan.items) : null), [priceRows, model, resolution, plan]);
+  const route = engineRequest(engine, served).route;
+  const quote = useMemo(() => (priceRows ? quoteBatch(priceRows, model, resolution, plan.items, route) : null), [priceRows, model, resolution, plan, route]);
 
   // `webkitdirectory` is not in the JSX types; set it on the element.
   useEffect(() => {
@@ -151,7 +158,8 @@ export function BatchView({ api, active }: Props) {
       else {
         patch(item.id, { status: 'uploading', error: undefined, stopped: undefined, taskId: undefined, url: undefined, costUsd: undefined });
         const url = await upload(item.fileIndex);
-        taskId = await api.createTask(model, itemInput(item, resolution, url));
+        const { lock } = engineRequest(engine, served);
+        taskId = await api.createTask(model, { ...itemInput(item, resolution, url), ...(lock ? { lock } : {}) }, route);
         patch(item.id, { status: 'queued', taskId });
       }
       await waitForTask(api, taskId, (task) => patch(item.id, fromTask(task)), signal);
@@ -398,6 +406,16 @@ export function BatchView({ api, active }: Props) {
               </div>
             </fieldset>
           </section>
+          <EnginePanel
+            served={served}
+            choice={engine}
+            onChange={(c) => {
+              setEngineChoice(c);
+              saveEngineChoice(c);
+            }}
+            idPrefix="batch"
+            disabled={locked}
+          />
         </div>
 
         <div class="batch-main">

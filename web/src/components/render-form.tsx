@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { MODELS, comboProblem, outputSize } from '../../../src/contract/models.js';
 import type { ApiClient, StudioTaskInput } from '../api.js';
 import { UPSCALE_WARNING, estimateUpscale, measureImage } from '../image-box.js';
+import { ENGINE_LABELS, engineOf, engineRequest, fitEngineChoice, loadEngineChoice, saveEngineChoice, type EngineChoice } from '../engine-choice.js';
 import { FIXED_CUTOUT_EVENT, withFixedCutout, type FixedCutout } from '../matte-brush.js';
 import { describeError, readableFields } from '../messages.js';
 import { readPrompt } from '../planner.js';
@@ -20,6 +21,7 @@ import {
   type Reference,
 } from '../state.js';
 import type { Workspace } from '../workspace.js';
+import { EnginePanel, useServedRoutes } from './engine-panel.js';
 import { FormatPanel } from './format-panel.js';
 import { PromptPanel } from './prompt-panel.js';
 import { SceneLibraryPanel, useSceneLibrary } from './scene-library.js';
@@ -51,6 +53,11 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [showBlocker, setShowBlocker] = useState(false);
+  // the engine (route) and the product lock, kept in this browser like the form
+  const served = useServedRoutes(api);
+  const [engineChoice, setEngineChoice] = useState<EngineChoice>(loadEngineChoice);
+  const engine = fitEngineChoice(engineChoice, served);
+  useEffect(() => saveEngineChoice(engineChoice), [engineChoice]);
 
   useEffect(() => saveSession({ form: { refs, prompt, format, scene } }), [refs, prompt, format, scene]);
 
@@ -185,6 +192,10 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
       ? `The product in image ${readyRefs.indexOf(first!) + 1} is ${Math.round(box!.height)} px tall; at ${format.resolution} it will be enlarged about ${upscale.toFixed(1)}× and look soft. Use a larger photo or a lower resolution.`
       : null;
 
+  // which engine renders, when the server offers more than one (or its default paints)
+  const engineName = engineOf(engine.route, served);
+  const engineHint = served.routes.length > 2 || (engineName && engineName !== 'studio') ? ` · ${ENGINE_LABELS[engineName as keyof typeof ENGINE_LABELS] ?? engineName ?? ''}` : '';
+
   async function generate(e: Event) {
     e.preventDefault();
     if (blocker) {
@@ -207,8 +218,10 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
     const roles = spec.tier === 'pro' ? rolesFor(readyRefs) : undefined;
     if (roles) input.roles = roles;
     if (override) input.scene = override;
+    const { route, lock } = engineRequest(engine, served);
+    if (lock) input.lock = lock;
     try {
-      const taskId = await api.createTask(format.model, input);
+      const taskId = await api.createTask(format.model, input, route);
       workspace.track(taskId);
       workspace.addTurn({
         taskId,
@@ -217,7 +230,7 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
         prompt: input.prompt,
         beforeUrl: readyRefs[0]!.url ?? readyRefs[0]!.preview,
         beforeKind: 'source',
-        request: { model: format.model, input },
+        request: { model: format.model, input, ...(route ? { route } : {}) },
       });
       onSent();
     } catch (err) {
@@ -249,6 +262,7 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
       />
       <PromptPanel prompt={prompt} reading={reading} onPrompt={setPrompt} />
       <SceneLibraryPanel scenes={library} prompt={prompt} onPrompt={setPrompt} />
+      <EnginePanel served={served} choice={engine} onChange={setEngineChoice} idPrefix="studio" />
       <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} />
       <SceneControls value={scene} plan={reading.plan} onChange={setScene} />
       <div class="generate">
@@ -261,7 +275,7 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
           {submitting ? 'Sending…' : 'Generate'}
         </button>
         <p id="generate-hint" class="muted small center">
-          {showBlocker && blocker ? '' : (blocker ?? `${spec.tier === 'pro' ? 'Pro' : 'Standard'} · ${format.aspectRatio} · ${format.resolution}`)}
+          {showBlocker && blocker ? '' : (blocker ?? `${spec.tier === 'pro' ? 'Pro' : 'Standard'} · ${format.aspectRatio} · ${format.resolution}${engineHint}`)}
         </p>
       </div>
     </form>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { TaskObject } from '../api.js';
 import { DOWNLOAD_FORMATS, downloadResult, type DownloadFormat } from '../download.js';
 import { fidelityFigures } from '../fidelity.js';
+import { LockReport } from './lock-report.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -44,6 +45,7 @@ export function ResultPanel({ task, seed }: { task: TaskObject; seed?: number })
 
   return (
     <div class="result-meta">
+      <LockReport task={task} />
       <div class="figures">
         {[figures.headline, figures.relight].map((f) => f && (
           <div class="figure" title={f.title}>

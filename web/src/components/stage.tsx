@@ -3,7 +3,7 @@ import { MODELS, comboProblem, outputSize } from '../../../src/contract/models.j
 import type { ScenePlan } from '../../../src/contract/scene.js';
 import type { ApiClient, StudioTaskInput, TaskObject } from '../api.js';
 import { UPSCALE_WARNING, readPlacement } from '../image-box.js';
-import { describeError, readableMessage } from '../messages.js';
+import { describeError } from '../messages.js';
 import { describeChanges } from '../planner.js';
 import { variantScenes } from '../scene-settings.js';
 import { FIXED_CUTOUT_EVENT, photoTaskFor, referenceUrls, type FixedCutout } from '../matte-brush.js';
@@ -11,6 +11,7 @@ import { absoluteUrl, beforeKindOf, contentKey, isTerminal, pickSeed, type Batch
 import type { Workspace } from '../workspace.js';
 import { BatchGrid } from './batch-grid.js';
 import { Compare } from './compare.js';
+import { TaskFailure } from './lock-report.js';
 import { MatteBrush } from './matte-brush.js';
 import { Reframe } from './reframe.js';
 import { ResultPanel } from './result-panel.js';
@@ -82,7 +83,8 @@ export function Stage({ api, workspace }: StageProps) {
   const currentUrl = currentTask?.status === 'success' ? currentTask.output?.[0]?.url : undefined;
 
   async function send(request: SentRequest): Promise<string> {
-    const taskId = await api.createTask(request.model, request.input);
+    // the engine is kept across turns: a later turn renders with the route its first turn picked
+    const taskId = await api.createTask(request.model, request.input, request.route ?? currentTask?.route);
     workspace.track(taskId);
     return taskId;
   }
@@ -257,11 +259,7 @@ export function Stage({ api, workspace }: StageProps) {
       )}
       {current && currentTask?.status === 'fail' && (
         <div class="stage-frame stage-failed" role="alert">
-          <div>
-            <h2>This render failed</h2>
-            <p>{currentTask.error ? readableMessage(currentTask.error.message) : 'No reason was given.'}</p>
-            {currentTask.error?.code && <code class="small">{currentTask.error.code}</code>}
-          </div>
+          <TaskFailure task={currentTask} />
         </div>
       )}
       {current && currentTask?.status === 'success' && currentUrl && (
