@@ -96,6 +96,8 @@ describe('reshoot batch --route --lock', { timeout: 300_000 }, () => {
     // The re-run creates under the same Idempotency-Keys with byte-identical bodies, so the server
     // replays both tasks (a different body would be 422) and nothing is created or painted again.
     const journal = path.join(out, '.reshoot-batch.jsonl');
+    const records = (await readFile(journal, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.t === 'submitted').map((r) => r.route)).toEqual(['hiapi', 'hiapi']);
     const kept = (await readFile(journal, 'utf8')).split('\n').filter((l) => l.includes('"t":"upload"'));
     expect(kept).toHaveLength(1);
     await writeFile(journal, kept.join('\n') + '\n');

@@ -95,8 +95,9 @@ export function createRemoteExecutor(client: Client, model: string, outDir: stri
           // a retried failure needs a new key, or the server would replay the failed task
           { idempotencyKey: `reshoot-batch-${item.key}-${attempt}`, signal, ...(opts.route ? { route: opts.route } : {}) },
         );
-        state.submitted.set(item.key, { t: 'submitted', key: item.key, taskId: created.taskId, attempt, at: Date.now() });
-        appendState(outDir, { t: 'submitted', key: item.key, taskId: created.taskId, attempt, at: Date.now() });
+        const submitted = { t: 'submitted' as const, key: item.key, taskId: created.taskId, attempt, at: Date.now(), ...(opts.route ? { route: opts.route } : {}) };
+        state.submitted.set(item.key, submitted);
+        appendState(outDir, submitted);
         task = await waitFor(created.taskId, signal);
       }
       const first = task.output?.[0];

@@ -14,8 +14,8 @@ const LOCK_FILE = '.reshoot-batch.lock';
 export type StateRecord =
   | { t: 'done'; key: string; out: string; ms: number; at: number; taskId?: string }
   | { t: 'failed'; key: string; error: string; at: number; taskId?: string }
-  /** a task was created on the server for this item (resume waits on it instead of creating another) */
-  | { t: 'submitted'; key: string; taskId: string; attempt: number; at: number }
+  /** a task was created on the server for this item (resume waits on it instead of creating another); `route` when one was sent */
+  | { t: 'submitted'; key: string; taskId: string; attempt: number; at: number; route?: string }
   /** a local image uploaded to the server (resume reuses the URL, so replays stay byte-identical) */
   | { t: 'upload'; image: string; url: string; at: number };
 
