@@ -114,7 +114,7 @@ export function sampleChain(chain: Hdr[], x: number, y: number, z: number, lod: 
 
 /**
  * The reflection seen along a row of the working frame. `row(y)` traces the row's reflected rays off
- * the flat surface every STEP pixels (the reflection is at least as soft as the backdrop's lens blur,
+ * the flat surface every few pixels (the reflection is at least as soft as the backdrop's lens blur,
  * so a coarser trace loses nothing); `at(x, tx, tz, out)` writes the reflected radiance at pixel x,
  * interpolated, and returns cosθ between the view ray and the surface's normal tilted by the relief
  * (normals.ts), which is what Fresnel's term takes: the relief shows in a reflection as the facets
@@ -125,30 +125,33 @@ export interface Reflector {
   at(x: number, tx: number, tz: number, out: Float32Array): number;
 }
 
-/** Columns between traced reflections along a row. */
-const STEP = 4;
+/**
+ * Columns between traced reflections along a row: half the reflection's blur in pixels, from 2 (a
+ * mirror) to 8 (the blur of a satin surface or a lens wide open is tens of pixels across).
+ */
+const stepFor = (blurPx: number) => Math.max(2, Math.min(8, Math.floor(blurPx / 2)));
 
 /**
  * A reflector from a per-ray tracer: `trace(x, y, out)` writes the radiance mirrored at pixel (x, y)
  * by the flat surface; `view(y)` gives the row's view rays: at pixel x the direction is
  * ((x + 0.5 − cx) / f, dy, dz), not normalised, with the surface's depth axis along −z.
  */
-function rowReflector(W: number, trace: (x: number, y: number, out: Float32Array) => void, view: (y: number) => { f: number; cx: number; dy: number; dz: number }): Reflector {
-  const n = Math.ceil((W - 1) / STEP) + 2;
+function rowReflector(W: number, step: number, trace: (x: number, y: number, out: Float32Array) => void, view: (y: number) => { f: number; cx: number; dy: number; dz: number }): Reflector {
+  const n = Math.ceil((W - 1) / step) + 2;
   const traced = new Float32Array(n * 3);
   const one = new Float32Array(3);
   let ray = { f: 1, cx: 0, dy: 0, dz: -1 };
   return {
     row(y) {
       for (let k = 0; k < n; k++) {
-        trace(Math.min(W - 1, k * STEP), y, one);
+        trace(Math.min(W - 1, k * step), y, one);
         traced[k * 3] = one[0]!; traced[k * 3 + 1] = one[1]!; traced[k * 3 + 2] = one[2]!;
       }
       ray = view(y);
     },
     at(x, tx, tz, out) {
-      const k = Math.floor(x / STEP);
-      const f = x / STEP - k;
+      const k = Math.floor(x / step);
+      const f = x / step - k;
       const i = k * 3;
       out[0] = traced[i]! + (traced[i + 3]! - traced[i]!) * f;
       out[1] = traced[i + 1]! + (traced[i + 4]! - traced[i + 1]!) * f;
@@ -218,7 +221,7 @@ async function environmentReflector(input: ReflectorInput, photo: { look: Enviro
     sampleChain(chain, px * cy - dz * sy, ry, px * sy + dz * cy, lod, out);
     out[0]! *= gain[0]; out[1]! *= gain[1]; out[2]! *= gain[2];
   };
-  return rowReflector(W, trace, (y) => {
+  return rowReflector(W, stepFor(Math.max(lobe(input.roughness), disc) * f), trace, (y) => {
     const py = -(y + 0.5 - H / 2) / f;
     return { f, cx: W / 2, dy: py * cp + sp, dz: py * sp - cp };
   });
@@ -266,24 +269,26 @@ function backdropReflector(input: ReflectorInput): Reflector {
     const v = Math.min(top, Math.max(0, (vanishY + f * dy) / SHRINK - 0.5));
     bilinear(blurred, w, h, u, v, out);
   };
-  return rowReflector(W, trace, (y) => ({ f, cx: W / 2, dy: -(y + 0.5 - vanishY) / f, dz: -1 }));
+  return rowReflector(W, stepFor(lobe(input.roughness) * f), trace, (y) => ({ f, cx: W / 2, dy: -(y + 0.5 - vanishY) / f, dz: -1 }));
 }
 
+/** Box average of SHRINK × SHRINK blocks (partial blocks at the edges averaged over what they hold). */
 function shrink(src: Float32Array, W: number, H: number, w: number, h: number): Float32Array {
   const out = new Float32Array(w * h * 3);
-  const count = new Float32Array(w * h);
-  for (let y = 0; y < H; y++) {
-    const row = Math.min(h - 1, Math.floor(y / SHRINK)) * w;
-    for (let x = 0; x < W; x++) {
-      const o = row + Math.min(w - 1, Math.floor(x / SHRINK));
-      const i = (y * W + x) * 3;
-      out[o * 3]! += src[i]!; out[o * 3 + 1]! += src[i + 1]!; out[o * 3 + 2]! += src[i + 2]!;
-      count[o]! += 1;
+  for (let by = 0; by < h; by++) {
+    const y0 = by * SHRINK;
+    const y1 = Math.min(H, y0 + SHRINK);
+    for (let bx = 0; bx < w; bx++) {
+      const x0 = bx * SHRINK;
+      const x1 = Math.min(W, x0 + SHRINK);
+      let r = 0, g = 0, b = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let i = (y * W + x0) * 3, end = (y * W + x1) * 3; i < end; i += 3) { r += src[i]!; g += src[i + 1]!; b += src[i + 2]!; }
+      }
+      const inv = 1 / Math.max(1, (y1 - y0) * (x1 - x0));
+      const o = (by * w + bx) * 3;
+      out[o] = r * inv; out[o + 1] = g * inv; out[o + 2] = b * inv;
     }
-  }
-  for (let o = 0; o < w * h; o++) {
-    const n = count[o]! || 1;
-    out[o * 3]! /= n; out[o * 3 + 1]! /= n; out[o * 3 + 2]! /= n;
   }
   return out;
 }
