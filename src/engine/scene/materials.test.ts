@@ -127,6 +127,35 @@ describe('reflections of the environment', () => {
   });
 });
 
+describe('a floor in a photographed place', () => {
+  // the same concrete in the same workshop, called a table and a floor: the table ends at its far
+  // edge (a step in brightness between the rows just in front of it and the room just behind it);
+  // the floor runs on past that depth and fades into the photograph's own floor, with no step
+  const workshop = (noun: 'table' | 'floor') => planScene(`on a concrete ${noun} in a workshop`);
+
+  it('has no far edge: the surface runs on toward the horizon and fades into the photograph', async () => {
+    const table = await render(workshop('table'));
+    const floor = await render(workshop('floor'));
+    const { edgeY, vanishY } = table;
+    const step = (img: Rgb8) => {
+      const a = profile(img, Math.round(edgeY) - 9, Math.round(edgeY) - 3);
+      const b = profile(img, Math.round(edgeY) + 3, Math.round(edgeY) + 9);
+      return a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length / (b.reduce((s, v) => s + v, 0) / b.length);
+    };
+    // the floor's rows across the table's edge change by less than half as much as the table's
+    expect(step(floor.img)).toBeLessThan(step(table.img) * 0.5);
+    // above the table's edge, between it and the horizon, the floor render is ground, not room: its
+    // rows there are as plain as the surface in front (the room behind has doors, shelves, lamps)
+    const mid = Math.round((edgeY + vanishY) / 2);
+    const spread = (img: Rgb8, y: number) => {
+      const p = profile(img, y - 2, y + 2);
+      const m = p.reduce((s, v) => s + v, 0) / p.length;
+      return Math.sqrt(p.reduce((s, v) => s + (v - m) ** 2, 0) / p.length) / m;
+    };
+    expect(spread(floor.img, mid)).toBeLessThan(spread(table.img, mid));
+  }, 60_000);
+});
+
 describe('micro-normals', () => {
   /** luma minus its 9×9 box mean: the surface's fine shading, over the rows in front of the product */
   function highPass(img: Rgb8, y0: number, y1: number): number[] {
