@@ -91,8 +91,8 @@ interface PixelReading {
 }
 
 /** The colour difference inside the rim against the rim over which the pixels are clear either way (RGB distance). */
-const CLEAR_OPEN = 40;
-const CLEAR_CLOSED = 18;
+const CLEAR_OPEN = 70;
+const CLEAR_CLOSED = 25;
 /** The largest mean departure of the top's half-widths from an ellipse's (share of the rim's half-width) that is still a rim. */
 const MAX_FIT = 0.05;
 
@@ -164,8 +164,10 @@ function readOpening(img: Rgba8, r: Box): PixelReading {
   // the inside and the rim are read only for a top shaped like a rim
   const shaped = best.err <= MAX_FIT && aspect >= 0.05 && aspect <= 0.75;
   const empty = { r: 0, g: 0, b: 0, a: 0, n: 0 };
-  const inside = shaped ? regionStats(img, rim, 0, 0.72) : empty;
-  const ring = shaped ? regionStats(img, rim, 0.86, 1.02, true) : empty;
+  const inside = shaped ? regionStats(img, rim, 0, 0.6) : empty;
+  // the rim: the far lip, just under the silhouette's top edge (read from the edge itself, so a matte
+  // a pixel tighter or looser does not move it into the inside)
+  const ring = shaped ? farLip(img, r, rim) : empty;
   const contrast = inside.n > 0 && ring.n > 0 ? Math.hypot(inside.r - ring.r, inside.g - ring.g, inside.b - ring.b) : 0;
   // a see-through product (a glass): its opening may look like its rim, but a wide top on a clear body is open
   const seeThrough = Math.max(inside.n > 0 && ring.n > 0 ? Math.max(0, ring.a - inside.a) / 255 : 0, translucentShare(img, r, Math.ceil(rim.cy + rim.ry), bottom));
@@ -216,29 +218,66 @@ function sideWidth(img: Rgba8, r: Box, y: number, ix: number): number {
   return Math.min(L, R) + 0.5;
 }
 
-/** Mean colour and alpha of the product's pixels between two scaled copies of the rim's ellipse (the far half only, when `farHalf`). */
-function regionStats(img: Rgba8, rim: Rim, k0: number, k1: number, farHalf = false): { r: number; g: number; b: number; a: number; n: number } {
+/**
+ * The colour of the far half of the rim's lip: in each column over the middle of the rim, the first
+ * few solid pixels under the silhouette's top edge (their median colour).
+ */
+function farLip(img: Rgba8, r: Box, rim: Rim): { r: number; g: number; b: number; a: number; n: number } {
+  const { data, width: W } = img;
+  const depth = Math.max(1, Math.round(rim.ry * 0.06));
+  const colours = new Colours();
+  const x0 = Math.max(r.x, Math.round(rim.cx - rim.rx * 0.7));
+  const x1 = Math.min(r.x + r.width - 1, Math.round(rim.cx + rim.rx * 0.7));
+  const yMax = Math.min(r.y + r.height - 1, Math.ceil(rim.cy));
+  for (let x = x0; x <= x1; x++) {
+    let y = Math.max(r.y, Math.floor(rim.cy - rim.ry * 1.3));
+    while (y <= yMax && data[(y * W + x) * 4 + 3]! < 200) y++;
+    for (let k = 0; k < depth && y + k <= yMax; k++) {
+      const p = ((y + k) * W + x) * 4;
+      if (data[p + 3]! < 200) break;
+      colours.add(data, p);
+    }
+  }
+  const [cr, cg, cb] = colours.median();
+  return { r: cr, g: cg, b: cb, a: 255, n: colours.n };
+}
+
+/** Per-channel histograms of solid pixels, read back as the median colour: a can's tab or a logo on a lid does not move it. */
+class Colours {
+  private readonly h = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  n = 0;
+  add(data: Buffer, p: number): void {
+    this.h[0]![data[p]!]!++; this.h[1]![data[p + 1]!]!++; this.h[2]![data[p + 2]!]!++;
+    this.n++;
+  }
+  median(): [number, number, number] {
+    return this.h.map((h) => {
+      let seen = 0;
+      for (let v = 0; v < 256; v++) { seen += h[v]!; if (seen * 2 >= this.n) return v; }
+      return 255;
+    }) as [number, number, number];
+  }
+}
+
+/** Median colour (of the solid pixels) and mean alpha of the product between two scaled copies of the rim's ellipse. */
+function regionStats(img: Rgba8, rim: Rim, k0: number, k1: number): { r: number; g: number; b: number; a: number; n: number } {
   const { data, width: W, height: H } = img;
-  let r = 0;
-  let g = 0;
-  let b = 0;
+  const colours = new Colours();
   let al = 0;
   let n = 0;
-  let nc = 0;
-  for (let y = Math.max(0, Math.floor(rim.cy - rim.ry * k1)); y <= Math.min(H - 1, Math.ceil(rim.cy + (farHalf ? 0 : rim.ry * k1))); y++) {
+  for (let y = Math.max(0, Math.floor(rim.cy - rim.ry * k1)); y <= Math.min(H - 1, Math.ceil(rim.cy + rim.ry * k1)); y++) {
     for (let x = Math.max(0, Math.floor(rim.cx - rim.rx * k1)); x <= Math.min(W - 1, Math.ceil(rim.cx + rim.rx * k1)); x++) {
       const ex = (x + 0.5 - rim.cx) / rim.rx;
       const ey = (y + 0.5 - rim.cy) / rim.ry;
       const kk = ex * ex + ey * ey;
-      if (kk < k0 * k0 || kk > k1 * k1 || (farHalf && ey > 0)) continue;
+      if (kk < k0 * k0 || kk > k1 * k1) continue;
       const p = (y * W + x) * 4;
       // see-through and edge pixels count toward the alpha only: their colour is partly the backdrop's
       al += data[p + 3]!;
       n++;
-      if (data[p + 3]! < 200) continue;
-      r += data[p]!; g += data[p + 1]!; b += data[p + 2]!;
-      nc++;
+      if (data[p + 3]! >= 200) colours.add(data, p);
     }
   }
-  return { r: r / Math.max(1, nc), g: g / Math.max(1, nc), b: b / Math.max(1, nc), a: al / Math.max(1, n), n };
+  const [r, g, b] = colours.median();
+  return { r, g, b, a: al / Math.max(1, n), n };
 }
