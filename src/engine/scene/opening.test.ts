@@ -75,5 +75,8 @@ describe('the opening detector', () => {
     expect(productKind('the cold brew can, no cup, with steam')).toEqual({ noun: 'can', vessel: false });
     expect(productKind('no cup, on slate with steam')).toBeNull();
     expect(productKind('on slate with rising steam')).toBeNull();
+    // a noun in the scene is a prop, not the product
+    expect(productKind('on a cafe bar next to a plant, with steam')).toBeNull();
+    expect(productKind('espresso on a wooden table')).toEqual({ noun: 'espresso', vessel: true });
   });
 });

@@ -43,14 +43,19 @@ const NOT_VESSELS = new Set([
   'book', 'plant', 'vase', 'speaker', 'toaster', 'appliance', 'camera', 'hat', 'jacket', 'shirt', 'dress', 'ring', 'necklace',
 ]);
 
+/** Words that start the scene: a noun after them is a prop ("on a cafe bar", "beside a plant"), not the product. */
+const SCENE_START = new Set(['on', 'in', 'at', 'against', 'with', 'beside', 'next', 'near', 'under', 'over', 'behind', 'by', 'onto', 'inside', 'atop', 'among', 'from', 'into']);
+
 /**
- * The first product noun in the prompt that says whether the product is a vessel ("a cup of coffee",
- * "place this exact leather boot"), or null. "no"/"without" right before it does not count.
+ * The product noun of the prompt, where it says whether the product is a vessel ("a cup of coffee",
+ * "place this exact leather boot"), or null: the first such noun before the scene starts (the first
+ * "on", "in", "with" …). "no"/"without" right before it does not count.
  */
 export function productKind(prompt: string): ProductKind | null {
   const tokens = prompt.toLowerCase().match(/[a-z][a-z-]*/g) ?? [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
+    if (SCENE_START.has(t)) return null;
     const stem = t.endsWith('es') && (VESSELS.has(t.slice(0, -2)) || NOT_VESSELS.has(t.slice(0, -2))) ? t.slice(0, -2)
       : t.endsWith('s') && t.length > 3 ? t.slice(0, -1) : t;
     const word = VESSELS.has(t) || NOT_VESSELS.has(t) ? t : stem;
