@@ -78,6 +78,8 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
       RESHOOT_HIAPI_UPSTREAM_KEY: hiapi.apiKey,
       RESHOOT_UPSTREAM_POLL_MS: '20',
       RESHOOT_UPSTREAM_RETRY_BASE_MS: '20',
+      // an upstream that fails is replaced by the studio, and the result says so
+      RESHOOT_FALLBACK_ENGINE: 'studio',
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -179,6 +181,18 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
     await page.screenshot({ path: path.join(SHOTS, 'generative-refused.png') });
   });
 
+  it('says so when the studio stood in for an upstream that failed', async () => {
+    hiapi.fault('POST /v1/tasks', { kind: 'status', status: 500, message: 'upstream exploded' }, 3);
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('on a cafe counter');
+    const sent = await sendsTask(page, () => page.getByRole('button', { name: 'Generate' }).click());
+    expect(sent.route).toBe('hiapi');
+    await resultLoaded(page);
+    const note = page.getByRole('region', { name: 'Product lock' }).getByRole('status');
+    await expect.poll(() => note.textContent(), POLL).toMatch(/^Rendered with the studio: upstream hiapi did not create the task: 3 attempts, last HTTP 500/);
+    // the studio rendered it: no lock figures
+    expect(await page.locator('.lock-figure').count()).toBe(0);
+  });
+
   it('the batch tab renders through the route picked', async () => {
     await page.getByRole('button', { name: 'Batch' }).click();
     await page.getByRole('heading', { name: 'Batch' }).waitFor();
@@ -191,6 +205,7 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
     const sent = await sendsTask(page, () => page.getByRole('button', { name: 'Start batch' }).click());
     expect(sent).toMatchObject({ route: 'hiapi', input: { prompt: 'on a marble counter', lock: 'blend' } });
     await expect.poll(() => page.locator('.batch-progress-text').textContent(), RENDER).toBe('1 of 1 done');
+    // the first render, its edit, the refused one and this one (the failed creates made none)
     expect(hiapi.created()).toBe(4);
   });
 });
