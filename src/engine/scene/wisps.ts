@@ -72,7 +72,8 @@ export function renderWisps(o: WispOptions): WispLayer | null {
   // the air carries the vapour away from the key's side (a window's draught), a little more as it rises
   const air = -o.keySide * box.w * (smoke ? 0.14 : 0.1);
   const wisps = Array.from({ length: 4 }, (_, k) => ({
-    x: source.x + (k === 0 ? (rng() - 0.5) * 0.3 : (rng() - 0.5)) * spanW,
+    // the main wisp near the middle, the others spread over the opening (left, middle, right, jittered)
+    x: source.x + (k === 0 ? (rng() - 0.5) * 0.3 : (k - 2) * 0.45 + (rng() - 0.5) * 0.3) * spanW,
     height: rise * (k === 0 ? 1 : 0.55 + rng() * 0.4),
     sway: box.w * (0.07 + rng() * 0.1) * (k % 2 === 0 ? 1 : -1),
     freq: 0.9 + rng() * 0.9,
