@@ -89,7 +89,7 @@ export const MATERIAL_DETAIL: Record<Material, MaterialDetail> = {
   glass: detail(null, 1, 0, 0.08),
   mirror: detail(null, 1, 0, 0.03, 0.9),
   // 0007: long smooth swells
-  water: detail('0007', 3.5, 0.5, 0.08, 0.02),
+  water: detail('0007', 3.5, 0.3, 0.08, 0.02),
 };
 
 /** A colour's tone by its luma (0..1): above `light` it is light, below `dark` it is dark. */

@@ -41,22 +41,23 @@ async function decodeNormalMap(id: string): Promise<NormalMap> {
   if (image.width !== SIZE || image.height !== SIZE) image = await resize(image, SIZE, SIZE, { kernel: 'cubic' });
   const { data } = image;
   const w = SIZE;
-  const top = new Float32Array(w * w * 2);
-  // the maps' mean tilt is not quite zero (a texel's 8 bits, a slope in the source photograph):
-  // removed, so a tiled surface does not lean toward one side
-  let mx = 0, mz = 0;
+  const raw = new Float32Array(w * w * 2);
   for (let i = 0; i < w * w; i++) {
     // OpenGL convention: red to the right, green up the image (away from the camera on the floor)
     const x = data[i * 4]! / 127.5 - 1;
     const z = data[i * 4 + 1]! / 127.5 - 1;
     const y = Math.max(0.05, data[i * 4 + 2]! / 127.5 - 1);
-    top[i * 2] = x / y;
-    top[i * 2 + 1] = z / y;
-    mx += x / y; mz += z / y;
+    // stored as tilts (over the normal's height): they average linearly, which unit normals do not
+    raw[i * 2] = x / y;
+    raw[i * 2 + 1] = z / y;
   }
+  const top = seamless(seamless(raw, w, true), w, false);
+  // the maps' mean tilt is not quite zero (a texel's 8 bits, a slope in the source photograph):
+  // removed, so a tiled surface does not lean toward one side
+  let mx = 0, mz = 0;
+  for (let i = 0; i < w * w; i++) { mx += top[i * 2]!; mz += top[i * 2 + 1]!; }
   mx /= w * w; mz /= w * w;
   for (let i = 0; i < w * w; i++) { top[i * 2]! -= mx; top[i * 2 + 1]! -= mz; }
-  // stored as tilts (over the normal's height): they average linearly, which unit normals do not
   const levels: Level[] = [{ data: top, size: w }];
   for (let s = w / 2; s >= 1; s /= 2) {
     const prev = levels[levels.length - 1]!;
@@ -74,6 +75,32 @@ async function decodeNormalMap(id: string): Promise<NormalMap> {
     levels.push({ data: d, size: s });
   }
   return { levels };
+}
+
+/**
+ * Most of the maps do not quite tile: their opposite edges differ more than neighbouring texels do
+ * (a line across the surface every repeat, plain to see on the smooth ones, 0006 and 0007). Across
+ * one axis at a time, each texel near an edge is blended toward the texel half a map away, whose
+ * neighbourhood is continuous across that edge; the middle keeps the map as drawn. After both axes
+ * the map wraps without a seam.
+ */
+function seamless(src: Float32Array, size: number, across: boolean): Float32Array {
+  const out = new Float32Array(src.length);
+  const half = size / 2;
+  const band = size / 4;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const t = across ? x : y;
+      const edge = Math.min(t, size - 1 - t);
+      const k = edge >= band ? 0 : 1 - edge / band;
+      const m = k * k * (3 - 2 * k);
+      const i = (y * size + x) * 2;
+      const j = across ? (y * size + ((x + half) % size)) * 2 : (((y + half) % size) * size + x) * 2;
+      out[i] = src[i]! + (src[j]! - src[i]!) * m;
+      out[i + 1] = src[i + 1]! + (src[j + 1]! - src[i + 1]!) * m;
+    }
+  }
+  return out;
 }
 
 /** Bilinear, wrapping: the slope pair at texel coordinates (u, v) of one level, added × w into out. */
