@@ -41,6 +41,26 @@ describe('steam and smoke wisps', () => {
     expect(max).toBeLessThan(235);
   });
 
+  it('steams across a wide opening: some vapour over its left and its right part, for every seed', () => {
+    const wide = { ...base, box: { x: 100, y: 260, w: 400, h: 240 }, source: { x: 300, y: 280, halfWidth: 160 } };
+    for (let seed = 1; seed <= 12; seed++) {
+      const l = renderWisps({ ...wide, seed })!;
+      // columns with visible vapour in the lower half of the rise, by their frame x
+      let left = 0;
+      let right = 0;
+      for (let j = Math.floor(l.fh * 0.5); j < l.fh; j++) {
+        for (let i = 0; i < l.fw; i++) {
+          if (l.data[(j * l.fw + i) * 4 + 3]! < 25) continue;
+          const x = l.x + ((i + 0.5) / l.fw) * l.w;
+          if (x < 300 - 60) left++;
+          if (x > 300 + 60) right++;
+        }
+      }
+      expect(left, `seed ${seed}`).toBeGreaterThan(0);
+      expect(right, `seed ${seed}`).toBeGreaterThan(0);
+    }
+  });
+
   it('is seeded: the same seed repeats, another seed moves the wisps', () => {
     const a = renderWisps(base)!;
     expect(renderWisps(base)!.data.equals(a.data)).toBe(true);
