@@ -207,5 +207,14 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
     await expect.poll(() => page.locator('.batch-progress-text').textContent(), RENDER).toBe('1 of 1 done');
     // the first render, its edit, the refused one and this one (the failed creates made none)
     expect(hiapi.created()).toBe(4);
+
+    // strict again: a reshaped product fails its row with the lock's reason in words
+    await batch.getByLabel('Product lock').selectOption('strict');
+    await page.getByRole('textbox', { name: 'Prompts' }).fill('on slate, CHANGED');
+    const strict = await sendsTask(page, () => page.getByRole('button', { name: 'Start a new batch' }).click());
+    expect(strict).toMatchObject({ route: 'hiapi', input: { lock: 'strict' } });
+    await expect.poll(() => page.locator('.batch-progress-text').textContent(), RENDER).toBe('0 of 1 done · 1 failed');
+    expect(await page.locator('.batch-row-error').textContent()).toMatch(/The model changed the product's outline: after alignment it matches the photographed one at IoU 0\.\d\d, under the 0\.85 the strict lock needs/);
+    await page.screenshot({ path: path.join(SHOTS, 'generative-batch.png') });
   });
 });

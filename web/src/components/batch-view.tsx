@@ -14,7 +14,7 @@ import {
   type BatchItemPlan,
 } from '../batch.js';
 import { filesFromDrop, filesFromInput, type PickedFile } from '../dropped-files.js';
-import { engineRequest, fitEngineChoice, loadEngineChoice, saveEngineChoice, type EngineChoice } from '../engine-choice.js';
+import { engineRequest, fitEngineChoice, loadEngineChoice, lockRefusal, saveEngineChoice, type EngineChoice } from '../engine-choice.js';
 import { describeError, readableMessage } from '../messages.js';
 import { STUDIO_MODELS } from '../state.js';
 import { createZipBuilder } from '../zip.js';
@@ -135,7 +135,8 @@ export function BatchView({ api, active }: Props) {
   function fromTask(task: TaskObject): Partial<Row> {
     const cost = task.status === 'fail' ? 0 : task.reshoot?.cost?.usd;
     if (task.status === 'success') return { status: 'success', url: task.output?.[0]?.url, costUsd: cost };
-    if (task.status === 'fail') return { status: 'fail', error: readableMessage(task.error?.message ?? 'The render failed.'), costUsd: 0 };
+    // a strict lock's refusal in the same words as the studio's
+    if (task.status === 'fail') return { status: 'fail', error: lockRefusal(task.error) ?? readableMessage(task.error?.message ?? 'The render failed.'), costUsd: 0 };
     return { status: task.status, costUsd: cost };
   }
 
