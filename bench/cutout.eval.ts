@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createCutout, DEFAULT_MODEL_SIZE, modelLoadMs, type CutoutResult } from '../src/engine/cutout/index.js';
+import { createCutout, DEFAULT_MODEL_SIZE, DEFAULT_SCENE_MODEL_SIZE, modelLoadMs, type CutoutResult } from '../src/engine/cutout/index.js';
 import { scoreMatte } from '../src/engine/cutout/metrics.js';
 import { guardShares } from '../src/engine/cutout/matte.js';
 import { loadSegmenter, type Segmenter } from '../src/engine/cutout/session.js';
@@ -9,7 +9,10 @@ import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/ind
 import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixtures/composite.js';
 
 /**
- * `npm run eval:cutout [-- --set fixtures|composite|all --size N --mirrored --out DIR --models NAME...]`
+ * `npm run eval:cutout [-- --set fixtures|composite|all --size N --scene-size N --mirrored --out DIR --models NAME...]`
+ *
+ * Without --size it scores the free model's shipped setting: 768, and 1024 for a photo whose border is
+ * not a plain backdrop (`side` says which ran). --size N alone runs N for every photo.
  *
  * Scores the cutout on two sets, beside the raw model it starts from:
  * - fixtures: the 13 synthetic packshots on studio backdrops (test/fixtures/packshot.ts);
@@ -95,7 +98,10 @@ async function main(): Promise<void> {
   const opt = (name: string) => { const i = args.indexOf(name); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
   const flag = (name: string) => { const i = args.indexOf(name); if (i < 0) return false; args.splice(i, 1); return true; };
   const set = opt('--set') ?? 'all';
-  const size = Number(opt('--size') ?? DEFAULT_MODEL_SIZE);
+  const sizeArg = opt('--size');
+  const size = Number(sizeArg ?? DEFAULT_MODEL_SIZE);
+  // --size alone evaluates one side for every photo; the shipped free setting adds the scene side
+  const sceneSize = Number(opt('--scene-size') ?? (sizeArg ? size : DEFAULT_SCENE_MODEL_SIZE));
   const outDir = opt('--out');
   const models = flag('--models');
   const mirrored = flag('--mirrored');
@@ -128,12 +134,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size, mirrored });
+  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size, sceneModelSize: sceneSize, mirrored });
   interface Row { set: string; name: string; raw: number; iou: number; bf: number; removed: number; added: number; ms: number }
   const rows: Row[] = [];
-  console.log(`cutout at model size ${size}${mirrored ? ' with a mirrored pass' : ''}; raw model = IS-Net at 1024, thresholded at 0.5`);
-  console.log('| set | image | raw IoU | ours IoU | Δ | ours bF | removed | added | ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(`cutout at model size ${size}${sceneSize !== size ? ` (${sceneSize} for photos not on a plain backdrop)` : ''}${mirrored ? ' with a mirrored pass' : ''}; raw model = IS-Net at 1024, thresholded at 0.5`);
+  console.log('| set | image | raw IoU | ours IoU | Δ | ours bF | removed | added | side | ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const it of list) {
     const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
     const truth = mask8(it.alpha, it.width, it.height);
@@ -146,7 +152,7 @@ async function main(): Promise<void> {
     const lf = guardShares(res.guard!);
     const row = { set: it.set, name: it.name, raw, iou: s.iou, bf: s.boundaryF, ...lf, ms };
     rows.push(row);
-    console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${ms.toFixed(0)} |`);
+    console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${res.modelSize} | ${ms.toFixed(0)} |`);
     if (outDir) await writeLooks(outDir, it, res);
   }
   console.log('');

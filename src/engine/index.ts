@@ -24,18 +24,19 @@ export interface EngineDeps {
 /** Builds the studio engine once per thread; heavy state (model session, caches) lives inside. */
 export function createEngine(opts: EngineOptions, deps: EngineDeps = {}): Engine {
   initCodec({ concurrency: opts.sharpConcurrency });
-  // one cutout per quality setting: the free model's side, and the Pro model's (its own side, with a
-  // mirrored pass averaged in); a second session is loaded only when the sides differ
+  // one cutout per quality setting: the free model's sides (one for plain backdrops, one for photos
+  // of scenes), and the Pro model's (its own side, with a mirrored pass averaged in); a session is
+  // loaded per side when first needed
   const services = new Map<string, Cutout>();
+  const freeSize = opts.modelSize ?? DEFAULT_MODEL_SIZE;
   const settingFor = (req: TransformRequest): CutoutSetting => (req.tier === 'pro'
-    ? { modelSize: opts.proModelSize ?? opts.modelSize ?? DEFAULT_MODEL_SIZE, mirrored: true }
-    : { modelSize: opts.modelSize ?? DEFAULT_MODEL_SIZE, mirrored: false });
-  const serviceFor = ({ modelSize, mirrored }: CutoutSetting) => {
-    const key = `${modelSize}:${mirrored}`;
+    ? { modelSize: opts.proModelSize ?? freeSize, mirrored: true }
+    : { modelSize: freeSize, sceneModelSize: opts.sceneModelSize ?? freeSize, mirrored: false });
+  const serviceFor = ({ modelSize, sceneModelSize, mirrored }: CutoutSetting) => {
+    const key = `${modelSize}/${sceneModelSize ?? modelSize}:${mirrored}`;
     let s = services.get(key);
     if (!s) {
-      const seg = deps.segmenter;
-      s = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize, mirrored, modelPath: opts.modelPath, segmenter: seg ? () => seg(modelSize) : undefined });
+      s = createCutout({ cacheDir: opts.cacheDir, maskCacheBytes: opts.maskCacheBytes, modelCacheDir: opts.modelCacheDir, modelSize, sceneModelSize, mirrored, modelPath: opts.modelPath, segmenter: deps.segmenter });
       services.set(key, s);
     }
     return s;

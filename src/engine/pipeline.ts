@@ -28,6 +28,8 @@ export interface CutoutOutput {
   alpha: Buffer;
   foreground: Raster8;
   cached: boolean;
+  /** the side the model ran at (null: the source's own alpha, or not recorded) */
+  modelSize?: number | null;
   /** the matte's box (matteBox), where the cutout already knows it */
   box?: Box;
   /** RGBA of a region of the foreground, where the cutout builds it without the whole frame (a cache hit does) */
@@ -37,9 +39,13 @@ export interface CutoutOutput {
 /** consume: the caller no longer needs the image's pixels, so the cutout may overwrite them */
 export type CutoutFn = (image: Raster8, opts: { hasAlpha?: boolean; consume?: boolean }) => Promise<CutoutOutput>;
 
-/** The cutout's quality setting: the model's side, and whether a mirrored pass is averaged in (Pro). */
+/**
+ * The cutout's quality setting: the model's side (and the side for a photo that is not on a plain
+ * backdrop, where that differs), and whether a mirrored pass is averaged in (Pro).
+ */
 export interface CutoutSetting {
   modelSize: number;
+  sceneModelSize?: number;
   mirrored: boolean;
 }
 
@@ -200,7 +206,7 @@ export async function transform(req: TransformRequest, deps: TransformDeps, sign
     ...(mattes ? { mattes } : {}),
     report: {
       engine: recipe === 'generative' && !fallback ? req.generative!.engine : 'studio',
-      plan: plan ?? shot.plan, placement, fidelity, timings, cutout: { cached: cut.cached, ...deps.cutoutSetting },
+      plan: plan ?? shot.plan, placement, fidelity, timings, cutout: cutoutReport(cut, deps.cutoutSetting),
       ...(render ? { render } : {}), ...(lock ? { lock } : {}), ...(upstream ? { upstream } : {}), ...(fallback ? { fallback } : {}), ...warningsFor(placement),
     },
   };
@@ -232,16 +238,18 @@ async function cutProducts(
   images: Raster8[],
   hasAlpha: boolean[],
   cutout: CutoutFn,
-): Promise<{ refs: Reference[]; productIdx: number[]; crops: Rgba8[]; cached: boolean; mattes: ProductMatte[] }> {
+): Promise<{ refs: Reference[]; productIdx: number[]; crops: Rgba8[]; cached: boolean; modelSize: number | null; mattes: ProductMatte[] }> {
   const { refs, cuts } = await assignRoles(req, images, hasAlpha, cutout);
   const productIdx = refs.filter((r) => r.role === 'product').map((r) => r.index - 1);
   let cached = true;
+  let modelSize: number | null = null;
   const crops: Rgba8[] = [];
   const mattes: ProductMatte[] = [];
   for (const i of productIdx) {
     // past this point only the size of a product image is read, so its pixels may become the foreground
     const cut = cuts.get(i) ?? await cutout(images[i]!, { hasAlpha: hasAlpha[i], consume: true });
     cached &&= cut.cached;
+    if (cut.modelSize) modelSize = Math.max(modelSize ?? 0, cut.modelSize);
     const img = images[i]!;
     const b = cut.box ?? matteBox(mask8(cut.alpha, img.width, img.height));
     if (!foundProduct(cut.alpha, img.width, img.height, b)) {
@@ -251,7 +259,15 @@ async function cutProducts(
     crops.push(rgba8(rgba, b.width, b.height));
     if (req.keepMattes) mattes.push({ ref: i, alpha: cut.alpha, width: img.width, height: img.height });
   }
-  return { refs, productIdx, crops, cached, mattes };
+  return { refs, productIdx, crops, cached, modelSize, mattes };
+}
+
+/**
+ * The report's `cutout`: cached or not, the side the model ran at (the largest over the products; left
+ * out when no product's matte came from the model at a recorded side) and the mirrored pass.
+ */
+function cutoutReport(cut: { cached: boolean; modelSize: number | null }, setting?: CutoutSetting): NonNullable<TransformResult['report']['cutout']> {
+  return { cached: cut.cached, ...(cut.modelSize ? { modelSize: cut.modelSize } : {}), ...(setting ? { mirrored: setting.mirrored } : {}) };
 }
 
 /**

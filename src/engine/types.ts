@@ -137,7 +137,7 @@ export interface TransformReport {
   fidelity: Fidelity;
   /** milliseconds per stage */
   timings: Record<string, number>;
-  /** the matte came from the cache; the model side and mirrored pass it was made with */
+  /** the matte came from the cache; the model side it was made at and the mirrored pass */
   cutout?: { cached: boolean; modelSize?: number; mirrored?: boolean };
   /** what the user should know about the result (a product enlarged more than 2× from its photo) */
   warnings?: string[];
@@ -173,6 +173,8 @@ export interface EngineOptions {
   modelCacheDir?: string;
   /** the segmentation model's input side (a multiple of 64, 256..1024); default 768 */
   modelSize?: number;
+  /** the free model's side for a photo that is not on a plain backdrop; default: modelSize */
+  sceneModelSize?: number;
   /** the side the Pro model's cutouts use, with a mirrored pass averaged in (its quality setting); default: modelSize */
   proModelSize?: number;
   /** a segmentation model file to load instead of the shipped IS-Net weights (see cutout/session.ts) */

@@ -46,7 +46,7 @@ async function runCutout(images: string[], flags: CutoutFlags): Promise<number> 
     import('../../engine/codec.js'),
   ]);
   initSharp();
-  const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir, modelSize: config.engine.modelSize, modelPath: config.engine.modelPath });
+  const cutout = createCutout({ cacheDir: path.join(config.dataDir, 'cache', 'masks'), maskCacheBytes: config.engine.maskCacheBytes, modelCacheDir: config.engine.modelCacheDir, modelSize: config.engine.modelSize, sceneModelSize: config.engine.sceneModelSize, modelPath: config.engine.modelPath });
   let failed = 0;
   let loadReported = false;
   try {

@@ -32,6 +32,8 @@ export interface EncodedMatte {
   runs: Buffer;
   /** RGB of every edge pixel (0 < alpha < 255), in pixel order */
   edgeColours: Buffer;
+  /** the side the model ran at (absent in entries written before it was recorded) */
+  modelSize?: number;
 }
 
 const ZERO = 0, OPAQUE = 1, EDGE = 2;
@@ -180,6 +182,7 @@ function serialise(m: EncodedMatte): Buffer {
   head.writeUInt32LE(m.width, 4); head.writeUInt32LE(m.height, 8);
   head.writeUInt32LE(m.box.x, 12); head.writeUInt32LE(m.box.y, 16); head.writeUInt32LE(m.box.width, 20); head.writeUInt32LE(m.box.height, 24);
   head.writeUInt32LE(m.runs.length, 28); head.writeUInt32LE(m.edgeColours.length, 32);
+  head.writeUInt32LE(m.modelSize ?? 0, 36);
   const body = Buffer.concat([m.runs, m.edgeColours]);
   head.writeBigUInt64LE(checksum64(body), 40);
   return Buffer.concat([head, body]);
@@ -195,7 +198,8 @@ function parse(buf: Buffer, width: number, height: number): EncodedMatte | null 
   if (HEADER + runsLen + edgeLen !== buf.length) return null;
   const body = buf.subarray(HEADER);
   if (checksum64(body) !== buf.readBigUInt64LE(40)) return null;
-  const m = { width, height, box, runs: body.subarray(0, runsLen), edgeColours: body.subarray(runsLen) };
+  const side = buf.readUInt32LE(36);
+  const m: EncodedMatte = { width, height, box, runs: body.subarray(0, runsLen), edgeColours: body.subarray(runsLen), ...(side ? { modelSize: side } : {}) };
   return wellFormed(m) ? m : null;
 }
 

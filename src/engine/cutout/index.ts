@@ -4,6 +4,7 @@ import type { Box } from '../raster/types.js';
 import { loadSegmenter, type Segmenter } from './session.js';
 import { resize } from '../codec.js';
 import { mask8, rgba8, type Raster8 } from '../raster/types.js';
+import { fitBackground } from './background.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 import { matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
 
@@ -30,6 +31,12 @@ export interface CutoutResult {
   crop(region?: Box): Raster8;
   cached: boolean;
   /**
+   * The side the model ran at for this matte (the plain-backdrop side, or the scene side when the
+   * photo's border is not a plain backdrop); null for a source's own alpha and for cache entries
+   * written before the side was recorded.
+   */
+  modelSize: number | null;
+  /**
    * What the model was confident about and what the matte changed of it (see matte.ts GuardReport): the
    * first thing to look at when a matte goes wrong. Null on a cache hit and for a source's own alpha.
    */
@@ -46,6 +53,12 @@ export interface CutoutOptions {
   /** model input side (multiple of 64, 256..1024). Default 768 (the Pro model runs 1024): see README "Cutout model" */
   modelSize?: number;
   /**
+   * The side for a photo whose border is not a plain backdrop (a room, a street, foliage: see
+   * background.ts `plain`). Thin parts over a busy scene need the model's native 1024, where a plain
+   * backdrop gives the matte steps their own evidence at 768. Default: modelSize (one side for all).
+   */
+  sceneModelSize?: number;
+  /**
    * Also run the model on the mirrored image and average the two answers (twice the model time; the
    * Pro model's quality setting): fewer one-sided misses on thin parts.
    */
@@ -56,8 +69,8 @@ export interface CutoutOptions {
   modelCacheDir?: string;
   /** a segmentation model file to load instead of the shipped IS-Net weights (see session.ts) */
   modelPath?: string;
-  /** a segmenter to use instead of this process's own session (e.g. one shared across threads) */
-  segmenter?: () => Promise<Segmenter>;
+  /** a segmenter for a model side, instead of this process's own sessions (e.g. one shared across threads) */
+  segmenter?: (size: number) => Promise<Segmenter>;
 }
 
 export interface CutoutCallOptions {
@@ -82,6 +95,8 @@ export interface Cutout {
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
 const ALGO_VERSION = 'cutout-6';
 export const DEFAULT_MODEL_SIZE = 768;
+/** the free model's side for photos of scenes (RESHOOT_SCENE_MODEL_SIZE): the model's native side */
+export const DEFAULT_SCENE_MODEL_SIZE = 1024;
 
 let lastLoadMs: number | null = null;
 /** ms the model took to load in this process, or null if it has not been loaded. */
@@ -91,17 +106,23 @@ export function modelLoadMs(): number | null {
 
 export function createCutout(opts: CutoutOptions): Cutout {
   const size = opts.modelSize ?? DEFAULT_MODEL_SIZE;
-  // another model's mattes are other mattes (the shipped weights keep the keys they always had)
-  const salt = `${ALGO_VERSION}:${size}${opts.mirrored ? ':mirrored' : ''}${opts.modelPath ? `:${path.resolve(opts.modelPath)}` : ''}`;
+  const sceneSize = opts.sceneModelSize ?? size;
+  // another model's mattes are other mattes (the shipped weights keep the keys they always had); the
+  // side a photo gets follows from its pixels, so the pair of sides names the setting
+  const salt = `${ALGO_VERSION}:${size}${sceneSize !== size ? `/${sceneSize}` : ''}${opts.mirrored ? ':mirrored' : ''}${opts.modelPath ? `:${path.resolve(opts.modelPath)}` : ''}`;
   const threads = opts.threads ?? Math.max(1, availableParallelism());
   const cache = createMaskCache(opts.cacheDir, opts.maskCacheBytes);
   // entries still being encoded and written; a lookup of the same pixels meanwhile is served from here
   const storing = new Map<string, Promise<EncodedMatte>>();
   const idle = async () => { await Promise.allSettled([...storing.values()]); };
-  let seg: Promise<Segmenter> | null = null;
-  const segmenter = () => {
-    // the matte steps are compiled on a synthetic image while loading (reported with the load time)
-    seg ??= (opts.segmenter ? opts.segmenter() : loadSegmenter({ size, threads, cacheDir: opts.modelCacheDir, modelPath: opts.modelPath })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
+  const sessions = new Map<number, Promise<Segmenter>>();
+  const segmenter = (side: number) => {
+    let seg = sessions.get(side);
+    if (!seg) {
+      // the matte steps are compiled on a synthetic image while loading (reported with the load time)
+      seg = (opts.segmenter ? opts.segmenter(side) : loadSegmenter({ size: side, threads, cacheDir: opts.modelCacheDir, modelPath: opts.modelPath })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
+      sessions.set(side, seg);
+    }
     return seg;
   };
 
@@ -118,7 +139,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
         const alpha = Buffer.alloc(w * h);
         for (let i = 0; i < w * h; i++) alpha[i] = rgba.data[i * 4 + 3]!;
         lap('alpha');
-        return fromPlanes(alpha, rgba, timings);
+        return fromPlanes(alpha, rgba, timings, null, null);
       }
 
       const key = cache.key(rgba.data, w, h, salt);
@@ -128,10 +149,13 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('cache');
       if (hit) return fromMatte(hit, rgba, timings);
 
-      const s = await segmenter();
-      lap('load');
-      const small = await resize(rgba, s.size, s.size);
+      // the side: the plain-backdrop one, unless the photo's border is a scene (background.ts `plain`)
+      let small = await resize(rgba, size, size);
+      const side = sceneSize !== size && !fitBackground(small).plain ? sceneSize : size;
+      if (side !== size) small = await resize(rgba, side, side);
       lap('resize');
+      const s = await segmenter(side);
+      lap('load');
       const model = opts.mirrored ? await runMirrored(s, small) : await s.run(small.data);
       lap('model');
       // everything from the model's output to the final alpha and foreground lives in matte.ts
@@ -139,10 +163,10 @@ export function createCutout(opts: CutoutOptions): Cutout {
       const { alpha, foreground, guard } = matteFromModel({ image: rgba, small, model, lap, inPlace: o.consume === true || rgba !== image });
       // the entry is encoded and written after this returns: the caller needs none of it, and a
       // failed write only costs a later miss
-      const res = fromPlanes(alpha, foreground, timings, guard);
+      const res = fromPlanes(alpha, foreground, timings, guard, s.size);
       const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         // the box is found once, for whichever asks first: the caller's crop or this entry
-        const m = encodeMatte(mask8(alpha, w, h), rgba8(foreground.data, w, h), res.box);
+        const m = { ...encodeMatte(mask8(alpha, w, h), rgba8(foreground.data, w, h), res.box), modelSize: s.size };
         await cache.put(key, m);
         return m;
       });
@@ -155,7 +179,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
     async close() {
       await idle();
       // sessions are per process and shared by every cutout in it; they live as long as the process
-      seg = null;
+      sessions.clear();
     },
   };
 }
@@ -176,10 +200,10 @@ async function runMirrored(s: Segmenter, small: Raster8): Promise<Float32Array> 
 }
 
 /** A result whose planes exist already (computed now, or the source's own alpha); the box is found on first read. */
-function fromPlanes(alpha: Buffer, foreground: Raster8, timings: Record<string, number>, guard: GuardReport | null = null): CutoutResult {
+function fromPlanes(alpha: Buffer, foreground: Raster8, timings: Record<string, number>, guard: GuardReport | null, modelSize: number | null): CutoutResult {
   let box: Box | null = null;
   const res: CutoutResult = {
-    alpha, foreground, cached: false, guard, timings,
+    alpha, foreground, cached: false, modelSize, guard, timings,
     get box() { return (box ??= matteBox(mask8(alpha, foreground.width, foreground.height))); },
     crop(region = res.box) {
       const { width: w, height: h } = foreground;
@@ -208,6 +232,7 @@ function fromMatte(m: EncodedMatte, source: Raster8, timings: Record<string, num
     get foreground() { return (fg ??= { data: decodeForeground(m, source.data, { x: 0, y: 0, width: w, height: h }), width: w, height: h, channels: 4 }); },
     box: m.box,
     cached: true,
+    modelSize: m.modelSize ?? null,
     guard: null,
     timings,
     crop(region = m.box) {
