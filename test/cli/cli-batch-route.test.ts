@@ -111,6 +111,16 @@ describe('reshoot batch --route --lock', { timeout: 300_000 }, () => {
     expect(hiapi.created()).toBe(2);
   });
 
+  it('tasks create --route --lock creates the task on that route', async () => {
+    const r = await runCli(['tasks', 'create', '-i', image, '-p', 'on a sunlit kitchen counter', '-a', '1:1', '--route', 'hiapi', '--lock', 'off', '--wait', '--json', '--server', server.url], env);
+    expect(r.code, r.stderr).toBe(0);
+    const task = jsonLines(r.stdout).at(-1) as { route: string; reshoot: { engine: string; lock: { mode: string } } };
+    expect(task).toMatchObject({ route: 'hiapi', reshoot: { engine: 'hiapi', lock: { mode: 'off' } } });
+    const refused = await runCli(['tasks', 'create', '-i', image, '-p', 'x', '--route', 'comfyui', '--server', server.url], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('route "comfyui" is not configured on this server; valid routes: default, studio, hiapi');
+  });
+
   it('transform --server --route sends the route at the top level', async () => {
     const out = path.join(tmp, 'one.png');
     const r = await runCli(['transform', image, '-p', 'on a sunlit kitchen counter', '-a', '1:1', '--route', 'hiapi', '--lock', 'blend', '--server', server.url, '--out', out, '--json'], env);

@@ -34,6 +34,7 @@ interface CreateFlags extends RemoteFlags, InputFlags {
   model: string;
   callback?: string;
   idempotencyKey?: string;
+  route?: string;
   wait?: boolean;
   out?: string;
   json?: boolean;
@@ -97,6 +98,8 @@ Examples:
   )
     .option('--callback <url>', 'POST the finished task to this URL (signed)')
     .option('--idempotency-key <key>', 'makes a retried create safe (default: a fresh one per run)')
+    .option('--route <engine>', "the top-level route: default, studio or an upstream the server configured (GET /v1/models lists them)")
+    .option('--lock <mode>', 'generative routes: input.lock strict (default), blend or off')
     .option('--wait', 'wait for the task to finish and print it')
     .option('-o, --out <path>', 'with --wait: download the output here')
     .option('--json', 'print JSON');
@@ -109,7 +112,7 @@ Examples:
       const input = wireInput(flags, urls);
       const created = await client.tasks.createRaw(
         { model: flags.model, input },
-        { idempotencyKey: flags.idempotencyKey, callback: flags.callback ? { url: flags.callback } : undefined },
+        { idempotencyKey: flags.idempotencyKey, callback: flags.callback ? { url: flags.callback } : undefined, ...(flags.route ? { route: flags.route } : {}) },
       );
       if (flags.wait) {
         if (!flags.json) eprintln(`task ${created.taskId}${created.replayed ? ' (replayed)' : ''}`);
