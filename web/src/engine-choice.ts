@@ -28,16 +28,16 @@ export const ENGINE_LABELS: Record<EngineName, string> = {
 };
 
 export const ENGINE_HINTS: Record<EngineName, string> = {
-  studio: 'rendered here, the same bytes every time',
+  studio: 'Rendered here, the same bytes every time',
   hiapi: 'GPT Image 2 paints the scene',
-  openai: 'an OpenAI-compatible model paints the scene',
-  comfyui: 'your ComfyUI workflow paints the scene',
+  openai: 'An OpenAI-compatible model paints the scene',
+  comfyui: 'Your ComfyUI workflow paints the scene',
 };
 
 export const LOCK_LABELS: Record<LockModeName, { label: string; hint: string }> = {
-  strict: { label: 'Strict', hint: 'paste the photographed product back; fail the render if the model reshaped it' },
-  blend: { label: 'Blend', hint: 'paste the product back and always keep the render' },
-  off: { label: 'Off', hint: "keep the model's pixels as they are (figures still measured)" },
+  strict: { label: 'Strict', hint: 'Paste the photographed product back; fail the render if the model reshaped it' },
+  blend: { label: 'Blend', hint: 'Paste the product back and always keep the render' },
+  off: { label: 'Off', hint: "Keep the model's pixels as they are (the figures are still measured)" },
 };
 
 /** The engines a person can pick from: the server's routes without `default`, which is one of them. */
