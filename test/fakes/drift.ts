@@ -82,8 +82,20 @@ function rng(seed: number): () => number {
 
 const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
 
+/** The set the upstream paints: the wall's colour (the floor is always oak). */
+export interface SetPaint {
+  /** RGB 0..255 of the wall at its brightest */
+  wall: [number, number, number];
+}
+
+/** A sage wall: a mid tone no fixture product shares. */
+export const SAGE_SET: SetPaint = { wall: [196, 204, 186] };
+/** A warm white wall, for a light product against a wall much like it. */
+export const LIGHT_SET: SetPaint = { wall: [236, 233, 226] };
+
 /** A painted set: a wall with a soft light falloff, a floor with grain, a soft shadow where the product stands. */
-function paintScene(width: number, height: number, floorY: number, shadow: { cx: number; y: number; rx: number }, seed: number): Float32Array {
+function paintScene(width: number, height: number, floorY: number, shadow: { cx: number; y: number; rx: number }, seed: number, set: SetPaint): Float32Array {
+  const [wr, wg, wb] = set.wall;
   const rand = rng(seed);
   const out = new Float32Array(width * height * 3);
   for (let y = 0; y < height; y++) {
@@ -93,7 +105,7 @@ function paintScene(width: number, height: number, floorY: number, shadow: { cx:
       let r: number, g: number, b: number;
       if (y < floorY) {
         const fall = 1 - 0.25 * Math.hypot((x - width * 0.3) / width, (y - height * 0.2) / height);
-        r = 196 * fall; g = 204 * fall; b = 186 * fall; // sage wall
+        r = wr * fall; g = wg * fall; b = wb * fall; // the wall
       } else {
         const t = (y - floorY) / Math.max(1, height - floorY);
         const grain = 6 * Math.sin(x * 0.05 + Math.sin(y * 0.02) * 3);
@@ -185,14 +197,14 @@ async function redrawProduct(product: Rgba, d: Drift, seed: number): Promise<Rgb
 /**
  * The upstream's frame: the set repainted and the product drifted by `d`. `box` is the product's
  * layout position (the frame is `frame` large); the transform the product was drawn with comes back
- * as `truth` (for a stretched silhouette, the similarity part of it).
+ * as `truth` (for a stretched silhouette, the similarity part of it). `set` picks the wall's colour.
  */
-export async function driftFrame(product: Rgba, box: Rect, frame: { width: number; height: number }, d: Drift, seed = 1): Promise<{ generated: Rgb; truth: { dx: number; dy: number; scale: number; rotation: number }; silhouetteIoU: number }> {
+export async function driftFrame(product: Rgba, box: Rect, frame: { width: number; height: number }, d: Drift, seed = 1, set: SetPaint = SAGE_SET): Promise<{ generated: Rgb; truth: { dx: number; dy: number; scale: number; rotation: number }; silhouetteIoU: number }> {
   const { width: fw, height: fh } = frame;
   const truth = { dx: d.shift[0] * fw, dy: d.shift[1] * fh, scale: d.scale, rotation: d.rotation };
   const drawn = await redrawProduct(product, d, seed);
   const base = box.y + box.height * (0.5 + 0.5 * d.scale) + truth.dy;
-  const scene = paintScene(fw, fh, Math.round(box.y + box.height * 0.75 + truth.dy), { cx: box.x + box.width / 2 + truth.dx, y: base, rx: box.width * 0.55 * d.scale }, seed);
+  const scene = paintScene(fw, fh, Math.round(box.y + box.height * 0.75 + truth.dy), { cx: box.x + box.width / 2 + truth.dx, y: base, rx: box.width * 0.55 * d.scale }, seed, set);
 
   // the drawing's own transform: drawn pixels about their centre, which sits where the product's does
   const r = (d.rotation * Math.PI) / 180;
