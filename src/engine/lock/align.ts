@@ -1,11 +1,11 @@
 import type { Box, Raster8, Rgba8 } from '../raster/types.js';
-import { gradientMagnitude, halve, lumaOf, type Plane } from './field.js';
-import { matrixOf, type Similarity } from './warp.js';
+import { gradientMagnitude, halve, lumaAt, type Plane } from './field.js';
+import { coveredBox, matrixOf, type Similarity } from './warp.js';
 
 /**
  * Finding the product in a generated frame: the similarity transform (shift, scale, small
  * rotation) that best lays the placed product's edges over the frame's, searched around the
- * layout position, coarse to fine. Edges, not colours: the score is the normalised
+ * layout position, coarse to fine (to an eighth of a pixel at the finest level). Edges, not colours: the score is the normalised
  * cross-correlation of gradient magnitudes, which an upstream's relighting, hue or exposure shift
  * leaves in place (a gain and an offset on the gradients do not change it).
  */
@@ -33,11 +33,14 @@ const FINE_LONG = 400;
 const MAX_POINTS = 30_000;
 const MID_POINTS = 4000;
 const COARSE_POINTS = 800;
+/** the exhaustive grid's scale and rotation steps, in coarse pixels moved at the product's ends */
+const GRID_STEP = 2;
 
 /** Template sample points at one level: product coordinates (full size) and the centred, unit-norm gradient. */
 interface Points { u: Float32Array; v: Float32Array; t: Float32Array; n: number }
 
-interface Level { scale: number; gen: Plane; points: Points; coarse: Points }
+/** One level: its scale (frame pixels per level pixel), the frame's gradients over `origin` (a frame box), the template's points. */
+interface Level { scale: number; origin: Box; gen: Plane; points: Points }
 
 function pyramid(p: Plane, levels: number): Plane[] {
   const out = [p];
@@ -79,30 +82,94 @@ function pointsOf(grad: Plane, alpha: Plane, scale: number, pad: number, max: nu
 }
 
 /** Normalised cross-correlation of the template points with the frame's gradients at `tr`. */
-function score(level: Level, pts: Points, tr: Similarity, box: Box, region: Box): number {
+function score(level: Level, pts: Points, tr: Similarity, box: Box): number {
   const [a, b, tx, c, d, ty] = matrixOf(tr, box);
-  const { gen, scale } = level;
+  const { gen, scale, origin } = level;
   const gw = gen.width, gh = gen.height, g = gen.data;
   const inv = 1 / scale;
+  // frame → level pixel: x' = (x − origin.x + 0.5) / scale − 0.5, folded into the matrix
+  const A = a * inv, B = b * inv, C = c * inv, D = d * inv;
+  const TX = (tx - origin.x + 0.5) * inv - 0.5, TY = (ty - origin.y + 0.5) * inv - 0.5;
+  const pu = pts.u, pv = pts.v, pt = pts.t;
   let st = 0, s1 = 0, s2 = 0;
   for (let k = 0; k < pts.n; k++) {
-    const u = pts.u[k]!, v = pts.v[k]!;
-    const x = (a * u + b * v + tx - region.x + 0.5) * inv - 0.5;
-    const y = (c * u + d * v + ty - region.y + 0.5) * inv - 0.5;
+    const u = pu[k]!, v = pv[k]!;
+    const x = A * u + B * v + TX;
+    const y = C * u + D * v + TY;
     const x0 = Math.floor(x), y0 = Math.floor(y);
-    let val = 0;
-    if (x0 >= 0 && y0 >= 0 && x0 < gw - 1 && y0 < gh - 1) {
-      const fx = x - x0, fy = y - y0, i = y0 * gw + x0;
-      const top = g[i]! + (g[i + 1]! - g[i]!) * fx;
-      const bot = g[i + gw]! + (g[i + gw + 1]! - g[i + gw]!) * fx;
-      val = top + (bot - top) * fy;
-    }
-    st += pts.t[k]! * val;
+    if (x0 < 0 || y0 < 0 || x0 >= gw - 1 || y0 >= gh - 1) continue;
+    const fx = x - x0, fy = y - y0, i = y0 * gw + x0;
+    const top = g[i]! + (g[i + 1]! - g[i]!) * fx;
+    const bot = g[i + gw]! + (g[i + gw + 1]! - g[i + gw]!) * fx;
+    const val = top + (bot - top) * fy;
+    st += pt[k]! * val;
     s1 += val;
     s2 += val * val;
   }
   const varG = s2 - (s1 * s1) / Math.max(1, pts.n);
   return varG > 1e-12 ? st / Math.sqrt(varG) : 0;
+}
+
+/** The normalised cross-correlation of one whole-pixel shift (`off` into the padded plane), from precomputed bilinear taps. */
+function shiftedNcc(g: Float32Array, pw: number, off: number, base: Int32Array, w00: Float32Array, w10: Float32Array, w01: Float32Array, w11: Float32Array, t: Float32Array, n: number): number {
+  let st = 0, s1 = 0, s2 = 0;
+  for (let k = 0; k < n; k++) {
+    const o = base[k]! + off;
+    const val = w00[k]! * g[o]! + w10[k]! * g[o + 1]! + w01[k]! * g[o + pw]! + w11[k]! * g[o + pw + 1]!;
+    st += t[k]! * val;
+    s1 += val;
+    s2 += val * val;
+  }
+  const varG = s2 - (s1 * s1) / Math.max(1, n);
+  return varG > 1e-12 ? st / Math.sqrt(varG) : 0;
+}
+
+/**
+ * The exhaustive search at the coarsest level: for each scale and rotation of the grid, every
+ * whole-pixel shift. The bilinear weights of a point do not change with a whole-pixel shift, so
+ * they are worked out once per scale and rotation, and each shift only moves an index into the
+ * level's gradients, padded with zeros so that no shift reads outside them.
+ */
+function exhaustive(level: Level, pts: Points, box: Box, scales: number[], rotations: number[], steps: number): { tr: Similarity[]; score: Float32Array } {
+  const { gen, scale } = level;
+  const pad = steps + 2;
+  const pw = gen.width + 2 * pad, ph = gen.height + 2 * pad;
+  const g = new Float32Array(pw * ph);
+  for (let y = 0; y < gen.height; y++) g.set(gen.data.subarray(y * gen.width, (y + 1) * gen.width), (y + pad) * pw + pad);
+  const n = pts.n;
+  const base = new Int32Array(n), w00 = new Float32Array(n), w10 = new Float32Array(n), w01 = new Float32Array(n), w11 = new Float32Array(n);
+  const side = 2 * steps + 1;
+  const out: Similarity[] = [];
+  const scores = new Float32Array(scales.length * rotations.length * side * side);
+  let q = 0;
+  for (const s of scales) {
+    for (const r of rotations) {
+      const [a, b, tx, c, d, ty] = matrixOf({ dx: 0, dy: 0, scale: s, rotation: r }, box);
+      const inv = 1 / scale;
+      const A = a * inv, B = b * inv, C = c * inv, D = d * inv;
+      const TX = (tx - level.origin.x + 0.5) * inv - 0.5 + pad, TY = (ty - level.origin.y + 0.5) * inv - 0.5 + pad;
+      for (let k = 0; k < n; k++) {
+        const u = pts.u[k]!, v = pts.v[k]!;
+        const x = A * u + B * v + TX, y = C * u + D * v + TY;
+        const x0 = Math.floor(x), y0 = Math.floor(y);
+        // a point no shift brings inside the padded plane reads zeros: its weights are zero
+        if (x0 < steps || y0 < steps || x0 >= pw - steps - 1 || y0 >= ph - steps - 1) {
+          base[k] = pad * pw + pad; w00[k] = w10[k] = w01[k] = w11[k] = 0;
+          continue;
+        }
+        const fx = x - x0, fy = y - y0;
+        base[k] = y0 * pw + x0;
+        w00[k] = (1 - fx) * (1 - fy); w10[k] = fx * (1 - fy); w01[k] = (1 - fx) * fy; w11[k] = fx * fy;
+      }
+      for (let j = -steps; j <= steps; j++) {
+        for (let i = -steps; i <= steps; i++) {
+          scores[q++] = shiftedNcc(g, pw, j * pw + i, base, w00, w10, w01, w11, pts.t, n);
+          out.push({ dx: i * scale, dy: j * scale, scale: s, rotation: r });
+        }
+      }
+    }
+  }
+  return { tr: out, score: scores };
 }
 
 /** The frame region the search can reach: the product box grown by the largest shift, scale and rotation. */
@@ -116,9 +183,21 @@ export function searchRegion(box: Box, frame: { width: number; height: number },
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
+/** The frame's gradients at 1/f over `box` (grown to whole blocks and clamped to the frame). */
+function genLevel(generated: Raster8, box: Box, f: number): { origin: Box; gen: Plane } {
+  const x0 = Math.max(0, box.x), y0 = Math.max(0, box.y);
+  const x1 = Math.min(generated.width, box.x + box.width), y1 = Math.min(generated.height, box.y + box.height);
+  const origin = { x: x0, y: y0, width: Math.floor((x1 - x0) / f) * f, height: Math.floor((y1 - y0) / f) * f };
+  return { origin, gen: gradientMagnitude(lumaAt(generated, origin, f)) };
+}
+
 /**
  * Where the upstream put the product: `product` is the placed cut-out (RGBA at its layout size),
  * `box` its layout position, `generated` the upstream's frame at the layout's size.
+ *
+ * Coarse to fine: the whole search region is read only at the coarsest level (the product about
+ * 64 px long), searched exhaustively; the three best distinct candidates are refined level by level
+ * over the frame around them only, and the best of them alone at the finest level.
  */
 export function alignProduct(product: Rgba8, box: Box, generated: Raster8, range: SearchRange = DEFAULT_RANGE): Alignment {
   const long = Math.max(box.width, box.height);
@@ -143,76 +222,80 @@ export function alignProduct(product: Rgba8, box: Box, generated: Raster8, range
   }
   const tLuma = pyramid({ data: tl, width: tw, height: th }, coarse);
   const tAlpha = pyramid({ data: ta, width: tw, height: th }, coarse);
-  const gLuma = pyramid(lumaOf(generated, region), coarse);
-
-  const levels: Level[] = [];
-  for (let l = 0; l <= coarse; l++) {
-    if (l < fine) { levels.push(undefined as unknown as Level); continue; }
-    const scale = 2 ** l;
-    const grad = gradientMagnitude(tLuma[l]!);
-    levels.push({
-      scale,
-      gen: gradientMagnitude(gLuma[l]!),
-      points: pointsOf(grad, tAlpha[l]!, scale, pad, l === fine ? MAX_POINTS : MID_POINTS),
-      coarse: pointsOf(grad, tAlpha[l]!, scale, pad, COARSE_POINTS),
-    });
-  }
+  const pointsAt = (l: number, max: number): Points => pointsOf(gradientMagnitude(tLuma[l]!), tAlpha[l]!, 2 ** l, pad, max);
 
   // exhaustive at the coarsest level: a grid of scales and rotations, every whole-pixel shift
-  const top = levels[coarse]!;
+  const topScale = 2 ** coarse;
+  const top: Level = { scale: topScale, ...genLevel(generated, region, topScale), points: pointsAt(coarse, COARSE_POINTS) };
   const frameLong = Math.max(generated.width, generated.height);
-  const steps = Math.ceil((range.shift * frameLong) / top.scale);
+  const steps = Math.ceil((range.shift * frameLong) / topScale);
   const half = long / 2;
-  const sStep = top.scale / half;
-  const rStep = (top.scale / half) * (180 / Math.PI);
-  const candidates: Alignment[] = [];
-  for (let s = range.scale[0]; s <= range.scale[1] + 1e-9; s += sStep) {
-    for (let r = -range.rotation; r <= range.rotation + 1e-9; r += rStep) {
-      for (let j = -steps; j <= steps; j++) {
-        for (let i = -steps; i <= steps; i++) {
-          const tr = { dx: i * top.scale, dy: j * top.scale, scale: s, rotation: r };
-          candidates.push({ transform: tr, score: score(top, top.coarse, tr, box, region) });
-        }
-      }
+  const scales: number[] = [], rotations: number[] = [];
+  // grid steps that move the product's ends by about GRID_STEP coarse pixels (the refinement at the
+  // coarsest level finds the scale and rotation between them), the range's ends included
+  const nS = Math.max(1, Math.ceil((range.scale[1] - range.scale[0]) / ((GRID_STEP * topScale) / half)));
+  for (let k = 0; k <= nS; k++) scales.push(range.scale[0] + ((range.scale[1] - range.scale[0]) * k) / nS);
+  const nR = Math.max(1, Math.ceil((2 * range.rotation) / ((GRID_STEP * topScale) / half * (180 / Math.PI))));
+  for (let k = 0; k <= nR; k++) rotations.push(-range.rotation + (2 * range.rotation * k) / nR);
+  const grid = exhaustive(top, top.points, box, scales, rotations, steps);
+  // the three best candidates whose shifts are at least two coarse pixels apart
+  const seeds: Similarity[] = [];
+  for (let m = 0; m < 3; m++) {
+    let best = -1;
+    for (let k = 0; k < grid.score.length; k++) {
+      if (best >= 0 && grid.score[k]! <= grid.score[best]!) continue;
+      const c = grid.tr[k]!;
+      if (!seeds.some((s) => Math.hypot(s.dx - c.dx, s.dy - c.dy) < 2 * topScale)) best = k;
     }
-  }
-  candidates.sort((p, q) => q.score - p.score);
-  const seeds: Alignment[] = [];
-  for (const c of candidates) {
-    if (seeds.length >= 3) break;
-    const near = seeds.some((s) => Math.hypot(s.transform.dx - c.transform.dx, s.transform.dy - c.transform.dy) < 2 * top.scale);
-    if (!near) seeds.push(c);
+    if (best < 0) break;
+    seeds.push(grid.tr[best]!);
   }
 
-  // refine each seed level by level with a pattern search, to a sixteenth of a pixel at the finest
-  let best: Alignment = { transform: { dx: 0, dy: 0, scale: 1, rotation: 0 }, score: -Infinity };
-  for (const seed of seeds) {
-    let cur = seed.transform;
-    let curScore = -Infinity;
-    for (let l = coarse; l >= fine; l--) {
-      const lv = levels[l]!;
-      const f = (tr: Similarity): number => score(lv, lv.points, tr, box, region);
-      curScore = f(cur);
-      let step = lv.scale;
-      const minStep = l === fine ? lv.scale / 16 : lv.scale / 4;
-      while (step >= minStep) {
-        let moved = false;
-        const ds = step / half;
-        const dr = (step / half) * (180 / Math.PI);
-        const tries: Similarity[] = [
-          { ...cur, dx: cur.dx + step }, { ...cur, dx: cur.dx - step },
-          { ...cur, dy: cur.dy + step }, { ...cur, dy: cur.dy - step },
-          { ...cur, scale: cur.scale + ds }, { ...cur, scale: cur.scale - ds },
-          { ...cur, rotation: cur.rotation + dr }, { ...cur, rotation: cur.rotation - dr },
-        ];
-        for (const tr of tries) {
-          const sc = f(tr);
-          if (sc > curScore) { cur = tr; curScore = sc; moved = true; }
-        }
-        if (!moved) step /= 2;
+  // pattern search: moves of `step` frame pixels (and the scale and rotation that move the
+  // product's ends as far) while one scores better, then half the step, down to `minStep`
+  const refine = (lv: Level, start: Similarity, minStep: number): Alignment => {
+    let cur = start;
+    let curScore = score(lv, lv.points, cur, box);
+    // the level above left it within half a pixel of this level
+    let step = lv.scale / 2;
+    while (step >= minStep) {
+      let moved = false;
+      const ds = step / half;
+      const dr = (step / half) * (180 / Math.PI);
+      const tries: Similarity[] = [
+        { ...cur, dx: cur.dx + step }, { ...cur, dx: cur.dx - step },
+        { ...cur, dy: cur.dy + step }, { ...cur, dy: cur.dy - step },
+        { ...cur, scale: cur.scale + ds }, { ...cur, scale: cur.scale - ds },
+        { ...cur, rotation: cur.rotation + dr }, { ...cur, rotation: cur.rotation - dr },
+      ];
+      for (const tr of tries) {
+        const sc = score(lv, lv.points, tr, box);
+        if (sc > curScore) { cur = tr; curScore = sc; moved = true; }
       }
+      if (!moved) step /= 2;
     }
-    if (curScore > best.score) best = { transform: cur, score: curScore };
+    return { transform: cur, score: curScore };
+  };
+
+  // the finer levels read the frame only around the seeds (each level's own refinement moves a
+  // seed by a few of its pixels at most)
+  const around = (trs: Similarity[], margin: number): Box => {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const tr of trs) {
+      const b = coveredBox(tr, box, generated, margin);
+      x0 = Math.min(x0, b.x); y0 = Math.min(y0, b.y); x1 = Math.max(x1, b.x + b.width); y1 = Math.max(y1, b.y + b.height);
+    }
+    return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  };
+  const topRefine: Level = { ...top, points: pointsAt(coarse, coarse === fine ? MAX_POINTS : MID_POINTS) };
+  let cands: Alignment[] = seeds.map((t) => refine(topRefine, t, coarse === fine ? topScale / 16 : topScale / 4));
+  for (let l = coarse - 1; l >= fine; l--) {
+    const scale = 2 ** l;
+    // the best seed alone at the finest level
+    if (l === fine) cands = [cands.reduce((p, q) => (q.score > p.score ? q : p))];
+    const reach = around(cands.map((c) => c.transform), 12 * scale + 4);
+    const lv: Level = { scale, ...genLevel(generated, reach, scale), points: pointsAt(l, l === fine ? MAX_POINTS : MID_POINTS) };
+    cands = cands.map((c) => refine(lv, c.transform, l === fine ? scale / 8 : scale / 4));
   }
-  return best;
+  return cands.reduce((p, q) => (q.score > p.score ? q : p));
 }

@@ -20,6 +20,36 @@ export function lumaOf(img: Raster8, region: Box): Plane {
   return { data: out, width: w, height: h };
 }
 
+/**
+ * Rec. 709 luma (0..1) of an 8-bit raster's region at 1/f of its size: each output pixel the mean
+ * of its f×f block (of an even grid of at most 8×8 of the block's pixels where f > 8: enough for a
+ * level whose gradients are only ever read smoothed). Blocks are counted from the region's corner;
+ * a partial last row or column is dropped.
+ */
+export function lumaAt(img: Raster8, region: Box, f: number): Plane {
+  const w = Math.max(1, Math.floor(region.width / f)), h = Math.max(1, Math.floor(region.height / f));
+  const out = new Float32Array(w * h);
+  const ch = img.channels, d = img.data, iw = img.width;
+  const k = Math.min(f, 8), step = f / k;
+  const offs = new Int32Array(k);
+  for (let j = 0; j < k; j++) offs[j] = Math.floor(j * step + (step - 1) / 2);
+  const norm = 1 / (255 * k * k);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) {
+        const row = (region.y + y * f + offs[j]!) * iw + region.x + x * f;
+        for (let i = 0; i < k; i++) {
+          const o = (row + offs[i]!) * ch;
+          sum += 0.2126 * d[o]! + 0.7152 * d[o + 1]! + 0.0722 * d[o + 2]!;
+        }
+      }
+      out[y * w + x] = sum * norm;
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
 /** Half size by 2×2 averages (an odd last row or column is dropped). */
 export function halve(p: Plane): Plane {
   const w = Math.max(1, p.width >> 1), h = Math.max(1, p.height >> 1);
@@ -92,6 +122,56 @@ export function blurField(src: Float32Array, w: number, h: number, ch: number, s
   // three boxes of radius r have variance 3·((2r+1)² − 1)/12 = r(r+1)
   const r = Math.max(1, Math.round(Math.sqrt(sigma * sigma + 0.25) - 0.5));
   return boxPass(boxPass(boxPass(src, w, h, ch, r), w, h, ch, r), w, h, ch, r);
+}
+
+/** A blurred field kept shrunk by `k` (see smallBlur); read it with readSmall. */
+export interface SmallField { data: Float32Array; width: number; height: number; ch: number; k: number }
+
+/**
+ * About a gaussian blur of standard deviation `sigma` (blurField) of a w×h field, worked out on a
+ * copy shrunk by block means so that the blur there is about two pixels wide: for wide blurs of
+ * smooth fields, where the shrunk copy loses nothing visible. Read it back with readSmall.
+ */
+export function smallBlur(src: Float32Array, w: number, h: number, ch: number, sigma: number): SmallField {
+  const k = Math.max(1, Math.floor(sigma / 2));
+  if (k === 1) return { data: blurField(src, w, h, ch, sigma), width: w, height: h, ch, k };
+  const sw = Math.ceil(w / k), sh = Math.ceil(h / k);
+  const small = new Float32Array(sw * sh * ch), count = new Float32Array(sw * sh);
+  for (let y = 0; y < h; y++) {
+    const row = Math.floor(y / k) * sw;
+    for (let x = 0, bx = 0, q = row; x < w; x++) {
+      count[q]! += 1;
+      const i = (y * w + x) * ch;
+      for (let c = 0; c < ch; c++) small[q * ch + c]! += src[i + c]!;
+      if (++bx === k) { bx = 0; q++; }
+    }
+  }
+  for (let q = 0; q < sw * sh; q++) for (let c = 0; c < ch; c++) small[q * ch + c]! /= count[q]!;
+  return { data: blurField(small, sw, sh, ch, sigma / k), width: sw, height: sh, ch, k };
+}
+
+/** Channel `c` of a smallBlur field at full-size pixel (x, y), bilinear between block centres. */
+export function readSmall(f: SmallField, x: number, y: number, c: number): number {
+  const { k, width: sw, height: sh, ch, data } = f;
+  if (k === 1) return data[(y * sw + x) * ch + c]!;
+  // block centres sit at (k − 1) / 2 + k·j
+  const fx = Math.min(sw - 1, Math.max(0, (x - (k - 1) / 2) / k));
+  const fy = Math.min(sh - 1, Math.max(0, (y - (k - 1) / 2) / k));
+  const x0 = Math.floor(fx), y0 = Math.floor(fy);
+  const x1 = Math.min(sw - 1, x0 + 1), y1 = Math.min(sh - 1, y0 + 1);
+  const tx = fx - x0, ty = fy - y0;
+  const top = data[(y0 * sw + x0) * ch + c]! * (1 - tx) + data[(y0 * sw + x1) * ch + c]! * tx;
+  const bot = data[(y1 * sw + x0) * ch + c]! * (1 - tx) + data[(y1 * sw + x1) * ch + c]! * tx;
+  return top * (1 - ty) + bot * ty;
+}
+
+/** smallBlur read back at every pixel: a full-size field. */
+export function smoothField(src: Float32Array, w: number, h: number, ch: number, sigma: number): Float32Array {
+  const f = smallBlur(src, w, h, ch, sigma);
+  if (f.k === 1) return f.data;
+  const out = new Float32Array(w * h * ch);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < ch; c++) out[(y * w + x) * ch + c] = readSmall(f, x, y, c);
+  return out;
 }
 
 /** Bilinear sample of a plane at (x, y) in its pixel coordinates; 0 outside. */

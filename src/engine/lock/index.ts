@@ -1,8 +1,8 @@
 import { srgbToLinearLut } from '../raster/color.js';
 import { rgb8, type Box, type Raster8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import { alignProduct, DEFAULT_RANGE, type SearchRange } from './align.js';
-import { blurField } from './field.js';
-import { distanceTo, readSilhouette } from './silhouette.js';
+import { readSmall, smallBlur, smoothField } from './field.js';
+import { analysisLevel, distanceTo, readSilhouette } from './silhouette.js';
 import { coveredBox, IDENTITY, warpProduct, type Similarity } from './warp.js';
 
 export { alignProduct, DEFAULT_RANGE } from './align.js';
@@ -64,14 +64,20 @@ export interface LockInput {
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
+/** CIELAB's f(t) for t in 0..1 */
+function labF(t: number): number {
+  return t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116;
+}
+
 function lab(r: number, g: number, b: number, lin: Float32Array, out: Float64Array): void {
   const R = lin[r]!, G = lin[g]!, B = lin[b]!;
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
-  const fx = f((0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047);
-  const fy = f(0.2126729 * R + 0.7151522 * G + 0.072175 * B);
-  const fz = f((0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883);
+  const fx = labF((0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047);
+  const fy = labF(0.2126729 * R + 0.7151522 * G + 0.072175 * B);
+  const fz = labF((0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883);
   out[0] = 116 * fy - 16; out[1] = 500 * (fx - fy); out[2] = 200 * (fy - fz);
 }
+
+const byte = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
 
 /**
  * Mean ΔE76 between an 8-bit frame's region and the expected straight colour, over `inside`
@@ -87,8 +93,7 @@ export function meanDeltaE76(frame: Raster8, region: Box, expected: Float32Array
       if (!inside[i]) continue;
       const o = ((region.y + y) * frame.width + region.x + x) * frame.channels;
       lab(frame.data[o]!, frame.data[o + 1]!, frame.data[o + 2]!, lin, a);
-      const e = (c: number) => Math.max(0, Math.min(255, Math.round(expected[i * 3 + c]!)));
-      lab(e(0), e(1), e(2), lin, b);
+      lab(byte(expected[i * 3]!), byte(expected[i * 3 + 1]!), byte(expected[i * 3 + 2]!), lin, b);
       sum += Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
       count++;
     }
@@ -109,31 +114,76 @@ export function insideAway(alpha: Float32Array, w: number, h: number, margin: nu
   return out;
 }
 
+/**
+ * The silhouette check's inputs: the frame's `region` and the warped product (premultiplied, over
+ * `hb`, a box inside the region) each shrunk by 2^level by block means, on the same grid.
+ */
+function silhouetteInputs(gen: Raster8, region: Box, pre: Float32Array, alpha: Float32Array, hb: Box, level: number): { generated: Float32Array; product: Float32Array; alpha: Float32Array; width: number; height: number } {
+  const f = 2 ** level;
+  const w = Math.max(1, Math.floor(region.width / f)), h = Math.max(1, Math.floor(region.height / f));
+  const n = w * h;
+  const g = new Float32Array(n * 3);
+  const ch = gen.channels, d = gen.data;
+  for (let y = 0; y < h * f; y++) {
+    const row = (y >> level) * w;
+    let o = ((region.y + y) * gen.width + region.x) * ch;
+    for (let x = 0; x < w * f; x++, o += ch) {
+      const q = (row + (x >> level)) * 3;
+      g[q]! += d[o]!; g[q + 1]! += d[o + 1]!; g[q + 2]! += d[o + 2]!;
+    }
+  }
+  const inv = 1 / (f * f);
+  for (let q = 0; q < n * 3; q++) g[q]! *= inv;
+  const p = new Float32Array(n * 3), a = new Float32Array(n);
+  const ox = hb.x - region.x, oy = hb.y - region.y;
+  for (let y = 0; y < hb.height; y++) {
+    const Y = (oy + y) >> level;
+    if (Y >= h) break;
+    for (let x = 0; x < hb.width; x++) {
+      const X = (ox + x) >> level;
+      if (X >= w) break;
+      const i = y * hb.width + x;
+      const A = alpha[i]!;
+      if (A === 0) continue;
+      const q = Y * w + X;
+      a[q]! += A; p[q * 3]! += pre[i * 3]!; p[q * 3 + 1]! += pre[i * 3 + 1]!; p[q * 3 + 2]! += pre[i * 3 + 2]!;
+    }
+  }
+  // straight colour of the block means (alpha-weighted: the product's own colour at the outline)
+  for (let q = 0; q < n; q++) {
+    const A = a[q]!;
+    if (A > 1e-6) { p[q * 3]! /= A; p[q * 3 + 1]! /= A; p[q * 3 + 2]! /= A; }
+    a[q] = A * inv;
+  }
+  return { generated: g, product: p, alpha: a, width: w, height: h };
+}
+
 /** Product lock: see the module comment. Throws LockError in strict mode when the product was not kept. */
 export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport } {
   const { generated: gen, product, box, mode } = input;
   const aligned = alignProduct(product, box, gen, input.range ?? DEFAULT_RANGE);
   const found = aligned.score >= MIN_ALIGN_SCORE;
   const transform = found ? aligned.transform : IDENTITY;
-  const region = coveredBox(transform, box, gen, Math.ceil(Math.max(box.width, box.height) * 0.2) + 4);
-  const { width: rw, height: rh } = region;
-  const n = rw * rh;
-  const { rgb: pre, alpha } = warpProduct(product, box, transform, region);
-  const straight = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
+  const boxLong = Math.max(box.width, box.height);
+  const long = boxLong * transform.scale;
+  // the silhouette is read over a wider region than the product is pasted and harmonised in: the
+  // product and what the ring, the light wrap and the contact shadow reach around it
+  const region = coveredBox(transform, box, gen, Math.ceil(boxLong * 0.2) + 4);
+  const hb = coveredBox(transform, box, gen, Math.ceil(long * 0.08) + 4);
+  const hw = hb.width, hh = hb.height, hn = hw * hh;
+  const { rgb: pre, alpha } = warpProduct(product, box, transform, hb);
+
+  const level = analysisLevel(long);
+  const sil = readSilhouette({ ...silhouetteInputs(gen, region, pre, alpha, hb, level), productLong: long / 2 ** level });
+  const straight = new Float32Array(hn * 3);
+  for (let i = 0; i < hn; i++) {
     const a = alpha[i]!;
-    if (a > 1e-3) for (let c = 0; c < 3; c++) straight[i * 3 + c] = pre[i * 3 + c]! / a;
+    if (a > 1e-3) { const k = 1 / a; straight[i * 3] = pre[i * 3]! * k; straight[i * 3 + 1] = pre[i * 3 + 1]! * k; straight[i * 3 + 2] = pre[i * 3 + 2]! * k; }
   }
-  const genRegion = new Float32Array(n * 3);
-  for (let y = 0; y < rh; y++) for (let x = 0; x < rw; x++) {
-    const o = ((region.y + y) * gen.width + region.x + x) * gen.channels, i = (y * rw + x) * 3;
-    genRegion[i] = gen.data[o]!; genRegion[i + 1] = gen.data[o + 1]!; genRegion[i + 2] = gen.data[o + 2]!;
-  }
-  const sil = readSilhouette({ generated: genRegion, product: straight, alpha, width: rw, height: rh, productLong: Math.max(box.width, box.height) * transform.scale });
-  const inside = insideAway(alpha, rw, rh, Math.max(2, Math.round(Math.max(box.width, box.height) * 0.01)));
+  const inside = insideAway(alpha, hw, hh, Math.max(2, Math.round(boxLong * 0.01)));
   // a sample of about 600 × 600 is as good a mean as every pixel
-  const step = Math.max(1, Math.round(Math.max(box.width, box.height) / 600));
-  const before = meanDeltaE76(gen, region, straight, inside, step);
+  const step = Math.max(1, Math.round(boxLong / 600));
+  const before = meanDeltaE76(gen, hb, straight, inside, step);
   const report: LockReport = {
     mode,
     found,
@@ -152,40 +202,38 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
     throw new LockError('silhouette', `product lock: the upstream changed the product's silhouette (IoU ${report.silhouetteIoU} after alignment < ${MIN_SILHOUETTE_IOU})`, report);
   }
 
-  // the seam is harmonised in a tighter region than the silhouette was read in: the product and
-  // what the ring, the light wrap and the contact shadow reach around it
-  const long = Math.max(box.width, box.height) * transform.scale;
-  const hb = coveredBox(transform, box, gen, Math.ceil(long * 0.08) + 4);
-  const hw = hb.width, hh = hb.height, hn = hw * hh;
-  const ox = hb.x - region.x, oy = hb.y - region.y;
-  const cut = (src: Float32Array, ch: number): Float32Array => {
-    const out = new Float32Array(hn * ch);
-    for (let y = 0; y < hh; y++) out.set(src.subarray(((oy + y) * rw + ox) * ch, ((oy + y) * rw + ox + hw) * ch), y * hw * ch);
-    return out;
-  };
-  const hAlpha = cut(alpha, 1), hPre = cut(pre, 3);
+  const genHb = new Float32Array(hn * 3);
+  for (let y = 0; y < hh; y++) {
+    let o = ((hb.y + y) * gen.width + hb.x) * gen.channels;
+    for (let x = 0; x < hw; x++, o += gen.channels) {
+      const i = (y * hw + x) * 3;
+      genHb[i] = gen.data[o]!; genHb[i + 1] = gen.data[o + 1]!; genHb[i + 2] = gen.data[o + 2]!;
+    }
+  }
   // the set under the product: a thin ring outside our outline, where the upstream's redrawn
   // outline may show, takes the set's colour from just beyond it (along the outward normal)
-  const set = clearRing(cut(genRegion, 3), hAlpha, hw, hh, Math.max(2, Math.round(long * 0.006)));
-  const shadow = contactShadow(hAlpha, set, hw, hh, long);
-  const wrapLight = blurField(set, hw, hh, 3, Math.max(2, long * 0.006));
-  const alphaSoft = blurField(hAlpha, hw, hh, 1, Math.max(1, long * 0.003));
+  const set = clearRing(genHb, alpha, hw, hh, Math.max(2, Math.round(long * 0.006)));
+  const shadow = contactShadow(alpha, set, hw, hh, long);
+  // the two wide blurs are smooth: worked out on a shrunk copy and read back bilinearly
+  const wrapLight = smallBlur(set, hw, hh, 3, Math.max(2, long * 0.006));
+  const alphaSoft = smallBlur(alpha, hw, hh, 1, Math.max(1, long * 0.003));
   for (let y = 0; y < hh; y++) {
-    for (let x = 0; x < hw; x++) {
+    let o = ((hb.y + y) * gen.width + hb.x) * 3;
+    for (let x = 0; x < hw; x++, o += 3) {
       const i = y * hw + x;
-      const a = hAlpha[i]!;
-      // light wrap: the set's light over the product's outer edge only
-      const wrap = 0.5 * a * Math.max(0, 1 - alphaSoft[i]!);
+      const a = alpha[i]!;
       const sh = 1 - shadow[i]!;
-      const o = ((hb.y + y) * gen.width + hb.x + x) * 3;
+      // untouched: the set where neither the product, the ring nor the shadow reach (frame has it)
+      if (a === 0 && sh === 1 && set[i * 3] === genHb[i * 3] && set[i * 3 + 1] === genHb[i * 3 + 1] && set[i * 3 + 2] === genHb[i * 3 + 2]) continue;
+      // light wrap: the set's light over the product's outer edge only
+      const wrap = a > 0 ? 0.5 * a * Math.max(0, 1 - readSmall(alphaSoft, x, y, 0)) : 0;
       for (let c = 0; c < 3; c++) {
-        const px = hPre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
-        const v = px * (1 - wrap) + wrapLight[i * 3 + c]! * wrap;
-        frame.data[o + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+        const px = pre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
+        frame.data[o + c] = byte(wrap > 0 ? px * (1 - wrap) + readSmall(wrapLight, x, y, c) * wrap : px);
       }
     }
   }
-  report.deltaE.after = round(meanDeltaE76(frame, region, straight, inside, step), 2);
+  report.deltaE.after = round(meanDeltaE76(frame, hb, straight, inside, step), 2);
   return { frame, report };
 }
 
@@ -272,6 +320,5 @@ function contactShadow(alpha: Float32Array, set: Float32Array, w: number, h: num
       out[i] = Math.max(out[i]!, strength * Math.exp(-((k / reach) ** 2)));
     }
   }
-  const soft = blurField(out, w, h, 1, reach * 0.6);
-  return soft;
+  return smoothField(out, w, h, 1, reach * 0.6);
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DRIFTS, driftFrame, fixtureProduct, type Rgba } from '../../../test/fakes/drift.js';
+import { DRIFTS, driftFrame, fixtureProduct, LIGHT_SET, SAGE_SET, type Rgba, type SetPaint } from '../../../test/fakes/drift.js';
 import type { Box } from '../raster/types.js';
 import { insideAway, LockError, lockProduct, meanDeltaE76, MIN_SILHOUETTE_IOU, transformDistance, warpProduct, type Similarity } from './index.js';
 
@@ -115,4 +115,49 @@ describe('product lock, product missing', () => {
     expect(blend.report.transform).toEqual({ dx: 0, dy: 0, scale: 1, rotation: 0 });
     expect(deltaEAgainstTruth(blend.frame, product, box, { dx: 0, dy: 0, scale: 1, rotation: 0 })).toBeLessThan(1);
   });
+});
+
+/**
+ * The silhouette read where it is hardest: a thin product (potted stems, 2-3 px wide at 1K, the set
+ * showing between them) against the sage wall and against a warm white one, and a white box against
+ * that white wall. The measured IoU must follow the generator's true IoU (not read a kept
+ * silhouette as changed, nor a changed one as kept), and strict must still refuse the real changes.
+ */
+describe('product lock, thin and light-on-light products', () => {
+  const CASES: Array<{ label: string; fixture: 'stem' | 'box'; long: number; set: SetPaint }> = [
+    { label: 'stems on sage', fixture: 'stem', long: 560, set: SAGE_SET },
+    { label: 'stems on white', fixture: 'stem', long: 560, set: LIGHT_SET },
+    { label: 'white box on white', fixture: 'box', long: 420, set: LIGHT_SET },
+  ];
+  const placed = new Map<string, { product: Rgba; box: Box }>();
+  beforeAll(async () => {
+    for (const c of CASES) {
+      const product = await fixtureProduct(c.fixture, c.long);
+      placed.set(c.label, { product, box: { x: Math.round(512 - product.width / 2), y: 210, width: product.width, height: product.height } });
+    }
+  });
+  for (const c of CASES) {
+    it(`${c.label}: every kept silhouette found within 1 px, read within 0.1 of its true IoU, accepted, ΔE76 < 1`, async () => {
+      const { product, box } = placed.get(c.label)!;
+      for (const drift of ACCEPTED) {
+        const { generated, truth, silhouetteIoU } = await driftFrame(product, box, FRAME, drift, 1, c.set);
+        const { frame, report } = lockProduct({ generated, product, box, mode: 'strict' });
+        expect(transformDistance(report.transform, truth, box), drift.name).toBeLessThanOrEqual(1);
+        expect(Math.abs(report.silhouetteIoU - silhouetteIoU), drift.name).toBeLessThanOrEqual(0.1);
+        expect(report.silhouetteIoU, drift.name).toBeGreaterThanOrEqual(MIN_SILHOUETTE_IOU);
+        expect(deltaEAgainstTruth(frame, product, box, truth), drift.name).toBeLessThan(1);
+      }
+    }, 120_000);
+    it(`${c.label}: strict refuses every silhouette change whose true IoU is under 0.82`, async () => {
+      const { product, box } = placed.get(c.label)!;
+      let refused = 0;
+      for (const drift of CHANGED) {
+        const { generated, silhouetteIoU } = await driftFrame(product, box, FRAME, drift, 1, c.set);
+        if (silhouetteIoU >= 0.82) continue;
+        expect(() => lockProduct({ generated, product, box, mode: 'strict' }), drift.name).toThrow(LockError);
+        refused++;
+      }
+      expect(refused).toBeGreaterThanOrEqual(2);
+    }, 120_000);
+  }
 });
