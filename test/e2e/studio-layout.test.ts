@@ -315,6 +315,22 @@ describe.skipIf(chromiumUnavailable !== null)('web studio on desktop screens', {
     await page.context().close();
   });
 
+  it('says under the result what the render did with words it could not follow: no steam from a bottle', async () => {
+    const bottle = path.join(tmp, 'bottle.png');
+    fs.writeFileSync(bottle, (await renderPackshot({ ...FIXTURES.bottle, width: 480, height: 480 })).png);
+    const page = await openStudio(VIEWPORTS[1], null);
+    await page.locator('input[type=file]').setInputFiles(bottle);
+    await page.waitForFunction(() => !document.body.textContent?.includes('Uploading…'));
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('a green bottle on dark slate with rising steam');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await resultBox(page);
+    const notes = page.getByRole('list', { name: 'Notes on this render' });
+    await expect.poll(() => notes.textContent(), POLL).toMatch(/steam: dropped/);
+    await notes.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'layout-plan-notes.png') });
+    await page.context().close();
+  });
+
   it('shows what an edit changed, and varies light, camera, surface and crop in 4 variants', async () => {
     const square = byRatio.get('1:1')!.taskId;
     const page = await openStudio(VIEWPORTS[2], session([square]));

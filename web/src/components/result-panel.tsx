@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { TaskObject } from '../api.js';
 import { DOWNLOAD_FORMATS, downloadResult, type DownloadFormat } from '../download.js';
 import { fidelityFigures } from '../fidelity.js';
+import { planNotes } from '../result-notes.js';
 import { LockReport } from './lock-report.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,9 +44,18 @@ export function ResultPanel({ task, seed }: { task: TaskObject; seed?: number })
     }
   }
 
+  const notes = planNotes(ext.plan);
+
   return (
     <div class="result-meta">
       <LockReport task={task} />
+      {notes.length > 0 && (
+        <ul class="result-notes small" aria-label="Notes on this render">
+          {notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
       <div class="figures">
         {[figures.headline, figures.relight].map((f) => f && (
           <div class="figure" title={f.title}>
