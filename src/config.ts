@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ENGINE_NAMES, type EngineName } from './contract/models.js';
+import { ENGINE_NAMES, MODELS, type EngineName } from './contract/models.js';
 
 /**
  * The only file that reads the environment. Every setting is a `RESHOOT_*` variable; `reshoot serve`
@@ -12,6 +12,35 @@ import { ENGINE_NAMES, type EngineName } from './contract/models.js';
 
 /** USD per image, e.g. 0.04 */
 const usdPrice = z.string().trim().regex(/^\d+(\.\d+)?$/, 'must be USD per image, e.g. 0.04').transform(Number).pipe(z.number().max(1000));
+
+/**
+ * `ours=theirs,...`: the model a task names mapped to the model the hiapi upstream is asked for
+ * (RESHOOT_HIAPI_UPSTREAM_MODELS), on top of DEFAULT_HIAPI_UPSTREAM_MODELS. Our side must be a model
+ * this server serves; the upstream's is any name without spaces or commas.
+ */
+const upstreamModels = z.string().transform((s, ctx) => {
+  const out: Record<string, string> = {};
+  for (const entry of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)\s*=\s*([^=\s]+)$/.exec(entry);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected ours=theirs, e.g. gpt-image-2-image-to-image-pro=gpt-image-2-image-to-image` });
+      continue;
+    }
+    if (!Object.hasOwn(MODELS, m[1]!)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(m[1])}: not a model this server serves (${Object.keys(MODELS).join(', ')})` });
+    else if (Object.hasOwn(out, m[1]!)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(m[1])}: mapped twice` });
+    else out[m[1]!] = m[2]!;
+  }
+  return out;
+});
+
+/**
+ * What the hiapi upstream is asked for when RESHOOT_HIAPI_UPSTREAM_MODELS does not say: the same name,
+ * except Pro, which the real hiapi retired (contract §14): Pro tasks are painted by its image-to-image
+ * model (the layout is a single image, within every model's reference limit) and locked as usual.
+ */
+export const DEFAULT_HIAPI_UPSTREAM_MODELS: Readonly<Record<string, string>> = Object.freeze({
+  'gpt-image-2-image-to-image-pro': 'gpt-image-2-image-to-image',
+});
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -148,6 +177,7 @@ const EnvSchema = z.object({
   RESHOOT_FALLBACK_ENGINE: z.enum(['off', 'studio']).prefault('off'),
   RESHOOT_HIAPI_UPSTREAM_URL: url.optional(),
   RESHOOT_HIAPI_UPSTREAM_KEY: z.string().trim().min(1).optional(),
+  RESHOOT_HIAPI_UPSTREAM_MODELS: upstreamModels.optional(),
   RESHOOT_OPENAI_BASE_URL: url.optional(),
   RESHOOT_OPENAI_API_KEY: z.string().trim().min(1).optional(),
   RESHOOT_OPENAI_IMAGE_MODEL: z.string().trim().min(1).prefault('gpt-image-1'),
@@ -229,7 +259,8 @@ export interface EnginesConfig {
   default: EngineName;
   /** renders with the studio when a generative upstream fails (and says so in the report); off by default */
   fallback: 'off' | 'studio';
-  hiapi?: { url: string; apiKey: string };
+  /** models: the model a task names → the model the upstream is asked for (identity when absent) */
+  hiapi?: { url: string; apiKey: string; models: Record<string, string> };
   openai?: { baseUrl: string; apiKey: string; model: string };
   comfyui?: { url: string; workflow: Record<string, unknown>; workflowPath: string };
   /** between polls of an upstream task */
@@ -391,7 +422,8 @@ function enginesFrom(e: z.infer<typeof EnvSchema>): EnginesConfig {
     retryBaseMs: e.RESHOOT_UPSTREAM_RETRY_BASE_MS,
     prices: { margin: e.RESHOOT_UPSTREAM_MARGIN },
   };
-  if (pair('RESHOOT_HIAPI_UPSTREAM_URL', 'RESHOOT_HIAPI_UPSTREAM_KEY')) engines.hiapi = { url: e.RESHOOT_HIAPI_UPSTREAM_URL!, apiKey: e.RESHOOT_HIAPI_UPSTREAM_KEY! };
+  if (pair('RESHOOT_HIAPI_UPSTREAM_URL', 'RESHOOT_HIAPI_UPSTREAM_KEY')) engines.hiapi = { url: e.RESHOOT_HIAPI_UPSTREAM_URL!, apiKey: e.RESHOOT_HIAPI_UPSTREAM_KEY!, models: { ...DEFAULT_HIAPI_UPSTREAM_MODELS, ...e.RESHOOT_HIAPI_UPSTREAM_MODELS } };
+  else if (e.RESHOOT_HIAPI_UPSTREAM_MODELS !== undefined) problems.push('RESHOOT_HIAPI_UPSTREAM_MODELS: the hiapi engine is not configured (RESHOOT_HIAPI_UPSTREAM_URL and RESHOOT_HIAPI_UPSTREAM_KEY)');
   if (pair('RESHOOT_OPENAI_BASE_URL', 'RESHOOT_OPENAI_API_KEY')) engines.openai = { baseUrl: e.RESHOOT_OPENAI_BASE_URL!, apiKey: e.RESHOOT_OPENAI_API_KEY!, model: e.RESHOOT_OPENAI_IMAGE_MODEL };
   if (pair('RESHOOT_COMFYUI_URL', 'RESHOOT_COMFYUI_WORKFLOW')) {
     const file = path.resolve(e.RESHOOT_COMFYUI_WORKFLOW!);

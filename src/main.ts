@@ -181,6 +181,9 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         // the generative upstreams cross into the engine threads as plain data
         { ...engines, ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000 },
       );
+      if (config.engines.hiapi && !config.http.publicUrlSet) {
+        logger.warn({ module: 'worker' }, 'the real hiapi fetches input_urls over the internet; set RESHOOT_PUBLIC_URL (the hiapi upstream is sent the layout as a data: URI until then)');
+      }
       const callbacks = createCallbackSender({
         store,
         tasks,
@@ -206,6 +209,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         taskTimeoutSeconds: config.tasks.timeoutSeconds,
         defaultEngine: config.engines.default,
         scenes,
+        // hiapi fetches the layout from /files (on S3 with presign, a 302 to the bucket) when reshoot is reachable
+        ...(config.http.publicUrlSet ? { layoutLink: (key: string, expireAt: number) => signer.sign(key, expireAt) } : {}),
         inputs: {
           guard,
           limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },

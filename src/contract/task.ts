@@ -59,6 +59,7 @@ export const ReshootExtensionSchema = z
       .object({
         engine: z.string(),
         taskId: z.string(),
+        model: z.string().optional().describe('the model the upstream was asked for: hiapi maps the task\'s by RESHOOT_HIAPI_UPSTREAM_MODELS (Pro, retired upstream, to its image-to-image model by default)'),
         createAttempts: z.int().optional().describe('absent until the paint is over (a task still painting, or one that failed)'),
         replayed: z.boolean().optional().describe('the upstream answered the create as a replay of its Idempotency-Key'),
         resumed: z.boolean().optional().describe('true: a run after a restart polled the upstream task stored on the task instead of creating one'),

@@ -84,6 +84,8 @@ export interface UpstreamReport {
   taskId: string;
   createAttempts: number;
   replayed: boolean;
+  /** the model the upstream was asked for (hiapi: the task's, mapped by RESHOOT_HIAPI_UPSTREAM_MODELS) */
+  model?: string;
   /** an earlier run's upstream task (stored on the task) was polled instead of creating one */
   resumed?: boolean;
 }

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { PaintFn } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import { comfyUiUpstream } from './comfyui/index.js';
-import { hiapiUpstream, type Upstream } from './hiapi/index.js';
+import { hiapiUpstream, type PaintRequest, type Upstream } from './hiapi/index.js';
 import { openAiUpstream } from './openai/index.js';
 
 /**
@@ -13,7 +13,7 @@ import { openAiUpstream } from './openai/index.js';
 
 export interface UpstreamSettings {
   fallback: 'off' | 'studio';
-  hiapi?: { url: string; apiKey: string };
+  hiapi?: { url: string; apiKey: string; models?: Record<string, string> };
   openai?: { baseUrl: string; apiKey: string; model: string };
   comfyui?: { url: string; workflow: Record<string, unknown> };
   pollMs: number;
@@ -36,8 +36,11 @@ export function buildUpstreams(s: UpstreamSettings): Map<string, Upstream> {
   return out;
 }
 
+/** What the engine asks a paint for, and what the worker's thread adds: the job's way to link the layout. */
+export type PaintJob = Parameters<PaintFn>[0] & Pick<PaintRequest, 'imageUrl'>;
+
 /** The engine's paint function over the configured upstreams. */
-export function paintWith(s: UpstreamSettings): PaintFn {
+export function paintWith(s: UpstreamSettings): (req: PaintJob) => ReturnType<PaintFn> {
   const upstreams = buildUpstreams(s);
   return async (req) => {
     const upstream = upstreams.get(req.engine);
@@ -45,8 +48,8 @@ export function paintWith(s: UpstreamSettings): PaintFn {
     const painted = await upstream.paint({
       model: req.model, prompt: req.prompt, layout: req.layout, mask: req.mask,
       aspectRatio: req.aspectRatio, resolution: req.resolution, jobKey: req.jobKey, signal: req.signal,
-      upstreamTaskId: req.upstreamTaskId, onCreated: req.onCreated,
+      upstreamTaskId: req.upstreamTaskId, onCreated: req.onCreated, imageUrl: req.imageUrl,
     });
-    return { image: painted.image, taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed };
+    return { image: painted.image, taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed, ...(painted.model ? { model: painted.model } : {}) };
   };
 }

@@ -66,8 +66,8 @@ export function createJanitor(deps: JanitorDeps) {
       // Each output carries its own expiry; sweep only once all have passed.
       if (outs.some((o) => o.expireAt >= nowSec)) continue;
       for (const o of outs) await blobs.remove(o.key);
-      // the mattes kept beside the output (Fix cutout) go with it
-      for (const b of await blobs.list(`tasks/${row.id}`)) if (/\/matte-\d+\.png$/.test(b.key)) await blobs.remove(b.key);
+      // the mattes kept beside the output (Fix cutout) go with it, and a layout left for the hiapi upstream
+      for (const b of await blobs.list(`tasks/${row.id}`)) if (/\/(matte-\d+|upstream-layout)\.png$/.test(b.key)) await blobs.remove(b.key);
       await repo.markTaskSwept(row.id);
       outputs += outs.length;
     }

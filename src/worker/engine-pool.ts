@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { EngineOptions, StageListener, TransformRequest, TransformResult } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import type { UpstreamSettings } from '../providers/index.js';
-import type { ThreadEvent, ThreadResult, ThreadTask } from './engine-thread.js';
+import type { LayoutAnswer, ThreadEvent, ThreadResult, ThreadTask } from './engine-thread.js';
 
 /** What a render tells its caller while it runs. */
 export interface RenderListeners {
@@ -13,6 +13,8 @@ export interface RenderListeners {
   stage?: StageListener;
   /** a generative upstream created its task (not for OpenAI-compatible edits, which answer at once) */
   upstream?: (created: { engine: string; taskId: string }) => void;
+  /** stores the layout and answers a link the upstream can fetch (hiapi, when reshoot is reachable); without it a data: URI */
+  layoutUrl?: (png: Buffer) => Promise<string>;
 }
 
 export interface EnginePool {
@@ -55,15 +57,29 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
     async transform(request, signal, on) {
       const { port1, port2 } = new MessageChannel();
       await model.run(port1, { transferList: [port1] });
-      const events = on?.stage || on?.upstream ? new MessageChannel() : null;
+      const events = on?.stage || on?.upstream || on?.layoutUrl ? new MessageChannel() : null;
+      const answer = (a: LayoutAnswer['layoutAnswer']) => {
+        // the port is closed once the task is over: nobody is waiting any more
+        try { events?.port1.postMessage({ layoutAnswer: a } satisfies LayoutAnswer); } catch { /* closed */ }
+      };
       events?.port1.on('message', (e: ThreadEvent) => {
         if ('stage' in e) on?.stage?.(e.stage);
-        else on?.upstream?.(e.upstream);
+        else if ('upstream' in e) on?.upstream?.(e.upstream);
+        else if (on?.layoutUrl) {
+          const { id, png } = e.layout;
+          on.layoutUrl(Buffer.from(png.buffer, png.byteOffset, png.byteLength)).then(
+            (url) => answer({ id, url }),
+            (err: unknown) => answer({ id, error: err instanceof Error ? err.message : String(err) }),
+          );
+        } else answer({ id: e.layout.id, error: 'no layout links on this worker' });
       });
       // The engine thread closes its ends when the task is over, which ends the model thread's side too.
       const out = await pool
         .run(
-          { options, request, segmenterPort: port2, ...(events ? { eventPort: events.port2 } : {}), ...(upstreams ? { upstreams } : {}) },
+          {
+            options, request, segmenterPort: port2, ...(events ? { eventPort: events.port2 } : {}), ...(upstreams ? { upstreams } : {}),
+            ...(on?.layoutUrl ? { linkLayouts: true } : {}),
+          },
           { signal, transferList: events ? [port2, events.port2] : [port2] },
         )
         .finally(() => events?.port1.close());

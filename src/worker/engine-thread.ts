@@ -16,12 +16,45 @@ let builtWith = '';
 let port: MessagePort | null = null;
 /** the running task's event port (a thread runs one task at a time, as with `port`) */
 let events: MessagePort | null = null;
+/** the running task's upstream gets its layout as a link the worker's main thread makes (ThreadTask.linkLayouts) */
+let linkLayouts = false;
+/** layout links asked of the main thread and not answered yet, by ask id */
+const asks = new Map<number, { resolve: (url: string) => void; reject: (err: Error) => void }>();
+let lastAsk = 0;
 
 /** What the thread posts on a task's event port while the task runs. */
 export type ThreadEvent =
   | { stage: string }
   /** a generative upstream created its task: the worker stores it before the paint is over */
-  | { upstream: { engine: string; taskId: string } };
+  | { upstream: { engine: string; taskId: string } }
+  /** the upstream takes the layout as a URL: the main thread stores it and answers with a LayoutAnswer */
+  | { layout: { id: number; png: Uint8Array } };
+
+/** The main thread's answer to a `layout` event, on the same port: the link, or why there is none. */
+export interface LayoutAnswer {
+  layoutAnswer: { id: number; url?: string; error?: string };
+}
+
+/** Asks the worker's main thread (which has the blob store and the URL signer) for a link to the layout. */
+function askLayoutUrl(png: Buffer): Promise<string> {
+  const to = events;
+  if (!to) return Promise.reject(new Error('the layout link was asked for outside a task'));
+  const id = ++lastAsk;
+  return new Promise<string>((resolve, reject) => {
+    asks.set(id, { resolve, reject });
+    to.postMessage({ layout: { id, png } } satisfies ThreadEvent);
+  });
+}
+
+function onAnswer(m: unknown): void {
+  if (typeof m !== 'object' || m === null || !('layoutAnswer' in m)) return;
+  const { id, url, error } = (m as LayoutAnswer).layoutAnswer;
+  const ask = asks.get(id);
+  if (!ask) return;
+  asks.delete(id);
+  if (url) ask.resolve(url);
+  else ask.reject(new Error(`the layout could not be linked for the upstream: ${error ?? 'no answer'}`));
+}
 
 export interface ThreadTask {
   options: EngineOptions;
@@ -32,6 +65,8 @@ export interface ThreadTask {
   eventPort?: MessagePort;
   /** the generative upstreams (plain data), for requests whose route names one */
   upstreams?: UpstreamSettings;
+  /** hand hiapi the layout as a link (asked of the main thread on `eventPort`) instead of a data: URI */
+  linkLayouts?: boolean;
 }
 
 export type ThreadResult =
@@ -54,12 +89,19 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
     const tell = (e: ThreadEvent) => events?.postMessage(e);
     engine = createEngine(task.options, {
       segmenter: async (size) => segmenter(size),
-      ...(paint && up ? { paint: (req) => paint({ ...req, onCreated: (taskId) => tell({ upstream: { engine: req.engine, taskId } }) }), fallback: up.fallback } : {}),
+      ...(paint && up
+        ? {
+            paint: (req) => paint({ ...req, onCreated: (taskId) => tell({ upstream: { engine: req.engine, taskId } }), ...(linkLayouts ? { imageUrl: askLayoutUrl } : {}) }),
+            fallback: up.fallback,
+          }
+        : {}),
     });
     builtWith = key;
   }
   port = task.segmenterPort;
   events = task.eventPort ?? null;
+  linkLayouts = task.linkLayouts === true && events !== null;
+  if (linkLayouts) events?.on('message', onAnswer);
   try {
     const result = await engine.transform(task.request, undefined, events ? (stage) => events?.postMessage({ stage } satisfies ThreadEvent) : undefined);
     return { ok: true, result };
@@ -75,6 +117,9 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
     port.close();
     port = null;
     events = null;
+    linkLayouts = false;
+    for (const ask of asks.values()) ask.reject(new Error('the task ended before the layout link came'));
+    asks.clear();
     task.eventPort?.close();
   }
 }

@@ -34,7 +34,18 @@ export interface WorkerDeps {
   defaultEngine?: string;
   /** the operator's scene library (RESHOOT_SCENES_DIR): a prompt naming a tag renders into that photo */
   scenes?: SceneLibrary;
+  /**
+   * A public link to a stored blob, valid until `expireAt` (Unix s): set when reshoot is reachable
+   * (RESHOOT_PUBLIC_URL), so the hiapi upstream fetches the layout from us instead of a data: URI.
+   */
+  layoutLink?: (key: string, expireAt: number) => string;
 }
+
+/** Where a generative task's layout is kept while the upstream may still fetch it (removed when the task ends, swept with the outputs). */
+export const upstreamLayoutKey = (taskId: string): string => `tasks/${taskId}/upstream-layout.png`;
+
+/** A layout link outlives the task's deadline by this much: the upstream fetches it while the task runs. */
+const LAYOUT_LINK_MARGIN_S = 600;
 
 export interface Worker {
   start(): void;
@@ -72,6 +83,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (deadlineMs <= 0) return finishFailed(taskId, 'TASK_TIMEOUT', `the task passed its ${deps.taskTimeoutSeconds} s deadline`);
     const timeout = AbortSignal.timeout(deadlineMs);
     const taskSignal = AbortSignal.any([signal, timeout]);
+
+    // the route picks the engine; a generative one paints through its upstream and locks the product
+    const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
+    const layoutLink = engine !== 'studio' ? deps.layoutLink : undefined;
 
     await deps.tasks.advance(taskId, 'handling');
     const started = performance.now();
@@ -119,8 +134,6 @@ export function createWorker(deps: WorkerDeps): Worker {
         copies.push({ path: libraryScene.path, temporary: true });
         request.libraryScene = libraryScene;
       }
-      // the route picks the engine; a generative one paints through its upstream and locks the product
-      const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
       // An upstream task an earlier run created (stored as soon as the upstream answered the create) is
       // polled again instead of creating another: a restart never pays the upstream twice, even past
       // the upstream's idempotency window. OpenAI-compatible edits answer at once and store nothing.
@@ -139,6 +152,17 @@ export function createWorker(deps: WorkerDeps): Worker {
         upstream: (created) => {
           void deps.tasks.recordUpstream(taskId, created).catch((err: unknown) => tlog.warn({ err, upstream: created }, 'could not store the upstream task'));
         },
+        // The link is the same for every run of the task (its expiry is fixed by the task's deadline),
+        // so a create retried under the same Idempotency-Key sends the same body.
+        ...(layoutLink
+          ? {
+              layoutUrl: async (png: Buffer) => {
+                const key = upstreamLayoutKey(taskId);
+                await deps.blobs.put(key, png);
+                return layoutLink(key, row.created + deps.taskTimeoutSeconds + LAYOUT_LINK_MARGIN_S);
+              },
+            }
+          : {}),
       });
       const report = result.report;
       const reshoot: ReshootExtension = {
@@ -194,6 +218,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       throw err;
     } finally {
       await releaseInputs([...refs, ...copies]);
+      // the upstream no longer fetches the layout once the task is over; a run handed back (shutdown,
+      // a retry) leaves it for the next run, which polls the same upstream task
+      if (layoutLink) {
+        const now = await deps.tasks.load(taskId).catch(() => undefined);
+        if (now?.status === 'success' || now?.status === 'fail') {
+          await deps.blobs.remove(upstreamLayoutKey(taskId)).catch((err: unknown) => tlog.warn({ err }, 'could not remove the upstream layout; the janitor sweeps it with the output'));
+        }
+      }
     }
   }
 

@@ -79,7 +79,7 @@ describe('generative restart', () => {
       const after = fake.requests.slice(before).filter((r) => r.method === 'GET' && r.path.startsWith('/v1/tasks/'));
       expect(after.length).toBeGreaterThan(0);
       expect(new Set(after.map((r) => r.path))).toEqual(new Set([`/v1/tasks/${upstreamId}`]));
-      expect(task.reshoot.upstream).toEqual({ engine: 'hiapi', taskId: upstreamId, createAttempts: 0, replayed: false, resumed: true });
+      expect(task.reshoot.upstream).toEqual({ engine: 'hiapi', taskId: upstreamId, model: MODEL, createAttempts: 0, replayed: false, resumed: true });
       expect(task.reshoot.lock).toMatchObject({ mode: 'strict', found: true });
     } finally {
       second.child.kill('SIGTERM');

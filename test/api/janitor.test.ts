@@ -25,6 +25,9 @@ describe('janitor', () => {
     const matte = path.join(server.dataDir, 'blobs', 'tasks', task.taskId, 'matte-0.png');
     expect(fs.existsSync(file)).toBe(true);
     expect(fs.existsSync(matte)).toBe(true);
+    // a layout left for the hiapi upstream (the worker removes it when the task ends; here that removal failed)
+    const layout = path.join(server.dataDir, 'blobs', 'tasks', task.taskId, 'upstream-layout.png');
+    fs.copyFileSync(matte, layout);
 
     const db = openDatabase(path.join(server.dataDir, 'reshoot.db'));
     const blobs = createLocalBlobStore(path.join(server.dataDir, 'blobs'));
@@ -41,6 +44,7 @@ describe('janitor', () => {
     expect(fs.existsSync(file)).toBe(false);
     // the matte kept beside it for the studio's Fix cutout goes with it
     expect(fs.existsSync(matte)).toBe(false);
+    expect(fs.existsSync(layout)).toBe(false);
     db.close();
     expect((await api.get(`/v1/tasks/${task.taskId}`)).body.data.status).toBe('success');
   });

@@ -7,7 +7,9 @@ import { newTaskId } from '../../src/contract/ids.js';
  * A small hiapi look-alike on loopback for SDK tests: real HTTP, the contract's envelope, and
  * scripted faults (429 with Retry-After, 503, a dropped connection, a hanging answer).
  * Tasks move one status per GET: queued → handling → archiving → success, or → fail when the
- * prompt contains "FAIL".
+ * prompt contains "FAIL". With `fetchInputs` it downloads each http(s) `input_urls` entry when the task
+ * is created, as the real hiapi does (it takes public URLs only); a failed download fails the task with
+ * `input_urls[i]: download failed (HTTP n)`.
  */
 
 export type Fault =
@@ -39,6 +41,8 @@ export interface FakeHiapi {
   url: string;
   apiKey: string;
   requests: RequestLog[];
+  /** the http(s) input_urls it downloaded (`fetchInputs`), in order: the URL, the answer's status, the bytes */
+  fetched: Array<{ url: string; status: number; contentType: string; bytes: Buffer }>;
   /** tasks really created (replays and refusals excluded) */
   created: () => number;
   uploads: () => number;
@@ -61,7 +65,36 @@ export interface FakeHiapiOptions {
    * Paints each created task's output from its request body (an upstream model: reshoot's generative
    * tests repaint the layout they were sent); without it every output is a 1×1 PNG.
    */
-  paint?: (body: { model: string; input: Record<string, unknown> }) => Promise<Buffer>;
+  paint?: (body: { model: string; input: Record<string, unknown>; refs: Buffer[] }) => Promise<Buffer>;
+  /** download http(s) input_urls at create, like the real hiapi; `refs` then holds their bytes (data: URIs decoded either way) */
+  fetchInputs?: boolean;
+}
+
+/** Each input_urls entry's bytes: a data: URI decoded, an http(s) URL downloaded (when asked), or why not. */
+async function readRefs(
+  urls: unknown,
+  fetchInputs: boolean,
+  fetched: FakeHiapi['fetched'],
+): Promise<{ refs: Buffer[]; error?: string }> {
+  const refs: Buffer[] = [];
+  const list = Array.isArray(urls) ? urls.map(String) : [];
+  for (const [i, u] of list.entries()) {
+    const data = /^data:[^;,]+;base64,(.*)$/s.exec(u);
+    if (data) refs.push(Buffer.from(data[1]!, 'base64'));
+    else if (fetchInputs && /^https?:\/\//.test(u)) {
+      let res: Response;
+      try {
+        res = await fetch(u, { redirect: 'follow' });
+      } catch (err) {
+        return { refs, error: `input_urls[${i}]: download failed (${(err as Error).message})` };
+      }
+      const bytes = Buffer.from(await res.arrayBuffer());
+      fetched.push({ url: u, status: res.status, contentType: res.headers.get('content-type') ?? '', bytes });
+      if (!res.ok) return { refs, error: `input_urls[${i}]: download failed (HTTP ${res.status})` };
+      refs.push(bytes);
+    }
+  }
+  return { refs };
 }
 
 export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeHiapi> {
@@ -71,6 +104,7 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
   const faults: Array<{ route: string; fault: Fault }> = [];
   const scripts = new Map<string, string[]>();
   const requests: RequestLog[] = [];
+  const fetched: FakeHiapi['fetched'] = [];
   let createdCount = 0;
   let uploadCount = 0;
   let reqSeq = 0;
@@ -145,10 +179,12 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
         if (seen) return respond(res, 200, { code: 200, message: 'success', data: { taskId: seen.taskId } }, { 'idempotent-replay': 'true' });
       }
       const prompt = body.input?.prompt ?? '';
-      const statuses = ['queued', ...(scripts.get(prompt) ?? (prompt.includes('FAIL') ? ['handling', 'fail'] : ['handling', 'archiving', 'success']))];
+      const read = await readRefs(body.input?.input_urls, opts.fetchInputs === true, fetched);
+      const statuses = ['queued', ...(scripts.get(prompt) ?? (prompt.includes('FAIL') || read.error ? ['handling', 'fail'] : ['handling', 'archiving', 'success']))];
       const t: FakeTask = { taskId: newTaskId(), model: body.model ?? '', statuses, step: 0, created: Math.floor(Date.now() / 1000), completed: 0 };
-      if (opts.paint) {
-        t.image = opts.paint({ model: t.model, input: body.input ?? {} });
+      if (read.error) t.error = { code: 'TASK_FAILED', message: read.error };
+      else if (opts.paint) {
+        t.image = opts.paint({ model: t.model, input: body.input ?? {}, refs: read.refs });
         t.image.catch(() => undefined);
       }
       tasks.set(t.taskId, t);
@@ -188,6 +224,7 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
     url: `http://127.0.0.1:${port}`,
     apiKey,
     requests,
+    fetched,
     created: () => createdCount,
     uploads: () => uploadCount,
     fault: (route, fault, times = 1) => {

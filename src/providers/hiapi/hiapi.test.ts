@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIFTS, driftFrame, fixtureProduct, layoutFrame, type Drift, type Rgba } from '../../../test/fakes/drift.js';
 import { startFakeHiapi, type FakeHiapi } from '../../../test/sdk/fake-hiapi.js';
@@ -139,4 +141,59 @@ describe('hiapi upstream', () => {
     expect(err).toBeInstanceOf(PermanentTaskError);
     expect((err as Error).message).toMatch(/^product lock: /);
   }, 60_000);
+});
+
+describe('hiapi upstream: what the real hiapi accepts', () => {
+  // the real hiapi takes public URLs only and downloads them; this fake does too, and its model
+  // answers with the image it downloaded, so what came through the link is what comes back
+  let linkFake: FakeHiapi;
+  let files: Server;
+  let filesUrl = '';
+  let png: Buffer;
+  beforeAll(async () => {
+    png = await encodeImage(layout, 'png');
+    linkFake = await startFakeHiapi({ fetchInputs: true, paint: async ({ refs }) => refs[0]! });
+    files = createServer((req, res) => {
+      if (req.url === '/layout.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+      else res.writeHead(403).end();
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await linkFake?.close();
+    await new Promise((resolve) => files?.close(resolve));
+  });
+
+  const linked = (models?: Record<string, string>) =>
+    hiapiUpstream({ url: linkFake.url, apiKey: linkFake.apiKey, pollMs: 20, retryBaseMs: 20, ...(models ? { models } : {}) });
+  const paintReq = (jobKey: string, model: string, imageUrl: () => string) => ({
+    model, prompt: 'on a walnut desk', layout: png, aspectRatio: '1:1', resolution: '1K', jobKey, imageUrl,
+  });
+  const lastPost = () => JSON.parse(linkFake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks').at(-1)!.body) as { model: string; input: { input_urls: string[] } };
+
+  it('sends the request\'s layout link instead of a data: URI; the upstream downloads the very layout bytes', async () => {
+    const link = `${filesUrl}/layout.png`;
+    const painted = await linked().paint(paintReq('job-link', MODEL, () => link));
+    expect(lastPost().input.input_urls).toEqual([link]);
+    expect(linkFake.fetched.at(-1)).toMatchObject({ url: link, status: 200, contentType: 'image/png' });
+    expect(painted.image.equals(png)).toBe(true);
+  });
+
+  it('asks the upstream for the mapped model and reports it; a model not in the map goes as it is', async () => {
+    const up = linked({ 'gpt-image-2-image-to-image-pro': MODEL });
+    const pro = await up.paint(paintReq('job-pro', 'gpt-image-2-image-to-image-pro', () => `${filesUrl}/layout.png`));
+    expect(lastPost().model).toBe(MODEL);
+    expect(pro.model).toBe(MODEL);
+    const slashed = await up.paint(paintReq('job-slashed', 'gpt-image-2/image-to-image', () => `${filesUrl}/layout.png`));
+    expect(lastPost().model).toBe('gpt-image-2/image-to-image');
+    expect(slashed.model).toBe('gpt-image-2/image-to-image');
+  });
+
+  it('a link the upstream cannot download fails the task with the upstream\'s reason', async () => {
+    const err = await linked().paint(paintReq('job-denied', MODEL, () => `${filesUrl}/denied.png`)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentTaskError);
+    expect((err as PermanentTaskError).code).toBe('TASK_FAILED');
+    expect((err as Error).message).toMatch(/^upstream hiapi failed the task: .*input_urls\[0\]: download failed \(HTTP 403\)$/);
+  });
 });

@@ -10,7 +10,9 @@ import { retryDelay } from '../../sdk/retry.js';
 /**
  * hiapi as an upstream: reshoot sends hiapi the layout it framed (the cut-out product placed for
  * the requested ratio and resolution) with the user's prompt, under the same model name, and takes
- * back the painted frame for the product lock. The transport is the SDK's client (the same task API):
+ * back the painted frame for the product lock. The model is the task's own unless `models` maps it
+ * (RESHOOT_HIAPI_UPSTREAM_MODELS; by default Pro, which the real hiapi retired, goes to its
+ * image-to-image model). The transport is the SDK's client (the same task API):
  * `POST /v1/tasks` with an Idempotency-Key, `GET /v1/tasks/:id` until a terminal status, then the
  * download of `output[0].url`. On top of it:
  *
@@ -39,8 +41,10 @@ export interface HiapiUpstreamOptions {
   createAttempts?: number;
   /** first backoff step; default 500 ms */
   retryBaseMs?: number;
-  /** turns the layout's bytes into a URL the upstream can fetch; default a data: URI */
+  /** turns the layout's bytes into a URL the upstream can fetch; default a data: URI (a request's own `imageUrl` comes first) */
   imageUrl?: (png: Buffer) => Promise<string> | string;
+  /** the model a task names → the model the upstream is asked for; a name not here is sent as it is */
+  models?: Readonly<Record<string, string>>;
 }
 
 export interface PaintRequest {
@@ -59,6 +63,8 @@ export interface PaintRequest {
   upstreamTaskId?: string;
   /** told the upstream task id as soon as it exists, so it can be stored before polling */
   onCreated?: (taskId: string) => void | Promise<void>;
+  /** this job's way to turn the layout into a URL the upstream fetches (a signed link of ours); hiapi only */
+  imageUrl?: (png: Buffer) => Promise<string> | string;
   signal?: AbortSignal;
 }
 
@@ -69,6 +75,8 @@ export interface Painted {
   createAttempts: number;
   /** the upstream answered a create with Idempotent-Replay */
   replayed: boolean;
+  /** the model the upstream was asked for, where it differs by API or mapping from the task's */
+  model?: string;
 }
 
 /** What reshoot adds to the user's prompt so the upstream paints around the product and leaves it be. */
@@ -119,10 +127,13 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
   const attempts = Math.max(1, opts.createAttempts ?? 3);
   const baseMs = opts.retryBaseMs ?? 500;
 
+  const modelFor = (model: string) => (opts.models && Object.hasOwn(opts.models, model) ? opts.models[model]! : model);
+
   async function create(req: PaintRequest, signal: AbortSignal): Promise<{ taskId: string; replayed: boolean; tries: number }> {
-    const url = opts.imageUrl ? await opts.imageUrl(req.layout) : `data:image/png;base64,${req.layout.toString('base64')}`;
+    const link = req.imageUrl ?? opts.imageUrl;
+    const url = link ? await link(req.layout) : `data:image/png;base64,${req.layout.toString('base64')}`;
     const body = {
-      model: req.model,
+      model: modelFor(req.model),
       input: {
         prompt: `${req.prompt.trim()}\n\n${KEEP_PRODUCT}`,
         input_urls: [url],
@@ -178,7 +189,7 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
         if (!first) throw new PermanentTaskError(`upstream hiapi task ${taskId} succeeded without an output`, 'TASK_FAILED');
         const chunks: Buffer[] = [];
         await client.download(first, new Writable({ write: (c: Buffer, _e, cb) => { chunks.push(c); cb(); } }), { signal });
-        return { image: Buffer.concat(chunks), upstreamTaskId: taskId, createAttempts: tries, replayed };
+        return { image: Buffer.concat(chunks), upstreamTaskId: taskId, createAttempts: tries, replayed, model: modelFor(req.model) };
       } catch (err) {
         if (deadline.aborted && !req.signal?.aborted) {
           throw new PermanentTaskError(`upstream hiapi did not finish within ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`, 'TASK_TIMEOUT', { cause: err });
