@@ -1,4 +1,5 @@
 import { mixHex } from './colors.js';
+import { productNoun } from './products.js';
 import { WORDS, type Tone } from './presets.js';
 import { STOPWORDS, oppositeDirection, vocabulary, type Draft, type Entry, type EntryKind } from './vocabulary.js';
 
@@ -82,13 +83,31 @@ export function emptyDraft(): Draft {
 /** Finds the product clause: "place this exact <white ceramic dripper> on …". Returns token indexes. */
 function productClause(tokens: Token[]): { from: number; to: number } | null {
   const verbAt = tokens.findIndex((t, i) => i < 4 && PRODUCT_VERBS.has(t.text));
-  if (verbAt < 0) return null;
+  if (verbAt < 0) return leadingProduct(tokens);
   let from = verbAt + 1;
   while (from < tokens.length && PRODUCT_SKIP.has(tokens[from]!.text)) from++;
   let to = from;
   while (to < tokens.length && (tokens[to]!.hyphenated || !PRODUCT_END.has(tokens[to]!.text)) && !(to > from && tokens[to]!.breakBefore)) to++;
   if (to === from || to - from > 10) return null;
   return { from: verbAt, to };
+}
+
+/**
+ * A prompt that opens with the product and no verb: "a green glass bottle on dark slate", "two cups of
+ * coffee in a cafe". The words before the scene starts are the product's when they end in a product
+ * noun, or name one followed by "of"; their colours are the product's, not the scene's. A noun the
+ * vocabulary knows as part of a scene ("table", "lamp", "bar") never makes one. `from` is -1: no verb.
+ */
+function leadingProduct(tokens: Token[]): { from: number; to: number } | null {
+  let to = 0;
+  while (to < tokens.length && !PRODUCT_END.has(tokens[to]!.text) && !(to > 0 && tokens[to]!.breakBefore)) to++;
+  if (to === 0 || to > 8 || to === tokens.length) return null;
+  const { phrases } = vocabulary();
+  const names = (i: number) => productNoun(tokens[i]!.text) !== null && !phrases.has(tokens[i]!.text);
+  for (let i = 0; i < to; i++) {
+    if (names(i) && (i === to - 1 || tokens[i + 1]!.text === 'of')) return { from: -1, to };
+  }
+  return null;
 }
 
 function findMatches(tokens: Token[], skip: (i: number) => boolean): { matches: Match[]; covered: boolean[] } {

@@ -74,8 +74,23 @@ describe('planScene', () => {
 
   it('reports the words it did not use', () => {
     const p = planScene('a bottle on marble with glorbish vibes and quantum sparkle');
-    expect(p.words.unused).toEqual(['bottle', 'glorbish', 'quantum']);
+    expect(p.words.unused).toEqual(['glorbish', 'quantum']);
+    expect(p.product.description).toBe('bottle');
     expect(p.words.understood.some((w) => w.text === 'marble' && w.fields.includes('surface.material'))).toBe(true);
+  });
+
+  it('reads a prompt that opens with the product as the product, its colour included: not the scene\'s palette', () => {
+    const p = planScene('a green bottle on dark slate with rising steam');
+    expect(p.product.description).toBe('green bottle');
+    expect(p.palette.names).toEqual([]);
+    expect(p.surface.material).toBe('slate');
+    expect(planScene('two cups of coffee in a warm cafe').product.description).toBe('two cups of coffee');
+    // a noun the scene vocabulary knows is the scene's: a wooden table is what the product stands on
+    const table = planScene('wooden table in a sunny kitchen');
+    expect(table.product.description).toBe('');
+    expect(table.surface.material).toBe('wood');
+    // colour words with no product noun stay the scene's
+    expect(planScene('green leaves around, on marble').palette.names).toEqual(['green']);
   });
 
   it('lets explicit scene settings win, with derived values following', () => {

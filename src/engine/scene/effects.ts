@@ -2,7 +2,8 @@ import type { ScenePlan } from '../../contract/scene.js';
 import { composite, rasteriseSvg, resize } from '../codec.js';
 import { rgba8, type Box } from '../raster/types.js';
 import { createRng } from '../raster/noise.js';
-import { detectOpening, productKind, type Rim } from './opening.js';
+import { productKind } from '../../plan/products.js';
+import { detectOpening, type Rim } from './opening.js';
 import { renderWisps, type WispLayer } from './wisps.js';
 
 /**

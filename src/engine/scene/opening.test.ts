@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderRaw, type Product } from '../../../test/fixtures/packshot.js';
 import { trueOpening } from '../../../test/fixtures/openings.js';
 import { rgba8, type Rgba8 } from '../raster/types.js';
-import { detectOpening, productKind } from './opening.js';
+import { productKind } from '../../plan/products.js';
+import { detectOpening } from './opening.js';
 
 /** A fixture product at 480 px as the cutout hands it over: its own pixels with the exact matte. */
 function cutOut(product: Product, size = 480): Rgba8 {

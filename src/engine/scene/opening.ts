@@ -1,3 +1,4 @@
+import type { ProductKind } from '../../plan/products.js';
 import type { Box, Rgba8 } from '../raster/types.js';
 
 /**
@@ -11,7 +12,7 @@ import type { Box, Rgba8 } from '../raster/types.js';
  * narrow neck on a much wider body, and a chair or a plant has no elliptical top at all.
  *
  * The pixels decide when they are clear; between the two, a noun in the prompt ("a cup of coffee",
- * "this can") settles it (`productKind`), and without one there is no opening.
+ * "this can") settles it (`productKind` in plan/products.ts), and without one there is no opening.
  */
 
 /** The rim's ellipse, in the image's pixels (axis-aligned: the camera looks level or slightly down). */
@@ -25,45 +26,6 @@ export interface OpeningReading {
   reason: string;
   /** what the pixels said, for the table in bench/ and the tests */
   evidence: { fit: number; aspect: number; neck: number; contrast: number; seeThrough: number } | null;
-}
-
-/** What a noun in the prompt says the product is: a vessel with an open top, or something else. */
-export type ProductKind = { noun: string; vessel: boolean };
-
-/** Vessels steam or smoke can rise from (one word, as written; plurals too). */
-const VESSELS = new Set([
-  'cup', 'teacup', 'mug', 'dripper', 'pour-over', 'pourover', 'pot', 'teapot', 'coffeepot', 'kettle', 'bowl', 'saucepan',
-  'pan', 'skillet', 'wok', 'casserole', 'tumbler', 'espresso', 'cappuccino', 'latte', 'americano', 'tea', 'soup', 'ramen',
-  'chemex', 'cezve', 'ladle', 'chalice', 'goblet', 'cauldron', 'brazier', 'censer', 'incense', 'candle',
-]);
-/** Products that are not a vessel with an open top, whatever their silhouette shows (a boot's shaft is open, a can's lid is not). */
-const NOT_VESSELS = new Set([
-  'bottle', 'can', 'tin', 'box', 'carton', 'jar', 'boot', 'shoe', 'sneaker', 'trainer', 'sandal', 'heel', 'chair', 'stool',
-  'table', 'lamp', 'bag', 'handbag', 'backpack', 'watch', 'phone', 'laptop', 'headphones', 'perfume', 'tube', 'bar', 'soap',
-  'book', 'plant', 'vase', 'speaker', 'toaster', 'appliance', 'camera', 'hat', 'jacket', 'shirt', 'dress', 'ring', 'necklace',
-]);
-
-/** Words that start the scene: a noun after them is a prop ("on a cafe bar", "beside a plant"), not the product. */
-const SCENE_START = new Set(['on', 'in', 'at', 'against', 'with', 'beside', 'next', 'near', 'under', 'over', 'behind', 'by', 'onto', 'inside', 'atop', 'among', 'from', 'into']);
-
-/**
- * The product noun of the prompt, where it says whether the product is a vessel ("a cup of coffee",
- * "place this exact leather boot"), or null: the first such noun before the scene starts (the first
- * "on", "in", "with" …). "no"/"without" right before it does not count.
- */
-export function productKind(prompt: string): ProductKind | null {
-  const tokens = prompt.toLowerCase().match(/[a-z][a-z-]*/g) ?? [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (SCENE_START.has(t)) return null;
-    const stem = t.endsWith('es') && (VESSELS.has(t.slice(0, -2)) || NOT_VESSELS.has(t.slice(0, -2))) ? t.slice(0, -2)
-      : t.endsWith('s') && t.length > 3 ? t.slice(0, -1) : t;
-    const word = VESSELS.has(t) || NOT_VESSELS.has(t) ? t : stem;
-    if (!VESSELS.has(word) && !NOT_VESSELS.has(word)) continue;
-    if (i > 0 && (tokens[i - 1] === 'no' || tokens[i - 1] === 'without')) continue;
-    return { noun: word, vessel: VESSELS.has(word) };
-  }
-  return null;
 }
 
 /** Alpha at or over this is the product's own pixels. */
