@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_HIAPI_UPSTREAM_MODELS, loadConfig } from '../../src/config.js';
+import { startReshoot } from '../../src/main.js';
 import { upstreamLayoutKey } from '../../src/worker/worker.js';
 import { driftFor, repaintLayout } from '../fakes/layout-painter.js';
 import { apiClient, MODEL, productDataUri } from '../helpers/api.js';
@@ -15,7 +19,7 @@ import { startFakeHiapi, type FakeHiapi } from '../sdk/fake-hiapi.js';
  * fake hiapi on loopback that downloads http(s) input_urls at create, as the real one does:
  * - with RESHOOT_PUBLIC_URL set, the layout goes as a signed `/files/tasks/<id>/upstream-layout.png`
  *   link of ours (the real hiapi takes public URLs only), the same bytes a data: URI would carry, and
- *   the link is gone once the task is over; without it, the data: URI as before;
+ *   the link is gone once the task is over; without it, the data: URI as before and a warning at start;
  * - the model the upstream is asked for follows RESHOOT_HIAPI_UPSTREAM_MODELS (Pro, retired upstream,
  *   goes to its image-to-image model by default) and shows in `reshoot.upstream.model`.
  */
@@ -109,6 +113,24 @@ describe('hiapi upstream: the layout as a link the real hiapi can fetch', () => 
     expect(existsSync(path.join(linked.dataDir, 'blobs', upstreamLayoutKey(taskId)))).toBe(false);
     expect((await fetch(viaLink.url)).status).toBe(404);
   }, 120_000);
+});
+
+describe('hiapi upstream: the start warning', () => {
+  it('a worker with the hiapi engine and no RESHOOT_PUBLIC_URL warns that the real hiapi cannot fetch a data: URI; with it, none', async () => {
+    const warnings = async (env: Record<string, string>) => {
+      const lines: Array<{ level: number; msg: string }> = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+      const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reshoot-h8-'));
+      const config = loadConfig({ ...upstreamEnv(), RESHOOT_ROLE: 'worker', RESHOOT_DATA_DIR: dataDir, RESHOOT_API_KEYS: 'sk-test-warn', RESHOOT_FIRST_KEY: 'false', RESHOOT_ENGINE_THREADS: '1', ...env });
+      const reshoot = await startReshoot(config, { logger });
+      await reshoot.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+      return lines.filter((l) => l.level === 40).map((l) => l.msg);
+    };
+    const warned = await warnings({});
+    expect(warned.some((m) => m.startsWith('the real hiapi fetches input_urls over the internet; set RESHOOT_PUBLIC_URL'))).toBe(true);
+    expect((await warnings({ RESHOOT_PUBLIC_URL: 'https://img.example.com' })).some((m) => m.includes('RESHOOT_PUBLIC_URL'))).toBe(false);
+  }, 60_000);
 });
 
 describe('hiapi upstream: model names the real hiapi accepts', () => {
