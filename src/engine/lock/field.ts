@@ -165,12 +165,33 @@ export function readSmall(f: SmallField, x: number, y: number, c: number): numbe
   return top * (1 - ty) + bot * ty;
 }
 
-/** smallBlur read back at every pixel: a full-size field. */
+/** smallBlur read back at every pixel (as readSmall does): a full-size field. */
 export function smoothField(src: Float32Array, w: number, h: number, ch: number, sigma: number): Float32Array {
   const f = smallBlur(src, w, h, ch, sigma);
   if (f.k === 1) return f.data;
+  const { k, width: sw, height: sh, data } = f;
   const out = new Float32Array(w * h * ch);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < ch; c++) out[(y * w + x) * ch + c] = readSmall(f, x, y, c);
+  // the bilinear taps along a row, worked out once
+  const xa = new Int32Array(w), xb = new Int32Array(w), xt = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.min(sw - 1, Math.max(0, (x - (k - 1) / 2) / k));
+    const x0 = Math.floor(fx);
+    xa[x] = x0 * ch; xb[x] = Math.min(sw - 1, x0 + 1) * ch; xt[x] = fx - x0;
+  }
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, (y - (k - 1) / 2) / k));
+    const y0 = Math.floor(fy), ty = fy - y0;
+    const r0 = y0 * sw * ch, r1 = Math.min(sh - 1, y0 + 1) * sw * ch;
+    for (let x = 0; x < w; x++) {
+      const a = xa[x]!, b = xb[x]!, tx = xt[x]!;
+      const o = (y * w + x) * ch;
+      for (let c = 0; c < ch; c++) {
+        const top = data[r0 + a + c]! + (data[r0 + b + c]! - data[r0 + a + c]!) * tx;
+        const bot = data[r1 + a + c]! + (data[r1 + b + c]! - data[r1 + a + c]!) * tx;
+        out[o + c] = top + (bot - top) * ty;
+      }
+    }
+  }
   return out;
 }
 

@@ -181,8 +181,8 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
     if (a > 1e-3) { const k = 1 / a; straight[i * 3] = pre[i * 3]! * k; straight[i * 3 + 1] = pre[i * 3 + 1]! * k; straight[i * 3 + 2] = pre[i * 3 + 2]! * k; }
   }
   const inside = insideAway(alpha, hw, hh, Math.max(2, Math.round(boxLong * 0.01)));
-  // a sample of about 600 × 600 is as good a mean as every pixel
-  const step = Math.max(1, Math.round(boxLong / 600));
+  // a sample of about 300 × 300 is as good a mean as every pixel
+  const step = Math.max(1, Math.round(boxLong / 300));
   const before = meanDeltaE76(gen, hb, straight, inside, step);
   const report: LockReport = {
     mode,
@@ -312,13 +312,18 @@ function contactShadow(alpha: Float32Array, set: Float32Array, w: number, h: num
   const painted = 1 - near / far; // how much darker the set already is under the base
   const strength = Math.max(0, 0.35 - painted);
   if (strength <= 0.01) return out;
+  let highest = lowest;
   for (let x = 0; x < w; x++) {
     const b = baseRow[x]!;
     if (b < 0 || lowest - b > reach * 2) continue;
+    highest = Math.min(highest, b);
     for (let k = 1; k <= reach * 3 && b + k < h; k++) {
       const i = (b + k) * w + x;
       out[i] = Math.max(out[i]!, strength * Math.exp(-((k / reach) ** 2)));
     }
   }
-  return smoothField(out, w, h, 1, reach * 0.6);
+  // blurred in the strip of rows the shadow and its blur reach only
+  const y0 = Math.max(0, highest + 1 - 2 * reach), y1 = Math.min(h, lowest + 5 * reach + 1);
+  out.set(smoothField(out.subarray(y0 * w, y1 * w), w, y1 - y0, 1, reach * 0.6), y0 * w);
+  return out;
 }

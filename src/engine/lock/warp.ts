@@ -84,6 +84,14 @@ export function warpProduct(product: Rgba8, box: Box, t: Similarity, region: Box
   const rgb = new Float32Array(n * 3);
   const alpha = new Float32Array(n);
   const wx = new Float32Array(4), wy = new Float32Array(4);
+  // per product row, the columns a 4×4 kernel centred within two rows of it can find any alpha in
+  const first = new Int32Array(ph).fill(pw), last = new Int32Array(ph).fill(-1);
+  for (let v = 0; v < ph; v++) {
+    let a0 = pw, a1 = -1;
+    for (let u = 0; u < pw; u++) if (src[(v * pw + u) * 4 + 3]! > 0) { a0 = u; break; }
+    for (let u = pw - 1; u >= a0; u--) if (src[(v * pw + u) * 4 + 3]! > 0) { a1 = u; break; }
+    for (let k = Math.max(0, v - 2); k <= Math.min(ph - 1, v + 2); k++) { first[k] = Math.min(first[k]!, a0); last[k] = Math.max(last[k]!, a1); }
+  }
   for (let y = 0; y < region.height; y++) {
     const fy = region.y + y - ty;
     for (let x = 0; x < region.width; x++) {
@@ -92,6 +100,8 @@ export function warpProduct(product: Rgba8, box: Box, t: Similarity, region: Box
       const v = ic * fx + id * fy;
       if (u < -1 || v < -1 || u > pw || v > ph) continue;
       const u0 = Math.floor(u), v0 = Math.floor(v);
+      const row = v0 < 0 ? 0 : v0 >= ph ? ph - 1 : v0;
+      if (u0 + 2 < first[row]! || u0 - 1 > last[row]!) continue;
       cubicWeights(u - u0, wx);
       cubicWeights(v - v0, wy);
       let r = 0, g = 0, bl = 0, al = 0;
