@@ -93,6 +93,13 @@ describe('planScene', () => {
     expect(planScene('green leaves around, on marble').palette.names).toEqual(['green']);
   });
 
+  it('reads a quality word before a side light as both: hard, and from the side (then from where it says)', () => {
+    const hard = planScene('on concrete, hard side light from the right');
+    expect([hard.light.from, hard.light.hardness, hard.words.unused]).toEqual(['right', planScene('hard light').light.hardness, []]);
+    const soft = planScene('soft side lighting');
+    expect([soft.light.from, soft.light.hardness]).toEqual(['left', planScene('soft light').light.hardness]);
+  });
+
   it('lets explicit scene settings win, with derived values following', () => {
     const p = planScene(EDITORIAL, { scene: { light: { from: 'right' }, surface: { material: 'marble' }, effects: { steam: 0 } } });
     expect(p.light.from).toBe('right');

@@ -208,6 +208,12 @@ function build(): Map<string, Entry> {
   const light = (fields: string[], set: (d: Draft) => void): Entry => ({ kind: 'light', fields, set });
   add('hard light|hard lighting|harsh light|harsh lighting|harsh|direct light|direct sunlight|direct sun|strong sunlight|crisp light|spotlight|spot light|spotlit|specular light|bright sun|midday sun|hard sunlight', light(['light.hardness'], (d) => { d.light.hardness = WORDS.light.hard.hardness; }));
   add('soft light|soft lighting|softly lit|soft lit|diffused|diffuse|diffused light|diffuse light|diffused lighting|softbox|soft box|overcast|cloudy|gentle light|even light|even lighting|wrap light|wrapping light|north light|indirect light|bounce light|bounced light', light(['light.hardness'], (d) => { d.light.hardness = WORDS.light.soft.hardness; }));
+  // a quality word before a side light sets both: "hard side light from the right" is hard, and from the side
+  for (const [words, quality] of [['hard|harsh|crisp|strong', WORDS.light.hard], ['soft|diffused|diffuse|gentle', WORDS.light.soft]] as const) {
+    const side = lightDir('left');
+    const phrases = words.split('|').flatMap((w) => [`${w} side light`, `${w} side lighting`, `${w} directional light`, `${w} raking light`]);
+    add(phrases, { ...side, fields: [...side.fields, 'light.hardness'], set: (d, amount) => { side.set!(d, amount); d.light.hardness = quality.hardness; } });
+  }
   add('window light|window lighting|natural window light|light through a window|light through the window|light from a window|light from the window|window|windows|window frame|window pane|window panes|window shadow|window shadows|window frame shadow|window frame shadows|french window', {
     kind: 'pattern', value: 'window', fields: ['light.pattern'], set: (d) => { d.light.pattern = 'window'; }, unset: (d) => { d.light.pattern = 'none'; },
   });
