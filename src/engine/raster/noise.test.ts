@@ -20,4 +20,16 @@ describe('noise fields', () => {
     expect(fbmField(9, 2, 32, 4, 3).data).not.toEqual(fbmField(10, 2, 32, 4, 3).data);
     expect(() => fbmField(9, 2, 100)).toThrow(RangeError);
   });
+
+  it('hands back the field it built for the same arguments, and rebuilds the same field once the bounded cache let it go', () => {
+    const first = fbmField(5, 3, 256, 4, 5);
+    const copy = Float32Array.from(first.data);
+    expect(fbmField(5, 3, 256, 4, 5)).toBe(first);
+    expect(fbmField(5, 3, 256, 4, 6)).not.toBe(first);
+    // 80 other 256² fields (20 MB) push it out of the 16 MB cache
+    for (let salt = 100; salt < 180; salt++) fbmField(5, salt, 256, 4, 1);
+    const again = fbmField(5, 3, 256, 4, 5);
+    expect(again).not.toBe(first);
+    expect(again.data).toEqual(copy);
+  });
 });

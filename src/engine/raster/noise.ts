@@ -21,8 +21,41 @@ export interface NoiseField {
   data: Float32Array;
 }
 
-/** Fractal value noise: `octaves` layers, each twice the frequency and `gain` times the amplitude. `size` must be a power of two. */
+/**
+ * Fields already built, by everything that determines them (seed, salt, size, cells, octaves, gain),
+ * least recently used first: a render reads the same few fields (surface, backdrop, wisps) for its
+ * seed, and building one costs a few milliseconds at 256². Per thread (each engine worker has its own).
+ */
+const fieldCache = new Map<string, NoiseField>();
+/** the cache's bound in bytes per thread (a 256² field is 256 KB) */
+const FIELD_CACHE_BYTES = 16 << 20;
+let fieldCacheBytes = 0;
+
+/**
+ * Fractal value noise: `octaves` layers, each twice the frequency and `gain` times the amplitude.
+ * `size` must be a power of two. The field is shared with later calls for the same arguments: read
+ * it, never write it.
+ */
 export function fbmField(seed: number, salt: number, size = 256, baseCells = 4, octaves = 5, gain = 0.5): NoiseField {
+  const key = `${seed}:${salt}:${size}:${baseCells}:${octaves}:${gain}`;
+  const hit = fieldCache.get(key);
+  if (hit) {
+    fieldCache.delete(key);
+    fieldCache.set(key, hit);
+    return hit;
+  }
+  const field = buildField(seed, salt, size, baseCells, octaves, gain);
+  fieldCache.set(key, field);
+  fieldCacheBytes += field.data.byteLength;
+  for (const [k, f] of fieldCache) {
+    if (fieldCacheBytes <= FIELD_CACHE_BYTES || k === key) break;
+    fieldCache.delete(k);
+    fieldCacheBytes -= f.data.byteLength;
+  }
+  return field;
+}
+
+function buildField(seed: number, salt: number, size: number, baseCells: number, octaves: number, gain: number): NoiseField {
   if (size < 1 || (size & (size - 1)) !== 0) throw new RangeError(`noise field size ${size} is not a power of two`);
   const rng = createRng(seed, salt);
   const out = new Float32Array(size * size);

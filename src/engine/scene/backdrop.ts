@@ -27,13 +27,13 @@ export interface BackdropContext {
 
 export async function renderBackdrop(ctx: BackdropContext): Promise<Float32Array> {
   const { plan, width: W, height: H } = ctx;
-  const out = new Float32Array(W * H * 3);
   const b = plan.backdrop;
   if (ctx.photo) {
     // bokeh over a photograph is its own lights through a wider-open lens: a larger disc
     const blur = b.blur + 0.35 * plan.effects.bokeh;
     return renderEnvironment({ look: ctx.photo.look, width: W, height: H, horizonY: ctx.photo.horizonY, blur, quality: ctx.photo.quality });
   }
+  const out = new Float32Array(W * H * 3);
   if (b.kind === 'environment' && b.environment !== 'none') {
     await drawEnvironment(ctx, out);
     return out;
