@@ -145,6 +145,19 @@ describe('lens blur', () => {
     expect(Buffer.from(again.buffer).equals(Buffer.from(v.buffer))).toBe(true);
   });
 
+  it('hands each caller its own view: drawing over one render’s backdrop leaves the next one’s as it was', async () => {
+    const look = environmentLook(planScene('blurred warm cafe interior'), 7)!;
+    // 480×360 upsamples the reduced view; 64×48 with no blur is rendered at its own size
+    for (const [W, H, blur] of [[480, 360, 0.85], [64, 48, 0]] as const) {
+      const first = await renderEnvironment({ look, width: W, height: H, horizonY: 40, blur, quality: 'fast' });
+      const kept = Float32Array.from(first);
+      first.fill(-1);
+      const second = await renderEnvironment({ look, width: W, height: H, horizonY: 40, blur, quality: 'fast' });
+      expect(second).not.toBe(first);
+      expect(Buffer.from(second.buffer).equals(Buffer.from(kept.buffer))).toBe(true);
+    }
+  });
+
   it('is smooth after upsampling: no step between neighbouring pixels larger than a blur allows', async () => {
     const look = environmentLook(planScene('in a workshop'), 7)!;
     const W = 480;

@@ -169,11 +169,34 @@ export async function renderEnvironment(req: ViewRequest): Promise<Float32Array>
   const rw = Math.max(8, Math.round(W / s));
   const rh = Math.max(8, Math.round(H / s));
   const pitch = pitchFor(req.horizonY, H, W, photo.fov);
-  const view = reproject(env.hdr, { width: rw, height: rh, yaw: look.yaw, pitch, fov: photo.fov });
-  const blurred = discBlur(view.data, rw, rh, R * (rw / W));
-  grade(blurred, rw * rh, env, photo);
-  return upsample(blurred, rw, rh, W, H);
+  const radius = R * (rw / W);
+  // the defocused view at the reduced size depends on nothing else: renders of the same scene and
+  // seed (a catalogue's products, one prompt) reuse it
+  const key = `${look.hdri}|${look.yaw}|${pitch}|${radius}|${rw}x${rh}|${JSON.stringify(photo)}`;
+  let blurred = views.get(key);
+  if (blurred) {
+    views.delete(key);
+  } else {
+    const view = reproject(env.hdr, { width: rw, height: rh, yaw: look.yaw, pitch, fov: photo.fov });
+    blurred = discBlur(view.data, rw, rh, radius);
+    grade(blurred, rw * rh, env, photo);
+    viewBytes += blurred.byteLength;
+  }
+  views.set(key, blurred);
+  for (const [k, v] of views) {
+    if (viewBytes <= VIEW_CACHE_BYTES || k === key) break;
+    views.delete(k);
+    viewBytes -= v.byteLength;
+  }
+  // the caller draws over what it is handed: never the cached view itself
+  return rw === W && rh === H ? Float32Array.from(blurred) : upsample(blurred, rw, rh, W, H);
 }
+
+/** Defocused, graded views at their reduced size, least recently used first (per thread). */
+const views = new Map<string, Float32Array>();
+/** the views' bound in bytes per thread (a 1K view at the fast size is about 100 KB, a Pro one about 1 MB) */
+const VIEW_CACHE_BYTES = 24 << 20;
+let viewBytes = 0;
 
 /**
  * Lens blur: every pixel spread over a disc (uniform, as through an open round aperture), summed
@@ -287,11 +310,13 @@ export function upsample(src: Float32Array, w: number, h: number, W: number, H: 
       const a = (y0 * w + x0s[x]!) * 3, b = (y0 * w + x1s[x]!) * 3, c = (y1 * w + x0s[x]!) * 3, d = (y1 * w + x1s[x]!) * 3;
       const fx = fxs[x]!;
       const o = (y * W + x) * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = src[a + ch]! + (src[b + ch]! - src[a + ch]!) * fx;
-        const bot = src[c + ch]! + (src[d + ch]! - src[c + ch]!) * fx;
-        out[o + ch] = top + (bot - top) * fy;
-      }
+      // the three channels written out: a loop per pixel costs more than the blend
+      const t0 = src[a]! + (src[b]! - src[a]!) * fx;
+      const t1 = src[a + 1]! + (src[b + 1]! - src[a + 1]!) * fx;
+      const t2 = src[a + 2]! + (src[b + 2]! - src[a + 2]!) * fx;
+      out[o] = t0 + (src[c]! + (src[d]! - src[c]!) * fx - t0) * fy;
+      out[o + 1] = t1 + (src[c + 1]! + (src[d + 1]! - src[c + 1]!) * fx - t1) * fy;
+      out[o + 2] = t2 + (src[c + 2]! + (src[d + 2]! - src[c + 2]!) * fx - t2) * fy;
     }
   }
   return out;
