@@ -3,15 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputSize, type AspectRatio } from '../../src/contract/models.js';
 import { priceFor, type PriceRow } from '../../src/contract/pricing.js';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
+import { buildStudio, chromiumUnavailable, launchChromium, openPage } from '../helpers/chromium.js';
 
 // A batch in the studio as a person runs one: a folder picked and a file dropped, two prompts × two
 // ratios, the quote checked against the server's price rows, every row done, and the zip's entries
@@ -55,7 +54,7 @@ describe.skipIf(chromiumUnavailable !== null)('batches in the web studio', { tim
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-batch-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     const webDir = path.join(tmp, 'web');
-    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    await buildStudio(webDir);
     // a folder as a photographer hands it over: a packshot and a file that is not an image
     folder = path.join(tmp, 'shoot');
     fs.mkdirSync(folder);
@@ -64,13 +63,8 @@ describe.skipIf(chromiumUnavailable !== null)('batches in the web studio', { tim
     mugPath = path.join(tmp, 'mug.png');
     fs.writeFileSync(mugPath, (await renderPackshot({ ...FIXTURES.mug, width: 288, height: 288 })).png);
     server = await startTestServer({ RESHOOT_WEB_DIR: webDir, RESHOOT_JOB_MAX_ATTEMPTS: '1', RESHOOT_PRICING: JSON.stringify(PRICES) });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
-    await context.addInitScript((key) => localStorage.setItem('reshoot.apiKey', key), server.apiKey);
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await launchChromium();
+    page = await openPage(browser, { viewport: { width: 1280, height: 720 }, acceptDownloads: true }, (context) => context.addInitScript((key) => localStorage.setItem('reshoot.apiKey', key), server.apiKey));
     await page.goto(server.url);
     await page.getByRole('button', { name: 'Batch' }).click();
     await page.getByRole('heading', { name: 'Batch' }).waitFor();

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startPaintingHiapi } from '../fakes/layout-painter.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
+import { buildStudio, chromiumUnavailable, launchChromium, openPage } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import type { FakeHiapi } from '../sdk/fake-hiapi.js';
 
@@ -67,7 +66,7 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-gen-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     webDir = path.join(tmp, 'web');
-    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    await buildStudio(webDir);
     mugPath = path.join(tmp, 'mug.png');
     fs.writeFileSync(mugPath, (await renderPackshot({ ...FIXTURES.mug, width: 480, height: 480 })).png);
     hiapi = await startPaintingHiapi();
@@ -81,12 +80,8 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
       // an upstream that fails is replaced by the studio, and the result says so
       RESHOOT_FALLBACK_ENGINE: 'studio',
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await launchChromium();
+    page = await openPage(browser, { viewport: { width: 1440, height: 900 } });
   }, 120_000);
 
   afterAll(async () => {

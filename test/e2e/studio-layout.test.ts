@@ -2,14 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASPECT_RATIOS } from '../../src/contract/models.js';
 import sharp from 'sharp';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
+import { buildStudio, chromiumUnavailable, launchChromium, openPage } from '../helpers/chromium.js';
 
 // The studio as a new user meets it on common desktop sizes: the result always whole and as large as
 // the stage allows, a before/after wipe that lines up, and the messages, warnings and history that
@@ -79,8 +78,7 @@ function session(taskIds: string[], selected = taskIds.at(-1)!) {
 }
 
 async function openStudio(viewport: { width: number; height: number }, sessionJson: string | null): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript(
+  const page = await openPage(browser, { viewport }, (context) => context.addInitScript(
     ([key, s]) => {
       if (sessionStorage.getItem('seeded')) return;
       sessionStorage.setItem('seeded', '1');
@@ -88,11 +86,7 @@ async function openStudio(viewport: { width: number; height: number }, sessionJs
       if (s) localStorage.setItem('reshoot.session', s);
     },
     [server.apiKey, sessionJson] as const,
-  );
-  const page = await context.newPage();
-  page.on('pageerror', (err) => {
-    throw err;
-  });
+  ));
   await page.goto(server.url);
   return page;
 }
@@ -133,7 +127,7 @@ describe.skipIf(chromiumUnavailable !== null)('web studio on desktop screens', {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-layout-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     const webDir = path.join(tmp, 'web');
-    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    await buildStudio(webDir);
     const shot = await renderPackshot({ ...FIXTURES.dripper, width: 640, height: 640 });
     dripperPath = path.join(tmp, 'dripper.png');
     fs.writeFileSync(dripperPath, shot.png);
@@ -147,7 +141,7 @@ describe.skipIf(chromiumUnavailable !== null)('web studio on desktop screens', {
     }
     dripper = { width: shot.width, height: shot.height, box: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } };
     server = await startTestServer({ RESHOOT_WEB_DIR: webDir, RESHOOT_JOB_MAX_ATTEMPTS: '1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
 
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(shot.png)], { type: 'image/png' }), 'dripper.png');

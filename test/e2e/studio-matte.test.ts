@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, renderPackshot, type Packshot } from '../fixtures/index.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
+import { buildStudio, chromiumUnavailable, launchChromium, openPage } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // Fix cutout in the studio, as a person uses it: render, open the brush on the result, erase the top
@@ -117,7 +116,7 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-matte-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     const webDir = path.join(tmp, 'web');
-    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    await buildStudio(webDir);
     mug = await renderPackshot({ ...FIXTURES.mug, width: SIDE, height: SIDE });
     mugPath = path.join(tmp, 'mug.png');
     fs.writeFileSync(mugPath, mug.png);
@@ -131,13 +130,9 @@ describe.skipIf(chromiumUnavailable !== null)('Fix cutout in the studio (Chromiu
     box = { x0, y0, x1, y1 };
     cut = y0 + Math.round((y1 - y0) * 0.3);
     server = await startTestServer({ RESHOOT_WEB_DIR: webDir, RESHOOT_JOB_MAX_ATTEMPTS: '1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     // hasTouch: the brush also takes touch (a tap below); the mouse works as usual
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, hasTouch: true });
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    page = await openPage(browser, { viewport: { width: 1440, height: 900 }, hasTouch: true });
   });
 
   afterAll(async () => {

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { renderScenePhoto } from '../fixtures/scenes.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
+import { buildStudio, chromiumUnavailable, launchChromium, openPage } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // "Your scenes" in the studio (#15.8): a server with a scene library shows its photos and tags, a
@@ -29,7 +28,7 @@ describe.skipIf(chromiumUnavailable !== null)('the scene library in the studio',
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reshoot-e2e-scenes-'));
     fs.mkdirSync(SHOTS, { recursive: true });
     const webDir = path.join(tmp, 'web');
-    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    await buildStudio(webDir);
     const scenesDir = path.join(tmp, 'scenes');
     fs.mkdirSync(scenesDir);
     fs.writeFileSync(path.join(scenesDir, 'oak-table.png'), (await renderScenePhoto('room', 640, 480)).png);
@@ -39,12 +38,8 @@ describe.skipIf(chromiumUnavailable !== null)('the scene library in the studio',
     mugPath = path.join(tmp, 'mug.png');
     fs.writeFileSync(mugPath, (await renderPackshot({ ...FIXTURES.mug, width: 480, height: 480 })).png);
     server = await startTestServer({ RESHOOT_WEB_DIR: webDir, RESHOOT_SCENES_DIR: scenesDir, RESHOOT_JOB_MAX_ATTEMPTS: '1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await launchChromium();
+    page = await openPage(browser, { viewport: { width: 1440, height: 900 } });
   });
 
   afterAll(async () => {

@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { FIXTURES, renderPackshot } from '../fixtures/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumUnavailable } from '../helpers/chromium.js';
+import { buildStudio, chromiumUnavailable, launchChromium, openPage } from '../helpers/chromium.js';
 
 // The studio in a real browser against the real server: Debian's Chromium driven by playwright-core
 // (no browser download). The scenarios run in order on one page, like a person working through them.
@@ -20,7 +19,6 @@ const POLL = { timeout: 15_000 };
 let tmp: string;
 let server: TestServer;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let fixturePath: string;
 let mugPath: string;
@@ -76,19 +74,15 @@ describe.skipIf(chromiumUnavailable !== null)('web studio in Chromium', { timeou
     fs.mkdirSync(SHOTS, { recursive: true });
     // Build the current sources rather than trusting a web/dist that may be stale.
     const webDir = path.join(tmp, 'web');
-    await build({ configFile: path.join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    await buildStudio(webDir);
     fixturePath = path.join(tmp, 'dripper.png');
     fs.writeFileSync(fixturePath, (await renderPackshot({ ...FIXTURES.dripper, width: 640, height: 640 })).png);
     mugPath = path.join(tmp, 'mug.png');
     fs.writeFileSync(mugPath, (await renderPackshot({ ...FIXTURES.mug, width: 480, height: 480 })).png);
     server = await startTestServer({ RESHOOT_WEB_DIR: webDir, RESHOOT_JOB_MAX_ATTEMPTS: '1' });
     // launch() gives the browser a fresh temporary profile of its own and removes it on close.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await launchChromium();
+    page = await openPage(browser, { viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   });
 
   afterAll(async () => {
