@@ -85,26 +85,30 @@ function nearestOf(set: Uint8Array, w: number, h: number): Int32Array {
   const idx = new Int32Array(w * h).fill(-1);
   for (let i = 0; i < w * h; i++) if (set[i]) { d[i] = 0; idx[i] = i; }
   const D = Math.SQRT2;
-  const take = (i: number, j: number, step: number): void => {
-    const v = d[j]! + step;
-    if (v < d[i]!) { d[i] = v; idx[i] = idx[j]!; }
-  };
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    if (x > 0) take(i, i - 1, 1);
-    if (y > 0) {
-      take(i, i - w, 1);
-      if (x > 0) take(i, i - w - 1, D);
-      if (x < w - 1) take(i, i - w + 1, D);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let v = d[i]!, k = idx[i]!;
+      if (x > 0 && d[i - 1]! + 1 < v) { v = d[i - 1]! + 1; k = idx[i - 1]!; }
+      if (y > 0) {
+        if (d[i - w]! + 1 < v) { v = d[i - w]! + 1; k = idx[i - w]!; }
+        if (x > 0 && d[i - w - 1]! + D < v) { v = d[i - w - 1]! + D; k = idx[i - w - 1]!; }
+        if (x < w - 1 && d[i - w + 1]! + D < v) { v = d[i - w + 1]! + D; k = idx[i - w + 1]!; }
+      }
+      d[i] = v; idx[i] = k;
     }
   }
-  for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) {
-    const i = y * w + x;
-    if (x < w - 1) take(i, i + 1, 1);
-    if (y < h - 1) {
-      take(i, i + w, 1);
-      if (x < w - 1) take(i, i + w + 1, D);
-      if (x > 0) take(i, i + w - 1, D);
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      let v = d[i]!, k = idx[i]!;
+      if (x < w - 1 && d[i + 1]! + 1 < v) { v = d[i + 1]! + 1; k = idx[i + 1]!; }
+      if (y < h - 1) {
+        if (d[i + w]! + 1 < v) { v = d[i + w]! + 1; k = idx[i + w]!; }
+        if (x < w - 1 && d[i + w + 1]! + D < v) { v = d[i + w + 1]! + D; k = idx[i + w + 1]!; }
+        if (x > 0 && d[i + w - 1]! + D < v) { v = d[i + w - 1]! + D; k = idx[i + w - 1]!; }
+      }
+      d[i] = v; idx[i] = k;
     }
   }
   return idx;
@@ -212,7 +216,11 @@ export function readSilhouette(s: SilhouetteInput): SilhouetteReading {
   const dist2 = (a: Float32Array, i: number, b: Float32Array, j: number) =>
     (a[i * 3]! - b[j * 3]!) ** 2 + (a[i * 3 + 1]! - b[j * 3 + 1]!) ** 2 + (a[i * 3 + 2]! - b[j * 3 + 2]!) ** 2;
   const expected = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) expected[i * 3 + c] = map[c]![0] * prod.data[i * 3 + c]! + map[c]![1];
+  const [[g0, o0], [g1, o1], [g2, o2]] = map as [[number, number], [number, number], [number, number]];
+  const pd = prod.data;
+  for (let i = 0; i < n * 3; i += 3) {
+    expected[i] = g0 * pd[i]! + o0; expected[i + 1] = g1 * pd[i + 1]! + o1; expected[i + 2] = g2 * pd[i + 2]! + o2;
+  }
 
   // how far the upstream's product strays from the mapped source at most, where no set colour is
   // near enough to compare with (deep inside a large product): four times the typical residual
