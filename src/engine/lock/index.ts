@@ -175,14 +175,19 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
 
   const level = analysisLevel(long);
   const sil = readSilhouette({ ...silhouetteInputs(gen, region, pre, alpha, hb, level), productLong: long / 2 ** level });
-  const straight = new Float32Array(hn * 3);
-  for (let i = 0; i < hn; i++) {
-    const a = alpha[i]!;
-    if (a > 1e-3) { const k = 1 / a; straight[i * 3] = pre[i * 3]! * k; straight[i * 3 + 1] = pre[i * 3 + 1]! * k; straight[i * 3 + 2] = pre[i * 3 + 2]! * k; }
-  }
   const inside = insideAway(alpha, hw, hh, Math.max(2, Math.round(boxLong * 0.01)));
-  // a sample of about 300 × 300 is as good a mean as every pixel
+  // a sample of about 300 × 300 is as good a mean as every pixel; the source's straight colour
+  // is needed at those samples only
   const step = Math.max(1, Math.round(boxLong / 300));
+  const straight = new Float32Array(hn * 3);
+  for (let y = 0; y < hh; y += step) {
+    for (let x = 0; x < hw; x += step) {
+      const i = y * hw + x;
+      if (!inside[i]) continue;
+      const k = 1 / alpha[i]!;
+      straight[i * 3] = pre[i * 3]! * k; straight[i * 3 + 1] = pre[i * 3 + 1]! * k; straight[i * 3 + 2] = pre[i * 3 + 2]! * k;
+    }
+  }
   const before = meanDeltaE76(gen, hb, straight, inside, step);
   const report: LockReport = {
     mode,
@@ -202,17 +207,9 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
     throw new LockError('silhouette', `product lock: the upstream changed the product's silhouette (IoU ${report.silhouetteIoU} after alignment < ${MIN_SILHOUETTE_IOU})`, report);
   }
 
-  const genHb = new Float32Array(hn * 3);
-  for (let y = 0; y < hh; y++) {
-    let o = ((hb.y + y) * gen.width + hb.x) * gen.channels;
-    for (let x = 0; x < hw; x++, o += gen.channels) {
-      const i = (y * hw + x) * 3;
-      genHb[i] = gen.data[o]!; genHb[i + 1] = gen.data[o + 1]!; genHb[i + 2] = gen.data[o + 2]!;
-    }
-  }
   // the set under the product: a thin ring outside our outline, where the upstream's redrawn
   // outline may show, takes the set's colour from just beyond it (along the outward normal)
-  const set = clearRing(genHb, alpha, hw, hh, Math.max(2, Math.round(long * 0.006)));
+  const set = clearRing(frame, hb, alpha, Math.max(2, Math.round(long * 0.006)));
   const shadow = contactShadow(alpha, set, hw, hh, long);
   // the two wide blurs are smooth: worked out on a shrunk copy and read back bilinearly
   const wrapLight = smallBlur(set, hw, hh, 3, Math.max(2, long * 0.006));
@@ -224,7 +221,7 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
       const a = alpha[i]!;
       const sh = 1 - shadow[i]!;
       // untouched: the set where neither the product, the ring nor the shadow reach (frame has it)
-      if (a === 0 && sh === 1 && set[i * 3] === genHb[i * 3] && set[i * 3 + 1] === genHb[i * 3 + 1] && set[i * 3 + 2] === genHb[i * 3 + 2]) continue;
+      if (a === 0 && sh === 1 && set[i * 3] === frame.data[o] && set[i * 3 + 1] === frame.data[o + 1] && set[i * 3 + 2] === frame.data[o + 2]) continue;
       // light wrap: the set's light over the product's outer edge only
       const wrap = a > 0 ? 0.5 * a * Math.max(0, 1 - readSmall(alphaSoft, x, y, 0)) : 0;
       for (let c = 0; c < 3; c++) {
@@ -238,28 +235,47 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
 }
 
 /**
- * The set with the ring of `ring` pixels around the product's outline repainted from just beyond
- * it: each ring pixel takes the colour found along the outward normal at distance ring + 1.5.
+ * The set over `hb` (the frame's RGB there, as floats) with the ring of `ring` pixels around the
+ * product's outline repainted from just beyond it: each ring pixel takes the colour found along
+ * the outward normal at distance ring + 1.5.
  */
-function clearRing(gen: Float32Array, alpha: Float32Array, w: number, h: number, ring: number): Float32Array {
-  const out = new Float32Array(gen);
-  const n = w * h;
+function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Float32Array {
+  const w = hb.width, h = hb.height, n = w * h;
+  const out = new Float32Array(n * 3);
+  for (let y = 0; y < h; y++) {
+    const o = ((hb.y + y) * frame.width + hb.x) * 3;
+    for (let k = 0; k < w * 3; k++) out[y * w * 3 + k] = frame.data[o + k]!;
+  }
   const dist = new Float32Array(n).fill(1e9);
   for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) dist[i] = 0;
   const D = Math.SQRT2;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    let v = dist[i]!;
-    if (x > 0) v = Math.min(v, dist[i - 1]! + 1);
-    if (y > 0) { v = Math.min(v, dist[i - w]! + 1); if (x > 0) v = Math.min(v, dist[i - w - 1]! + D); if (x < w - 1) v = Math.min(v, dist[i - w + 1]! + D); }
-    dist[i] = v;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let v = dist[i]!;
+      if (v === 0) continue;
+      if (x > 0 && dist[i - 1]! + 1 < v) v = dist[i - 1]! + 1;
+      if (y > 0) {
+        if (dist[i - w]! + 1 < v) v = dist[i - w]! + 1;
+        if (x > 0 && dist[i - w - 1]! + D < v) v = dist[i - w - 1]! + D;
+        if (x < w - 1 && dist[i - w + 1]! + D < v) v = dist[i - w + 1]! + D;
+      }
+      dist[i] = v;
+    }
   }
-  for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) {
-    const i = y * w + x;
-    let v = dist[i]!;
-    if (x < w - 1) v = Math.min(v, dist[i + 1]! + 1);
-    if (y < h - 1) { v = Math.min(v, dist[i + w]! + 1); if (x < w - 1) v = Math.min(v, dist[i + w + 1]! + D); if (x > 0) v = Math.min(v, dist[i + w - 1]! + D); }
-    dist[i] = v;
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      let v = dist[i]!;
+      if (v === 0) continue;
+      if (x < w - 1 && dist[i + 1]! + 1 < v) v = dist[i + 1]! + 1;
+      if (y < h - 1) {
+        if (dist[i + w]! + 1 < v) v = dist[i + w]! + 1;
+        if (x < w - 1 && dist[i + w + 1]! + D < v) v = dist[i + w + 1]! + D;
+        if (x > 0 && dist[i + w - 1]! + D < v) v = dist[i + w - 1]! + D;
+      }
+      dist[i] = v;
+    }
   }
   for (let y = 1; y < h - 1; y++) for (let x = 1; x < w - 1; x++) {
     const i = y * w + x;
@@ -272,8 +288,8 @@ function clearRing(gen: Float32Array, alpha: Float32Array, w: number, h: number,
     const reach = ring + 1.5 - d;
     const sx = Math.min(w - 1, Math.max(0, Math.round(x + nx * reach)));
     const sy = Math.min(h - 1, Math.max(0, Math.round(y + ny * reach)));
-    const j = sy * w + sx;
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = gen[j * 3 + c]!;
+    const o = ((hb.y + sy) * frame.width + hb.x + sx) * 3;
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = frame.data[o + c]!;
   }
   return out;
 }
