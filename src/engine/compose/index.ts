@@ -29,6 +29,21 @@ export function grainTile(seed: number, amount: number): Buffer {
   return out;
 }
 
+/** Grain tiles by seed and amount, least recently used first (192 KB each; per thread). */
+const grainTiles = new Map<string, Buffer>();
+const GRAIN_TILES_KEPT = 32;
+
+/** The grain tile for a seed and amount, built once and then shared: sharp only reads it. */
+function cachedGrainTile(seed: number, amount: number): Buffer {
+  const key = `${seed}:${amount}`;
+  let tile = grainTiles.get(key);
+  if (tile) grainTiles.delete(key);
+  else tile = grainTile(seed, amount);
+  grainTiles.set(key, tile);
+  if (grainTiles.size > GRAIN_TILES_KEPT) grainTiles.delete(grainTiles.keys().next().value!);
+  return tile;
+}
+
 export interface ComposeInput {
   layout: Layout;
   /** the scene at the working size */
@@ -49,7 +64,7 @@ export async function composeFrame(c: ComposeInput): Promise<Rgb8> {
   const base = resized ? await resize(c.scene, l.width, l.height) : c.scene;
   const front = c.front && resized ? await resize(c.front, l.width, l.height, { kernel: 'cubic' }) : c.front;
   const product: Layer = { image: c.product, left: l.product.x, top: l.product.y };
-  const grain: Layer | null = c.grain > 0 ? { image: rgb8(grainTile(c.seed, c.grain), GRAIN_TILE, GRAIN_TILE), tile: true, blend: 'overlay' } : null;
+  const grain: Layer | null = c.grain > 0 ? { image: rgb8(cachedGrainTile(c.seed, c.grain), GRAIN_TILE, GRAIN_TILE), tile: true, blend: 'overlay' } : null;
   const layers: Layer[] = [];
   if (grain && !c.grainOverProduct) layers.push(grain);
   layers.push(product);
