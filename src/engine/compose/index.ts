@@ -61,8 +61,11 @@ export interface ComposeInput {
 export async function composeFrame(c: ComposeInput): Promise<Rgb8> {
   const { layout: l } = c;
   const resized = l.work.width !== l.width || l.work.height !== l.height;
-  const base = resized ? await resize(c.scene, l.width, l.height) : c.scene;
-  const front = c.front && resized ? await resize(c.front, l.width, l.height, { kernel: 'cubic' }) : c.front;
+  // the two resizes side by side in libvips
+  const [base, front] = await Promise.all([
+    resized ? resize(c.scene, l.width, l.height) : c.scene,
+    c.front && resized ? resize(c.front, l.width, l.height, { kernel: 'cubic' }) : c.front,
+  ]);
   const product: Layer = { image: c.product, left: l.product.x, top: l.product.y };
   const grain: Layer | null = c.grain > 0 ? { image: rgb8(cachedGrainTile(c.seed, c.grain), GRAIN_TILE, GRAIN_TILE), tile: true, blend: 'overlay' } : null;
   const layers: Layer[] = [];

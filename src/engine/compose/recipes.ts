@@ -150,8 +150,11 @@ const studio: Recipe = async (shot, stage) => {
   const lit = await stage('light', async () => {
     const work = await workProduct(product, layout);
     const focus = { x: work.x + work.w / 2, y: work.y + work.h, h: work.h };
-    const pattern = await renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus);
-    const shadows = await groupShadows(plan, layout, work, group);
+    // independent of each other: the shadows' blurs run in libvips while the pattern is drawn
+    const [pattern, shadows] = await Promise.all([
+      renderPattern(plan, layout.work.width, layout.work.height, req.seed, focus),
+      groupShadows(plan, layout, work, group),
+    ]);
     // a photographic environment lights the product too: its diffuse light and its dominant light's colour
     const photo = environmentLook(plan, req.seed);
     const env = photo && await prepareEnvironment(photo.hdri);

@@ -81,8 +81,7 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
           broad[y * rw + x] = d2 < 1 ? 255 : 0;
         }
       }
-      const t = await blurMask(tight, rw, rh, Math.max(0.8, s.h * 0.008));
-      const b = await blurMask(broad, rw, rh, Math.max(2, s.h * 0.045));
+      const [t, b] = await Promise.all([blurMask(tight, rw, rh, Math.max(0.8, s.h * 0.008)), blurMask(broad, rw, rh, Math.max(2, s.h * 0.045))]);
       result.contact = new Float32Array(W * H);
       result.occlusion = new Float32Array(W * H);
       for (let y = 0; y < rh; y++) {
@@ -158,8 +157,7 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
     // Thickness: a solid object's shadow is as deep as its footprint, even when the light skims it.
     const thick = await blurMask(proj, rw, rh, g.topDown ? 0 : Math.max(0.5, fry * 0.25));
     for (let i = 0; i < thick.length; i++) thick[i] = Math.min(255, thick[i]! * 1.8);
-    const near = await blurMask(thick, rw, rh, sigmaNear);
-    const far = await blurMask(thick, rw, rh, sigmaFar);
+    const [near, far] = await Promise.all([blurMask(thick, rw, rh, sigmaNear), blurMask(thick, rw, rh, sigmaFar)]);
     const cast = new Float32Array(W * H);
     for (let y = 0; y < rh; y++) {
       for (let x = 0; x < rw; x++) {

@@ -46,12 +46,15 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const centerX = layout.centerX * ws;
   const ph = layout.product.height * ws;
 
-  const backdrop = await renderBackdrop({
-    plan, width: W, height: H, seed: input.seed, centerX, centerY: baseY - ph / 2, productHeight: ph,
-    // the photograph's horizon on the set's vanishing line, so the table and the room share one eye level
-    photo: input.photo && !cam.topDown ? { look: input.photo.look, horizonY: vanishY, quality: input.photo.quality } : null,
-  });
-  const reflection = plan.reflection.enabled && !cam.topDown ? await productReflection(input, W, H, baseY) : null;
+  // independent: the reflection's blur runs in libvips while the backdrop is drawn
+  const [backdrop, reflection] = await Promise.all([
+    renderBackdrop({
+      plan, width: W, height: H, seed: input.seed, centerX, centerY: baseY - ph / 2, productHeight: ph,
+      // the photograph's horizon on the set's vanishing line, so the table and the room share one eye level
+      photo: input.photo && !cam.topDown ? { look: input.photo.look, horizonY: vanishY, quality: input.photo.quality } : null,
+    }),
+    plan.reflection.enabled && !cam.topDown ? productReflection(input, W, H, baseY) : null,
+  ]);
 
   const shade = createSurfaceShader(plan.surface, input.seed);
   const light = plan.light;
@@ -374,8 +377,8 @@ async function depthOfField(image: Rgb8, plan: ScenePlan, layout: Layout): Promi
   const edgeY = cam.edgeY * ws;
   const env = plan.backdrop.kind === 'environment';
   const s1 = A * 0.3;
-  const { data: l1 } = await blur(image, Math.max(0.4, s1));
-  const { data: l2 } = await blur(image, Math.max(0.4, A / 4));
+  // the two blurs are independent: libvips runs them side by side
+  const [{ data: l1 }, { data: l2 }] = await Promise.all([blur(image, Math.max(0.4, s1)), blur(image, Math.max(0.4, A / 4))]);
   // each pixel reads only its own value before writing it: blend in place
   const out = img;
   const edgeS = Math.min(1, Math.max(0, 1 - (edgeY - vanishY) / (baseY - vanishY)));
