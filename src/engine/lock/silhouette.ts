@@ -54,27 +54,33 @@ export function distanceTo(set: Uint8Array, w: number, h: number): Float32Array 
   const d = new Float32Array(w * h).fill(1e9);
   for (let i = 0; i < w * h; i++) if (set[i]) d[i] = 0;
   const D = Math.SQRT2;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = y * w + x;
-    let v = d[i]!;
-    if (x > 0) v = Math.min(v, d[i - 1]! + 1);
-    if (y > 0) {
-      v = Math.min(v, d[i - w]! + 1);
-      if (x > 0) v = Math.min(v, d[i - w - 1]! + D);
-      if (x < w - 1) v = Math.min(v, d[i - w + 1]! + D);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let v = d[i]!;
+      if (v === 0) continue;
+      if (x > 0 && d[i - 1]! + 1 < v) v = d[i - 1]! + 1;
+      if (y > 0) {
+        if (d[i - w]! + 1 < v) v = d[i - w]! + 1;
+        if (x > 0 && d[i - w - 1]! + D < v) v = d[i - w - 1]! + D;
+        if (x < w - 1 && d[i - w + 1]! + D < v) v = d[i - w + 1]! + D;
+      }
+      d[i] = v;
     }
-    d[i] = v;
   }
-  for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) {
-    const i = y * w + x;
-    let v = d[i]!;
-    if (x < w - 1) v = Math.min(v, d[i + 1]! + 1);
-    if (y < h - 1) {
-      v = Math.min(v, d[i + w]! + 1);
-      if (x < w - 1) v = Math.min(v, d[i + w + 1]! + D);
-      if (x > 0) v = Math.min(v, d[i + w - 1]! + D);
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      let v = d[i]!;
+      if (v === 0) continue;
+      if (x < w - 1 && d[i + 1]! + 1 < v) v = d[i + 1]! + 1;
+      if (y < h - 1) {
+        if (d[i + w]! + 1 < v) v = d[i + w]! + 1;
+        if (x < w - 1 && d[i + w + 1]! + D < v) v = d[i + w + 1]! + D;
+        if (x > 0 && d[i + w - 1]! + D < v) v = d[i + w - 1]! + D;
+      }
+      d[i] = v;
     }
-    d[i] = v;
   }
   return d;
 }
