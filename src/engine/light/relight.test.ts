@@ -68,6 +68,26 @@ describe('relighting under a projected pattern', () => {
     expect(worst).toBeLessThan(0.02);
   });
 
+  it('reads each silhouette afresh: a product reshaped in the same buffer, or under another light, is shaded by its own form', () => {
+    const w = 120;
+    const h = 160;
+    const rgba = whiteProduct(w, h);
+    const alpha = Buffer.alloc(w * h);
+    for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
+    const side = planScene('dramatic side lighting from the left').light;
+    const front = planScene('soft frontal light').light;
+    const ellipse = Float32Array.from(shadingField(mask8(alpha, w, h), { light: side, exposure: 0 }).gain);
+    // another light on the same silhouette: its own shading, and the first light's again after it
+    const other = shadingField(mask8(alpha, w, h), { light: front, exposure: 0 }).gain;
+    expect(Buffer.from(other.buffer).equals(Buffer.from(ellipse.buffer))).toBe(false);
+    expect(Buffer.from(shadingField(mask8(Buffer.from(alpha), w, h), { light: side, exposure: 0 }).gain.buffer).equals(Buffer.from(ellipse.buffer))).toBe(true);
+    // the same buffer, now a narrow box on the right: no longer the ellipse's shading
+    alpha.fill(0);
+    for (let y = 10; y < h - 10; y++) for (let x = 80; x < 110; x++) alpha[y * w + x] = 255;
+    const box = shadingField(mask8(alpha, w, h), { light: side, exposure: 0 }).gain;
+    expect(Buffer.from(box.buffer).equals(Buffer.from(ellipse.buffer))).toBe(false);
+  });
+
   it('keeps the product the lit subject of a night scene', () => {
     const w = 80;
     const h = 120;

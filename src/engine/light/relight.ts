@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ScenePlan } from '../../contract/scene.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
 import { irradiance, type Sh9 } from '../raster/sh.js';
@@ -82,8 +83,116 @@ const MIN_MEAN_GAIN = 0.62;
 /** Rows each way over which a section's change of width gives its wall's tilt. */
 const SLOPE_ROWS = 4;
 
+/** The product's shape at the gain field's resolution: coverage and a smoothed normal per cell. */
+interface ProductNormals { m: Float32Array; nxs: Float32Array; nys: Float32Array; nzs: Float32Array; gw: number; gh: number }
+
+/**
+ * Normals by the matte's content (its size and a hash of its bytes), least recently used first: they
+ * depend on the silhouette alone, so the same product in another scene, light or seed reuses them
+ * (about 400 KB each; per thread).
+ */
+const normalsCache = new Map<string, ProductNormals>();
+const NORMALS_KEPT = 16;
+
+function cachedNormals(matte: Mask8): ProductNormals {
+  const key = `${matte.width}x${matte.height}:${createHash('sha1').update(matte.data).digest('base64')}`;
+  let n = normalsCache.get(key);
+  if (n) normalsCache.delete(key);
+  else n = productNormals(matte);
+  normalsCache.set(key, n);
+  if (normalsCache.size > NORMALS_KEPT) normalsCache.delete(normalsCache.keys().next().value!);
+  return n;
+}
+
 /** Gain field at low resolution: w×h with the product's aspect ratio. */
 export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Array; gw: number; gh: number } {
+  // read only: the cached arrays are shared with later renders of the same product
+  const { m, nxs, nys, nzs, gw, gh } = cachedNormals(matte);
+  const el = (o.light.elevation * Math.PI) / 180;
+  const az = (o.light.azimuth * Math.PI) / 180;
+  // camera space: x right, y up, z toward the camera; azimuth 0 is the camera side
+  const L = [Math.sin(az) * Math.cos(el), Math.sin(el), Math.cos(az) * Math.cos(el)] as const;
+  const contrast = o.light.contrast;
+  const ambient = 0.55 - contrast * 0.3;
+  // how far the shade side falls: a studio keeps it up with fill; only a dramatic light lets it go
+  const strength = 0.3 + contrast * 0.5;
+  // how far light wraps past the terminator: glazed ceramics scatter a soft key around the form,
+  // a hard dramatic key leaves a clear shade side
+  const wrap = 0.5 - 0.3 * Math.min(1, Math.max(0, (contrast - 0.5) / 0.3));
+  const rim = o.light.rim.enabled ? o.light.rim.intensity : 0;
+  // the rim comes from behind, on the side opposite the key (or both sides for a back light)
+  const rimSide = Math.abs(Math.sin(az)) < 0.3 ? 0 : -Math.sign(Math.sin(az));
+  // The product has its own key: a dark scene (night, low-key) darkens it only a little, so it
+  // stays the lit subject; a bright scene lifts it more.
+  const expo = 2 ** (o.exposure * (o.exposure < 0 ? 0.15 : 0.4)) * (0.92 + 0.08 * o.light.intensity);
+  // a fill from the camera side (a bounce card), stronger the softer the contrast
+  const fill = 0.45 * (1 - contrast);
+  const F = [0, 0.25, 0.97] as const;
+  const drama = dramaOf(o.light);
+  // the environment's diffuse light on a normal, against what a surface facing the camera receives
+  const env = o.environment ?? null;
+  const yaw = env ? (env.yaw * Math.PI) / 180 : 0;
+  const cy = Math.cos(yaw), sy = Math.sin(yaw);
+  const e = [0, 0, 0];
+  const basis = new Float64Array(9);
+  const envLuma = (nx: number, ny: number, nz: number) => {
+    // camera space → the environment's: the camera looks along −z, turned by the yaw
+    irradiance(env!.sh, nx * cy - nz * sy, ny, nx * sy + nz * cy, e, basis);
+    return 0.2126 * e[0]! + 0.7152 * e[1]! + 0.0722 * e[2]!;
+  };
+  const envRef = env ? Math.max(1e-6, envLuma(F[0], F[1], F[2])) : 1;
+  const shade = new Float32Array(gw * gh);
+  const hard = new Float32Array(gw * gh);
+  const edge = new Float32Array(gw * gh);
+  const inside: number[] = [];
+  const insideHard: number[] = [];
+  for (let y = 0; y < gh; y++) {
+    for (let x = 0; x < gw; x++) {
+      const i = y * gw + x;
+      const nl = Math.hypot(nxs[i]!, nys[i]!, nzs[i]!) || 1;
+      const nx = nxs[i]! / nl;
+      const ny = nys[i]! / nl;
+      const nz = nzs[i]! / nl;
+      const envK = env ? Math.min(1.6, Math.max(0.4, envLuma(nx, ny, nz) / envRef)) : 1;
+      // wrapped Lambert: light reaches a little past the terminator, as it does on glazed ceramics
+      const ndl = Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + wrap) / (1 + wrap));
+      const ndf = Math.max(0, (nx * F[0] + ny * F[1] + nz * F[2] + wrap) / (1 + wrap));
+      shade[i] = ambient * envK + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
+      // a hard key with the fill alone on its shade side: no wrap, no bounce card
+      hard[i] = HARD_FILL * envK + (1 - HARD_FILL) * Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + HARD_WRAP) / (1 + HARD_WRAP));
+      edge[i] = (1 - nz) ** 1.5 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
+      if (m[i]! > 0.5) { inside.push(shade[i]!); insideHard.push(hard[i]!); }
+    }
+  }
+  // the brightest part of the product keeps its photographed brightness; the rest falls off from it
+  inside.sort((a, b) => a - b);
+  insideHard.sort((a, b) => a - b);
+  const top = inside.length > 0 ? inside[Math.floor(inside.length * 0.9)]! : 1;
+  const topHard = insideHard.length > 0 ? Math.max(1e-6, insideHard[Math.floor(insideHard.length * 0.9)]!) : 1;
+  const floor = 0.4 - 0.3 * drama;
+  // a dramatic key lights one flank; the product as a whole stays about as bright as a product in
+  // a moody shot is (its mean gain at least MIN_MEAN_GAIN, its lit flank at most 1.3): the ratio holds
+  let lift = 1;
+  if (drama > 0) {
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < hard.length; i++) if (m[i]! > 0.5) { sum += Math.min(1.08, hard[i]! / topHard); n++; }
+    const mean = n > 0 ? sum / n : 1;
+    lift = Math.min(1.3 / 1.08, Math.max(1, MIN_MEAN_GAIN / Math.max(1e-6, mean)));
+  }
+  const gain = new Float32Array(gw * gh);
+  for (let i = 0; i < gain.length; i++) {
+    let g = 1 + (Math.min(1.08, shade[i]! / top) - 1) * strength;
+    if (drama > 0) g = g * (1 - drama) + Math.min(1.08, hard[i]! / topHard) * lift * drama;
+    if (rim > 0) g *= 1 + rim * 1.2 * edge[i]!;
+    gain[i] = Math.min(1.6, Math.max(floor, g * expo));
+  }
+  boxBlur(gain, gw, gh, 2);
+  return { gain, gw, gh };
+}
+
+/** The product's normals from its silhouette (turned sections), smoothed, at the gain field's size. */
+function productNormals(matte: Mask8): ProductNormals {
   const { data: alpha, width: w, height: h } = matte;
   const long = 160;
   const s = Math.min(1, long / Math.max(w, h));
@@ -184,87 +293,7 @@ export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Ar
   boxBlur(nxs, gw, gh, 1);
   boxBlur(nys, gw, gh, 3);
   boxBlur(nzs, gw, gh, 1);
-  const el = (o.light.elevation * Math.PI) / 180;
-  const az = (o.light.azimuth * Math.PI) / 180;
-  // camera space: x right, y up, z toward the camera; azimuth 0 is the camera side
-  const L = [Math.sin(az) * Math.cos(el), Math.sin(el), Math.cos(az) * Math.cos(el)] as const;
-  const contrast = o.light.contrast;
-  const ambient = 0.55 - contrast * 0.3;
-  // how far the shade side falls: a studio keeps it up with fill; only a dramatic light lets it go
-  const strength = 0.3 + contrast * 0.5;
-  // how far light wraps past the terminator: glazed ceramics scatter a soft key around the form,
-  // a hard dramatic key leaves a clear shade side
-  const wrap = 0.5 - 0.3 * Math.min(1, Math.max(0, (contrast - 0.5) / 0.3));
-  const rim = o.light.rim.enabled ? o.light.rim.intensity : 0;
-  // the rim comes from behind, on the side opposite the key (or both sides for a back light)
-  const rimSide = Math.abs(Math.sin(az)) < 0.3 ? 0 : -Math.sign(Math.sin(az));
-  // The product has its own key: a dark scene (night, low-key) darkens it only a little, so it
-  // stays the lit subject; a bright scene lifts it more.
-  const expo = 2 ** (o.exposure * (o.exposure < 0 ? 0.15 : 0.4)) * (0.92 + 0.08 * o.light.intensity);
-  // a fill from the camera side (a bounce card), stronger the softer the contrast
-  const fill = 0.45 * (1 - contrast);
-  const F = [0, 0.25, 0.97] as const;
-  const drama = dramaOf(o.light);
-  // the environment's diffuse light on a normal, against what a surface facing the camera receives
-  const env = o.environment ?? null;
-  const yaw = env ? (env.yaw * Math.PI) / 180 : 0;
-  const cy = Math.cos(yaw), sy = Math.sin(yaw);
-  const e = [0, 0, 0];
-  const basis = new Float64Array(9);
-  const envLuma = (nx: number, ny: number, nz: number) => {
-    // camera space → the environment's: the camera looks along −z, turned by the yaw
-    irradiance(env!.sh, nx * cy - nz * sy, ny, nx * sy + nz * cy, e, basis);
-    return 0.2126 * e[0]! + 0.7152 * e[1]! + 0.0722 * e[2]!;
-  };
-  const envRef = env ? Math.max(1e-6, envLuma(F[0], F[1], F[2])) : 1;
-  const shade = new Float32Array(gw * gh);
-  const hard = new Float32Array(gw * gh);
-  const edge = new Float32Array(gw * gh);
-  const inside: number[] = [];
-  const insideHard: number[] = [];
-  for (let y = 0; y < gh; y++) {
-    for (let x = 0; x < gw; x++) {
-      const i = y * gw + x;
-      const nl = Math.hypot(nxs[i]!, nys[i]!, nzs[i]!) || 1;
-      const nx = nxs[i]! / nl;
-      const ny = nys[i]! / nl;
-      const nz = nzs[i]! / nl;
-      const envK = env ? Math.min(1.6, Math.max(0.4, envLuma(nx, ny, nz) / envRef)) : 1;
-      // wrapped Lambert: light reaches a little past the terminator, as it does on glazed ceramics
-      const ndl = Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + wrap) / (1 + wrap));
-      const ndf = Math.max(0, (nx * F[0] + ny * F[1] + nz * F[2] + wrap) / (1 + wrap));
-      shade[i] = ambient * envK + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
-      // a hard key with the fill alone on its shade side: no wrap, no bounce card
-      hard[i] = HARD_FILL * envK + (1 - HARD_FILL) * Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + HARD_WRAP) / (1 + HARD_WRAP));
-      edge[i] = (1 - nz) ** 1.5 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
-      if (m[i]! > 0.5) { inside.push(shade[i]!); insideHard.push(hard[i]!); }
-    }
-  }
-  // the brightest part of the product keeps its photographed brightness; the rest falls off from it
-  inside.sort((a, b) => a - b);
-  insideHard.sort((a, b) => a - b);
-  const top = inside.length > 0 ? inside[Math.floor(inside.length * 0.9)]! : 1;
-  const topHard = insideHard.length > 0 ? Math.max(1e-6, insideHard[Math.floor(insideHard.length * 0.9)]!) : 1;
-  const floor = 0.4 - 0.3 * drama;
-  // a dramatic key lights one flank; the product as a whole stays about as bright as a product in
-  // a moody shot is (its mean gain at least MIN_MEAN_GAIN, its lit flank at most 1.3): the ratio holds
-  let lift = 1;
-  if (drama > 0) {
-    let sum = 0;
-    let n = 0;
-    for (let i = 0; i < hard.length; i++) if (m[i]! > 0.5) { sum += Math.min(1.08, hard[i]! / topHard); n++; }
-    const mean = n > 0 ? sum / n : 1;
-    lift = Math.min(1.3 / 1.08, Math.max(1, MIN_MEAN_GAIN / Math.max(1e-6, mean)));
-  }
-  const gain = new Float32Array(gw * gh);
-  for (let i = 0; i < gain.length; i++) {
-    let g = 1 + (Math.min(1.08, shade[i]! / top) - 1) * strength;
-    if (drama > 0) g = g * (1 - drama) + Math.min(1.08, hard[i]! / topHard) * lift * drama;
-    if (rim > 0) g *= 1 + rim * 1.2 * edge[i]!;
-    gain[i] = Math.min(1.6, Math.max(floor, g * expo));
-  }
-  boxBlur(gain, gw, gh, 2);
-  return { gain, gw, gh };
+  return { m, nxs, nys, nzs, gw, gh };
 }
 
 /** In-place separable box blur (radius r), repeated twice: close to a gaussian, cheap at this size. */
