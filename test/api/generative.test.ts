@@ -175,6 +175,26 @@ describe('fallback to the studio', () => {
     expect(task.reshoot.fallback.reason).toContain('upstream hiapi');
     expect(task.reshoot.lock).toBeUndefined();
   }, 120_000);
+
+  it('an edit of a generative result starts again from the photographed product, not from the upstream\'s drifted pixels', async () => {
+    const layoutSent = () => {
+      const post = hiapi.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks').at(-1)!;
+      const url = (JSON.parse(post.body) as { input: { input_urls: string[] } }).input.input_urls[0]!;
+      return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+    };
+    // lock off: the first result keeps the upstream's product as it drifted it (scale 1.08, 2.5°, recoloured)
+    const first = await run({ route: 'hiapi', input: input('on an oak table by a sage wall', { lock: 'off' }) });
+    expect(first.status, JSON.stringify(first.error)).toBe('success');
+    expect(first.reshoot.lock.mode).toBe('off');
+    const firstLayout = await sharp(layoutSent()).raw().toBuffer();
+    const second = await run({ route: 'hiapi', input: { prompt: 'make the light warmer', input_urls: [first.output[0].url], aspect_ratio: '1:1', resolution: '1K' } });
+    expect(second.status, JSON.stringify(second.error)).toBe('success');
+    expect(second.reshoot.lineage).toMatchObject({ parent: first.taskId, turn: 2 });
+    // the second layout frames the same photographed product in the same place: the same pixels
+    expect((await sharp(layoutSent()).raw().toBuffer()).equals(firstLayout)).toBe(true);
+    expect(second.reshoot.lock).toMatchObject({ mode: 'strict', found: true });
+    expect(second.reshoot.lock.deltaE.after).toBeLessThan(1);
+  }, 180_000);
 });
 
 describe('ComfyUI as the default engine', () => {
