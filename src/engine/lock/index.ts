@@ -197,7 +197,8 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
     silhouetteIoU: round(sil.iou, 3),
     deltaE: { before: round(before, 2), after: round(before, 2) },
   };
-  const frame = rgb8(Buffer.alloc(gen.width * gen.height * 3), gen.width, gen.height);
+  // every byte is written by the copy: no zero fill first
+  const frame = rgb8(Buffer.allocUnsafe(gen.width * gen.height * 3), gen.width, gen.height);
   copyRgb(gen, frame);
   if (mode === 'off') return { frame, report };
   if (mode === 'strict' && !found) {
@@ -246,11 +247,32 @@ function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Flo
     const o = ((hb.y + y) * frame.width + hb.x) * 3;
     for (let k = 0; k < w * 3; k++) out[y * w * 3 + k] = frame.data[o + k]!;
   }
+  // the distances are needed up to the ring and a pixel beyond (the normal's differences) only:
+  // they are worked out in each row's band of columns within R of the product in rows within R of
+  // it (every pixel that near, and every shortest chamfer path to it, lies in the band); beyond it
+  // they stay "far"
+  const R = ring + 3;
   const dist = new Float32Array(n).fill(1e9);
-  for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) dist[i] = 0;
+  const fa = new Int32Array(h).fill(w), la = new Int32Array(h).fill(-1);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      if (alpha[i]! < 0.5) continue;
+      dist[i] = 0;
+      if (x < fa[y]!) fa[y] = x;
+      la[y] = x;
+    }
+  }
+  const lo = new Int32Array(h).fill(w), hi = new Int32Array(h).fill(-1);
+  for (let y = 0; y < h; y++) {
+    if (la[y]! < 0) continue;
+    for (let k = Math.max(0, y - R); k <= Math.min(h - 1, y + R); k++) {
+      lo[k] = Math.min(lo[k]!, Math.max(0, fa[y]! - R));
+      hi[k] = Math.max(hi[k]!, Math.min(w - 1, la[y]! + R));
+    }
+  }
   const D = Math.SQRT2;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+    for (let x = lo[y]!; x <= hi[y]!; x++) {
       const i = y * w + x;
       let v = dist[i]!;
       if (v === 0) continue;
@@ -264,7 +286,7 @@ function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Flo
     }
   }
   for (let y = h - 1; y >= 0; y--) {
-    for (let x = w - 1; x >= 0; x--) {
+    for (let x = hi[y]!; x >= lo[y]!; x--) {
       const i = y * w + x;
       let v = dist[i]!;
       if (v === 0) continue;
@@ -277,7 +299,7 @@ function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Flo
       dist[i] = v;
     }
   }
-  for (let y = 1; y < h - 1; y++) for (let x = 1; x < w - 1; x++) {
+  for (let y = 1; y < h - 1; y++) for (let x = Math.max(1, lo[y]!); x <= Math.min(w - 2, hi[y]!); x++) {
     const i = y * w + x;
     const d = dist[i]!;
     if (d <= 0 || d > ring) continue;
