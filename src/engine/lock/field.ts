@@ -165,6 +165,38 @@ export function readSmall(f: SmallField, x: number, y: number, c: number): numbe
   return top * (1 - ty) + bot * ty;
 }
 
+/**
+ * Channel `c` of a smallBlur field read back at every full-size pixel, each value exactly what
+ * readSmall returns there (the same taps and sums, in doubles), the taps worked out once per
+ * column and per row rather than at each read.
+ */
+export function expandSmall(f: SmallField, w: number, h: number, c: number): Float64Array {
+  const out = new Float64Array(w * h);
+  const { k, width: sw, height: sh, ch, data } = f;
+  if (k === 1) {
+    for (let i = 0; i < w * h; i++) out[i] = data[i * ch + c]!;
+    return out;
+  }
+  const xa = new Int32Array(w), xb = new Int32Array(w), xt = new Float64Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.min(sw - 1, Math.max(0, (x - (k - 1) / 2) / k));
+    const x0 = Math.floor(fx);
+    xa[x] = x0 * ch + c; xb[x] = Math.min(sw - 1, x0 + 1) * ch + c; xt[x] = fx - x0;
+  }
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(sh - 1, Math.max(0, (y - (k - 1) / 2) / k));
+    const y0 = Math.floor(fy), ty = fy - y0;
+    const r0 = y0 * sw * ch, r1 = Math.min(sh - 1, y0 + 1) * sw * ch;
+    for (let x = 0, o = y * w; x < w; x++, o++) {
+      const tx = xt[x]!, a = xa[x]!, b = xb[x]!;
+      const top = data[r0 + a]! * (1 - tx) + data[r0 + b]! * tx;
+      const bot = data[r1 + a]! * (1 - tx) + data[r1 + b]! * tx;
+      out[o] = top * (1 - ty) + bot * ty;
+    }
+  }
+  return out;
+}
+
 /** smallBlur read back at every pixel (as readSmall does): a full-size field. */
 export function smoothField(src: Float32Array, w: number, h: number, ch: number, sigma: number): Float32Array {
   const f = smallBlur(src, w, h, ch, sigma);

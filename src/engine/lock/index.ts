@@ -1,7 +1,7 @@
 import { srgbToLinearLut } from '../raster/color.js';
 import { rgb8, type Box, type Raster8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import { alignProduct, DEFAULT_RANGE, type SearchRange } from './align.js';
-import { readSmall, smallBlur, smoothField } from './field.js';
+import { expandSmall, readSmall, smallBlur, smoothField } from './field.js';
 import { analysisLevel, distanceTo, readSilhouette } from './silhouette.js';
 import { coveredBox, IDENTITY, warpProduct, type Similarity } from './warp.js';
 
@@ -214,7 +214,7 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
   const shadow = contactShadow(alpha, set, hw, hh, long);
   // the two wide blurs are smooth: worked out on a shrunk copy and read back bilinearly
   const wrapLight = smallBlur(set, hw, hh, 3, Math.max(2, long * 0.006));
-  const alphaSoft = smallBlur(alpha, hw, hh, 1, Math.max(1, long * 0.003));
+  const alphaSoft = expandSmall(smallBlur(alpha, hw, hh, 1, Math.max(1, long * 0.003)), hw, hh, 0);
   for (let y = 0; y < hh; y++) {
     let o = ((hb.y + y) * gen.width + hb.x) * 3;
     for (let x = 0; x < hw; x++, o += 3) {
@@ -224,7 +224,7 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
       // untouched: the set where neither the product, the ring nor the shadow reach (frame has it)
       if (a === 0 && sh === 1 && set[i * 3] === frame.data[o] && set[i * 3 + 1] === frame.data[o + 1] && set[i * 3 + 2] === frame.data[o + 2]) continue;
       // light wrap: the set's light over the product's outer edge only
-      const wrap = a > 0 ? 0.5 * a * Math.max(0, 1 - readSmall(alphaSoft, x, y, 0)) : 0;
+      const wrap = a > 0 ? 0.5 * a * Math.max(0, 1 - alphaSoft[i]!) : 0;
       for (let c = 0; c < 3; c++) {
         const px = pre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
         frame.data[o + c] = byte(wrap > 0 ? px * (1 - wrap) + readSmall(wrapLight, x, y, c) * wrap : px);
