@@ -131,9 +131,10 @@ export interface SmallField { data: Float32Array; width: number; height: number;
  * About a gaussian blur of standard deviation `sigma` (blurField) of a w×h field, worked out on a
  * copy shrunk by block means so that the blur there is about two pixels wide: for wide blurs of
  * smooth fields, where the shrunk copy loses nothing visible. Read it back with readSmall.
+ * `width` sets how wide the blur is kept in shrunk pixels (2 by default; a smaller one shrinks more).
  */
-export function smallBlur(src: Float32Array, w: number, h: number, ch: number, sigma: number): SmallField {
-  const k = Math.max(1, Math.floor(sigma / 2));
+export function smallBlur(src: Float32Array, w: number, h: number, ch: number, sigma: number, width = 2): SmallField {
+  const k = Math.max(1, Math.floor(sigma / width));
   if (k === 1) return { data: blurField(src, w, h, ch, sigma), width: w, height: h, ch, k };
   const sw = Math.ceil(w / k), sh = Math.ceil(h / k);
   const small = new Float32Array(sw * sh * ch), count = new Float32Array(sw * sh);

@@ -213,7 +213,9 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
   const set = clearRing(frame, hb, alpha, Math.max(2, Math.round(long * 0.006)));
   const shadow = contactShadow(alpha, set, hw, hh, long);
   // the two wide blurs are smooth: worked out on a shrunk copy and read back bilinearly
-  const wrapLight = smallBlur(set, hw, hh, 3, Math.max(2, long * 0.006));
+  // the wrap's light is read on the product's outer edge only, and is a blur of the set: kept at
+  // 1.5 shrunk pixels wide, it is worked out at a quarter of the pixels from 1K up
+  const wrapLight = smallBlur(set, hw, hh, 3, Math.max(2, long * 0.006), 1.5);
   const alphaSoft = expandSmall(smallBlur(alpha, hw, hh, 1, Math.max(1, long * 0.003)), hw, hh, 0);
   for (let y = 0; y < hh; y++) {
     let o = ((hb.y + y) * gen.width + hb.x) * 3;
