@@ -124,12 +124,14 @@ function silhouetteInputs(gen: Raster8, region: Box, pre: Float32Array, alpha: F
   const n = w * h;
   const g = new Float32Array(n * 3);
   const ch = gen.channels, d = gen.data;
+  // each block row's f pixels summed in locals, added to the block once per frame row
   for (let y = 0; y < h * f; y++) {
-    const row = (y >> level) * w;
+    let q = (y >> level) * w * 3;
     let o = ((region.y + y) * gen.width + region.x) * ch;
-    for (let x = 0; x < w * f; x++, o += ch) {
-      const q = (row + (x >> level)) * 3;
-      g[q]! += d[o]!; g[q + 1]! += d[o + 1]!; g[q + 2]! += d[o + 2]!;
+    for (let X = 0; X < w; X++, q += 3) {
+      let r = 0, gg = 0, b = 0;
+      for (let x = 0; x < f; x++, o += ch) { r += d[o]!; gg += d[o + 1]!; b += d[o + 2]!; }
+      g[q]! += r; g[q + 1]! += gg; g[q + 2]! += b;
     }
   }
   const inv = 1 / (f * f);
@@ -139,14 +141,21 @@ function silhouetteInputs(gen: Raster8, region: Box, pre: Float32Array, alpha: F
   for (let y = 0; y < hb.height; y++) {
     const Y = (oy + y) >> level;
     if (Y >= h) break;
-    for (let x = 0; x < hb.width; x++) {
-      const X = (ox + x) >> level;
-      if (X >= w) break;
-      const i = y * hb.width + x;
+    // a block's pixels along the row summed in locals, added to it once
+    let cur = -1, sa = 0, sr = 0, sg = 0, sb = 0;
+    for (let x = 0, i = y * hb.width; x <= hb.width; x++, i++) {
+      const X = x < hb.width ? (ox + x) >> level : w;
+      if (X !== cur) {
+        if (cur >= 0 && sa > 0) {
+          const q = Y * w + cur;
+          a[q]! += sa; p[q * 3]! += sr; p[q * 3 + 1]! += sg; p[q * 3 + 2]! += sb;
+        }
+        if (X >= w) break;
+        cur = X; sa = sr = sg = sb = 0;
+      }
       const A = alpha[i]!;
       if (A === 0) continue;
-      const q = Y * w + X;
-      a[q]! += A; p[q * 3]! += pre[i * 3]!; p[q * 3 + 1]! += pre[i * 3 + 1]!; p[q * 3 + 2]! += pre[i * 3 + 2]!;
+      sa += A; sr += pre[i * 3]!; sg += pre[i * 3 + 1]!; sb += pre[i * 3 + 2]!;
     }
   }
   // straight colour of the block means (alpha-weighted: the product's own colour at the outline)
