@@ -138,13 +138,17 @@ export function smallBlur(src: Float32Array, w: number, h: number, ch: number, s
   if (k === 1) return { data: blurField(src, w, h, ch, sigma), width: w, height: h, ch, k };
   const sw = Math.ceil(w / k), sh = Math.ceil(h / k);
   const small = new Float32Array(sw * sh * ch), count = new Float32Array(sw * sh);
+  // each block's run of a row summed in locals (per channel) and added once
   for (let y = 0; y < h; y++) {
     const row = Math.floor(y / k) * sw;
-    for (let x = 0, bx = 0, q = row; x < w; x++) {
-      count[q]! += 1;
-      const i = (y * w + x) * ch;
-      for (let c = 0; c < ch; c++) small[q * ch + c]! += src[i + c]!;
-      if (++bx === k) { bx = 0; q++; }
+    for (let bx = 0; bx < sw; bx++) {
+      const x0 = bx * k, x1 = Math.min(w, x0 + k), q = row + bx;
+      count[q]! += x1 - x0;
+      for (let c = 0; c < ch; c++) {
+        let sum = 0;
+        for (let i = (y * w + x0) * ch + c, end = (y * w + x1) * ch; i < end; i += ch) sum += src[i]!;
+        small[q * ch + c]! += sum;
+      }
     }
   }
   for (let q = 0; q < sw * sh; q++) for (let c = 0; c < ch; c++) small[q * ch + c]! /= count[q]!;
