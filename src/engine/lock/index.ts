@@ -2,7 +2,7 @@ import { srgbToLinearLut } from '../raster/color.js';
 import { rgb8, type Box, type Raster8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import { alignProduct, DEFAULT_RANGE, type SearchRange } from './align.js';
 import { expandSmall, readSmall, smallBlur, smoothField } from './field.js';
-import { analysisLevel, distanceTo, readSilhouette } from './silhouette.js';
+import { analysisLevel, chamfer, distanceTo, readSilhouette } from './silhouette.js';
 import { coveredBox, IDENTITY, warpProduct, type Similarity } from './warp.js';
 
 export { alignProduct, DEFAULT_RANGE } from './align.js';
@@ -281,35 +281,7 @@ function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Flo
       hi[k] = Math.max(hi[k]!, Math.min(w - 1, la[y]! + R));
     }
   }
-  const D = Math.SQRT2;
-  for (let y = 0; y < h; y++) {
-    for (let x = lo[y]!; x <= hi[y]!; x++) {
-      const i = y * w + x;
-      let v = dist[i]!;
-      if (v === 0) continue;
-      if (x > 0 && dist[i - 1]! + 1 < v) v = dist[i - 1]! + 1;
-      if (y > 0) {
-        if (dist[i - w]! + 1 < v) v = dist[i - w]! + 1;
-        if (x > 0 && dist[i - w - 1]! + D < v) v = dist[i - w - 1]! + D;
-        if (x < w - 1 && dist[i - w + 1]! + D < v) v = dist[i - w + 1]! + D;
-      }
-      dist[i] = v;
-    }
-  }
-  for (let y = h - 1; y >= 0; y--) {
-    for (let x = hi[y]!; x >= lo[y]!; x--) {
-      const i = y * w + x;
-      let v = dist[i]!;
-      if (v === 0) continue;
-      if (x < w - 1 && dist[i + 1]! + 1 < v) v = dist[i + 1]! + 1;
-      if (y < h - 1) {
-        if (dist[i + w]! + 1 < v) v = dist[i + w]! + 1;
-        if (x < w - 1 && dist[i + w + 1]! + D < v) v = dist[i + w + 1]! + D;
-        if (x > 0 && dist[i + w - 1]! + D < v) v = dist[i + w - 1]! + D;
-      }
-      dist[i] = v;
-    }
-  }
+  chamfer(dist, w, h, lo, hi);
   for (let y = 1; y < h - 1; y++) for (let x = Math.max(1, lo[y]!); x <= Math.min(w - 2, hi[y]!); x++) {
     const i = y * w + x;
     const d = dist[i]!;

@@ -53,9 +53,19 @@ export function analysisLevel(long: number): number {
 export function distanceTo(set: Uint8Array, w: number, h: number): Float32Array {
   const d = new Float32Array(w * h).fill(1e9);
   for (let i = 0; i < w * h; i++) if (set[i]) d[i] = 0;
+  chamfer(d, w, h);
+  return d;
+}
+
+/**
+ * The two passes of the 8-connected chamfer distance transform, in place: `d` holds 0 on the set and
+ * a large value elsewhere. With `lo`/`hi`, only each row's columns lo[y]..hi[y] are worked (a band
+ * that holds every pixel of interest and every shortest path to it); without, whole rows.
+ */
+export function chamfer(d: Float32Array, w: number, h: number, lo?: Int32Array, hi?: Int32Array): void {
   const D = Math.SQRT2;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+    for (let x = lo ? lo[y]! : 0, end = hi ? hi[y]! : w - 1; x <= end; x++) {
       const i = y * w + x;
       let v = d[i]!;
       if (v === 0) continue;
@@ -69,7 +79,7 @@ export function distanceTo(set: Uint8Array, w: number, h: number): Float32Array 
     }
   }
   for (let y = h - 1; y >= 0; y--) {
-    for (let x = w - 1; x >= 0; x--) {
+    for (let x = hi ? hi[y]! : w - 1, end = lo ? lo[y]! : 0; x >= end; x--) {
       const i = y * w + x;
       let v = d[i]!;
       if (v === 0) continue;
@@ -82,7 +92,6 @@ export function distanceTo(set: Uint8Array, w: number, h: number): Float32Array 
       d[i] = v;
     }
   }
-  return d;
 }
 
 /** For every pixel, the index of a nearest pixel (8-connected chamfer) where `set` is 1; −1 where there is none. */
