@@ -55,7 +55,7 @@ for (const c of CASES) {
     String(c.target), median(total) <= c.target ? 'yes' : 'no', err.toFixed(2), dE.toFixed(2),
   ]);
 }
-console.log('CPU ms: the process\'s CPU time per lock (one thread: the lock runs on the calling thread), which the other load on the machine does not inflate as it does the wall clock');
+console.log('CPU ms: the process\'s CPU time per lock (the lock runs on the calling thread; V8\'s garbage-collection threads count too, so it can exceed the wall clock), which the other load on the machine does not inflate as the wall clock');
 console.log(`product lock, ${RUNS} runs per size, ${os.cpus().length} cores (load ${os.loadavg()[0]!.toFixed(1)}), drift "${drift.name}"`);
 console.log(`first lock ms: the first lock of each size (code not yet optimised by V8 at 1K), before ${WARMUP - 1} more untimed ones; the other columns are the ${RUNS} locks after them`);
 printTable(['frame', 'product', 'first lock ms', 'align ms (median)', 'lock ms (median)', 'lock ms (worst)', 'lock CPU ms (median)', 'target ms', 'met', 'error px', 'ΔE76 after'], rows);
