@@ -102,7 +102,7 @@ function spellings(p: string): string[] {
 describe('authentication is bound to the matched route', () => {
   it('finds every API route in the server\'s own route table', () => {
     const api = registeredRoutes().filter((r) => r.url.startsWith('/v1/')).map((r) => r.url).sort();
-    expect(api).toEqual(['/v1/models', '/v1/storages', '/v1/storages/delete', '/v1/storages/promote', '/v1/tasks', '/v1/tasks/:id', '/v1/uploads', '/v1/usage']);
+    expect(api).toEqual(['/v1/models', '/v1/scenes', '/v1/storages', '/v1/storages/delete', '/v1/storages/promote', '/v1/tasks', '/v1/tasks/:id', '/v1/tasks/:id/matte', '/v1/tasks/:id/source', '/v1/uploads', '/v1/usage']);
   });
 
   it('describes every API route, and only those, in /openapi.json and on /docs/api', async () => {
