@@ -161,116 +161,172 @@ function shaded2(a: Float32Array, i: number, b: Float32Array): number {
   return (r - k * R) ** 2 + (g - k * G) ** 2 + (bl - k * B) ** 2;
 }
 
-/** A least-squares gain and offset per channel from `from` to `to` over `idx`, refitted on its better-fitting half. */
-function fitMap(from: Float32Array, to: Float32Array, idx: Int32Array): Array<[number, number]> {
-  const fit = (use: Int32Array): Array<[number, number]> => [0, 1, 2].map((c) => {
+/**
+ * A least-squares gain and offset per channel from `from` to `to` over `use[0..count)`:
+ * [gain r, offset r, gain g, offset g, gain b, offset b].
+ */
+function fitChannels(from: Float32Array, to: Float32Array, use: Int32Array, count: number): Float64Array {
+  const m = new Float64Array(6);
+  const n = Math.max(1, count);
+  for (let c = 0; c < 3; c++) {
     let sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (let k = 0; k < use.length; k++) { const i = use[k]!; const x = from[i * 3 + c]!, y = to[i * 3 + c]!; sx += x; sy += y; sxx += x * x; sxy += x * y; }
-    const n = Math.max(1, use.length);
+    for (let k = 0; k < count; k++) { const i = use[k]!; const x = from[i * 3 + c]!, y = to[i * 3 + c]!; sx += x; sy += y; sxx += x * x; sxy += x * y; }
     const vx = sxx - (sx * sx) / n;
     const g = vx > 1e-3 * n ? (sxy - (sx * sy) / n) / vx : 1;
-    return [g, (sy - g * sx) / n] as [number, number];
-  });
-  // refitted twice on the better-fitting part, so a part of the product the upstream lost (up
-  // to half of it) does not pull the map toward the set that shows through there
-  let m = fit(idx);
-  const res = new Float64Array(idx.length);
-  for (const keep of [0.7, 0.5]) {
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k]!;
-      let e = 0;
-      for (let c = 0; c < 3; c++) e += (to[i * 3 + c]! - (m[c]![0] * from[i * 3 + c]! + m[c]![1])) ** 2;
-      res[k] = e;
-    }
-    const cut = res.slice().sort()[Math.floor(res.length * keep)] ?? Infinity;
-    const use: number[] = [];
-    for (let k = 0; k < idx.length; k++) if (res[k]! <= cut) use.push(idx[k]!);
-    m = fit(Int32Array.from(use));
+    m[c * 2] = g; m[c * 2 + 1] = (sy - g * sx) / n;
   }
   return m;
 }
 
-export function readSilhouette(s: SilhouetteInput): SilhouetteReading {
-  const gen = { data: s.generated, width: s.width, height: s.height };
-  const prod = { data: s.product };
-  const al = { data: s.alpha };
-  const { width: w, height: h } = gen;
-  const n = w * h;
-  const long = s.productLong;
-  const band = Math.max(4, Math.round(long * 0.15));
+/** Squared residual of each of `idx`'s pixels against the per-channel map `m` (fitChannels'). */
+function mapResiduals(from: Float32Array, to: Float32Array, idx: Int32Array, m: Float64Array, res: Float64Array): void {
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k]!;
+    let e = 0;
+    for (let c = 0; c < 3; c++) e += (to[i * 3 + c]! - (m[c * 2]! * from[i * 3 + c]! + m[c * 2 + 1]!)) ** 2;
+    res[k] = e;
+  }
+}
 
-  const A = new Uint8Array(n);
-  for (let i = 0; i < n; i++) A[i] = al.data[i]! >= 0.5 ? 1 : 0;
-  const notA = new Uint8Array(n);
-  for (let i = 0; i < n; i++) notA[i] = A[i] ? 0 : 1;
-  const toA = distanceTo(A, w, h);
-  const toOutside = distanceTo(notA, w, h);
+/** The entries of `idx` whose residual is at most `cut`, in order, into `use`; returns how many. */
+function within(idx: Int32Array, res: Float64Array, cut: number, use: Int32Array): number {
+  let count = 0;
+  for (let k = 0; k < idx.length; k++) if (res[k]! <= cut) use[count++] = idx[k]!;
+  return count;
+}
 
-  // the set: pixels beyond the band
-  const setPx = new Uint8Array(n);
-  for (let i = 0; i < n; i++) setPx[i] = toA[i]! > band ? 1 : 0;
-  const setColour = normalisedBlur(gen.data, setPx, w, h, band / 2);
-  const setWide = normalisedBlur(gen.data, setPx, w, h, band * 2);
-  // and the set's colour at the nearest pixel beyond the band: where the set changes within a blur's
-  // reach (the floor's edge beside the product), the blur's mix of the two is like neither
-  const nearest = nearestOf(setPx, w, h);
-  const setNearest = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
+/** A least-squares gain and offset per channel from `from` to `to` over `idx`, refitted on its better-fitting half (see fitChannels). */
+function fitMap(from: Float32Array, to: Float32Array, idx: Int32Array): Float64Array {
+  // refitted twice on the better-fitting part, so a part of the product the upstream lost (up
+  // to half of it) does not pull the map toward the set that shows through there
+  let m = fitChannels(from, to, idx, idx.length);
+  const res = new Float64Array(idx.length);
+  const use = new Int32Array(idx.length);
+  for (const keep of [0.7, 0.5]) {
+    mapResiduals(from, to, idx, m, res);
+    const cut = res.slice().sort()[Math.floor(res.length * keep)] ?? Infinity;
+    m = fitChannels(from, to, use, within(idx, res, cut, use));
+  }
+  return m;
+}
+
+/** 1 where `v` is at least `t` (`atLeast`) or more than `t` (otherwise), else 0. */
+function threshold(v: Float32Array, t: number, atLeast: boolean): Uint8Array {
+  const out = new Uint8Array(v.length);
+  if (atLeast) { for (let i = 0; i < v.length; i++) out[i] = v[i]! >= t ? 1 : 0; }
+  else for (let i = 0; i < v.length; i++) out[i] = v[i]! > t ? 1 : 0;
+  return out;
+}
+
+function invert(m: Uint8Array): Uint8Array {
+  const out = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) out[i] = m[i] ? 0 : 1;
+  return out;
+}
+
+/** The colour of `rgb` at each pixel's `nearest` pixel (−1e4, never the nearer colour, where there is none). */
+function colourAtNearest(rgb: Float32Array, nearest: Int32Array): Float32Array {
+  const out = new Float32Array(nearest.length * 3);
+  for (let i = 0; i < nearest.length; i++) {
     const j = nearest[i]!;
-    if (j < 0) { setNearest[i * 3] = setNearest[i * 3 + 1] = setNearest[i * 3 + 2] = -1e4; continue; }
-    setNearest[i * 3] = gen.data[j * 3]!; setNearest[i * 3 + 1] = gen.data[j * 3 + 1]!; setNearest[i * 3 + 2] = gen.data[j * 3 + 2]!;
+    if (j < 0) { out[i * 3] = out[i * 3 + 1] = out[i * 3 + 2] = -1e4; continue; }
+    out[i * 3] = rgb[j * 3]!; out[i * 3 + 1] = rgb[j * 3 + 1]!; out[i * 3 + 2] = rgb[j * 3 + 2]!;
   }
+  return out;
+}
 
-  // the product's colours: the source's through a per-channel map fitted on the inside
-  const innerList: number[] = [];
-  for (let i = 0; i < n; i++) if (toOutside[i]! > 2 && al.data[i]! > 0.99) innerList.push(i);
-  // a regular sample of at most 4000 of them is as good a fit and median as all of them
-  const stride = Math.max(1, Math.floor(innerList.length / 4000));
-  const inner = Int32Array.from(innerList.filter((_, k) => k % stride === 0));
-  const map = fitMap(prod.data, gen.data, inner);
-  const dist2 = (a: Float32Array, i: number, b: Float32Array, j: number) =>
-    (a[i * 3]! - b[j * 3]!) ** 2 + (a[i * 3 + 1]! - b[j * 3 + 1]!) ** 2 + (a[i * 3 + 2]! - b[j * 3 + 2]!) ** 2;
-  const expected = new Float32Array(n * 3);
-  const [[g0, o0], [g1, o1], [g2, o2]] = map as [[number, number], [number, number], [number, number]];
-  const pd = prod.data;
-  for (let i = 0; i < n * 3; i += 3) {
-    expected[i] = g0 * pd[i]! + o0; expected[i + 1] = g1 * pd[i + 1]! + o1; expected[i + 2] = g2 * pd[i + 2]! + o2;
+/**
+ * The product's inside, away from the outline (more than 2 pixels in, alpha over 0.99): a regular
+ * sample of at most about `max` of its pixels, which is as good a fit and median as all of them.
+ */
+function innerSample(toOutside: Float32Array, alpha: Float32Array, max: number): Int32Array {
+  const n = toOutside.length;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (toOutside[i]! > 2 && alpha[i]! > 0.99) count++;
+  const stride = Math.max(1, Math.floor(count / max));
+  const out = new Int32Array(Math.ceil(count / stride));
+  for (let i = 0, k = 0, q = 0; i < n; i++) {
+    if (!(toOutside[i]! > 2 && alpha[i]! > 0.99)) continue;
+    if (k % stride === 0) out[q++] = i;
+    k++;
   }
+  return out;
+}
 
-  // how far the upstream's product strays from the mapped source at most, where no set colour is
-  // near enough to compare with (deep inside a large product): four times the typical residual
+/** The source's colours through the per-channel map `m` (fitChannels'). */
+function mapColours(src: Float32Array, m: Float64Array): Float32Array {
+  const out = new Float32Array(src.length);
+  const g0 = m[0]!, o0 = m[1]!, g1 = m[2]!, o1 = m[3]!, g2 = m[4]!, o2 = m[5]!;
+  for (let i = 0; i < src.length; i += 3) {
+    out[i] = g0 * src[i]! + o0; out[i + 1] = g1 * src[i + 1]! + o1; out[i + 2] = g2 * src[i + 2]! + o2;
+  }
+  return out;
+}
+
+/** Squared RGB distance between pixel i of `a` and pixel j of `b`. */
+function dist2(a: Float32Array, i: number, b: Float32Array, j: number): number {
+  return (a[i * 3]! - b[j * 3]!) ** 2 + (a[i * 3 + 1]! - b[j * 3 + 1]!) ** 2 + (a[i * 3 + 2]! - b[j * 3 + 2]!) ** 2;
+}
+
+/** The median distance between the upstream's colours and the mapped source over `inner`. */
+function medianResidual(gen: Float32Array, expected: Float32Array, inner: Int32Array): number {
   const residuals = new Float64Array(inner.length);
-  for (let k = 0; k < inner.length; k++) residuals[k] = Math.sqrt(dist2(gen.data, inner[k]!, expected, inner[k]!));
+  for (let k = 0; k < inner.length; k++) residuals[k] = Math.sqrt(dist2(gen, inner[k]!, expected, inner[k]!));
   residuals.sort();
-  const tau = Math.max(40, 4 * (residuals[Math.floor(residuals.length / 2)] ?? 0));
-  const G = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  return residuals[Math.floor(residuals.length / 2)] ?? 0;
+}
+
+/**
+ * Inside the matte (A): product where the upstream's colour is nearer the mapped source than the
+ * set's (near the outline, than RIM times the set's), and, where no set colour is known, within
+ * tau of the mapped source.
+ */
+function classifyInside(G: Uint8Array, A: Uint8Array, gen: Float32Array, expected: Float32Array, setColour: Float32Array, toOutside: Float32Array, tau: number): void {
+  const tau2 = tau * tau;
+  for (let i = 0; i < A.length; i++) {
     if (!A[i]) continue;
-    const dp = dist2(gen.data, i, expected, i);
+    const dp = dist2(gen, i, expected, i);
     const setKnown = setColour[i * 3]! >= 0;
-    const ds = setKnown ? dist2(gen.data, i, setColour, i) : Infinity;
+    const ds = setKnown ? dist2(gen, i, setColour, i) : Infinity;
     // near the outline the analysis pixel mixes product and set: give the product the benefit there
-    G[i] = (toOutside[i]! <= 1.5 ? dp <= RIM * ds : dp <= ds) && (setKnown || dp <= tau * tau) ? 1 : 0;
+    G[i] = (toOutside[i]! <= 1.5 ? dp <= RIM * ds : dp <= ds) && (setKnown || dp <= tau2) ? 1 : 0;
   }
-  // outside the matte: the product's colours nearby (as the upstream painted them) against the set's
-  const sure = new Uint8Array(n);
-  for (let i = 0; i < n; i++) sure[i] = G[i] && toOutside[i]! > 2 ? 1 : 0;
-  const productNear = normalisedBlur(gen.data, sure, w, h, band);
-  let top = h, bottom = -1;
-  for (let i = 0; i < n; i++) if (A[i]) { const y = Math.floor(i / w); if (y < top) top = y; if (y > bottom) bottom = y; }
-  const groundFrom = Math.max(0, Math.round(bottom - 0.1 * (bottom - top))) * w;
-  for (let i = 0; i < n; i++) {
+}
+
+/**
+ * Outside the matte, within the band: product where the upstream's colour is nearer the product's
+ * nearby than the set's; from `groundFrom` on (the ground under the base) the set may be shaded.
+ */
+function classifyOutside(G: Uint8Array, A: Uint8Array, toA: Float32Array, band: number, gen: Float32Array, productNear: Float32Array, setColour: Float32Array, setWide: Float32Array, setNearest: Float32Array, groundFrom: number): void {
+  for (let i = 0; i < A.length; i++) {
     if (A[i] || toA[i]! > band) continue;
-    const dp = dist2(gen.data, i, productNear, i);
+    const dp = dist2(gen, i, productNear, i);
     const setHere = setColour[i * 3]! >= 0 ? setColour : setWide;
     // on the ground under the base, a darker set is the contact shadow the upstream painted
     const ds = i >= groundFrom
-      ? Math.min(shaded2(gen.data, i, setHere), shaded2(gen.data, i, setNearest))
-      : Math.min(dist2(gen.data, i, setHere, i), dist2(gen.data, i, setNearest, i));
+      ? Math.min(shaded2(gen, i, setHere), shaded2(gen, i, setNearest))
+      : Math.min(dist2(gen, i, setHere, i), dist2(gen, i, setNearest, i));
     G[i] = dp < ds * 0.6 ? 1 : 0;
   }
-  // only what hangs together with the product counts as its silhouette (a dark patch of the set
-  // further out is not the product grown)
+}
+
+/** 1 where G and toOutside > 2 (product for sure, away from the outline). */
+function sureInside(G: Uint8Array, toOutside: Float32Array): Uint8Array {
+  const out = new Uint8Array(G.length);
+  for (let i = 0; i < G.length; i++) out[i] = G[i] && toOutside[i]! > 2 ? 1 : 0;
+  return out;
+}
+
+/** The first and last rows where `A` is set ([h, −1] when none). */
+function rowSpan(A: Uint8Array, w: number, h: number): [number, number] {
+  let top = h, bottom = -1;
+  for (let i = 0; i < A.length; i++) if (A[i]) { const y = Math.floor(i / w); if (y < top) top = y; if (y > bottom) bottom = y; }
+  return [top, bottom];
+}
+
+/** The pixels of G 4-connected to a pixel of G inside A. */
+function connected(G: Uint8Array, A: Uint8Array, w: number): Uint8Array {
+  const n = G.length;
   const keep = new Uint8Array(n);
   const stack = new Int32Array(n);
   let sp = 0;
@@ -283,11 +339,57 @@ export function readSilhouette(s: SilhouetteInput): SilhouetteReading {
     if (i >= w && G[i - w] && !keep[i - w]) { keep[i - w] = 1; stack[sp++] = i - w; }
     if (i + w < n && G[i + w] && !keep[i + w]) { keep[i + w] = 1; stack[sp++] = i + w; }
   }
+  return keep;
+}
+
+/** IoU of the kept silhouette with the matte A; a kept pixel within 1.5 of the outline is the upstream's redrawn edge. */
+function iouOf(A: Uint8Array, keep: Uint8Array, toA: Float32Array): number {
   let inter = 0, union = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < A.length; i++) {
     if (A[i] && keep[i]) inter++;
     // a pixel just outside the outline may be the upstream's redrawn edge: not a change of shape
     if (A[i] || (keep[i] && toA[i]! > 1.5)) union++;
   }
-  return { iou: union > 0 ? inter / union : 0 };
+  return union > 0 ? inter / union : 0;
+}
+
+/*
+ * readSilhouette is glue over the small kernels above: each loop is its own small function, so V8
+ * optimises it once and keeps it, where one long function of a dozen loops was recompiled (entered
+ * mid-loop) lock after lock and left in the interpreter in between.
+ */
+export function readSilhouette(s: SilhouetteInput): SilhouetteReading {
+  const { width: w, height: h, generated: gen, product: prod, alpha } = s;
+  const long = s.productLong;
+  const band = Math.max(4, Math.round(long * 0.15));
+
+  const A = threshold(alpha, 0.5, true);
+  const toA = distanceTo(A, w, h);
+  const toOutside = distanceTo(invert(A), w, h);
+
+  // the set: pixels beyond the band
+  const setPx = threshold(toA, band, false);
+  const setColour = normalisedBlur(gen, setPx, w, h, band / 2);
+  const setWide = normalisedBlur(gen, setPx, w, h, band * 2);
+  // and the set's colour at the nearest pixel beyond the band: where the set changes within a blur's
+  // reach (the floor's edge beside the product), the blur's mix of the two is like neither
+  const setNearest = colourAtNearest(gen, nearestOf(setPx, w, h));
+
+  // the product's colours: the source's through a per-channel map fitted on the inside
+  const inner = innerSample(toOutside, alpha, 4000);
+  const expected = mapColours(prod, fitMap(prod, gen, inner));
+
+  // how far the upstream's product strays from the mapped source at most, where no set colour is
+  // near enough to compare with (deep inside a large product): four times the typical residual
+  const tau = Math.max(40, 4 * medianResidual(gen, expected, inner));
+  const G = new Uint8Array(w * h);
+  classifyInside(G, A, gen, expected, setColour, toOutside, tau);
+  // outside the matte: the product's colours nearby (as the upstream painted them) against the set's
+  const productNear = normalisedBlur(gen, sureInside(G, toOutside), w, h, band);
+  const [top, bottom] = rowSpan(A, w, h);
+  const groundFrom = Math.max(0, Math.round(bottom - 0.1 * (bottom - top))) * w;
+  classifyOutside(G, A, toA, band, gen, productNear, setColour, setWide, setNearest, groundFrom);
+  // only what hangs together with the product counts as its silhouette (a dark patch of the set
+  // further out is not the product grown)
+  return { iou: iouOf(A, connected(G, A, w), toA) };
 }
