@@ -1,5 +1,3 @@
-import { EXRLoader } from 'three/examples/jsm/loaders/EXRLoader.js';
-import { FloatType } from 'three';
 import { SRGB_STEPS, srgbTable } from './color.js';
 import type { Rgb8 } from './types.js';
 
@@ -46,8 +44,20 @@ async function decodeEnvironment(name: EnvironmentName): Promise<Hdr> {
   return decodeExr(bytes);
 }
 
+/**
+ * three.js's EXR reader, imported when first needed. A dynamic import stays an ES module import even
+ * where tsx loads this file through `require` (the engine threads run from source in tests and dev):
+ * a static import there became `require('three')`, which three.js answers with THREE_CJS_DEPRECATED.
+ */
+let exrReader: Promise<{ EXRLoader: typeof import('three/examples/jsm/loaders/EXRLoader.js').EXRLoader; FloatType: typeof import('three').FloatType }> | null = null;
+function loadExrReader() {
+  exrReader ??= Promise.all([import('three/examples/jsm/loaders/EXRLoader.js'), import('three')]).then(([exr, three]) => ({ EXRLoader: exr.EXRLoader, FloatType: three.FloatType }));
+  return exrReader;
+}
+
 /** Decodes an OpenEXR file (any compression three.js reads) into linear RGB, top row first. */
-export function decodeExr(bytes: Uint8Array): Hdr {
+export async function decodeExr(bytes: Uint8Array): Promise<Hdr> {
+  const { EXRLoader, FloatType } = await loadExrReader();
   const loader = new EXRLoader();
   loader.setDataType(FloatType);
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
