@@ -178,6 +178,8 @@ const EnvSchema = z.object({
   RESHOOT_HIAPI_UPSTREAM_URL: url.optional(),
   RESHOOT_HIAPI_UPSTREAM_KEY: z.string().trim().min(1).optional(),
   RESHOOT_HIAPI_UPSTREAM_MODELS: upstreamModels.optional(),
+  RESHOOT_HIAPI_UPSTREAM_WEBHOOK_SECRET: secret.optional(),
+  RESHOOT_HIAPI_UPSTREAM_CALLBACK_POLL_MS: int(10, 600_000).prefault('30000'),
   RESHOOT_OPENAI_BASE_URL: url.optional(),
   RESHOOT_OPENAI_API_KEY: z.string().trim().min(1).optional(),
   RESHOOT_OPENAI_IMAGE_MODEL: z.string().trim().min(1).prefault('gpt-image-1'),
@@ -259,8 +261,12 @@ export interface EnginesConfig {
   default: EngineName;
   /** renders with the studio when a generative upstream fails (and says so in the report); off by default */
   fallback: 'off' | 'studio';
-  /** models: the model a task names → the model the upstream is asked for (identity when absent) */
-  hiapi?: { url: string; apiKey: string; models: Record<string, string> };
+  /**
+   * models: the model a task names → the model the upstream is asked for (identity when absent);
+   * callbackPollMs: the safety poll while the upstream's callback is awaited (RESHOOT_PUBLIC_URL set);
+   * webhookSecret: the upstream account's webhook signing key, checked on its callbacks when set
+   */
+  hiapi?: { url: string; apiKey: string; models: Record<string, string>; callbackPollMs: number; webhookSecret?: string };
   openai?: { baseUrl: string; apiKey: string; model: string };
   comfyui?: { url: string; workflow: Record<string, unknown>; workflowPath: string };
   /** between polls of an upstream task */
@@ -422,8 +428,17 @@ function enginesFrom(e: z.infer<typeof EnvSchema>): EnginesConfig {
     retryBaseMs: e.RESHOOT_UPSTREAM_RETRY_BASE_MS,
     prices: { margin: e.RESHOOT_UPSTREAM_MARGIN },
   };
-  if (pair('RESHOOT_HIAPI_UPSTREAM_URL', 'RESHOOT_HIAPI_UPSTREAM_KEY')) engines.hiapi = { url: e.RESHOOT_HIAPI_UPSTREAM_URL!, apiKey: e.RESHOOT_HIAPI_UPSTREAM_KEY!, models: { ...DEFAULT_HIAPI_UPSTREAM_MODELS, ...e.RESHOOT_HIAPI_UPSTREAM_MODELS } };
-  else if (e.RESHOOT_HIAPI_UPSTREAM_MODELS !== undefined) problems.push('RESHOOT_HIAPI_UPSTREAM_MODELS: the hiapi engine is not configured (RESHOOT_HIAPI_UPSTREAM_URL and RESHOOT_HIAPI_UPSTREAM_KEY)');
+  if (pair('RESHOOT_HIAPI_UPSTREAM_URL', 'RESHOOT_HIAPI_UPSTREAM_KEY')) {
+    engines.hiapi = {
+      url: e.RESHOOT_HIAPI_UPSTREAM_URL!, apiKey: e.RESHOOT_HIAPI_UPSTREAM_KEY!, models: { ...DEFAULT_HIAPI_UPSTREAM_MODELS, ...e.RESHOOT_HIAPI_UPSTREAM_MODELS },
+      callbackPollMs: e.RESHOOT_HIAPI_UPSTREAM_CALLBACK_POLL_MS,
+      ...(e.RESHOOT_HIAPI_UPSTREAM_WEBHOOK_SECRET ? { webhookSecret: e.RESHOOT_HIAPI_UPSTREAM_WEBHOOK_SECRET } : {}),
+    };
+  } else {
+    for (const name of ['RESHOOT_HIAPI_UPSTREAM_MODELS', 'RESHOOT_HIAPI_UPSTREAM_WEBHOOK_SECRET'] as const) {
+      if (e[name] !== undefined) problems.push(`${name}: the hiapi engine is not configured (RESHOOT_HIAPI_UPSTREAM_URL and RESHOOT_HIAPI_UPSTREAM_KEY)`);
+    }
+  }
   if (pair('RESHOOT_OPENAI_BASE_URL', 'RESHOOT_OPENAI_API_KEY')) engines.openai = { baseUrl: e.RESHOOT_OPENAI_BASE_URL!, apiKey: e.RESHOOT_OPENAI_API_KEY!, model: e.RESHOOT_OPENAI_IMAGE_MODEL };
   if (pair('RESHOOT_COMFYUI_URL', 'RESHOOT_COMFYUI_WORKFLOW')) {
     const file = path.resolve(e.RESHOOT_COMFYUI_WORKFLOW!);

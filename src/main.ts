@@ -23,6 +23,7 @@ import { loadPricing, upstreamPricing } from './tasks/pricing.js';
 import { createTaskService, reconcileQueued } from './tasks/service.js';
 import { createStorageService } from './tasks/storages.js';
 import { loadSceneLibrary, type SceneLibrary } from './scenes/library.js';
+import { createUpstreamWakeBus, upstreamCallbackUrl } from './providers/hiapi/callback.js';
 import { createEnginePool } from './worker/engine-pool.js';
 import { createWorker, workerTmpDir } from './worker/worker.js';
 
@@ -97,7 +98,10 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     opened.kind === 'sqlite' ? startCheckpointer(opened.db, opened.file, 200, (message) => logger.warn({ module: 'store', message }, 'WAL checkpoint failed')) : null;
 
   let publicUrl = config.http.publicUrl;
-  const signer = createUrlSigner(await signingSecret(opened, config), () => publicUrl);
+  const secret = await signingSecret(opened, config);
+  const signer = createUrlSigner(secret, () => publicUrl);
+  // hiapi's callbacks: the API records them on the task and, in this process, wakes the worker at once
+  const wakeBus = config.engines.hiapi ? createUpstreamWakeBus() : undefined;
   const blobs = createBlobStore(config);
   const pricing = loadPricing(config.pricing, upstreamPricing(config.engines));
   const guard = createAddressGuard(config.fetch.allowHosts);
@@ -166,7 +170,10 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
           onError: (err) => logger.warn({ module: 'api', err }, 'the shared rate limiter cannot reach Redis; requests are let through'),
         });
       }
-      app = await createServer({ config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined, queue, scenes });
+      app = await createServer({
+        config, logger, store, tasks, storages, keys, blobs, disk, signer, pricing, guard, metrics, version, limiter: limiter ?? undefined, queue, scenes,
+        ...(config.engines.hiapi ? { upstreamCallbacks: { tokenSecret: secret, webhookSecret: config.engines.hiapi.webhookSecret, bus: wakeBus } } : {}),
+      });
       url = await app.listen({ host: config.http.host, port: config.http.port });
       const addr = app.server.address();
       if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -211,6 +218,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
         scenes,
         // hiapi fetches the layout from /files (on S3 with presign, a 302 to the bucket) when reshoot is reachable
         ...(config.http.publicUrlSet ? { layoutLink: (key: string, expireAt: number) => signer.sign(key, expireAt) } : {}),
+        // hiapi posts its final callback to us when reshoot is reachable; the upstream is then polled every RESHOOT_HIAPI_UPSTREAM_CALLBACK_POLL_MS only
+        ...(config.http.publicUrlSet && config.engines.hiapi ? { upstreamCallbacks: { url: (taskId: string) => upstreamCallbackUrl(publicUrl, secret, taskId), bus: wakeBus } } : {}),
         inputs: {
           guard,
           limits: { maxBytes: config.fetch.maxBytes, timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects },

@@ -27,6 +27,7 @@ import { registerStorageRoutes } from './routes/storages.js';
 import { registerReferenceRoutes } from './routes/reference.js';
 import { registerStudio } from './routes/studio.js';
 import { registerSceneRoutes } from './routes/scenes.js';
+import { registerUpstreamCallbackRoute, type UpstreamCallbackDeps } from './routes/upstream-callback.js';
 import type { SceneLibrary } from '../scenes/library.js';
 
 export interface ServerDeps {
@@ -49,6 +50,8 @@ export interface ServerDeps {
   version: string;
   /** the operator's scene library (RESHOOT_SCENES_DIR), listed at GET /v1/scenes */
   scenes?: SceneLibrary;
+  /** hiapi's final callbacks for the upstream tasks reshoot created (POST /upstream/hiapi/callback/:taskId), when the hiapi engine is configured */
+  upstreamCallbacks?: Omit<UpstreamCallbackDeps, 'tasks'>;
 }
 
 declare module 'fastify' {
@@ -196,6 +199,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerMetaRoutes(app, deps);
   registerReferenceRoutes(app, deps);
   registerSceneRoutes(app, deps);
+  if (deps.upstreamCallbacks) registerUpstreamCallbackRoute(app, { tasks: deps.tasks, ...deps.upstreamCallbacks });
   await registerStudio(app, deps);
   return app;
 }

@@ -63,6 +63,7 @@ export const ReshootExtensionSchema = z
         createAttempts: z.int().optional().describe('absent until the paint is over (a task still painting, or one that failed)'),
         replayed: z.boolean().optional().describe('the upstream answered the create as a replay of its Idempotency-Key'),
         resumed: z.boolean().optional().describe('true: a run after a restart polled the upstream task stored on the task instead of creating one'),
+        callback: z.enum(['asked', 'received']).optional().describe('hiapi with RESHOOT_PUBLIC_URL: reshoot asked for the upstream\'s callback; `received` when the callback led to the answer (the upstream was asked at once), `asked` when a safety poll found it first'),
       })
       .optional()
       .describe('generative routes: the upstream task (stored as soon as the upstream created it, so it shows while the task paints and after a failure), its create attempts'),

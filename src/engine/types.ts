@@ -88,6 +88,8 @@ export interface UpstreamReport {
   model?: string;
   /** an earlier run's upstream task (stored on the task) was polled instead of creating one */
   resumed?: boolean;
+  /** hiapi asked for its callback: `received` when the callback led to the answer, `asked` when a safety poll found it first */
+  callback?: 'asked' | 'received';
 }
 
 export interface Placement {

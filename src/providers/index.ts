@@ -13,7 +13,8 @@ import { openAiUpstream } from './openai/index.js';
 
 export interface UpstreamSettings {
   fallback: 'off' | 'studio';
-  hiapi?: { url: string; apiKey: string; models?: Record<string, string> };
+  /** callbackPollMs: the safety poll while hiapi's callback is awaited (the worker hands each job its callback URL) */
+  hiapi?: { url: string; apiKey: string; models?: Record<string, string>; callbackPollMs?: number };
   openai?: { baseUrl: string; apiKey: string; model: string };
   comfyui?: { url: string; workflow: Record<string, unknown> };
   pollMs: number;
@@ -36,8 +37,8 @@ export function buildUpstreams(s: UpstreamSettings): Map<string, Upstream> {
   return out;
 }
 
-/** What the engine asks a paint for, and what the worker's thread adds: the job's way to link the layout. */
-export type PaintJob = Parameters<PaintFn>[0] & Pick<PaintRequest, 'imageUrl'>;
+/** What the engine asks a paint for, and what the worker's thread adds: the job's way to link the layout, hiapi's callback URL and its wakes. */
+export type PaintJob = Parameters<PaintFn>[0] & Pick<PaintRequest, 'imageUrl' | 'callbackUrl' | 'wakes'>;
 
 /** The engine's paint function over the configured upstreams. */
 export function paintWith(s: UpstreamSettings): (req: PaintJob) => ReturnType<PaintFn> {
@@ -48,8 +49,11 @@ export function paintWith(s: UpstreamSettings): (req: PaintJob) => ReturnType<Pa
     const painted = await upstream.paint({
       model: req.model, prompt: req.prompt, layout: req.layout, mask: req.mask,
       aspectRatio: req.aspectRatio, resolution: req.resolution, jobKey: req.jobKey, signal: req.signal,
-      upstreamTaskId: req.upstreamTaskId, onCreated: req.onCreated, imageUrl: req.imageUrl,
+      upstreamTaskId: req.upstreamTaskId, onCreated: req.onCreated, imageUrl: req.imageUrl, callbackUrl: req.callbackUrl, wakes: req.wakes,
     });
-    return { image: painted.image, taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed, ...(painted.model ? { model: painted.model } : {}) };
+    return {
+      image: painted.image, taskId: painted.upstreamTaskId, createAttempts: painted.createAttempts, replayed: painted.replayed,
+      ...(painted.model ? { model: painted.model } : {}), ...(painted.callback ? { callback: painted.callback } : {}),
+    };
   };
 }

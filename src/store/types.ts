@@ -67,6 +67,8 @@ export interface TaskRow {
   engine: string | null;
   /** the upstream's part of cost_usd (0 for the studio) */
   upstream_usd: number;
+  /** ms: when the generative upstream's callback first said its task is final (the poller asks the upstream then) */
+  upstream_final: number | null;
 }
 
 export interface NewTask {
@@ -137,6 +139,13 @@ export interface TaskRepository {
   recordRun(id: string, sources: string, seed: number): Promise<void>;
   /** stores the upstream's task (JSON `{ engine, taskId }`) on a task that is not terminal; false when it was */
   recordUpstream(id: string, upstream: string): Promise<boolean>;
+  /**
+   * Records that the upstream's callback said its task is final, once: `marked` for the first,
+   * `again` for a later or concurrent one, `finished` when the task is terminal, `unknown` when there is no such task.
+   */
+  markUpstreamFinal(id: string, nowMs: number): Promise<'marked' | 'again' | 'finished' | 'unknown'>;
+  /** when the upstream's callback was recorded (ms), null when it was not (one column by primary key: the poller asks often) */
+  upstreamFinal(id: string): Promise<number | null>;
   /** tasks still queued and untouched since before `beforeMs` (at most `limit`), oldest first */
   queuedBefore(beforeMs: number, limit: number): Promise<string[]>;
   countByStatus(): Promise<Array<{ status: string; n: number }>>;

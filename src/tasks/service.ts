@@ -65,6 +65,10 @@ export interface TaskService {
   recordRun(taskId: string, sources: string[], seed: number): Promise<void>;
   /** stores the generative upstream's task as soon as the upstream created it (a run after a restart polls it) */
   recordUpstream(taskId: string, upstream: StoredUpstream): Promise<boolean>;
+  /** the upstream's callback said its task is final (store.tasks.markUpstreamFinal: once per task) */
+  markUpstreamFinal(taskId: string): Promise<'marked' | 'again' | 'finished' | 'unknown'>;
+  /** when that was recorded (ms), null if not: the worker polling the upstream asks this cheaply and often */
+  upstreamFinal(taskId: string): Promise<number | null>;
   /** moves a non-terminal task forward; returns false if it was already terminal */
   advance(taskId: string, status: 'handling' | 'archiving', reshoot?: ReshootExtension): Promise<boolean>;
   /** stores the outputs (blob keys); their links expire `outputTtlSeconds` after completion (D8) */
@@ -245,6 +249,8 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     load: (taskId) => store.tasks.get(taskId),
     recordRun: (taskId, sources, seed) => store.tasks.recordRun(taskId, JSON.stringify(sources), seed),
     recordUpstream: (taskId, u) => store.tasks.recordUpstream(taskId, JSON.stringify({ engine: u.engine, taskId: u.taskId })),
+    markUpstreamFinal: (taskId) => store.tasks.markUpstreamFinal(taskId, nowMs()),
+    upstreamFinal: (taskId) => store.tasks.upstreamFinal(taskId),
     toObject,
     advance: (taskId, status, reshoot) => store.tasks.advance(taskId, status, reshoot ? JSON.stringify(reshoot) : null, nowMs()),
     async succeed(taskId, files, reshoot) {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { EngineOptions, StageListener, TransformRequest, TransformResult } from '../engine/index.js';
 import { PermanentTaskError } from '../errors.js';
 import type { UpstreamSettings } from '../providers/index.js';
-import type { LayoutAnswer, ThreadEvent, ThreadResult, ThreadTask } from './engine-thread.js';
+import type { LayoutAnswer, ThreadEvent, ThreadResult, ThreadTask, UpstreamWake } from './engine-thread.js';
 
 /** What a render tells its caller while it runs. */
 export interface RenderListeners {
@@ -15,6 +15,11 @@ export interface RenderListeners {
   upstream?: (created: { engine: string; taskId: string }) => void;
   /** stores the layout and answers a link the upstream can fetch (hiapi, when reshoot is reachable); without it a data: URI */
   layoutUrl?: (png: Buffer) => Promise<string>;
+  /**
+   * hiapi: ask for the upstream's final callback at `url`; `subscribe` is handed the render's way to
+   * wake its poller (call it when the callback comes) and answers how to stop
+   */
+  upstreamCallback?: { url: string; subscribe: (wake: () => void) => () => void };
 }
 
 export interface EnginePool {
@@ -57,7 +62,7 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
     async transform(request, signal, on) {
       const { port1, port2 } = new MessageChannel();
       await model.run(port1, { transferList: [port1] });
-      const events = on?.stage || on?.upstream || on?.layoutUrl ? new MessageChannel() : null;
+      const events = on?.stage || on?.upstream || on?.layoutUrl || on?.upstreamCallback ? new MessageChannel() : null;
       const answer = (a: LayoutAnswer['layoutAnswer']) => {
         // the port is closed once the task is over: nobody is waiting any more
         try { events?.port1.postMessage({ layoutAnswer: a } satisfies LayoutAnswer); } catch { /* closed */ }
@@ -73,16 +78,25 @@ export function createEnginePool(options: EngineOptions, threads: number, logger
           );
         } else answer({ id: e.layout.id, error: 'no layout links on this worker' });
       });
+      const unsubscribe = events && on?.upstreamCallback
+        ? on.upstreamCallback.subscribe(() => {
+            try { events.port1.postMessage({ upstreamWake: true } satisfies UpstreamWake); } catch { /* closed */ }
+          })
+        : undefined;
       // The engine thread closes its ends when the task is over, which ends the model thread's side too.
       const out = await pool
         .run(
           {
             options, request, segmenterPort: port2, ...(events ? { eventPort: events.port2 } : {}), ...(upstreams ? { upstreams } : {}),
             ...(on?.layoutUrl ? { linkLayouts: true } : {}),
+            ...(on?.upstreamCallback ? { upstreamCallbackUrl: on.upstreamCallback.url } : {}),
           },
           { signal, transferList: events ? [port2, events.port2] : [port2] },
         )
-        .finally(() => events?.port1.close());
+        .finally(() => {
+          unsubscribe?.();
+          events?.port1.close();
+        });
       if (!out.ok) {
         // Name the reference that failed the way the contract does: `input_urls[1]: ...`.
         const i = out.source === undefined ? -1 : request.sources.indexOf(out.source);

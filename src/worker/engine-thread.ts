@@ -3,6 +3,7 @@ import { createEngine, type Engine, type EngineOptions, type TransformRequest, t
 import { ImageDecodeError } from '../engine/codec.js';
 import type { Segmenter } from '../engine/cutout/session.js';
 import type { TaskErrorCode } from '../errors.js';
+import { WAKE } from '../providers/hiapi/index.js';
 import { paintWith, type UpstreamSettings } from '../providers/index.js';
 import { createSegmenterProxy } from './shared-segmenter.js';
 
@@ -18,6 +19,10 @@ let port: MessagePort | null = null;
 let events: MessagePort | null = null;
 /** the running task's upstream gets its layout as a link the worker's main thread makes (ThreadTask.linkLayouts) */
 let linkLayouts = false;
+/** the running task's hiapi callback URL (ThreadTask.upstreamCallbackUrl) */
+let callbackUrl: string | undefined;
+/** the running task's wakes: the main thread heard the upstream's callback (UpstreamWake) */
+let wakes: EventTarget | null = null;
 /** layout links asked of the main thread and not answered yet, by ask id */
 const asks = new Map<number, { resolve: (url: string) => void; reject: (err: Error) => void }>();
 let lastAsk = 0;
@@ -35,6 +40,11 @@ export interface LayoutAnswer {
   layoutAnswer: { id: number; url?: string; error?: string };
 }
 
+/** The main thread heard the upstream's callback for the running task: the poller asks the upstream now. */
+export interface UpstreamWake {
+  upstreamWake: true;
+}
+
 /** Asks the worker's main thread (which has the blob store and the URL signer) for a link to the layout. */
 function askLayoutUrl(png: Buffer): Promise<string> {
   const to = events;
@@ -47,7 +57,12 @@ function askLayoutUrl(png: Buffer): Promise<string> {
 }
 
 function onAnswer(m: unknown): void {
-  if (typeof m !== 'object' || m === null || !('layoutAnswer' in m)) return;
+  if (typeof m !== 'object' || m === null) return;
+  if ('upstreamWake' in m) {
+    wakes?.dispatchEvent(new Event(WAKE));
+    return;
+  }
+  if (!('layoutAnswer' in m)) return;
   const { id, url, error } = (m as LayoutAnswer).layoutAnswer;
   const ask = asks.get(id);
   if (!ask) return;
@@ -67,6 +82,8 @@ export interface ThreadTask {
   upstreams?: UpstreamSettings;
   /** hand hiapi the layout as a link (asked of the main thread on `eventPort`) instead of a data: URI */
   linkLayouts?: boolean;
+  /** ask hiapi for its final callback at this URL; the main thread posts an UpstreamWake on `eventPort` when it comes */
+  upstreamCallbackUrl?: string;
 }
 
 export type ThreadResult =
@@ -91,7 +108,10 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
       segmenter: async (size) => segmenter(size),
       ...(paint && up
         ? {
-            paint: (req) => paint({ ...req, onCreated: (taskId) => tell({ upstream: { engine: req.engine, taskId } }), ...(linkLayouts ? { imageUrl: askLayoutUrl } : {}) }),
+            paint: (req) => paint({
+              ...req, onCreated: (taskId) => tell({ upstream: { engine: req.engine, taskId } }), ...(linkLayouts ? { imageUrl: askLayoutUrl } : {}),
+              ...(callbackUrl && wakes ? { callbackUrl, wakes } : {}),
+            }),
             fallback: up.fallback,
           }
         : {}),
@@ -101,7 +121,9 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
   port = task.segmenterPort;
   events = task.eventPort ?? null;
   linkLayouts = task.linkLayouts === true && events !== null;
-  if (linkLayouts) events?.on('message', onAnswer);
+  callbackUrl = events ? task.upstreamCallbackUrl : undefined;
+  wakes = callbackUrl ? new EventTarget() : null;
+  if (linkLayouts || callbackUrl) events?.on('message', onAnswer);
   try {
     const result = await engine.transform(task.request, undefined, events ? (stage) => events?.postMessage({ stage } satisfies ThreadEvent) : undefined);
     return { ok: true, result };
@@ -118,6 +140,8 @@ export default async function run(task: ThreadTask): Promise<ThreadResult> {
     port = null;
     events = null;
     linkLayouts = false;
+    callbackUrl = undefined;
+    wakes = null;
     for (const ask of asks.values()) ask.reject(new Error('the task ended before the layout link came'));
     asks.clear();
     task.eventPort?.close();

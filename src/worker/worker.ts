@@ -17,6 +17,7 @@ import type { EnginePool } from './engine-pool.js';
 import type { SceneLibrary } from '../scenes/library.js';
 import { pickLibraryScene } from '../scenes/pick.js';
 import type { Metrics } from '../metrics.js';
+import { watchUpstreamCallback, type UpstreamWakeBus } from '../providers/hiapi/callback.js';
 
 export interface WorkerDeps {
   tasks: TaskService;
@@ -39,6 +40,12 @@ export interface WorkerDeps {
    * (RESHOOT_PUBLIC_URL), so the hiapi upstream fetches the layout from us instead of a data: URI.
    */
   layoutLink?: (key: string, expireAt: number) => string;
+  /**
+   * hiapi's final callback (set when reshoot is reachable, RESHOOT_PUBLIC_URL): `url` gives a task's
+   * callback URL; the render's poller is woken when the callback is heard on `bus` (the API in this
+   * process) or found recorded on the task (an API node elsewhere), checked every `storeCheckMs`.
+   */
+  upstreamCallbacks?: { url: (taskId: string) => string; bus?: UpstreamWakeBus; storeCheckMs?: number };
 }
 
 /** Where a generative task's layout is kept while the upstream may still fetch it (removed when the task ends, swept with the outputs). */
@@ -87,6 +94,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     // the route picks the engine; a generative one paints through its upstream and locks the product
     const engine = !row.route || row.route === 'default' ? (deps.defaultEngine ?? 'studio') : row.route;
     const layoutLink = engine !== 'studio' ? deps.layoutLink : undefined;
+    const callbacks = engine === 'hiapi' ? deps.upstreamCallbacks : undefined;
 
     await deps.tasks.advance(taskId, 'handling');
     const started = performance.now();
@@ -160,6 +168,21 @@ export function createWorker(deps: WorkerDeps): Worker {
                 const key = upstreamLayoutKey(taskId);
                 await deps.blobs.put(key, png);
                 return layoutLink(key, row.created + deps.taskTimeoutSeconds + LAYOUT_LINK_MARGIN_S);
+              },
+            }
+          : {}),
+        // hiapi posts its final callback to us; hearing it (here or through the store) wakes the poller
+        ...(callbacks
+          ? {
+              upstreamCallback: {
+                url: callbacks.url(taskId),
+                subscribe: (wake: () => void) =>
+                  watchUpstreamCallback(taskId, wake, {
+                    bus: callbacks.bus,
+                    recorded: (id) => deps.tasks.upstreamFinal(id),
+                    everyMs: callbacks.storeCheckMs ?? 1000,
+                    onError: (err) => tlog.warn({ err }, 'could not read the upstream callback\'s record'),
+                  }),
               },
             }
           : {}),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { signCallback } from '../../src/sdk/callbacks.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newTaskId } from '../../src/contract/ids.js';
@@ -10,6 +11,11 @@ import { newTaskId } from '../../src/contract/ids.js';
  * prompt contains "FAIL". With `fetchInputs` it downloads each http(s) `input_urls` entry when the task
  * is created, as the real hiapi does (it takes public URLs only); a failed download fails the task with
  * `input_urls[i]: download failed (HTTP n)`.
+ *
+ * A task created with a `callback` runs in time instead, as the real one does: `queued`, then
+ * `handling` until `runMs` have passed and its output is painted, then its final status; then the
+ * fake POSTs the bare task object to `callback.url` (contract §9), signed with `webhookSecret` when it
+ * has one, retried on a non-2xx answer or a network error after each `callbackRetryMs` step.
  */
 
 export type Fault =
@@ -28,6 +34,20 @@ interface FakeTask {
   error?: { code: string; message: string };
   /** what `paint` made of the task's input (the output file), when the fake was given a painter */
   image?: Promise<Buffer>;
+  /** `callback.url` of the create: the task runs in time and ends with a callback */
+  callback?: string;
+  /** a timed task has reached its final status */
+  final?: boolean;
+}
+
+/** One callback POST the fake made, and what the receiver answered (0: no answer). */
+export interface SentCallback {
+  taskId: string;
+  url: string;
+  attempt: number;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
 export interface RequestLog {
@@ -52,6 +72,12 @@ export interface FakeHiapi {
   script(prompt: string, statuses: string[]): void;
   /** drops every Idempotency-Key seen so far (hiapi keeps them 24 h): the next create with one creates anew */
   forgetIdempotencyKeys(): void;
+  /** the callbacks it posted, each attempt */
+  callbacks: SentCallback[];
+  /** while true, tasks end without a callback (one that never comes) */
+  holdCallbacks(hold: boolean): void;
+  /** GET /v1/tasks/:id requests for one task */
+  polls(taskId: string): number;
   close(): Promise<void>;
 }
 
@@ -68,6 +94,12 @@ export interface FakeHiapiOptions {
   paint?: (body: { model: string; input: Record<string, unknown>; refs: Buffer[] }) => Promise<Buffer>;
   /** download http(s) input_urls at create, like the real hiapi; `refs` then holds their bytes (data: URIs decoded either way) */
   fetchInputs?: boolean;
+  /** the account's webhook signing key: callbacks carry X-HiAPI-Timestamp and X-HiAPI-Signature */
+  webhookSecret?: string;
+  /** how long a task created with a callback runs (at least until its output is painted); default 100 ms */
+  runMs?: number;
+  /** the waits before each retry of a callback (hiapi: +1, +5, +20 min); default [60000, 240000, 900000] */
+  callbackRetryMs?: number[];
 }
 
 /** Each input_urls entry's bytes: a data: URI decoded, an http(s) URL downloaded (when asked), or why not. */
@@ -108,6 +140,16 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
   let createdCount = 0;
   let uploadCount = 0;
   let reqSeq = 0;
+  const callbacks: SentCallback[] = [];
+  let holding = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req-${++reqSeq}`, ...headers });
@@ -117,7 +159,9 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
     send(res, status, { code: status, message, data: null, ...(errorCode ? { error_code: errorCode } : {}) }, headers);
 
   const view = (t: FakeTask, base: string) => {
-    const status = t.statuses[Math.min(t.step, t.statuses.length - 1)]!;
+    const status = t.callback
+      ? t.final ? t.statuses.at(-1)! : t.step === 0 ? 'queued' : 'handling'
+      : t.statuses[Math.min(t.step, t.statuses.length - 1)]!;
     const o: Record<string, unknown> = { taskId: t.taskId, model: t.model, status, created: t.created, completed: 0, storage: 'temp' };
     if (status === 'success' || status === 'fail') {
       t.completed ||= t.created + 5;
@@ -126,6 +170,39 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
     if (status === 'success') o.output = [{ url: `${base}/files/${t.taskId}.png`, type: 'image', expireAt: t.completed + 604800 }];
     if (status === 'fail') o.error = t.error ?? { code: 'TASK_FAILED', message: 'input_urls[0]: download failed (HTTP 404)' };
     return o;
+  };
+
+  /** POSTs the bare task object to the task's callback URL, retrying as hiapi does */
+  const deliver = async (t: FakeTask, base: string, attempt: number) => {
+    const { storage: _storage, ...task } = view(t, base);
+    const body = JSON.stringify(task);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (opts.webhookSecret) {
+      const ts = String(Math.floor(Date.now() / 1000));
+      headers['x-hiapi-timestamp'] = ts;
+      headers['x-hiapi-signature'] = signCallback(body, ts, opts.webhookSecret);
+    }
+    let status = 0;
+    try {
+      const res = await fetch(t.callback!, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+      status = res.status;
+      await res.arrayBuffer();
+    } catch {
+      // no answer: status stays 0
+    }
+    callbacks.push({ taskId: t.taskId, url: t.callback!, attempt, status, headers, body });
+    const retries = opts.callbackRetryMs ?? [60_000, 240_000, 900_000];
+    if ((status < 200 || status > 299) && attempt <= retries.length) later(retries[attempt - 1]!, () => void deliver(t, base, attempt + 1));
+  };
+  /** a timed task: final after runMs and its painting, then its callback */
+  const runInTime = (t: FakeTask, base: string) => {
+    const painted = (t.image ?? Promise.resolve(PNG_1x1)).catch(() => undefined);
+    later(opts.runMs ?? 100, () => {
+      void painted.then(() => {
+        t.final = true;
+        if (!holding) void deliver(t, base, 1);
+      });
+    });
   };
 
   const server = createServer(async (req, res) => {
@@ -163,7 +240,7 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
     if (req.headers.authorization !== `Bearer ${apiKey}`) return fail(res, 401, undefined, 'invalid api key');
 
     if (route === 'POST /v1/tasks') {
-      let body: { model?: string; input?: { prompt?: string } & Record<string, unknown> };
+      let body: { model?: string; input?: { prompt?: string } & Record<string, unknown>; callback?: { url?: unknown } };
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
@@ -187,8 +264,10 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
         t.image = opts.paint({ model: t.model, input: body.input ?? {}, refs: read.refs });
         t.image.catch(() => undefined);
       }
+      if (typeof body.callback?.url === 'string') t.callback = body.callback.url;
       tasks.set(t.taskId, t);
       createdCount++;
+      if (t.callback) runInTime(t, base);
       if (typeof key === 'string') idem.set(key, { hash, taskId: t.taskId });
       return respond(res, 200, { code: 200, message: 'success', data: { taskId: t.taskId } });
     }
@@ -232,8 +311,15 @@ export async function startFakeHiapi(opts: FakeHiapiOptions = {}): Promise<FakeH
     },
     script: (prompt, statuses) => scripts.set(prompt, statuses),
     forgetIdempotencyKeys: () => idem.clear(),
+    callbacks,
+    holdCallbacks: (hold) => {
+      holding = hold;
+    },
+    polls: (taskId) => requests.filter((r) => r.method === 'GET' && r.path === `/v1/tasks/${taskId}`).length,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

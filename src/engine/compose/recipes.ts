@@ -50,7 +50,11 @@ export type PaintFn = (req: {
   /** told the upstream's task id as soon as the upstream created it (the worker stores it on the task) */
   onCreated?: (taskId: string) => void;
   signal?: AbortSignal;
-}) => Promise<{ image: Buffer; taskId: string; createAttempts: number; replayed: boolean; /** the model the upstream was asked for (hiapi: after RESHOOT_HIAPI_UPSTREAM_MODELS) */ model?: string }>;
+}) => Promise<{
+  image: Buffer; taskId: string; createAttempts: number; replayed: boolean;
+  /** the model the upstream was asked for (hiapi: after RESHOOT_HIAPI_UPSTREAM_MODELS) */ model?: string;
+  /** hiapi asked for its callback: `received` when the callback led to the answer, `asked` when a safety poll found it */ callback?: 'asked' | 'received';
+}>;
 
 /** A generative upstream could not paint the frame (the fallback engine may render instead); keeps the upstream's task error code. */
 export class UpstreamError extends PermanentTaskError {
@@ -276,6 +280,7 @@ const generative: Recipe = async (shot, stage) => {
       engine: g.engine, taskId: painted.taskId, createAttempts: painted.createAttempts, replayed: painted.replayed,
       ...(painted.model ? { model: painted.model } : {}),
       ...(g.upstreamTaskId && painted.taskId === g.upstreamTaskId ? { resumed: true } : {}),
+      ...(painted.callback ? { callback: painted.callback } : {}),
     },
   };
 };

@@ -24,7 +24,11 @@ import { retryDelay } from '../../sdk/retry.js';
  *   the upstream can fetch (a signed `/files` link of ours when reshoot is reachable);
  * - upstream failures become task errors: a polled `fail` keeps the upstream's code when it is one
  *   of hiapi's task codes, a deadline is TASK_TIMEOUT, everything else TASK_FAILED with a message
- *   naming the upstream's answer.
+ *   naming the upstream's answer;
+ * - with a `callbackUrl` (reshoot is reachable) the create asks hiapi for its final callback
+ *   (contract §9) and the task is polled only every `callbackPollMs` as a safety net; a `wake` on
+ *   `wakes` (the callback arrived: the worker heard it from the API, in this process or through the
+ *   store) makes the next GET at once. The callback's body is never read here: the GET is the truth.
  */
 
 export interface HiapiUpstreamOptions {
@@ -33,6 +37,8 @@ export interface HiapiUpstreamOptions {
   apiKey: string;
   /** between polls; default 3000 ms */
   pollMs?: number;
+  /** between polls while hiapi's callback is awaited (a request with `callbackUrl`): the safety net; default 30000 ms */
+  callbackPollMs?: number;
   /** the whole paint (create, polls, download); default 600000 ms */
   timeoutMs?: number;
   /** per HTTP attempt; default 60000 ms */
@@ -65,6 +71,10 @@ export interface PaintRequest {
   onCreated?: (taskId: string) => void | Promise<void>;
   /** this job's way to turn the layout into a URL the upstream fetches (a signed link of ours); hiapi only */
   imageUrl?: (png: Buffer) => Promise<string> | string;
+  /** hiapi only: where hiapi posts its final callback (the same for every run of the job, so a replayed create has the same body) */
+  callbackUrl?: string;
+  /** hiapi only: a `wake` event here means the callback came; the poller asks the upstream at once */
+  wakes?: EventTarget;
   signal?: AbortSignal;
 }
 
@@ -77,6 +87,49 @@ export interface Painted {
   replayed: boolean;
   /** the model the upstream was asked for, where it differs by API or mapping from the task's */
   model?: string;
+  /** hiapi with a callback URL: `received` when the callback's wake led to the answer, `asked` when a safety poll found it first */
+  callback?: 'asked' | 'received';
+}
+
+/** The event on PaintRequest.wakes that tells the poller the upstream's callback came. */
+export const WAKE = 'wake';
+
+/**
+ * Sleeps between polls, cut short by a wake. A wake that comes while no one sleeps is kept for the
+ * next sleep, so a callback that beats the first poll is not lost.
+ */
+function waker(wakes: EventTarget | undefined) {
+  let pending = false;
+  let cut: (() => void) | null = null;
+  const onWake = () => {
+    pending = true;
+    cut?.();
+  };
+  wakes?.addEventListener(WAKE, onWake);
+  return {
+    /** true when a wake came since the last call */
+    take(): boolean {
+      const was = pending;
+      pending = false;
+      return was;
+    },
+    /** true when a wake ended the sleep (or had come before it) */
+    async sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+      if (!pending) {
+        const ac = new AbortController();
+        cut = () => ac.abort();
+        try {
+          await delay(ms, undefined, { signal: AbortSignal.any([signal, ac.signal]) });
+        } catch (err) {
+          if (signal.aborted) throw err;
+        } finally {
+          cut = null;
+        }
+      }
+      return this.take();
+    },
+    close: () => wakes?.removeEventListener(WAKE, onWake),
+  };
 }
 
 /** What reshoot adds to the user's prompt so the upstream paints around the product and leaves it be. */
@@ -144,7 +197,7 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
     const idempotencyKey = upstreamKey(req.jobKey);
     for (let tries = 1; ; tries++) {
       try {
-        const created = await client.tasks.createRaw(body, { idempotencyKey, signal });
+        const created = await client.tasks.createRaw(body, { idempotencyKey, signal, ...(req.callbackUrl ? { callback: { url: req.callbackUrl, when: 'final' as const } } : {}) });
         return { taskId: created.taskId, replayed: created.replayed, tries };
       } catch (err) {
         const retryable = err instanceof ApiError && (err.status >= 500 || err.code === 'NETWORK' || err.code === 'TIMEOUT');
@@ -166,8 +219,22 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
     async paint(req) {
       const deadline = AbortSignal.timeout(opts.timeoutMs ?? 600_000);
       const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+      const wake = waker(req.callbackUrl ? req.wakes : undefined);
+      const interval = req.callbackUrl ? (opts.callbackPollMs ?? 30_000) : (opts.pollMs ?? 3000);
+      /** whether the answer came from a GET a wake started (the callback), not from a safety poll */
+      let byCallback = false;
       try {
-        const wait = (id: string) => client.tasks.wait(id, { intervalMs: opts.pollMs ?? 3000, timeoutMs: opts.timeoutMs ?? 600_000, signal });
+        // GET until a terminal status; between GETs the interval, or less when the callback wakes us
+        const wait = async (id: string) => {
+          byCallback = wake.take();
+          for (;;) {
+            const task = await client.tasks.get(id, { signal });
+            if (task.status === 'success') return task;
+            if (task.status === 'fail') throw new TaskFailedError(task);
+            // anything else, including statuses this client does not know, is still running (contract §5)
+            byCallback = await wake.sleep(interval, signal);
+          }
+        };
         const created = async () => {
           const c = await create(req, signal);
           await req.onCreated?.(c.taskId);
@@ -189,12 +256,17 @@ export function hiapiUpstream(opts: HiapiUpstreamOptions): Upstream {
         if (!first) throw new PermanentTaskError(`upstream hiapi task ${taskId} succeeded without an output`, 'TASK_FAILED');
         const chunks: Buffer[] = [];
         await client.download(first, new Writable({ write: (c: Buffer, _e, cb) => { chunks.push(c); cb(); } }), { signal });
-        return { image: Buffer.concat(chunks), upstreamTaskId: taskId, createAttempts: tries, replayed, model: modelFor(req.model) };
+        return {
+          image: Buffer.concat(chunks), upstreamTaskId: taskId, createAttempts: tries, replayed, model: modelFor(req.model),
+          ...(req.callbackUrl ? { callback: byCallback ? ('received' as const) : ('asked' as const) } : {}),
+        };
       } catch (err) {
         if (deadline.aborted && !req.signal?.aborted) {
           throw new PermanentTaskError(`upstream hiapi did not finish within ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`, 'TASK_TIMEOUT', { cause: err });
         }
         throw taskErrorFrom(err);
+      } finally {
+        wake.close();
       }
     },
   };

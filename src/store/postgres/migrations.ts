@@ -109,6 +109,11 @@ export const PG_MIGRATIONS: string[] = [
   ALTER TABLE tasks ADD COLUMN engine TEXT;
   ALTER TABLE tasks ADD COLUMN upstream_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
   `,
+  // 4: when the generative upstream's callback said its task is final (ms): the worker polling that
+  // task, maybe in another process, asks the upstream at once instead of at its next safety poll.
+  `
+  ALTER TABLE tasks ADD COLUMN upstream_final BIGINT;
+  `,
 ];
 
 /**

@@ -102,6 +102,16 @@ export function createPostgresStore(pool: pg.Pool): Store {
       recordRun: async (id, sources, seed) => void (await pool.query(`UPDATE tasks SET sources = $2, seed = $3 WHERE id = $1`, [id, sources, seed])),
       recordUpstream: async (id, upstream) =>
         ((await pool.query(`UPDATE tasks SET upstream = $2 WHERE id = $1 AND status NOT IN ('success', 'fail')`, [id, upstream])).rowCount ?? 0) > 0,
+      markUpstreamFinal: async (id, now) => {
+        const set = await pool.query(`UPDATE tasks SET upstream_final = $2 WHERE id = $1 AND upstream_final IS NULL AND status NOT IN ('success', 'fail')`, [id, now]);
+        if ((set.rowCount ?? 0) > 0) return 'marked';
+        const [row] = await q<{ status: string }>(`SELECT status FROM tasks WHERE id = $1`, [id]);
+        return !row ? 'unknown' : row.status === 'success' || row.status === 'fail' ? 'finished' : 'again';
+      },
+      upstreamFinal: async (id) => {
+        const [row] = await q<{ upstream_final: string | number | null }>(`SELECT upstream_final FROM tasks WHERE id = $1`, [id]);
+        return row?.upstream_final == null ? null : Number(row.upstream_final);
+      },
       queuedBefore: async (before, limit) =>
         (await q<{ id: string }>(`SELECT id FROM tasks WHERE status = 'queued' AND updated_ms < $1 ORDER BY updated_ms LIMIT $2`, [before, limit])).map((r) => r.id),
       countByStatus: () => q<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),

@@ -115,6 +115,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE tasks ADD COLUMN engine TEXT;
   ALTER TABLE tasks ADD COLUMN upstream_usd REAL NOT NULL DEFAULT 0;
   `,
+  // 6: when the generative upstream's callback said its task is final (ms): the worker polling that
+  // task, maybe in another process, asks the upstream at once instead of at its next safety poll.
+  `
+  ALTER TABLE tasks ADD COLUMN upstream_final INTEGER;
+  `,
 ];
 
 /** The schema version this build writes (the number of migrations). */

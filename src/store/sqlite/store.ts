@@ -41,6 +41,8 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
     ),
     recordRun: db.prepare(`UPDATE tasks SET sources = ?, seed = ? WHERE id = ?`),
     recordUpstream: db.prepare(`UPDATE tasks SET upstream = ? WHERE id = ? AND status NOT IN ('success', 'fail')`),
+    markUpstreamFinal: db.prepare(`UPDATE tasks SET upstream_final = ? WHERE id = ? AND upstream_final IS NULL AND status NOT IN ('success', 'fail')`),
+    upstreamFinal: db.prepare(`SELECT status, upstream_final FROM tasks WHERE id = ?`),
     queuedBefore: db.prepare(`SELECT id FROM tasks WHERE status = 'queued' AND updated_ms < ? ORDER BY updated_ms LIMIT ?`).pluck(),
     byStatus: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     spent: db.prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd FROM tasks WHERE key_id = ? AND status != 'fail'`),
@@ -163,6 +165,12 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
       finish: async (f) => finish(f),
       recordRun: async (id, sources, seed) => void stmt.recordRun.run(sources, seed, id),
       recordUpstream: async (id, upstream) => stmt.recordUpstream.run(upstream, id).changes > 0,
+      markUpstreamFinal: async (id, now) => {
+        if (stmt.markUpstreamFinal.run(now, id).changes > 0) return 'marked';
+        const row = stmt.upstreamFinal.get(id) as { status: string } | undefined;
+        return !row ? 'unknown' : row.status === 'success' || row.status === 'fail' ? 'finished' : 'again';
+      },
+      upstreamFinal: async (id) => (stmt.upstreamFinal.get(id) as { upstream_final: number | null } | undefined)?.upstream_final ?? null,
       queuedBefore: async (before, limit) => stmt.queuedBefore.all(before, limit) as string[],
       countByStatus: async () => stmt.byStatus.all() as Array<{ status: string; n: number }>,
       spent: async (keyId) => (stmt.spent.get(keyId) as { usd: number }).usd,
