@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createCutout, DEFAULT_MODEL_SIZE, DEFAULT_SCENE_MODEL_SIZE, modelLoadMs, type CutoutResult } from '../src/engine/cutout/index.js';
 import { scoreMatte } from '../src/engine/cutout/metrics.js';
 import { guardShares } from '../src/engine/cutout/matte.js';
@@ -26,6 +27,10 @@ import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixture
  * below the raw model. With --out, each cut-out is written on dark and on light grey for inspection.
  * With --models, the raw model's IoU at 768 and 1024, each alone and averaged with a mirrored pass, is printed
  * per image instead (how the model size was chosen).
+ * With --errors, each image's wrong pixels (ours and the raw model's) are split by their distance to the true
+ * edge, in IoU units: where the remaining error sits (a 1-2 px edge placement, or whole regions).
+ * With --model-cache DIR, the model's answers are kept in DIR by input bytes and side, so a rerun that
+ * changes only the steps after the model skips inference (for iterating; the ms column then omits the model).
  */
 interface Item { set: 'fixtures' | 'composite'; name: string; png: Buffer; alpha: Buffer; width: number; height: number }
 
@@ -80,6 +85,99 @@ function thresholded(p: Float32Array, w: number, h: number): Raster8<1> {
   return mask8(m, w, h);
 }
 
+/** A segmenter whose answers are kept on disk by input bytes and side (--model-cache). */
+function cachedSegmenter(seg: Segmenter, dir: string): Segmenter {
+  return {
+    size: seg.size,
+    loadMs: seg.loadMs,
+    close: () => seg.close(),
+    async run(rgba) {
+      const file = `${dir}/${seg.size}-${createHash('sha256').update(rgba).digest('hex').slice(0, 32)}.f32`;
+      const kept = await readFile(file).catch(() => null);
+      if (kept) return new Float32Array(kept.buffer.slice(kept.byteOffset, kept.byteOffset + kept.byteLength));
+      const p = await seg.run(rgba);
+      await writeFile(file, Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+      return p;
+    },
+  };
+}
+
+/** Distance bands (px, upper bounds) of the --errors split. */
+const BANDS = [1, 2, 4, 8, Infinity];
+
+/**
+ * Two-pass chamfer distance (1, sqrt 2) from every pixel to the nearest pixel where `src` is 1: a
+ * pixel next to a source is 1 away.
+ */
+function chamfer(src: Uint8Array, w: number, h: number): Float32Array {
+  const d = new Float32Array(w * h);
+  const D = Math.SQRT2;
+  for (let i = 0; i < d.length; i++) d[i] = src[i] ? 0 : 1e9;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let v = d[i]!;
+      if (x > 0) v = Math.min(v, d[i - 1]! + 1);
+      if (y > 0) {
+        v = Math.min(v, d[i - w]! + 1);
+        if (x > 0) v = Math.min(v, d[i - w - 1]! + D);
+        if (x < w - 1) v = Math.min(v, d[i - w + 1]! + D);
+      }
+      d[i] = v;
+    }
+  }
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      let v = d[i]!;
+      if (x < w - 1) v = Math.min(v, d[i + 1]! + 1);
+      if (y < h - 1) {
+        v = Math.min(v, d[i + w]! + 1);
+        if (x < w - 1) v = Math.min(v, d[i + w + 1]! + D);
+        if (x > 0) v = Math.min(v, d[i + w - 1]! + D);
+      }
+      d[i] = v;
+    }
+  }
+  return d;
+}
+
+interface ErrorSplit {
+  /** IoU lost: (false negatives + false positives) / union */
+  loss: number;
+  /** per distance band (BANDS) to the true edge, as shares of the union */
+  fn: number[];
+  fp: number[];
+  /** wrong pixels whose true alpha is fractional (10-90%): see-through parts and soft edges */
+  soft: number;
+}
+
+/** Splits a matte's wrong pixels (thresholded at 50%, as the IoU) by their distance to the true edge. */
+function splitErrors(pred: Buffer, truth: Buffer, w: number, h: number): ErrorSplit {
+  const n = w * h;
+  const tf = new Uint8Array(n), tb = new Uint8Array(n);
+  for (let i = 0; i < n; i++) { const t = truth[i]! >= 128 ? 1 : 0; tf[i] = t; tb[i] = 1 - t; }
+  // a product pixel's distance to the nearest true background, a background pixel's to the nearest product
+  const toBg = chamfer(tb, w, h), toFg = chamfer(tf, w, h);
+  const fn = BANDS.map(() => 0), fp = BANDS.map(() => 0);
+  let union = 0, soft = 0;
+  const band = (d: number) => BANDS.findIndex((b) => d <= b + 1e-3);
+  for (let i = 0; i < n; i++) {
+    const p = pred[i]! >= 128, t = tf[i] === 1;
+    if (p || t) union++;
+    if (p === t) continue;
+    if (truth[i]! > 25 && truth[i]! < 230) soft++;
+    if (t) fn[band(toBg[i]!)]!++; else fp[band(toFg[i]!)]!++;
+  }
+  const u = union || 1;
+  return { loss: (fn.reduce((a, b) => a + b, 0) + fp.reduce((a, b) => a + b, 0)) / u, fn: fn.map((v) => v / u), fp: fp.map((v) => v / u), soft: soft / u };
+}
+
+function errorRow(name: string, who: string, e: ErrorSplit): string {
+  const f = (v: number) => (v * 1e4).toFixed(1);
+  return `| ${name} | ${who} | ${f(e.loss)} | ${e.fn.map(f).join(' | ')} | ${e.fp.map(f).join(' | ')} | ${f(e.soft)} |`;
+}
+
 async function writeLooks(dir: string, it: Item, res: CutoutResult): Promise<void> {
   const { width: w, height: h } = res.foreground;
   const f = res.foreground.data;
@@ -105,10 +203,14 @@ async function main(): Promise<void> {
   const outDir = opt('--out');
   const models = flag('--models');
   const mirrored = flag('--mirrored');
+  const errors = flag('--errors');
+  const modelCache = opt('--model-cache');
   initCodec({ concurrency: 2 });
   const list = await items(set, args);
   if (outDir) await mkdir(outDir, { recursive: true });
-  const raw1024 = await loadSegmenter({ size: 1024 });
+  if (modelCache) await mkdir(modelCache, { recursive: true });
+  const keep = (s: Segmenter) => (modelCache ? cachedSegmenter(s, modelCache) : s);
+  const raw1024 = keep(await loadSegmenter({ size: 1024 }));
 
   if (models) {
     const raw768 = await loadSegmenter({ size: 768 });
@@ -134,16 +236,19 @@ async function main(): Promise<void> {
     return;
   }
 
-  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size, sceneModelSize: sceneSize, mirrored });
+  const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size, sceneModelSize: sceneSize, mirrored, segmenter: async (side) => keep(await loadSegmenter({ size: side })) });
   interface Row { set: string; name: string; raw: number; iou: number; bf: number; removed: number; added: number; ms: number }
   const rows: Row[] = [];
+  const splits: string[] = [];
+  const totals: Array<{ set: string; ours: ErrorSplit; raw: ErrorSplit }> = [];
   console.log(`cutout at model size ${size}${sceneSize !== size ? ` (${sceneSize} for photos not on a plain backdrop)` : ''}${mirrored ? ' with a mirrored pass' : ''}; raw model = IS-Net at 1024, thresholded at 0.5`);
   console.log('| set | image | raw IoU | ours IoU | Δ | ours bF | removed | added | side | ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const it of list) {
     const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
     const truth = mask8(it.alpha, it.width, it.height);
-    const raw = scoreMatte(thresholded(await modelAtFullSize(raw1024, image), it.width, it.height), truth).iou;
+    const rawMask = thresholded(await modelAtFullSize(raw1024, image), it.width, it.height);
+    const raw = scoreMatte(rawMask, truth).iou;
     const t0 = performance.now();
     const res = await cutout.cutout(rgba8(Buffer.from(image.data), image.width, image.height));
     const ms = performance.now() - t0;
@@ -154,6 +259,28 @@ async function main(): Promise<void> {
     rows.push(row);
     console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${res.modelSize} | ${ms.toFixed(0)} |`);
     if (outDir) await writeLooks(outDir, it, res);
+    if (errors) {
+      const o = splitErrors(res.alpha, it.alpha, it.width, it.height), r = splitErrors(rawMask.data, it.alpha, it.width, it.height);
+      splits.push(errorRow(it.name, 'ours', o), errorRow(it.name, 'raw', r));
+      totals.push({ set: it.set, ours: o, raw: r });
+    }
+  }
+  if (errors) {
+    const b = BANDS.map((v) => (v === Infinity ? '> 8' : `≤ ${v}`));
+    console.log('\nwrong pixels by distance to the true edge, in 1e-4 IoU (share of the union); soft: true alpha 10-90%');
+    console.log(`| image | matte | lost | ${b.map((v) => `FN ${v}`).join(' | ')} | ${b.map((v) => `FP ${v}`).join(' | ')} | soft |`);
+    console.log(`| --- | --- | --- | ${b.map(() => '---').join(' | ')} | ${b.map(() => '---').join(' | ')} | --- |`);
+    for (const line of splits) console.log(line);
+    const mean = (l: ErrorSplit[]): ErrorSplit => ({
+      loss: l.reduce((t, e) => t + e.loss, 0) / l.length,
+      fn: BANDS.map((_, k) => l.reduce((t, e) => t + e.fn[k]!, 0) / l.length),
+      fp: BANDS.map((_, k) => l.reduce((t, e) => t + e.fp[k]!, 0) / l.length),
+      soft: l.reduce((t, e) => t + e.soft, 0) / l.length,
+    });
+    for (const name of ['fixtures', 'composite']) {
+      const t = totals.filter((x) => x.set === name);
+      if (t.length) console.log(`${errorRow(`**${name} mean**`, 'ours', mean(t.map((x) => x.ours)))}\n${errorRow(`**${name} mean**`, 'raw', mean(t.map((x) => x.raw)))}`);
+    }
   }
   console.log('');
   console.log('| set | images | mean raw IoU | mean ours IoU | mean ours bF | below raw by > 0.005 | by > 0.01 | worst Δ | max removed | max added |');
