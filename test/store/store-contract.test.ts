@@ -207,6 +207,23 @@ for (const backend of backends) {
       expect(await b.store.tasks.recordUpstream('tk-hiapi-none', '{}')).toBe(false);
     });
 
+    it('records the upstream\'s callback once: marked, then again (concurrent ones too), finished once terminal, unknown for no task', async () => {
+      const t = task();
+      await b.store.tasks.create(t, { enqueue: () => undefined });
+      expect(await b.store.tasks.upstreamFinal(t.id)).toBeNull();
+      expect((await b.store.tasks.get(t.id))?.upstream_final).toBeNull();
+      const both = await Promise.all([b.store.tasks.markUpstreamFinal(t.id, 1_700_000_000_123), b.store.tasks.markUpstreamFinal(t.id, 1_700_000_000_456)]);
+      expect(both.sort()).toEqual(['again', 'marked']);
+      const at = await b.store.tasks.upstreamFinal(t.id);
+      expect([1_700_000_000_123, 1_700_000_000_456]).toContain(at);
+      expect(await b.store.tasks.markUpstreamFinal(t.id, 1_700_000_000_789)).toBe('again');
+      expect(await b.store.tasks.upstreamFinal(t.id)).toBe(at);
+      await b.store.tasks.finish({ id: t.id, status: 'success', completed: 1, outputs: '[]', error_code: null, error_message: null, reshoot: null, now: 1 });
+      expect(await b.store.tasks.markUpstreamFinal(t.id, 1_700_000_001_000)).toBe('finished');
+      expect(await b.store.tasks.markUpstreamFinal('tk-hiapi-none', 1)).toBe('unknown');
+      expect(await b.store.tasks.upstreamFinal('tk-hiapi-none')).toBeNull();
+    });
+
     it('lists a key\'s tasks newest first with a count, and reports usage by UTC day, model and engine', async () => {
       const mine = [
         task({ key_id: 'key_list', created: 1_700_000_000 }),
