@@ -1,0 +1,289 @@
+import type { Raster8 } from '../raster/types.js';
+import type { BackgroundModel } from './background.js';
+import { boxMean } from './filters.js';
+
+/**
+ * Clear, untinted glass on a modelled plain backdrop. The model calls a clear wine glass product with
+ * p ≥ 0.995 over its whole bowl, and the see-through fit of matte.ts needs a tint to measure; a clear
+ * glass has none: each of its pixels is the backdrop behind it, attenuated, plus a highlight,
+ * `C ≈ t·B + h`, with no colour of its own. Its alpha is then `1 - t` over a black foreground (white
+ * where a highlight adds light).
+ *
+ * Shading on an opaque white product is also the backdrop's colour scaled, so that alone proves nothing.
+ * What tells glass apart is how the attenuation is laid out over a product (one connected part of the
+ * matte), judged on its distance from the outline:
+ * - the rim: the outer band, a few pixels wide, is clearly darker than the inside (the walls seen edge on);
+ * - the fall-off is sharp: right inside the rim the attenuation is already the inside's;
+ * - the inside is flat: nearly all of it is within a few percent of one transmission, apart from highlights.
+ * An opaque body's shading falls off smoothly toward its silhouette over a large part of its width (and
+ * is lit on one side), so it fails the second and third; a flat face of a box has no dark rim.
+ */
+
+export interface GlassInput {
+  /** the working image, S*H RGBA (the model's input) */
+  small: Raster8;
+  /** the fused prior at the small size, 0..1 */
+  prior: Float32Array;
+  bg: BackgroundModel;
+  /** bg rendered at the small size */
+  bgImg: Float32Array;
+  /** the backdrop trust per small pixel (matte.ts Evidence.trust); glass is judged only where it is trusted */
+  trust?: Float32Array;
+  /** the trust from which the backdrop steps may act */
+  trusted?: number;
+}
+
+/** What {@link clearGlass} measured on one part of the product (for tests and tuning). */
+export interface GlassCues {
+  /** pixels of the part, at the small size */
+  area: number;
+  /** median transmission of the inside (neutral pixels, highlights left out) */
+  inside: number;
+  /** share of the inside whose colour is the backdrop's scaled (no colour of its own) */
+  neutral: number;
+  /** share of the inside within FLAT of the median transmission */
+  flat: number;
+  /** mean transmission of the rim band */
+  rim: number;
+  /** share of the rim band darker than the inside by DARKER or more */
+  rimDark: number;
+  /** share of the band right inside the rim within FLAT of the inside */
+  sharp: number;
+  /** mean backdrop trust over the part */
+  trust: number;
+  glass: boolean;
+}
+
+export interface GlassResult {
+  /** 1 on the small pixels of the parts judged clear glass, dilated by one pixel to cover the edge */
+  mask: Uint8Array;
+  /**
+   * per small pixel: how much darker the backdrop just around the product is than its model (1 = not at
+   * all): a glass foot stands in its contact shadow, and the shadow seen through it is not glass
+   */
+  shade: Float32Array;
+  cues: GlassCues[];
+}
+
+/** how close to the inside's transmission a flat pixel is */
+const FLAT = 0.04;
+/** how much darker than the inside a rim pixel is */
+const DARKER = 0.08;
+
+/**
+ * Finds the parts of the product that are clear glass. Returns null when the backdrop is not plain or
+ * the product has no part large enough to judge; otherwise the mask (possibly empty) and the cues measured.
+ */
+export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: GlassInput): GlassResult | null {
+  if (!bg.plain) return null;
+  const { width: S, height: H, data } = small;
+  const n = S * H;
+  const fg = new Uint8Array(n);
+  for (let i = 0; i < n; i++) fg[i] = prior[i]! >= 0.5 ? 1 : 0;
+  const { label, areas } = components(fg, S, H);
+  const minArea = n * 0.005;
+  if (!areas.some((a) => a >= minArea)) return null;
+  const dist = chamfer(fg, S, H);
+  // colours smoothed over a small window: the transmission differs from the inside's by a few levels
+  const sr = Math.max(1, Math.round(S / 384));
+  const planes = [0, 1, 2].map((c) => { const p = new Float32Array(n); for (let i = 0; i < n; i++) p[i] = data[i * 4 + c]!; return boxMean(p, S, H, sr); }) as [Float32Array, Float32Array, Float32Array];
+  const t = new Float32Array(n), resid = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!fg[i]) continue;
+    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+    const C0 = planes[0][i]!, C1 = planes[1][i]!, C2 = planes[2][i]!;
+    const bb = B0 * B0 + B1 * B1 + B2 * B2 || 1;
+    const ti = (C0 * B0 + C1 * B1 + C2 * B2) / bb;
+    t[i] = ti;
+    const r0 = C0 - ti * B0, r1 = C1 - ti * B1, r2 = C2 - ti * B2;
+    resid[i] = Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3);
+  }
+  // the rim's width: the walls seen edge on are a few pixels at the model's size
+  const rw = Math.max(2, Math.round(S * 0.006));
+  const tolN = 2 + 1.5 * bg.noise;
+  // the band right inside the rim is judged only next to the inside: a thin part (a stem, a foot) is all rim
+  const core = new Float32Array(n);
+  for (let i = 0; i < n; i++) core[i] = dist[i]! > 4 * rw ? 1 : 0;
+  const nearCore = boxMean(core, S, H, 2 * rw);
+  const mask = new Uint8Array(n);
+  const cues: GlassCues[] = [];
+  for (let id = 0; id < areas.length; id++) {
+    if (areas[id]! < minArea) continue;
+    const c = judge(id, label, dist, nearCore, t, resid, trust, rw, tolN);
+    c.glass = c.trust >= trusted && c.neutral >= 0.9 && c.inside >= 0.6 && c.inside <= 0.97 && c.flat >= 0.85 &&
+      c.rimDark >= 0.7 && c.inside - c.rim >= 0.12 && c.sharp >= 0.55;
+    cues.push(c);
+    if (c.glass) for (let i = 0; i < n; i++) if (label[i] === id) mask[i] = 1;
+  }
+  return { mask: dilate1(mask, S, H), shade: shadeAround(fg, data, bgImg, S, H, 3 * rw), cues };
+}
+
+function judge(id: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
+  const inside: number[] = [];
+  let area = 0, coreAll = 0, coreNeutral = 0, trustSum = 0;
+  for (let i = 0; i < label.length; i++) {
+    if (label[i] !== id) continue;
+    area++;
+    trustSum += trust ? trust[i]! : 1;
+    if (dist[i]! <= 4 * rw) continue;
+    coreAll++;
+    if (resid[i]! <= tolN) { coreNeutral++; inside.push(t[i]!); }
+  }
+  const cues: GlassCues = { area, inside: 0, neutral: coreAll ? coreNeutral / coreAll : 0, flat: 0, rim: 0, rimDark: 0, sharp: 0, trust: area ? trustSum / area : 0, glass: false };
+  if (inside.length < 50) return cues;
+  inside.sort((a, b) => a - b);
+  const med = inside[Math.floor(inside.length / 2)]!;
+  cues.inside = med;
+  // highlights (brighter than the inside) are glass too; only the darker spread counts against flatness
+  let flat = 0;
+  for (const v of inside) if (v - med <= FLAT && med - v <= FLAT || v > med) flat++;
+  cues.flat = flat / inside.length;
+  let rimN = 0, rimSum = 0, rimDark = 0, midN = 0, midFlat = 0;
+  for (let i = 0; i < label.length; i++) {
+    if (label[i] !== id) continue;
+    const d = dist[i]!;
+    if (d >= 1 && d <= rw) { rimN++; rimSum += t[i]!; if (t[i]! <= med - DARKER) rimDark++; }
+    else if (d > 2 * rw && d <= 4 * rw && nearCore[i]! > 0) { midN++; if (Math.abs(t[i]! - med) <= FLAT || t[i]! > med) midFlat++; }
+  }
+  cues.rim = rimN ? rimSum / rimN : 1;
+  cues.rimDark = rimN ? rimDark / rimN : 0;
+  cues.sharp = midN ? midFlat / midN : 0;
+  return cues;
+}
+
+/** {@link GlassResult.shade}: the backdrop's observed grey level over its model's, among the backdrop pixels within r. */
+function shadeAround(fg: Uint8Array, data: Buffer, bgImg: Float32Array, S: number, H: number, r: number): Float32Array {
+  const n = S * H;
+  const w = new Float32Array(n), seen = new Float32Array(n), modelled = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (fg[i]) continue;
+    w[i] = 1;
+    seen[i] = data[i * 4]! + data[i * 4 + 1]! + data[i * 4 + 2]!;
+    modelled[i] = bgImg[i * 3]! + bgImg[i * 3 + 1]! + bgImg[i * 3 + 2]!;
+  }
+  const wm = boxMean(w, S, H, r), sm = boxMean(seen, S, H, r), mm = boxMean(modelled, S, H, r);
+  // inside a wide part, the backdrop within a window three times as wide
+  const ww = boxMean(w, S, H, 3 * r), sw = boxMean(seen, S, H, 3 * r), mw = boxMean(modelled, S, H, 3 * r);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const near = wm[i]! > 0.05 && mm[i]! > 0;
+    const ratio = near ? sm[i]! / mm[i]! : ww[i]! > 0.02 && mw[i]! > 0 ? sw[i]! / mw[i]! : 1;
+    out[i] = Math.min(1, Math.max(0.25, ratio));
+  }
+  return out;
+}
+
+/** 4-connected components of fg = 1: a label per pixel (-1 off the product) and each component's area. */
+function components(fg: Uint8Array, S: number, H: number): { label: Int32Array; areas: number[] } {
+  const n = S * H;
+  const label = new Int32Array(n).fill(-1);
+  const stack = new Int32Array(n);
+  const areas: number[] = [];
+  for (let start = 0; start < n; start++) {
+    if (!fg[start] || label[start] !== -1) continue;
+    const id = areas.length;
+    let sp = 0, count = 0;
+    label[start] = id;
+    stack[sp++] = start;
+    while (sp) {
+      const i = stack[--sp]!;
+      count++;
+      const x = i % S;
+      if (x > 0 && fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack[sp++] = i - 1; }
+      if (x < S - 1 && fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack[sp++] = i + 1; }
+      if (i >= S && fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack[sp++] = i - S; }
+      if (i + S < n && fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack[sp++] = i + S; }
+    }
+    areas.push(count);
+  }
+  return { label, areas };
+}
+
+/** Distance in pixels from each product pixel to the nearest pixel off the product (3-4 chamfer; the frame's edge counts as off). */
+function chamfer(fg: Uint8Array, S: number, H: number): Float32Array {
+  const BIG = 1e9;
+  const d = new Float32Array(S * H);
+  for (let i = 0; i < d.length; i++) d[i] = fg[i] ? BIG : 0;
+  const at = (x: number, y: number): number => (x < 0 || y < 0 || x >= S || y >= H ? 0 : d[y * S + x]!);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < S; x++) {
+      const i = y * S + x;
+      if (!d[i]) continue;
+      d[i] = Math.min(d[i]!, at(x - 1, y) + 3, at(x, y - 1) + 3, at(x - 1, y - 1) + 4, at(x + 1, y - 1) + 4);
+    }
+  }
+  for (let y = H - 1; y >= 0; y--) {
+    for (let x = S - 1; x >= 0; x--) {
+      const i = y * S + x;
+      if (!d[i]) continue;
+      d[i] = Math.min(d[i]!, at(x + 1, y) + 3, at(x, y + 1) + 3, at(x + 1, y + 1) + 4, at(x - 1, y + 1) + 4);
+    }
+  }
+  for (let i = 0; i < d.length; i++) d[i] = d[i]! / 3;
+  return d;
+}
+
+function dilate1(m: Uint8Array, S: number, H: number): Uint8Array {
+  const out = new Uint8Array(m.length);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < S; x++) {
+      if (!m[y * S + x]) continue;
+      for (let yy = Math.max(0, y - 1); yy <= Math.min(H - 1, y + 1); yy++) for (let xx = Math.max(0, x - 1); xx <= Math.min(S - 1, x + 1); xx++) out[yy * S + xx] = 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * The glass's alpha and foreground at full resolution, where `mask` (small size, see {@link clearGlass})
+ * is set: each pixel's transmission against the modelled backdrop gives `alpha = 1 - t` over black; a
+ * pixel brighter than the backdrop is a highlight, white with the alpha that adds its light. The alpha
+ * only ever goes down (the refined edge stands where it is lower), and a pixel with a colour of its own
+ * (a printed mark on the glass) keeps what it had. The backdrop is taken as shaded as it is right around the
+ * product (a contact shadow under the foot). Returns the number of pixels changed.
+ */
+export function applyClearGlass(alpha: Buffer, fg: Buffer, image: Raster8, { mask, shade }: GlassResult, S: number, SH: number, bg: BackgroundModel): number {
+  const { width: w, height: h, data } = image;
+  const Bc = new Float32Array(3);
+  const tolN = 6 + 3 * bg.noise;
+  let changed = 0;
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(SH - 1, Math.floor(((y + 0.5) * SH) / h));
+    for (let x = 0; x < w; x++) {
+      const s = y * w + x;
+      const a0 = alpha[s]!;
+      const j = sy * S + Math.min(S - 1, Math.floor(((x + 0.5) * S) / w));
+      if (a0 === 0 || !mask[j]) continue;
+      bg.sample((x + 0.5) / w, (y + 0.5) / h, Bc);
+      const k = shade[j]!;
+      Bc[0]! *= k; Bc[1]! *= k; Bc[2]! *= k;
+      const C0 = data[s * 4]!, C1 = data[s * 4 + 1]!, C2 = data[s * 4 + 2]!;
+      const B0 = Bc[0]!, B1 = Bc[1]!, B2 = Bc[2]!;
+      const bb = B0 * B0 + B1 * B1 + B2 * B2 || 1;
+      const t = (C0 * B0 + C1 * B1 + C2 * B2) / bb;
+      const r0 = C0 - t * B0, r1 = C1 - t * B1, r2 = C2 - t * B2;
+      if (Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3) > tolN) continue;
+      let a: number;
+      if (t <= 1) a = 1 - t;
+      else {
+        // a highlight: white laid over the backdrop
+        const lb = (B0 + B1 + B2) / 3, lc = (C0 + C1 + C2) / 3;
+        a = lb < 254 ? (lc - lb) / (255 - lb) : 1;
+      }
+      const a8 = Math.min(a0, Math.max(0, Math.min(255, Math.round(a * 255))));
+      if (a8 === a0) continue;
+      alpha[s] = a8;
+      fg[s * 4 + 3] = a8;
+      const aa = Math.max(a8 / 255, 0.05);
+      fg[s * 4] = clamp255(B0 + (C0 - B0) / aa);
+      fg[s * 4 + 1] = clamp255(B1 + (C1 - B1) / aa);
+      fg[s * 4 + 2] = clamp255(B2 + (C2 - B2) / aa);
+      changed++;
+    }
+  }
+  return changed;
+}
+
+function clamp255(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+}
