@@ -604,8 +604,7 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
       else { Bc[0] = r8; Bc[1] = g8; Bc[2] = b8; }
       const hasF = wF[cj]! > 0.02;
       const fr = hasF ? FR[cj]! / wF[cj]! : 0, fgc = hasF ? FG[cj]! / wF[cj]! : 0, fb = hasF ? FB[cj]! / wF[cj]! : 0;
-      if (!plain && hasF && wB[cj]! > 0.02 && a > 0.02 && a < 0.98) a = sceneAlpha(a, r8, g8, b8, Bc, fr, fgc, fb);
-      else if (!(plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
+      if (!(plain && hasF && a > 0.02 && a < 0.98)) a = sharpen(a);
       else {
         // how far the pixel's colour is from the (shaded) backdrop here
         const dx = r8 - Bc[0]!, dy = g8 - Bc[1]!, dz = b8 - Bc[2]!;
@@ -680,28 +679,6 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
     }
   }
 }
-
-/**
- * The edge alpha in front of a scene: where the pixel's colour lies on the line between the product's
- * colour nearby (F) and the background's nearby (B), its place on that line is its coverage; elsewhere (a
- * third colour, too little contrast to tell) the guided filter's answer stands.
- */
-function sceneAlpha(a: number, r: number, g: number, b: number, B: Float32Array, fr: number, fg: number, fb: number): number {
-  const dx = r - B[0]!, dy = g - B[1]!, dz = b - B[2]!;
-  const ex = fr - B[0]!, ey = fg - B[1]!, ez = fb - B[2]!;
-  const k2 = ex * ex + ey * ey + ez * ez;
-  const kk = Math.sqrt(k2 / 3);
-  const contrast = Math.min(1, Math.max(0, (kk - SCENE_C0) / SCENE_C1));
-  if (contrast <= 0) return sharpen(a);
-  const raw = (dx * ex + dy * ey + dz * ez) / k2;
-  const px = dx - raw * ex, py = dy - raw * ey, pz = dz - raw * ez;
-  const perp = Math.sqrt((px * px + py * py + pz * pz) / 3);
-  const past = Math.max(0, -raw, raw - 1) * kk;
-  const fit = Math.min(1, Math.max(0, 1 - (perp - SCENE_P0) / SCENE_P1)) * Math.min(1, Math.max(0, 1 - past / SCENE_P1));
-  const t = contrast * fit * SCENE_W;
-  return t * Math.min(1, Math.max(0, raw)) + (1 - t) * sharpen(a);
-}
-const SCENE_C0 = Number(process.env.SC0 ?? 20), SCENE_C1 = Number(process.env.SC1 ?? 40), SCENE_P0 = Number(process.env.SP0 ?? 4), SCENE_P1 = Number(process.env.SP1 ?? 8), SCENE_W = Number(process.env.SW ?? 1);
 
 /** The upsampled model edge is softer than a real product edge; steepen it around 50%. */
 function sharpen(a: number): number {
