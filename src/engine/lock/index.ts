@@ -1,7 +1,7 @@
 import { srgbToLinearLut } from '../raster/color.js';
 import { rgb8, type Box, type Raster8, type Rgb8, type Rgba8 } from '../raster/types.js';
 import { alignProduct, DEFAULT_RANGE, type SearchRange } from './align.js';
-import { expandSmall, readSmall, smallBlur, smoothField } from './field.js';
+import { expandSmall, readSmall, smallBlur, smoothField, type SmallField } from './field.js';
 import { analysisLevel, chamfer, distanceTo, readSilhouette } from './silhouette.js';
 import { coveredBox, IDENTITY, warpProduct, type Similarity } from './warp.js';
 
@@ -122,7 +122,15 @@ function silhouetteInputs(gen: Raster8, region: Box, pre: Float32Array, alpha: F
   const f = 2 ** level;
   const w = Math.max(1, Math.floor(region.width / f)), h = Math.max(1, Math.floor(region.height / f));
   const n = w * h;
-  const g = new Float32Array(n * 3);
+  const p = new Float32Array(n * 3), a = new Float32Array(n);
+  shrinkProduct(pre, alpha, hb, hb.x - region.x, hb.y - region.y, level, w, h, p, a);
+  return { generated: shrinkFrame(gen, region, level, w, h), product: p, alpha: a, width: w, height: h };
+}
+
+/** The frame's region shrunk by 2^level by block means (w × h blocks), RGB. */
+function shrinkFrame(gen: Raster8, region: Box, level: number, w: number, h: number): Float32Array {
+  const f = 2 ** level;
+  const g = new Float32Array(w * h * 3);
   const ch = gen.channels, d = gen.data;
   // each block row's f pixels summed in locals, added to the block once per frame row
   for (let y = 0; y < h * f; y++) {
@@ -135,9 +143,16 @@ function silhouetteInputs(gen: Raster8, region: Box, pre: Float32Array, alpha: F
     }
   }
   const inv = 1 / (f * f);
-  for (let q = 0; q < n * 3; q++) g[q]! *= inv;
-  const p = new Float32Array(n * 3), a = new Float32Array(n);
-  const ox = hb.x - region.x, oy = hb.y - region.y;
+  for (let q = 0; q < w * h * 3; q++) g[q]! *= inv;
+  return g;
+}
+
+/**
+ * The warped product (premultiplied `pre` and `alpha` over `hb`, whose corner is at (ox, oy) in
+ * the region) shrunk onto the region's w × h grid of 2^level blocks: alpha the block mean, colour
+ * the alpha-weighted (straight) mean, into p and a.
+ */
+function shrinkProduct(pre: Float32Array, alpha: Float32Array, hb: Box, ox: number, oy: number, level: number, w: number, h: number, p: Float32Array, a: Float32Array): void {
   for (let y = 0; y < hb.height; y++) {
     const Y = (oy + y) >> level;
     if (Y >= h) break;
@@ -159,12 +174,51 @@ function silhouetteInputs(gen: Raster8, region: Box, pre: Float32Array, alpha: F
     }
   }
   // straight colour of the block means (alpha-weighted: the product's own colour at the outline)
-  for (let q = 0; q < n; q++) {
+  const inv = 1 / 2 ** (2 * level);
+  for (let q = 0; q < w * h; q++) {
     const A = a[q]!;
     if (A > 1e-6) { p[q * 3]! /= A; p[q * 3 + 1]! /= A; p[q * 3 + 2]! /= A; }
     a[q] = A * inv;
   }
-  return { generated: g, product: p, alpha: a, width: w, height: h };
+}
+
+/** The source's straight colour at the ΔE samples (every `step`-th pixel of every `step`-th row that `inside` marks), 0 elsewhere. */
+function straightAt(pre: Float32Array, alpha: Float32Array, inside: Uint8Array, w: number, h: number, step: number): Float32Array {
+  const straight = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y += step) {
+    for (let x = 0; x < w; x += step) {
+      const i = y * w + x;
+      if (!inside[i]) continue;
+      const k = 1 / alpha[i]!;
+      straight[i * 3] = pre[i * 3]! * k; straight[i * 3 + 1] = pre[i * 3 + 1]! * k; straight[i * 3 + 2] = pre[i * 3 + 2]! * k;
+    }
+  }
+  return straight;
+}
+
+/**
+ * The product pasted over the set in `frame` over `hb`: the premultiplied product over the set
+ * (the ring repainted, darkened by the contact shadow), and over the product's outer edge the set's
+ * light (wrapLight) wrapped in where the soft matte falls off.
+ */
+function composite(frame: Rgb8, hb: Box, pre: Float32Array, alpha: Float32Array, set: Float32Array, shadow: Float32Array, alphaSoft: Float64Array, wrapLight: SmallField): void {
+  const hw = hb.width, hh = hb.height, fd = frame.data;
+  for (let y = 0; y < hh; y++) {
+    let o = ((hb.y + y) * frame.width + hb.x) * 3;
+    for (let x = 0; x < hw; x++, o += 3) {
+      const i = y * hw + x;
+      const a = alpha[i]!;
+      const sh = 1 - shadow[i]!;
+      // untouched: the set where neither the product, the ring nor the shadow reach (frame has it)
+      if (a === 0 && sh === 1 && set[i * 3] === fd[o] && set[i * 3 + 1] === fd[o + 1] && set[i * 3 + 2] === fd[o + 2]) continue;
+      // light wrap: the set's light over the product's outer edge only
+      const wrap = a > 0 ? 0.5 * a * Math.max(0, 1 - alphaSoft[i]!) : 0;
+      for (let c = 0; c < 3; c++) {
+        const px = pre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
+        fd[o + c] = byte(wrap > 0 ? px * (1 - wrap) + readSmall(wrapLight, x, y, c) * wrap : px);
+      }
+    }
+  }
 }
 
 /** Product lock: see the module comment. Throws LockError in strict mode when the product was not kept. */
@@ -179,7 +233,7 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
   // product and what the ring, the light wrap and the contact shadow reach around it
   const region = coveredBox(transform, box, gen, Math.ceil(boxLong * 0.2) + 4);
   const hb = coveredBox(transform, box, gen, Math.ceil(long * 0.08) + 4);
-  const hw = hb.width, hh = hb.height, hn = hw * hh;
+  const hw = hb.width, hh = hb.height;
   const { rgb: pre, alpha } = warpProduct(product, box, transform, hb);
 
   const level = analysisLevel(long);
@@ -188,15 +242,7 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
   // a sample of about 300 × 300 is as good a mean as every pixel; the source's straight colour
   // is needed at those samples only
   const step = Math.max(1, Math.round(boxLong / 300));
-  const straight = new Float32Array(hn * 3);
-  for (let y = 0; y < hh; y += step) {
-    for (let x = 0; x < hw; x += step) {
-      const i = y * hw + x;
-      if (!inside[i]) continue;
-      const k = 1 / alpha[i]!;
-      straight[i * 3] = pre[i * 3]! * k; straight[i * 3 + 1] = pre[i * 3 + 1]! * k; straight[i * 3 + 2] = pre[i * 3 + 2]! * k;
-    }
-  }
+  const straight = straightAt(pre, alpha, inside, hw, hh, step);
   const before = meanDeltaE76(gen, hb, straight, inside, step);
   const report: LockReport = {
     mode,
@@ -226,22 +272,7 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
   // 1.5 shrunk pixels wide, it is worked out at a quarter of the pixels from 1K up
   const wrapLight = smallBlur(set, hw, hh, 3, Math.max(2, long * 0.006), 1.5);
   const alphaSoft = expandSmall(smallBlur(alpha, hw, hh, 1, Math.max(1, long * 0.003)), hw, hh, 0);
-  for (let y = 0; y < hh; y++) {
-    let o = ((hb.y + y) * gen.width + hb.x) * 3;
-    for (let x = 0; x < hw; x++, o += 3) {
-      const i = y * hw + x;
-      const a = alpha[i]!;
-      const sh = 1 - shadow[i]!;
-      // untouched: the set where neither the product, the ring nor the shadow reach (frame has it)
-      if (a === 0 && sh === 1 && set[i * 3] === frame.data[o] && set[i * 3 + 1] === frame.data[o + 1] && set[i * 3 + 2] === frame.data[o + 2]) continue;
-      // light wrap: the set's light over the product's outer edge only
-      const wrap = a > 0 ? 0.5 * a * Math.max(0, 1 - alphaSoft[i]!) : 0;
-      for (let c = 0; c < 3; c++) {
-        const px = pre[i * 3 + c]! + set[i * 3 + c]! * sh * (1 - a);
-        frame.data[o + c] = byte(wrap > 0 ? px * (1 - wrap) + readSmall(wrapLight, x, y, c) * wrap : px);
-      }
-    }
-  }
+  composite(frame, hb, pre, alpha, set, shadow, alphaSoft, wrapLight);
   report.deltaE.after = round(meanDeltaE76(frame, hb, straight, inside, step), 2);
   return { frame, report };
 }
@@ -252,27 +283,16 @@ export function lockProduct(input: LockInput): { frame: Rgb8; report: LockReport
  * the outward normal at distance ring + 1.5.
  */
 function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Float32Array {
-  const w = hb.width, h = hb.height, n = w * h;
-  const out = new Float32Array(n * 3);
-  for (let y = 0; y < h; y++) {
-    const o = ((hb.y + y) * frame.width + hb.x) * 3;
-    for (let k = 0; k < w * 3; k++) out[y * w * 3 + k] = frame.data[o + k]!;
-  }
+  const w = hb.width, h = hb.height;
+  const out = regionRgb(frame, hb);
   // the distances are needed up to the ring and a pixel beyond (the normal's differences) only:
   // they are worked out in each row's band of columns within R of the product in rows within R of
   // it (every pixel that near, and every shortest chamfer path to it, lies in the band); beyond it
   // they stay "far"
   const R = ring + 3;
-  const dist = new Float32Array(n).fill(1e9);
-  const fa = new Int32Array(h).fill(w), la = new Int32Array(h).fill(-1);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0, i = y * w; x < w; x++, i++) {
-      if (alpha[i]! < 0.5) continue;
-      dist[i] = 0;
-      if (x < fa[y]!) fa[y] = x;
-      la[y] = x;
-    }
-  }
+  const dist = new Float32Array(w * h);
+  const fa = new Int32Array(h), la = new Int32Array(h);
+  productRows(alpha, w, h, dist, fa, la);
   const lo = new Int32Array(h).fill(w), hi = new Int32Array(h).fill(-1);
   for (let y = 0; y < h; y++) {
     if (la[y]! < 0) continue;
@@ -282,27 +302,66 @@ function clearRing(frame: Rgb8, hb: Box, alpha: Float32Array, ring: number): Flo
     }
   }
   chamfer(dist, w, h, lo, hi);
+  repaintRing(out, frame, hb, dist, lo, hi, ring);
+  return out;
+}
+
+/** The frame's RGB over `hb`, as floats. */
+function regionRgb(frame: Rgb8, hb: Box): Float32Array {
+  const w = hb.width, h = hb.height;
+  const out = new Float32Array(w * h * 3);
+  const d = frame.data;
+  for (let y = 0; y < h; y++) {
+    const o = ((hb.y + y) * frame.width + hb.x) * 3;
+    for (let k = 0, q = y * w * 3; k < w * 3; k++, q++) out[q] = d[o + k]!;
+  }
+  return out;
+}
+
+/**
+ * The chamfer's start over a w × h region: 0 where alpha ≥ 0.5 (the product), far elsewhere, into
+ * `dist`; each row's first and last product column into fa / la (w and −1 where the row has none).
+ */
+function productRows(alpha: Float32Array, w: number, h: number, dist: Float32Array, fa: Int32Array, la: Int32Array): void {
+  for (let y = 0; y < h; y++) {
+    let first = w, last = -1;
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      if (alpha[i]! < 0.5) { dist[i] = 1e9; continue; }
+      dist[i] = 0;
+      if (x < first) first = x;
+      last = x;
+    }
+    fa[y] = first; la[y] = last;
+  }
+}
+
+/** Each ring pixel (0 < dist ≤ ring) of `out` takes the frame's colour along the outward normal at distance ring + 1.5. */
+function repaintRing(out: Float32Array, frame: Rgb8, hb: Box, dist: Float32Array, lo: Int32Array, hi: Int32Array, ring: number): void {
+  const w = hb.width, h = hb.height, d = frame.data;
   for (let y = 1; y < h - 1; y++) for (let x = Math.max(1, lo[y]!); x <= Math.min(w - 2, hi[y]!); x++) {
     const i = y * w + x;
-    const d = dist[i]!;
-    if (d <= 0 || d > ring) continue;
+    const dd = dist[i]!;
+    if (dd <= 0 || dd > ring) continue;
     let nx = dist[i + 1]! - dist[i - 1]!, ny = dist[i + w]! - dist[i - w]!;
     const len = Math.hypot(nx, ny);
     if (len < 1e-6) continue;
     nx /= len; ny /= len;
-    const reach = ring + 1.5 - d;
+    const reach = ring + 1.5 - dd;
     const sx = Math.min(w - 1, Math.max(0, Math.round(x + nx * reach)));
     const sy = Math.min(h - 1, Math.max(0, Math.round(y + ny * reach)));
     const o = ((hb.y + sy) * frame.width + hb.x + sx) * 3;
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = frame.data[o + c]!;
+    out[i * 3] = d[o]!; out[i * 3 + 1] = d[o + 1]!; out[i * 3 + 2] = d[o + 2]!;
   }
-  return out;
 }
 
 function copyRgb(src: Raster8, dst: Rgb8): void {
   if (src.channels === 3) { src.data.copy(dst.data); return; }
   const n = src.width * src.height;
   for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) dst.data[p * 3 + c] = src.data[p * src.channels + c]!;
+}
+
+function lumaOfSet(set: Float32Array, i: number): number {
+  return 0.2126 * set[i * 3]! + 0.7152 * set[i * 3 + 1]! + 0.0722 * set[i * 3 + 2]!;
 }
 
 /**
@@ -319,7 +378,6 @@ function contactShadow(alpha: Float32Array, set: Float32Array, w: number, h: num
   for (let x = 0; x < w; x++) lowest = Math.max(lowest, baseRow[x]!);
   if (lowest < 0) return out;
   const reach = Math.max(2, Math.round(long * 0.01));
-  const luma = (i: number) => 0.2126 * set[i * 3]! + 0.7152 * set[i * 3 + 1]! + 0.0722 * set[i * 3 + 2]!;
   let near = 0, far = 0, count = 0;
   for (let x = 0; x < w; x++) {
     const b = baseRow[x]!;
@@ -327,7 +385,7 @@ function contactShadow(alpha: Float32Array, set: Float32Array, w: number, h: num
     if (b < 0 || lowest - b > reach * 2) continue;
     const y1 = b + reach, y2 = b + reach * 5;
     if (y2 >= h) continue;
-    near += luma(y1 * w + x); far += luma(y2 * w + x); count++;
+    near += lumaOfSet(set, y1 * w + x); far += lumaOfSet(set, y2 * w + x); count++;
   }
   if (count === 0 || far <= 1) return out;
   const painted = 1 - near / far; // how much darker the set already is under the base
