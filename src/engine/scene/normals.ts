@@ -131,6 +131,8 @@ function tap(level: Level, u: number, v: number, w: number, out: Float32Array): 
 export interface Relief {
   row(fp: number): void;
   at(X: number, Z: number, out: Float32Array): void;
+  /** `at` for the points `Xs[0..n)` of the row at depth Z: tilts across into `tx`, into depth into `tz` */
+  rowAt(Xs: Float64Array, n: number, Z: number, tx: Float32Array, tz: Float32Array): void;
 }
 
 /** The plan's surface relief (the material's preset normal map, tiling and strength), or null. */
@@ -149,6 +151,19 @@ export async function createRelief(surface: ScenePlan['surface']): Promise<Relie
   let sa = 1;
   let sb = 1;
   let t = 0;
+  const acc = new Float32Array(2);
+  const tilt = (X: number, Z: number, out: Float32Array) => {
+    // the map's u along X and its rows toward the camera; a turned map's rows run along X
+    const u = turn ? Z : X;
+    const v = turn ? X : -Z;
+    out[0] = 0; out[1] = 0;
+    tap(a, u * sa, v * sa, b ? 1 - t : 1, out);
+    if (b) tap(b, u * sb, v * sb, t, out);
+    // the map's tilt is toward +u and up the image (−v)
+    const tu = out[0]! * k;
+    const tv = out[1]! * k;
+    if (turn) { out[0] = -tv; out[1] = tu; } else { out[0] = tu; out[1] = tv; }
+  };
   return {
     row(fp) {
       const lod = Math.log2(Math.max(1, fp * perUnit));
@@ -160,16 +175,14 @@ export async function createRelief(surface: ScenePlan['surface']): Promise<Relie
       sb = b ? (b.size / top) * perUnit : 1;
     },
     at(X, Z, out) {
-      // the map's u along X and its rows toward the camera; a turned map's rows run along X
-      const u = turn ? Z : X;
-      const v = turn ? X : -Z;
-      out[0] = 0; out[1] = 0;
-      tap(a, u * sa, v * sa, b ? 1 - t : 1, out);
-      if (b) tap(b, u * sb, v * sb, t, out);
-      // the map's tilt is toward +u and up the image (−v)
-      const tu = out[0]! * k;
-      const tv = out[1]! * k;
-      if (turn) { out[0] = -tv; out[1] = tu; } else { out[0] = tu; out[1] = tv; }
+      tilt(X, Z, out);
+    },
+    rowAt(Xs, n, Z, tx, tz) {
+      for (let i = 0; i < n; i++) {
+        tilt(Xs[i]!, Z, acc);
+        tx[i] = acc[0]!;
+        tz[i] = acc[1]!;
+      }
     },
   };
 }

@@ -123,6 +123,8 @@ export function sampleChain(chain: Hdr[], x: number, y: number, z: number, lod: 
 export interface Reflector {
   row(y: number): void;
   at(x: number, tx: number, tz: number, out: Float32Array): number;
+  /** `at` for pixels 0..n of the row, tilts from `tx`/`tz` (null: flat): radiance into `out` (three floats a pixel), cosθ into `cos` */
+  rowAt(n: number, tx: Float32Array | null, tz: Float32Array | null, out: Float32Array, cos: Float64Array): void;
 }
 
 /**
@@ -141,6 +143,19 @@ function rowReflector(W: number, step: number, trace: (x: number, y: number, out
   const traced = new Float32Array(n * 3);
   const one = new Float32Array(3);
   let ray = { f: 1, cx: 0, dy: 0, dz: -1 };
+  const at = (x: number, tx: number, tz: number, out: Float32Array, o: number): number => {
+    const k = Math.floor(x / step);
+    const f = x / step - k;
+    const i = k * 3;
+    out[o] = traced[i]! + (traced[i + 3]! - traced[i]!) * f;
+    out[o + 1] = traced[i + 1]! + (traced[i + 4]! - traced[i + 1]!) * f;
+    out[o + 2] = traced[i + 2]! + (traced[i + 5]! - traced[i + 2]!) * f;
+    // cosθ against the tilted normal (tx, 1, tz) (depth along −z)
+    const dx = (x + 0.5 - ray.cx) / ray.f;
+    const il = 1 / Math.sqrt(dx * dx + ray.dy * ray.dy + ray.dz * ray.dz);
+    const nl = 1 / Math.sqrt(tx * tx + 1 + tz * tz);
+    return -(dx * tx + ray.dy - ray.dz * tz) * il * nl;
+  };
   return {
     row(y) {
       for (let k = 0; k < n; k++) {
@@ -150,17 +165,10 @@ function rowReflector(W: number, step: number, trace: (x: number, y: number, out
       ray = view(y);
     },
     at(x, tx, tz, out) {
-      const k = Math.floor(x / step);
-      const f = x / step - k;
-      const i = k * 3;
-      out[0] = traced[i]! + (traced[i + 3]! - traced[i]!) * f;
-      out[1] = traced[i + 1]! + (traced[i + 4]! - traced[i + 1]!) * f;
-      out[2] = traced[i + 2]! + (traced[i + 5]! - traced[i + 2]!) * f;
-      // cosθ against the tilted normal (tx, 1, tz) (depth along −z)
-      const dx = (x + 0.5 - ray.cx) / ray.f;
-      const il = 1 / Math.sqrt(dx * dx + ray.dy * ray.dy + ray.dz * ray.dz);
-      const nl = 1 / Math.sqrt(tx * tx + 1 + tz * tz);
-      return -(dx * tx + ray.dy - ray.dz * tz) * il * nl;
+      return at(x, tx, tz, out, 0);
+    },
+    rowAt(count, tx, tz, out, cos) {
+      for (let x = 0; x < count; x++) cos[x] = at(x, tx ? tx[x]! : 0, tz ? tz[x]! : 0, out, x * 3);
     },
   };
 }

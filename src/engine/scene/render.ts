@@ -8,7 +8,7 @@ import { prepareEnvironment, type EnvironmentLook } from './environment.js';
 import { irradiance } from '../raster/sh.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
 import { smoothstep } from '../raster/noise.js';
-import { createSurfaceShader } from './surface.js';
+import { createSurfaceRowShader } from './surface.js';
 import { createRelief, roughnessOf } from './normals.js';
 import { createReflector, fresnel } from './reflection.js';
 import { MATERIAL_DETAIL } from '../../plan/presets.js';
@@ -56,7 +56,7 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
     plan.reflection.enabled && !cam.topDown ? productReflection(input, W, H, baseY) : null,
   ]);
 
-  const shade = createSurfaceShader(plan.surface, input.seed);
+  const shadeRow = createSurfaceRowShader(plan.surface, input.seed);
   const light = plan.light;
   let keyColour = softenLight(kelvinToLinear(light.temperature), 0.55);
   let ambColour = softenLight(kelvinToLinear(light.temperature > 5000 ? 7500 : 5200), 0.35);
@@ -99,7 +99,6 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   const e0 = P[1] / D ** 3;
   // the light's position and strength as plain numbers: read for every surface pixel
   const [Px, Py, Pz] = P;
-  const Py2 = Py * Py;
   const intensity = light.intensity;
   const [keyR, keyG, keyB] = keyColour;
   const [ambR, ambG, ambB] = ambColour;
@@ -129,10 +128,20 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   // The surface is written over the backdrop in place (one frame-sized array fewer per render):
   // each pixel reads its own backdrop value before writing it, and the reflector keeps its own copy.
   const scene = backdrop;
-  const albedo = new Float32Array(3);
-  const tilt = new Float32Array(2);
-  const mirrored = new Float32Array(3);
+  // one row at a time: the surface's points, their albedo, relief and what they mirror (row calls:
+  // no call per pixel, whose arguments and result were boxed numbers, megabytes of garbage a frame)
+  const Xs = new Float64Array(W);
+  const albedo = new Float32Array(W * 3);
+  const tiltX = new Float32Array(W);
+  const tiltZ = new Float32Array(W);
+  const mirrored = new Float32Array(W * 3);
+  const cosView = new Float64Array(W);
   const upp0 = 1 / (layout.product.height * ws);
+  const pass: SurfacePass = {
+    W, Xs, albedo, tiltX, tiltZ, mirrored, cosView, Px, Py, Pz, e0, amb, gA, gD, intensity,
+    key: [keyR, keyG, keyB], ambient: [ambR, ambG, ambB], relief: relief !== null, reflector: reflector !== null, f0, roughness,
+    pattern, cast, castOpacity, contact, occlusion, reflection, noSurface, scene,
+  };
   for (let y = surfaceTop; y < H; y++) {
     let upp: number;
     let fp: number;
@@ -152,78 +161,18 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
       : floor ? 1 - smoothstep(edgeDepth, edgeDepth * 4, (baseY - vanishY) / Math.max(0.5, y - vanishY))
       : sweep ? smoothstep(edgeY - band, edgeY + band * 0.3, y) : smoothstep(edgeY - band, edgeY + band, y);
     if (cover <= 0) continue;
-    relief?.row(fp);
-    reflector?.row(y);
-    for (let x = 0; x < W; x++) {
-      const X = (x - centerX) * upp;
-      // depth measured from the product's base, so patterns are laid out around where it stands
-      shade(X, Z - zb, fp, albedo);
-      const p = y * W + x;
-      // key light falloff on the surface (inverse square and incidence), relative to the base
-      const vx = Px - X;
-      const vz = Pz - Z;
-      const d2 = vx * vx + Py2 + vz * vz;
-      let e = Math.min(2.4, (Py / (d2 * Math.sqrt(d2))) / e0);
-      let tx = 0;
-      let tz = 0;
-      let fill = amb;
-      if (relief) {
-        // the relief's normal (tx, 1, tz): the key by its incidence against a flat surface's, the
-        // fill by how much of the sky the tilted facet sees and which side it leans to
-        relief.at(X, Z - zb, tilt);
-        tx = tilt[0]!;
-        tz = tilt[1]!;
-        const inl = 1 / Math.sqrt(tx * tx + 1 + tz * tz);
-        e *= Math.max(0, (tx * vx + tz * vz) / Py + 1) * inl;
-        fill = amb * Math.max(0, (1 + inl) / 2 + (gA * tx + gD * tz) * inl);
-      }
-      if (pattern) e *= pattern[p]!;
-      let lum: number;
-      if (cast) {
-        // the shadow blocks the key and, near the product, some of the fill as well
-        const c = cast[p]!;
-        e *= 1 - Math.min(1, c * castOpacity * 1.3);
-        lum = (fill + (1 - amb) * intensity * e) * (1 - c * castOpacity * 0.3);
-      } else lum = fill + (1 - amb) * intensity * e;
-      let ambPart = fill;
-      if (contact) {
-        const c = contact[p]!;
-        const o = occlusion![p]!;
-        const k = (1 - c * 0.75) * (1 - o * 0.5);
-        lum *= k;
-        ambPart *= k;
-      }
-      const keyPart = lum - ambPart;
-      const i = p * 3;
-      let r = albedo[0]! * (ambPart * ambR + keyPart * keyR);
-      let g = albedo[1]! * (ambPart * ambG + keyPart * keyG);
-      let b = albedo[2]! * (ambPart * ambB + keyPart * keyB);
-      if (reflector) {
-        // the light the surface mirrors, at Fresnel's share: what it mirrors is not lit by the key
-        const F = fresnel(reflector.at(x, tx, tz, mirrored), f0, roughness);
-        r = r * (1 - F) + mirrored[0]! * F;
-        g = g * (1 - F) + mirrored[1]! * F;
-        b = b * (1 - F) + mirrored[2]! * F;
-      }
-      if (reflection) {
-        const q = p * 4;
-        const a = (reflection.data[q + 3]! / 255) * reflection.weight[y]!;
-        if (a > 0) {
-          const lut = reflection.lut;
-          r = r * (1 - a) + lut[reflection.data[q]!]! * a;
-          g = g * (1 - a) + lut[reflection.data[q + 1]!]! * a;
-          b = b * (1 - a) + lut[reflection.data[q + 2]!]! * a;
-        }
-      }
-      if (noSurface) {
-        // floating: no surface, only the shadow falls on the backdrop below
-        const s = lum / (amb + (1 - amb) * intensity);
-        r = backdrop[i]! * s; g = backdrop[i + 1]! * s; b = backdrop[i + 2]! * s;
-      }
-      scene[i] = backdrop[i]! + (r - backdrop[i]!) * cover;
-      scene[i + 1] = backdrop[i + 1]! + (g - backdrop[i + 1]!) * cover;
-      scene[i + 2] = backdrop[i + 2]! + (b - backdrop[i + 2]!) * cover;
+    for (let x = 0; x < W; x++) Xs[x] = (x - centerX) * upp;
+    // depth measured from the product's base, so patterns are laid out around where it stands
+    shadeRow(Xs, W, Z - zb, fp, albedo);
+    if (relief) {
+      relief.row(fp);
+      relief.rowAt(Xs, W, Z - zb, tiltX, tiltZ);
     }
+    if (reflector) {
+      reflector.row(y);
+      reflector.rowAt(W, relief ? tiltX : null, relief ? tiltZ : null, mirrored, cosView);
+    }
+    surfaceRow(pass, y, Z, cover);
   }
   if (pattern && plan.backdrop.kind !== 'environment') {
     // the pattern also falls on the backdrop, more faintly (it is farther from the gobo's focus)
@@ -399,4 +348,115 @@ async function depthOfField(image: Rgb8, plan: ScenePlan, layout: Layout): Promi
     }
   }
   return image;
+}
+
+/** What every surface pixel of a render reads: the light, the shadows, the reflections, the row's shading. */
+interface SurfacePass {
+  W: number;
+  /** the row's points across, albedos, relief tilts, mirrored radiance and view cosines (the row calls' output) */
+  Xs: Float64Array;
+  albedo: Float32Array;
+  tiltX: Float32Array;
+  tiltZ: Float32Array;
+  mirrored: Float32Array;
+  cosView: Float64Array;
+  Px: number; Py: number; Pz: number; e0: number;
+  amb: number; gA: number; gD: number; intensity: number;
+  key: [number, number, number];
+  ambient: [number, number, number];
+  relief: boolean;
+  reflector: boolean;
+  f0: number;
+  roughness: number;
+  pattern: Float32Array | null;
+  cast: Float32Array | null;
+  castOpacity: number;
+  contact: Float32Array | null;
+  occlusion: Float32Array | null;
+  reflection: { data: Buffer; weight: Float32Array; lut: Float32Array } | null;
+  noSurface: boolean;
+  /** the backdrop, drawn over in place */
+  scene: Float32Array;
+}
+
+/**
+ * One row of the surface over the backdrop (the scene array, in place), `cover` its share of the
+ * surface. A function of its own, called per row: V8 optimises it once and keeps it, where a loop
+ * inside the (async, once a frame) renderScene ran unoptimised until on-stack replacement, every frame.
+ */
+function surfaceRow(c: SurfacePass, y: number, Z: number, cover: number): void {
+  const { W, Xs, albedo, tiltX, tiltZ, mirrored, cosView, Px, Py, Pz, e0, amb, gA, gD, intensity, f0, roughness, pattern, cast, castOpacity, contact, occlusion, reflection, noSurface } = c;
+  const hasRelief = c.relief;
+  const hasReflector = c.reflector;
+  const [keyR, keyG, keyB] = c.key;
+  const [ambR, ambG, ambB] = c.ambient;
+  const Py2 = Py * Py;
+  const scene = c.scene;
+  const backdrop = scene;
+  for (let x = 0; x < W; x++) {
+    const X = Xs[x]!;
+    const p = y * W + x;
+    // key light falloff on the surface (inverse square and incidence), relative to the base
+    const vx = Px - X;
+    const vz = Pz - Z;
+    const d2 = vx * vx + Py2 + vz * vz;
+    let e = Math.min(2.4, (Py / (d2 * Math.sqrt(d2))) / e0);
+    let fill = amb;
+    if (hasRelief) {
+      // the relief's normal (tx, 1, tz): the key by its incidence against a flat surface's, the
+      // fill by how much of the sky the tilted facet sees and which side it leans to
+      const tx = tiltX[x]!;
+      const tz = tiltZ[x]!;
+      const inl = 1 / Math.sqrt(tx * tx + 1 + tz * tz);
+      e *= Math.max(0, (tx * vx + tz * vz) / Py + 1) * inl;
+      fill = amb * Math.max(0, (1 + inl) / 2 + (gA * tx + gD * tz) * inl);
+    }
+    if (pattern) e *= pattern[p]!;
+    let lum: number;
+    if (cast) {
+      // the shadow blocks the key and, near the product, some of the fill as well
+      const c = cast[p]!;
+      e *= 1 - Math.min(1, c * castOpacity * 1.3);
+      lum = (fill + (1 - amb) * intensity * e) * (1 - c * castOpacity * 0.3);
+    } else lum = fill + (1 - amb) * intensity * e;
+    let ambPart = fill;
+    if (contact) {
+      const c = contact[p]!;
+      const o = occlusion![p]!;
+      const k = (1 - c * 0.75) * (1 - o * 0.5);
+      lum *= k;
+      ambPart *= k;
+    }
+    const keyPart = lum - ambPart;
+    const i = p * 3;
+    const x3 = x * 3;
+    let r = albedo[x3]! * (ambPart * ambR + keyPart * keyR);
+    let g = albedo[x3 + 1]! * (ambPart * ambG + keyPart * keyG);
+    let b = albedo[x3 + 2]! * (ambPart * ambB + keyPart * keyB);
+    if (hasReflector) {
+      // the light the surface mirrors, at Fresnel's share: what it mirrors is not lit by the key
+      const F = fresnel(cosView[x]!, f0, roughness);
+      r = r * (1 - F) + mirrored[x3]! * F;
+      g = g * (1 - F) + mirrored[x3 + 1]! * F;
+      b = b * (1 - F) + mirrored[x3 + 2]! * F;
+    }
+    if (reflection) {
+      const q = p * 4;
+      const a = (reflection.data[q + 3]! / 255) * reflection.weight[y]!;
+      if (a > 0) {
+        const lut = reflection.lut;
+        r = r * (1 - a) + lut[reflection.data[q]!]! * a;
+        g = g * (1 - a) + lut[reflection.data[q + 1]!]! * a;
+        b = b * (1 - a) + lut[reflection.data[q + 2]!]! * a;
+      }
+    }
+    if (noSurface) {
+      // floating: no surface, only the shadow falls on the backdrop below
+      const s = lum / (amb + (1 - amb) * intensity);
+      r = backdrop[i]! * s; g = backdrop[i + 1]! * s; b = backdrop[i + 2]! * s;
+    }
+    scene[i] = backdrop[i]! + (r - backdrop[i]!) * cover;
+    scene[i + 1] = backdrop[i + 1]! + (g - backdrop[i + 1]!) * cover;
+    scene[i + 2] = backdrop[i + 2]! + (b - backdrop[i + 2]!) * cover;
+  }
 }
