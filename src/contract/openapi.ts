@@ -253,6 +253,27 @@ export function openApiDocument(version: string, opts: { routes?: readonly strin
           responses: { 200: { description: 'the file (ETag, ranges)' }, ...errors('FORBIDDEN', 'NOT_FOUND') },
         },
       },
+      '/upstream/hiapi/callback/{taskId}': {
+        post: {
+          summary: "The hiapi upstream's final callback for a generative task (served when the hiapi engine is configured; no key needed)",
+          description:
+            "reshoot hands this URL to the hiapi upstream as `callback.url` when RESHOOT_PUBLIC_URL is set. The `t` token is an HMAC of the task id under the server's signing secret; with RESHOOT_HIAPI_UPSTREAM_WEBHOOK_SECRET the X-HiAPI-Timestamp and X-HiAPI-Signature headers must also be good (contract §9, 300 s skew). The body (hiapi's bare task object) is never taken for the result: a good callback only wakes the poller, which asks the upstream. Duplicates are answered 200 and do nothing.",
+          security: [],
+          parameters: [
+            { name: 'taskId', in: 'path', required: true, schema: { type: 'string' }, description: "reshoot's task id" },
+            { name: 't', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'X-HiAPI-Timestamp', in: 'header', required: false, schema: { type: 'string' } },
+            { name: 'X-HiAPI-Signature', in: 'header', required: false, schema: { type: 'string' } },
+          ],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', description: "hiapi's task object, without the envelope" } } } },
+          responses: {
+            200: {
+              description: '`data: { taskId, outcome }`, outcome `accepted` (the poller woken), `duplicate`, `finished` (the task is over) or `other_upstream_task`: only `accepted` does anything',
+            },
+            ...errors('INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND'),
+          },
+        },
+      },
     },
   };
 }

@@ -163,6 +163,9 @@ describe('hiapi upstream: its callback instead of only polling', () => {
     const unknown = await post(upstreamCallbackUrl(quick.url, SIGNING, 'tk-no-such-task'), callbackFor(upstream));
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: 404, error_code: 'NOT_FOUND' });
+    // the route is public, so it is in the OpenAPI document
+    const doc = (await (await fetch(`${quick.url}/openapi.json`)).json()) as { paths: Record<string, { post?: { security?: unknown[] } }> };
+    expect(doc.paths['/upstream/hiapi/callback/{taskId}']?.post?.security).toEqual([]);
   }, 150_000);
 
   it('a callback that never comes: the safety poll (RESHOOT_HIAPI_UPSTREAM_CALLBACK_POLL_MS) still finishes the task', async () => {
