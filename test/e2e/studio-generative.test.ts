@@ -79,6 +79,8 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
       RESHOOT_UPSTREAM_RETRY_BASE_MS: '20',
       // an upstream that fails is replaced by the studio, and the result says so
       RESHOOT_FALLBACK_ENGINE: 'studio',
+      // what hiapi charges per image: the Output panel shows it once hiapi is picked (the model@hiapi row)
+      RESHOOT_HIAPI_UPSTREAM_PRICE: '0.05',
     });
     browser = await launchChromium();
     page = await openPage(browser, { viewport: { width: 1440, height: 900 } });
@@ -115,8 +117,12 @@ describe.skipIf(chromiumUnavailable !== null)('the engine picker and the product
     // the server's default is selected at first; the lock applies only to a generative engine
     expect(await page.getByRole('radio', { name: 'Studio default' }).isChecked()).toBe(true);
     expect(await page.getByLabel('Product lock').count()).toBe(0);
+    // the price beside each model is the picked route's: the studio's Standard is free, hiapi's is its price row
+    const standardPrice = page.locator('label.seg', { has: page.locator('input[name=model][value="gpt-image-2-image-to-image"]') }).locator('.seg-sub');
+    await expect.poll(() => standardPrice.textContent(), POLL).toBe('free');
     await page.locator('.engine-panel label.seg', { hasText: 'hiapi' }).click();
     await expect.poll(() => page.getByRole('radio', { name: 'hiapi' }).isChecked(), POLL).toBe(true);
+    await expect.poll(() => standardPrice.textContent(), POLL).toBe('$0.05 / image');
     const lock = page.getByLabel('Product lock');
     expect(await lock.inputValue()).toBe('strict');
 

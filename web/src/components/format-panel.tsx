@@ -1,11 +1,17 @@
+import { useEffect, useState } from 'preact/hooks';
 import { MODELS, OUTPUT_FORMATS, BACKGROUNDS, comboProblem, outputSize } from '../../../src/contract/models.js';
 import type { AspectRatio, Resolution } from '../../../src/contract/models.js';
+import type { PriceRow } from '../../../src/contract/pricing.js';
+import type { ApiClient } from '../api.js';
+import { formatUsd } from '../batch.js';
 import { readableFields } from '../messages.js';
 import { STUDIO_MODELS, fitFormat, type FormatChoice } from '../state.js';
 
 interface Props {
   choice: FormatChoice;
   onChange: (choice: FormatChoice) => void;
+  /** what a task of `model` costs as the form stands (its route, ratio and resolution: route-price.ts); the model's list price without it */
+  priceOf?: (model: string) => number;
 }
 
 const MODEL_LABEL: Record<string, string> = {
@@ -14,7 +20,23 @@ const MODEL_LABEL: Record<string, string> = {
 };
 
 function price(usd: number): string {
-  return usd === 0 ? 'free' : `$${usd.toFixed(2)} / image`;
+  return usd === 0 ? 'free' : `${formatUsd(usd)} / image`;
+}
+
+/** The server's price rows (`GET /api/pricing`), read once; null until they come (or when they cannot be read). */
+export function usePriceRows(api: ApiClient): PriceRow[] | null {
+  const [rows, setRows] = useState<PriceRow[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.pricing().then(
+      (r) => live && setRows(r),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+  return rows;
 }
 
 /** A small rectangle with the ratio's shape, so 4:5 and 5:4 are told apart at a glance. */
@@ -26,7 +48,7 @@ function RatioIcon({ ratio }: { ratio: AspectRatio }) {
 }
 
 /** Model, framing and file options. Disabled choices come from the server's own rule table. */
-export function FormatPanel({ choice, onChange }: Props) {
+export function FormatPanel({ choice, onChange, priceOf }: Props) {
   const spec = MODELS[choice.model]!;
   const set = (patch: Partial<FormatChoice>) => onChange({ ...choice, ...patch });
   const ratioProblem = (r: AspectRatio) => comboProblem(spec, r, choice.resolution);
@@ -58,7 +80,7 @@ export function FormatPanel({ choice, onChange }: Props) {
               onChange={() => onChange(fitFormat({ ...choice, model: name }))}
             />
             <span>
-              {MODEL_LABEL[name]} <span class="seg-sub">{price(MODELS[name]!.priceUsd)}</span>
+              {MODEL_LABEL[name]} <span class="seg-sub">{price(priceOf ? priceOf(name) : MODELS[name]!.priceUsd)}</span>
             </span>
           </label>
         ))}

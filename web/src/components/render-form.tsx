@@ -22,7 +22,8 @@ import {
 } from '../state.js';
 import type { Workspace } from '../workspace.js';
 import { EnginePanel, useServedRoutes } from './engine-panel.js';
-import { FormatPanel } from './format-panel.js';
+import { FormatPanel, usePriceRows } from './format-panel.js';
+import { studioPrice } from '../route-price.js';
 import { PromptPanel } from './prompt-panel.js';
 import { SceneLibraryPanel, useSceneLibrary } from './scene-library.js';
 import { References, type PendingDuplicate } from './references.js';
@@ -55,6 +56,8 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
   const [showBlocker, setShowBlocker] = useState(false);
   // the engine (route) and the product lock, kept in this browser like the form
   const served = useServedRoutes(api);
+  // the Output panel's price is the picked route's (a generative upstream's price plus margin), not the model's list price
+  const priceRows = usePriceRows(api);
   const [engineChoice, setEngineChoice] = useState<EngineChoice>(loadEngineChoice);
   const engine = fitEngineChoice(engineChoice, served);
   useEffect(() => saveEngineChoice(engineChoice), [engineChoice]);
@@ -263,7 +266,7 @@ export function RenderForm({ api, workspace, onPasted, onSent }: Props) {
       <PromptPanel prompt={prompt} reading={reading} onPrompt={setPrompt} />
       <SceneLibraryPanel scenes={library} prompt={prompt} onPrompt={setPrompt} />
       <EnginePanel served={served} choice={engine} onChange={setEngineChoice} idPrefix="studio" />
-      <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} />
+      <FormatPanel choice={format} onChange={(c) => setFormat(fitFormat(c))} priceOf={(model) => studioPrice(priceRows, model, engine.route, format)} />
       <SceneControls value={scene} plan={reading.plan} onChange={setScene} />
       <div class="generate">
         {(error || (showBlocker && blocker)) && (
