@@ -24,6 +24,7 @@ import { createTaskService, reconcileQueued } from './tasks/service.js';
 import { createStorageService } from './tasks/storages.js';
 import { loadSceneLibrary, type SceneLibrary } from './scenes/library.js';
 import { createUpstreamWakeBus, upstreamCallbackUrl } from './providers/hiapi/callback.js';
+import { upstreamSettings } from './providers/index.js';
 import { createEnginePool } from './worker/engine-pool.js';
 import { createWorker, workerTmpDir } from './worker/worker.js';
 
@@ -180,14 +181,8 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
       if (!config.http.publicUrlSet && config.http.port === 0) publicUrl = url;
     }
     if (config.role !== 'api') {
-      const { default: _default, comfyui, ...engines } = config.engines;
-      pool = createEnginePool(
-        { ...engineOptions(config), sharpConcurrency: 1 },
-        config.engine.threads,
-        logger,
-        // the generative upstreams cross into the engine threads as plain data
-        { ...engines, ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000 },
-      );
+      // the generative upstreams cross into the engine threads as plain data (no workflow path, no webhook secret)
+      pool = createEnginePool({ ...engineOptions(config), sharpConcurrency: 1 }, config.engine.threads, logger, upstreamSettings(config));
       if (config.engines.hiapi && !config.http.publicUrlSet) {
         logger.warn({ module: 'worker' }, 'the real hiapi fetches input_urls over the internet; set RESHOOT_PUBLIC_URL (the hiapi upstream is sent the layout as a data: URI until then)');
       }

@@ -23,10 +23,14 @@ export interface UpstreamSettings {
   timeoutMs?: number;
 }
 
-/** The upstream settings of a configuration, as plain data (the workflow's path left out). */
+/** The upstream settings of a configuration, as plain data (the workflow's path and hiapi's webhook secret, which only the API checks, left out). */
 export function upstreamSettings(config: Config): UpstreamSettings {
-  const { default: _default, prices: _prices, comfyui, ...engines } = config.engines;
-  return { ...engines, ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000 };
+  const { default: _default, prices: _prices, comfyui, hiapi, ...engines } = config.engines;
+  const { webhookSecret: _secret, ...hiapiSettings } = hiapi ?? {};
+  return {
+    ...engines, ...(hiapi ? { hiapi: hiapiSettings as NonNullable<UpstreamSettings['hiapi']> } : {}),
+    ...(comfyui ? { comfyui: { url: comfyui.url, workflow: comfyui.workflow } } : {}), timeoutMs: config.tasks.timeoutSeconds * 1000,
+  };
 }
 
 export function buildUpstreams(s: UpstreamSettings): Map<string, Upstream> {

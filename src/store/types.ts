@@ -137,7 +137,10 @@ export interface TaskRepository {
   /** the terminal transition; null when the task was terminal already (a second finish changes nothing) */
   finish(f: Finish): Promise<TaskRow | null>;
   recordRun(id: string, sources: string, seed: number): Promise<void>;
-  /** stores the upstream's task (JSON `{ engine, taskId }`) on a task that is not terminal; false when it was */
+  /**
+   * stores the upstream's task (JSON `{ engine, taskId }`) on a task that is not terminal; false when it
+   * was. Another task than the one stored before (created again) clears the callback's record (markUpstreamFinal)
+   */
   recordUpstream(id: string, upstream: string): Promise<boolean>;
   /**
    * Records that the upstream's callback said its task is final, once: `marked` for the first,

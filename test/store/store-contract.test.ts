@@ -218,6 +218,14 @@ for (const backend of backends) {
       expect([1_700_000_000_123, 1_700_000_000_456]).toContain(at);
       expect(await b.store.tasks.markUpstreamFinal(t.id, 1_700_000_000_789)).toBe('again');
       expect(await b.store.tasks.upstreamFinal(t.id)).toBe(at);
+      // the first upstream task stored (a callback may beat it) and the same one again keep the record
+      expect(await b.store.tasks.recordUpstream(t.id, '{"engine":"hiapi","taskId":"tk-up-1"}')).toBe(true);
+      expect(await b.store.tasks.recordUpstream(t.id, '{"engine":"hiapi","taskId":"tk-up-1"}')).toBe(true);
+      expect(await b.store.tasks.upstreamFinal(t.id)).toBe(at);
+      // another one (the upstream forgot the first: created again) has had no callback yet
+      expect(await b.store.tasks.recordUpstream(t.id, '{"engine":"hiapi","taskId":"tk-up-2"}')).toBe(true);
+      expect(await b.store.tasks.upstreamFinal(t.id)).toBeNull();
+      expect(await b.store.tasks.markUpstreamFinal(t.id, 1_700_000_000_900)).toBe('marked');
       await b.store.tasks.finish({ id: t.id, status: 'success', completed: 1, outputs: '[]', error_code: null, error_message: null, reshoot: null, now: 1 });
       expect(await b.store.tasks.markUpstreamFinal(t.id, 1_700_000_001_000)).toBe('finished');
       expect(await b.store.tasks.markUpstreamFinal('tk-hiapi-none', 1)).toBe('unknown');

@@ -101,7 +101,12 @@ export function createPostgresStore(pool: pg.Pool): Store {
       },
       recordRun: async (id, sources, seed) => void (await pool.query(`UPDATE tasks SET sources = $2, seed = $3 WHERE id = $1`, [id, sources, seed])),
       recordUpstream: async (id, upstream) =>
-        ((await pool.query(`UPDATE tasks SET upstream = $2 WHERE id = $1 AND status NOT IN ('success', 'fail')`, [id, upstream])).rowCount ?? 0) > 0,
+        // another upstream task than the one stored (created again) has had no callback yet
+        ((await pool.query(
+          `UPDATE tasks SET upstream_final = CASE WHEN upstream IS NOT NULL AND upstream != $2 THEN NULL ELSE upstream_final END, upstream = $2
+           WHERE id = $1 AND status NOT IN ('success', 'fail')`,
+          [id, upstream],
+        )).rowCount ?? 0) > 0,
       markUpstreamFinal: async (id, now) => {
         const set = await pool.query(`UPDATE tasks SET upstream_final = $2 WHERE id = $1 AND upstream_final IS NULL AND status NOT IN ('success', 'fail')`, [id, now]);
         if ((set.rowCount ?? 0) > 0) return 'marked';

@@ -40,7 +40,11 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
        WHERE id = @id AND status NOT IN ('success', 'fail') RETURNING *`,
     ),
     recordRun: db.prepare(`UPDATE tasks SET sources = ?, seed = ? WHERE id = ?`),
-    recordUpstream: db.prepare(`UPDATE tasks SET upstream = ? WHERE id = ? AND status NOT IN ('success', 'fail')`),
+    // another upstream task than the one stored (created again) has had no callback yet
+    recordUpstream: db.prepare(
+      `UPDATE tasks SET upstream_final = CASE WHEN upstream IS NOT NULL AND upstream != @upstream THEN NULL ELSE upstream_final END, upstream = @upstream
+       WHERE id = @id AND status NOT IN ('success', 'fail')`,
+    ),
     markUpstreamFinal: db.prepare(`UPDATE tasks SET upstream_final = ? WHERE id = ? AND upstream_final IS NULL AND status NOT IN ('success', 'fail')`),
     upstreamFinal: db.prepare(`SELECT status, upstream_final FROM tasks WHERE id = ?`),
     queuedBefore: db.prepare(`SELECT id FROM tasks WHERE status = 'queued' AND updated_ms < ? ORDER BY updated_ms LIMIT ?`).pluck(),
@@ -164,7 +168,7 @@ export function createSqliteStore(db: Db, opts: { close?: () => void } = {}): St
       advance: async (id, status, reshoot, now) => stmt.advance.run({ id, status, reshoot, now }).changes > 0,
       finish: async (f) => finish(f),
       recordRun: async (id, sources, seed) => void stmt.recordRun.run(sources, seed, id),
-      recordUpstream: async (id, upstream) => stmt.recordUpstream.run(upstream, id).changes > 0,
+      recordUpstream: async (id, upstream) => stmt.recordUpstream.run({ upstream, id }).changes > 0,
       markUpstreamFinal: async (id, now) => {
         if (stmt.markUpstreamFinal.run(now, id).changes > 0) return 'marked';
         const row = stmt.upstreamFinal.get(id) as { status: string } | undefined;
