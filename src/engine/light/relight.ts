@@ -146,24 +146,8 @@ export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Ar
   const edge = new Float32Array(gw * gh);
   const inside: number[] = [];
   const insideHard: number[] = [];
-  for (let y = 0; y < gh; y++) {
-    for (let x = 0; x < gw; x++) {
-      const i = y * gw + x;
-      const nl = Math.hypot(nxs[i]!, nys[i]!, nzs[i]!) || 1;
-      const nx = nxs[i]! / nl;
-      const ny = nys[i]! / nl;
-      const nz = nzs[i]! / nl;
-      const envK = env ? Math.min(1.6, Math.max(0.4, envLuma(nx, ny, nz) / envRef)) : 1;
-      // wrapped Lambert: light reaches a little past the terminator, as it does on glazed ceramics
-      const ndl = Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + wrap) / (1 + wrap));
-      const ndf = Math.max(0, (nx * F[0] + ny * F[1] + nz * F[2] + wrap) / (1 + wrap));
-      shade[i] = ambient * envK + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
-      // a hard key with the fill alone on its shade side: no wrap, no bounce card
-      hard[i] = HARD_FILL * envK + (1 - HARD_FILL) * Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + HARD_WRAP) / (1 + HARD_WRAP));
-      edge[i] = (1 - nz) ** 1.5 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
-      if (m[i]! > 0.5) { inside.push(shade[i]!); insideHard.push(hard[i]!); }
-    }
-  }
+  const cells: CellPass = { m, nxs, nys, nzs, gw, L, F, wrap, ambient, fill, rimSide, sh: env ? env.sh : null, cy, sy, envRef, e, basis, shade, hard, edge, inside, insideHard };
+  for (let y = 0; y < gh; y++) shadeCellRow(cells, y);
   // the brightest part of the product keeps its photographed brightness; the rest falls off from it
   inside.sort((a, b) => a - b);
   insideHard.sort((a, b) => a - b);
@@ -333,46 +317,109 @@ export function relightProduct(product: Rgba8, o: RelightOptions): Buffer {
   const alpha = Buffer.alloc(w * h);
   for (let i = 0; i < w * h; i++) alpha[i] = rgba[i * 4 + 3]!;
   const { gain, gw, gh } = shadingField(mask8(alpha, w, h), o);
-  const lut = srgbToLinearLut();
-  const enc = srgbTable();
   const out = Buffer.from(rgba);
-  const patternDepth = PATTERN_DEPTH * (0.8 + 0.4 * o.light.contrast);
   const [tr, tg, tb] = o.light.relight_product === false ? [1, 1, 1] : illuminant(o);
-  const sx = (gw - 1) / Math.max(1, w - 1);
-  const sy = (gh - 1) / Math.max(1, h - 1);
-  for (let y = 0; y < h; y++) {
-    const gy = y * sy;
-    const y0 = Math.floor(gy);
-    const y1 = Math.min(gh - 1, y0 + 1);
-    const ty = gy - y0;
-    for (let x = 0; x < w; x++) {
-      const p = y * w + x;
-      if (alpha[p] === 0) continue;
-      const gx = x * sx;
-      const x0 = Math.floor(gx);
-      const x1 = Math.min(gw - 1, x0 + 1);
-      const tx = gx - x0;
-      const a0 = gain[y0 * gw + x0]!;
-      const a1 = gain[y0 * gw + x1]!;
-      const b0 = gain[y1 * gw + x0]!;
-      const b1 = gain[y1 * gw + x1]!;
-      let g = (a0 + (a1 - a0) * tx) * (1 - ty) + (b0 + (b1 - b0) * tx) * ty;
-      // a gobo blocks only the key: shaded patches fall to the fill, lit ones keep the product's own white
-      if (o.pattern) g *= 1 - patternDepth * (1 - o.pattern[p]!);
-      const i = p * 4;
-      const r = lut[rgba[i]!]!;
-      const gg = lut[rgba[i + 1]!]!;
-      const b = lut[rgba[i + 2]!]!;
-      const mx = Math.max(r * tr, gg * tg, b * tb, 1e-6);
-      if (g * mx > 1) g = 1 / mx; // never clip one channel: that would shift the hue
-      // the sRGB table indexed directly: a call per channel costs more than the relighting
-      const vr = r * g * tr;
-      const vg = gg * g * tg;
-      const vb = b * g * tb;
-      out[i] = enc[vr <= 0 ? 0 : vr >= 1 ? SRGB_STEPS : (vr * SRGB_STEPS + 0.5) | 0]!;
-      out[i + 1] = enc[vg <= 0 ? 0 : vg >= 1 ? SRGB_STEPS : (vg * SRGB_STEPS + 0.5) | 0]!;
-      out[i + 2] = enc[vb <= 0 ? 0 : vb >= 1 ? SRGB_STEPS : (vb * SRGB_STEPS + 0.5) | 0]!;
-    }
-  }
+  const pass: RelightPass = {
+    rgba, alpha, out, w, gain, gw, gh, sx: (gw - 1) / Math.max(1, w - 1), sy: (gh - 1) / Math.max(1, h - 1),
+    pattern: o.pattern ?? null, patternDepth: PATTERN_DEPTH * (0.8 + 0.4 * o.light.contrast), tr, tg, tb,
+    lut: srgbToLinearLut(), enc: srgbTable(),
+  };
+  for (let y = 0; y < h; y++) relightRow(pass, y);
   return out;
+}
+
+/** What relighting each row of a product reads. */
+interface RelightPass {
+  rgba: Buffer;
+  alpha: Buffer;
+  out: Buffer;
+  w: number;
+  gain: Float32Array;
+  gw: number;
+  gh: number;
+  /** gain field cells per product pixel */
+  sx: number;
+  sy: number;
+  pattern: Float32Array | null;
+  patternDepth: number;
+  tr: number; tg: number; tb: number;
+  lut: Float32Array;
+  enc: Uint8Array;
+}
+
+/** One row of relightProduct: a function of its own, so V8 optimises it once (not a loop re-optimised every call). */
+function relightRow(c: RelightPass, y: number): void {
+  const { rgba, alpha, out, w, gain, gw, gh, sx, sy, pattern, patternDepth, tr, tg, tb, lut, enc } = c;
+  const gy = y * sy;
+  const y0 = Math.floor(gy);
+  const y1 = Math.min(gh - 1, y0 + 1);
+  const ty = gy - y0;
+  for (let x = 0; x < w; x++) {
+    const p = y * w + x;
+    if (alpha[p] === 0) continue;
+    const gx = x * sx;
+    const x0 = Math.floor(gx);
+    const x1 = Math.min(gw - 1, x0 + 1);
+    const tx = gx - x0;
+    const a0 = gain[y0 * gw + x0]!;
+    const a1 = gain[y0 * gw + x1]!;
+    const b0 = gain[y1 * gw + x0]!;
+    const b1 = gain[y1 * gw + x1]!;
+    let g = (a0 + (a1 - a0) * tx) * (1 - ty) + (b0 + (b1 - b0) * tx) * ty;
+    // a gobo blocks only the key: shaded patches fall to the fill, lit ones keep the product's own white
+    if (pattern) g *= 1 - patternDepth * (1 - pattern[p]!);
+    const i = p * 4;
+    const r = lut[rgba[i]!]!;
+    const gg = lut[rgba[i + 1]!]!;
+    const b = lut[rgba[i + 2]!]!;
+    const mx = Math.max(r * tr, gg * tg, b * tb, 1e-6);
+    if (g * mx > 1) g = 1 / mx; // never clip one channel: that would shift the hue
+    // the sRGB table indexed directly: a call per channel costs more than the relighting
+    const vr = r * g * tr;
+    const vg = gg * g * tg;
+    const vb = b * g * tb;
+    out[i] = enc[vr <= 0 ? 0 : vr >= 1 ? SRGB_STEPS : (vr * SRGB_STEPS + 0.5) | 0]!;
+    out[i + 1] = enc[vg <= 0 ? 0 : vg >= 1 ? SRGB_STEPS : (vg * SRGB_STEPS + 0.5) | 0]!;
+    out[i + 2] = enc[vb <= 0 ? 0 : vb >= 1 ? SRGB_STEPS : (vb * SRGB_STEPS + 0.5) | 0]!;
+  }
+}
+
+/** What shading each row of the gain field's cells reads and writes. */
+interface CellPass {
+  m: Float32Array; nxs: Float32Array; nys: Float32Array; nzs: Float32Array; gw: number;
+  L: readonly [number, number, number];
+  F: readonly [number, number, number];
+  wrap: number; ambient: number; fill: number; rimSide: number;
+  /** the environment's harmonics (null: a studio light), the camera's turn in it, a frontal normal's luminance */
+  sh: Sh9 | null; cy: number; sy: number; envRef: number;
+  /** scratch for the irradiance */
+  e: number[]; basis: Float64Array<ArrayBuffer>;
+  shade: Float32Array; hard: Float32Array; edge: Float32Array;
+  inside: number[]; insideHard: number[];
+}
+
+/** One row of shadingField's cells: a function of its own, optimised once (see relightRow). */
+function shadeCellRow(c: CellPass, y: number): void {
+  const { m, nxs, nys, nzs, gw, L, F, wrap, ambient, fill, rimSide, sh, cy, sy, envRef, e, basis, shade, hard, edge, inside, insideHard } = c;
+  for (let x = 0; x < gw; x++) {
+    const i = y * gw + x;
+    const nl = Math.hypot(nxs[i]!, nys[i]!, nzs[i]!) || 1;
+    const nx = nxs[i]! / nl;
+    const ny = nys[i]! / nl;
+    const nz = nzs[i]! / nl;
+    let envK = 1;
+    if (sh) {
+      // camera space → the environment's: the camera looks along −z, turned by the yaw
+      irradiance(sh, nx * cy - nz * sy, ny, nx * sy + nz * cy, e, basis);
+      envK = Math.min(1.6, Math.max(0.4, (0.2126 * e[0]! + 0.7152 * e[1]! + 0.0722 * e[2]!) / envRef));
+    }
+    // wrapped Lambert: light reaches a little past the terminator, as it does on glazed ceramics
+    const ndl = Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + wrap) / (1 + wrap));
+    const ndf = Math.max(0, (nx * F[0] + ny * F[1] + nz * F[2] + wrap) / (1 + wrap));
+    shade[i] = ambient * envK + (1 - ambient) * (ndl * (1 - fill) + ndf * fill);
+    // a hard key with the fill alone on its shade side: no wrap, no bounce card
+    hard[i] = HARD_FILL * envK + (1 - HARD_FILL) * Math.max(0, (nx * L[0] + ny * L[1] + nz * L[2] + HARD_WRAP) / (1 + HARD_WRAP));
+    edge[i] = (1 - nz) ** 1.5 * (rimSide === 0 ? 1 : Math.max(0, Math.sign(nx) * rimSide));
+    if (m[i]! > 0.5) { inside.push(shade[i]!); insideHard.push(hard[i]!); }
+  }
 }

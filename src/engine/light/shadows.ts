@@ -72,24 +72,13 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
       const tight = new Uint8Array(rw * rh);
       const broad = new Uint8Array(rw * rh);
       const cy = g.baseY - fry * 0.6;
-      for (let y = 0; y < rh; y++) {
-        for (let x = 0; x < rw; x++) {
-          const dx = (x + rx0 - fcx) / frx;
-          const dy = (y + ry0 - cy) / fry;
-          tight[y * rw + x] = dx * dx + (dy * dy) / 1.3 < 1 ? 255 : 0;
-          const d2 = dx * dx / 1.7 + dy * dy / 2.6;
-          broad[y * rw + x] = d2 < 1 ? 255 : 0;
-        }
-      }
+      for (let y = 0; y < rh; y++) contactRow(tight, broad, rw, rx0, y + ry0 - cy, y, fcx, frx, fry);
       const [t, b] = await Promise.all([blurMask(tight, rw, rh, Math.max(0.8, s.h * 0.008)), blurMask(broad, rw, rh, Math.max(2, s.h * 0.045))]);
       result.contact = new Float32Array(W * H);
       result.occlusion = new Float32Array(W * H);
       for (let y = 0; y < rh; y++) {
-        for (let x = 0; x < rw; x++) {
-          const o = (y + ry0) * W + x + rx0;
-          result.contact[o] = t[y * rw + x]! / 255;
-          result.occlusion[o] = b[y * rw + x]! / 255;
-        }
+        unitRow(t, y * rw, result.contact, (y + ry0) * W + rx0, rw);
+        unitRow(b, y * rw, result.occlusion, (y + ry0) * W + rx0, rw);
       }
     }
   }
@@ -132,43 +121,78 @@ export async function computeShadows(plan: ScenePlan, g: ShadowGeometry, s: Silh
     if (rw < 3 || rh < 3) return result;
     const proj = new Uint8Array(rw * rh);
     const dist = new Float32Array(rw * rh);
-    for (let y = 0; y < rh; y++) {
-      const oy = y + ry0;
-      for (let x = 0; x < rw; x++) {
-        const ox = x + rx0;
-        let sx: number;
-        let sy: number;
-        let hgt: number;
-        if (g.topDown) {
-          sx = ox - offX; sy = oy - offY; hgt = 0.5 * s.h;
-        } else {
-          hgt = (g.baseY - oy) / c;
-          sy = g.baseY - hgt;
-          sx = ox - a * hgt;
-        }
-        dist[y * rw + x] = Math.min(1, Math.max(0, hgt / s.h));
-        if (hgt < -fry || hgt > s.h) continue;
-        const lx = Math.round(sx - s.x);
-        const ly = Math.round(Math.min(s.h - 1, sy - s.y));
-        if (lx < 0 || lx >= s.w || ly < 0) continue;
-        proj[y * rw + x] = s.alpha[ly * s.w + lx]!;
-      }
-    }
+    const pass: ProjectPass = { proj, dist, rw, rx0, topDown: g.topDown, baseY: g.baseY, offX, offY, a, c, fry, alpha: s.alpha, sx: s.x, sy: s.y, sw: s.w, sh: s.h };
+    for (let y = 0; y < rh; y++) projectRow(pass, y, y + ry0);
     // Thickness: a solid object's shadow is as deep as its footprint, even when the light skims it.
     const thick = await blurMask(proj, rw, rh, g.topDown ? 0 : Math.max(0.5, fry * 0.25));
     for (let i = 0; i < thick.length; i++) thick[i] = Math.min(255, thick[i]! * 1.8);
     const [near, far] = await Promise.all([blurMask(thick, rw, rh, sigmaNear), blurMask(thick, rw, rh, sigmaFar)]);
     const cast = new Float32Array(W * H);
-    for (let y = 0; y < rh; y++) {
-      for (let x = 0; x < rw; x++) {
-        const i = y * rw + x;
-        const t = Math.min(1, dist[i]! * 1.6);
-        // the shadow lightens as it leaves the contact point (more skylight reaches it)
-        const v = (near[i]! * (1 - t) + far[i]! * t) / 255 * (1 - 0.15 * t);
-        cast[(y + ry0) * W + x + rx0] = v;
-      }
-    }
+    for (let y = 0; y < rh; y++) castRow(near, far, dist, y * rw, cast, (y + ry0) * W + rx0, rw);
     result.cast = cast;
   }
   return result;
+}
+
+// The masks' rows, each a function of its own: called row after row they are optimised once and
+// stay so, where the same loops inside computeShadows (async, once a frame) ran unoptimised until
+// on-stack replacement, every frame.
+
+/** A row of the contact shadow's two ellipses (tight and broad) around (fcx, baseline), `dyPx` the row's offset from their centre. */
+function contactRow(tight: Uint8Array, broad: Uint8Array, rw: number, rx0: number, dyPx: number, y: number, fcx: number, frx: number, fry: number): void {
+  for (let x = 0; x < rw; x++) {
+    const dx = (x + rx0 - fcx) / frx;
+    const dy = dyPx / fry;
+    tight[y * rw + x] = dx * dx + (dy * dy) / 1.3 < 1 ? 255 : 0;
+    const d2 = dx * dx / 1.7 + dy * dy / 2.6;
+    broad[y * rw + x] = d2 < 1 ? 255 : 0;
+  }
+}
+
+/** n bytes from `from` at `i` as 0..1 floats into `to` at `o`. */
+function unitRow(from: Uint8Array, i: number, to: Float32Array, o: number, n: number): void {
+  for (let x = 0; x < n; x++) to[o + x] = from[i + x]! / 255;
+}
+
+interface ProjectPass {
+  proj: Uint8Array; dist: Float32Array; rw: number; rx0: number;
+  topDown: boolean; baseY: number; offX: number; offY: number; a: number; c: number; fry: number;
+  /** the silhouette: alpha, its box in working pixels */
+  alpha: Uint8Array; sx: number; sy: number; sw: number; sh: number;
+}
+
+/** A row of the cast shadow's region (`oy` in the frame): the silhouette projected there, and the height it falls from. */
+function projectRow(p: ProjectPass, y: number, oy: number): void {
+  const { proj, dist, rw, rx0, topDown, baseY, offX, offY, a, c, fry, alpha } = p;
+  const s = { x: p.sx, y: p.sy, w: p.sw, h: p.sh };
+  for (let x = 0; x < rw; x++) {
+    const ox = x + rx0;
+    let sx: number;
+    let sy: number;
+    let hgt: number;
+    if (topDown) {
+      sx = ox - offX; sy = oy - offY; hgt = 0.5 * s.h;
+    } else {
+      hgt = (baseY - oy) / c;
+      sy = baseY - hgt;
+      sx = ox - a * hgt;
+    }
+    dist[y * rw + x] = Math.min(1, Math.max(0, hgt / s.h));
+    if (hgt < -fry || hgt > s.h) continue;
+    const lx = Math.round(sx - s.x);
+    const ly = Math.round(Math.min(s.h - 1, sy - s.y));
+    if (lx < 0 || lx >= s.w || ly < 0) continue;
+    proj[y * rw + x] = alpha[ly * s.w + lx]!;
+  }
+}
+
+/** A row of the cast shadow: the near and far blurs mixed by the height each pixel falls from. */
+function castRow(near: Uint8Array, far: Uint8Array, dist: Float32Array, i0: number, cast: Float32Array, o: number, n: number): void {
+  for (let x = 0; x < n; x++) {
+    const i = i0 + x;
+    const t = Math.min(1, dist[i]! * 1.6);
+    // the shadow lightens as it leaves the contact point (more skylight reaches it)
+    const v = (near[i]! * (1 - t) + far[i]! * t) / 255 * (1 - 0.15 * t);
+    cast[o + x] = v;
+  }
 }
