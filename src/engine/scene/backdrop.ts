@@ -2,7 +2,7 @@ import type { ScenePlan } from '../../contract/scene.js';
 import { mixHex } from '../../plan/colors.js';
 import { rasteriseSvg } from '../codec.js';
 import { hexToLinear, srgbToLinearLut } from '../raster/color.js';
-import { createRng, fbmField, sample } from '../raster/noise.js';
+import { createRng, fbmField, sample, type NoiseField } from '../raster/noise.js';
 import { renderEnvironment, type EnvironmentLook } from './environment.js';
 
 /**
@@ -63,24 +63,35 @@ export async function renderBackdrop(ctx: BackdropContext): Promise<Float32Array
     // side gradient: walls are brighter toward the light
     gradX[x] = 1 + side * ((x / W) - 0.5) * 0.3 * key.contrast * -1 * (b.kind === 'gradient' ? 0.5 : 1);
   }
+  const pass: StudioPass = { out, W, floor, spill, glowX, gradX, tex, noise, fine, s, plaster, side, base };
   for (let y = 0; y < H; y++) {
     const dy = (y - gy) / ry;
-    const glowY = Math.exp(-dy * dy * 1.3);
-    for (let x = 0; x < W; x++) {
-      let m = (floor + spill * glowX[x]! * glowY) * gradX[x]!;
-      if (tex > 0) {
-        const nv = sample(noise, x * s * 1.4, y * s * 1.4);
-        const nf = sample(fine, x * s * 6, y * s * 6);
-        // plaster relief: brighter where the grazing key light catches it
-        m *= 1 + nv * tex + nf * tex * 0.35 + (plaster ? nf * 0.04 * -side : 0);
-      }
-      const i = (y * W + x) * 3;
-      out[i] = base[0] * m;
-      out[i + 1] = base[1] * m;
-      out[i + 2] = base[2] * m;
-    }
+    studioRow(pass, y, Math.exp(-dy * dy * 1.3));
   }
   return out;
+}
+
+interface StudioPass {
+  out: Float32Array; W: number; floor: number; spill: number; glowX: Float64Array; gradX: Float64Array;
+  tex: number; noise: NoiseField; fine: NoiseField; s: number; plaster: boolean; side: number; base: [number, number, number];
+}
+
+/** One row of a studio backdrop: a function of its own, optimised once (not a loop re-optimised every frame). */
+function studioRow(c: StudioPass, y: number, glowY: number): void {
+  const { out, W, floor, spill, glowX, gradX, tex, noise, fine, s, plaster, side, base } = c;
+  for (let x = 0; x < W; x++) {
+    let m = (floor + spill * glowX[x]! * glowY) * gradX[x]!;
+    if (tex > 0) {
+      const nv = sample(noise, x * s * 1.4, y * s * 1.4);
+      const nf = sample(fine, x * s * 6, y * s * 6);
+      // plaster relief: brighter where the grazing key light catches it
+      m *= 1 + nv * tex + nf * tex * 0.35 + (plaster ? nf * 0.04 * -side : 0);
+    }
+    const i = (y * W + x) * 3;
+    out[i] = base[0] * m;
+    out[i + 1] = base[1] * m;
+    out[i + 2] = base[2] * m;
+  }
 }
 
 type Env = Exclude<ScenePlan['backdrop']['environment'], 'none'>;

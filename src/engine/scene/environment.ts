@@ -236,7 +236,15 @@ export function discBlur(src: Float32Array, w: number, h: number, radius: number
     rows.push(row);
   }
   const inv = 1 / area;
-  for (let y = 0; y < h; y++) {
+  const halfs = Int32Array.from(half);
+  const edges = Float64Array.from(edge);
+  for (let y = 0; y < h; y++) discRow(rows, out, w, h, y, R, halfs, edges, inv);
+  return out;
+}
+
+/** One output row of discBlur(): a function of its own, optimised once (not a loop re-optimised every frame). */
+function discRow(rows: Float64Array[], out: Float32Array, w: number, h: number, y: number, R: number, half: Int32Array, edge: Float64Array, inv: number): void {
+  {
     for (let x = 0; x < w; x++) {
       let r0 = 0, g0 = 0, b0 = 0;
       for (let j = 0; j < half.length; j++) {
@@ -263,7 +271,6 @@ export function discBlur(src: Float32Array, w: number, h: number, radius: number
       out[o] = r0 * inv; out[o + 1] = g0 * inv; out[o + 2] = b0 * inv;
     }
   }
-  return out;
 }
 
 /** Exposure (the view's log-average to a set level), the preset's tint and saturation, a cap on sources. */
@@ -304,8 +311,14 @@ export function upsample(src: Float32Array, w: number, h: number, W: number, H: 
   for (let y = 0; y < H; y++) {
     const v = Math.min(h - 1, Math.max(0, ((y + 0.5) * h) / H - 0.5));
     const y0 = Math.floor(v);
-    const y1 = Math.min(h - 1, y0 + 1);
-    const fy = v - y0;
+    upsampleRow(src, out, w, W, y, y0, Math.min(h - 1, y0 + 1), v - y0, x0s, x1s, fxs);
+  }
+  return out;
+}
+
+/** One output row of upsample(): a function of its own, optimised once (not a loop re-optimised every frame). */
+function upsampleRow(src: Float32Array, out: Float32Array, w: number, W: number, y: number, y0: number, y1: number, fy: number, x0s: Int32Array, x1s: Int32Array, fxs: Float32Array): void {
+  {
     for (let x = 0; x < W; x++) {
       const a = (y0 * w + x0s[x]!) * 3, b = (y0 * w + x1s[x]!) * 3, c = (y1 * w + x0s[x]!) * 3, d = (y1 * w + x1s[x]!) * 3;
       const fx = fxs[x]!;
@@ -319,5 +332,4 @@ export function upsample(src: Float32Array, w: number, h: number, W: number, H: 
       out[o + 2] = t2 + (src[c + 2]! + (src[d + 2]! - src[c + 2]!) * fx - t2) * fy;
     }
   }
-  return out;
 }

@@ -280,11 +280,24 @@ export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan
   const cy = H / 2;
   const rad2 = cx * cx + cy * cy;
   // vignette as a table over the squared radius: no square root or smoothstep per pixel
-  const VSTEPS = 1024;
   const vig = new Float32Array(VSTEPS + 1);
   for (let i = 0; i <= VSTEPS; i++) vig[i] = 1 - g.vignette * 0.75 * smoothstep(0.35, 1.05, Math.sqrt(i / VSTEPS));
-  for (let y = 0; y < H; y++) {
-    const dy2 = (y - cy) * (y - cy);
+  const pass: GradePass = { scene, out, W, cx, rad2, vig, expo, wr, wb, sat, gains, toneIndex, enc };
+  for (let y = 0; y < H; y++) gradeRow(pass, y, (y - cy) * (y - cy));
+  return out;
+}
+
+const VSTEPS = 1024;
+
+interface GradePass {
+  scene: Float32Array; out: Buffer; W: number; cx: number; rad2: number; vig: Float32Array;
+  expo: number; wr: number; wb: number; sat: number; gains: Float32Array; toneIndex: number; enc: Uint8Array;
+}
+
+/** One row of grade(): a function of its own, optimised once (a loop in a once-a-frame function is re-optimised every frame). */
+function gradeRow(c: GradePass, y: number, dy2: number): void {
+  const { scene, out, W, cx, rad2, vig, expo, wr, wb, sat, gains, toneIndex, enc } = c;
+  {
     for (let x = 0; x < W; x++) {
       const p = (y * W + x) * 3;
       const v = vig[Math.min(VSTEPS, (((x - cx) * (x - cx) + dy2) / rad2 * VSTEPS) | 0)]!;
@@ -307,7 +320,6 @@ export function grade(scene: Float32Array, W: number, H: number, plan: ScenePlan
       out[p + 2] = enc[b <= 0 ? 0 : b >= 1 ? SRGB_STEPS : (b * SRGB_STEPS + 0.5) | 0]!;
     }
   }
-  return out;
 }
 
 /**
@@ -339,13 +351,8 @@ async function depthOfField(image: Rgb8, plan: ScenePlan, layout: Layout): Promi
       s = Math.min(1, Math.abs(1 - 1 / depth) * 1.2);
     }
     const row = y * W * 3;
-    if (s < 0.3) {
-      const t = s / 0.3;
-      for (let i = row; i < row + W * 3; i++) out[i] = img[i]! + (l1[i]! - img[i]!) * t;
-    } else {
-      const t = (s - 0.3) / 0.7;
-      for (let i = row; i < row + W * 3; i++) out[i] = l1[i]! + (l2[i]! - l1[i]!) * t;
-    }
+    if (s < 0.3) mixRow(out, img, l1, row, row + W * 3, s / 0.3);
+    else mixRow(out, l1, l2, row, row + W * 3, (s - 0.3) / 0.7);
   }
   return image;
 }
@@ -459,4 +466,9 @@ function surfaceRow(c: SurfacePass, y: number, Z: number, cover: number): void {
     scene[i + 1] = backdrop[i + 1]! + (g - backdrop[i + 1]!) * cover;
     scene[i + 2] = backdrop[i + 2]! + (b - backdrop[i + 2]!) * cover;
   }
+}
+
+/** out[i] = a[i] + (b[i] − a[i]) · t over [from, to), rounded to bytes as a Buffer store rounds. */
+function mixRow(out: Buffer, a: Buffer, b: Buffer, from: number, to: number, t: number): void {
+  for (let i = from; i < to; i++) out[i] = a[i]! + (b[i]! - a[i]!) * t;
 }
