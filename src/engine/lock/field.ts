@@ -29,25 +29,33 @@ export function lumaOf(img: Raster8, region: Box): Plane {
 export function lumaAt(img: Raster8, region: Box, f: number): Plane {
   const w = Math.max(1, Math.floor(region.width / f)), h = Math.max(1, Math.floor(region.height / f));
   const out = new Float32Array(w * h);
-  const ch = img.channels, d = img.data, iw = img.width;
+  const ch = img.channels, iw = img.width;
   const k = Math.min(f, 8), step = f / k;
-  const offs = new Int32Array(k);
-  for (let j = 0; j < k; j++) offs[j] = Math.floor(j * step + (step - 1) / 2);
+  // the sampled rows and columns of a block (all of them up to 8), the columns as byte offsets
+  const rows = new Int32Array(k), offs = new Int32Array(k);
+  for (let j = 0; j < k; j++) { rows[j] = Math.floor(j * step + (step - 1) / 2); offs[j] = rows[j]! * ch; }
   const norm = 1 / (255 * k * k);
+  // each block's sum in doubles, its sampled rows added in order, each row's samples in order
+  const acc = new Float64Array(w);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let sum = 0;
-      for (let j = 0; j < k; j++) {
-        const row = (region.y + y * f + offs[j]!) * iw + region.x + x * f;
-        for (let i = 0; i < k; i++) {
-          const o = (row + offs[i]!) * ch;
-          sum += 0.2126 * d[o]! + 0.7152 * d[o + 1]! + 0.0722 * d[o + 2]!;
-        }
-      }
-      out[y * w + x] = sum * norm;
-    }
+    acc.fill(0);
+    for (let j = 0; j < k; j++) lumaRowSums(img.data, ((region.y + y * f + rows[j]!) * iw + region.x) * ch, f * ch, offs, w, acc);
+    for (let x = 0, o = y * w; x < w; x++, o++) out[o] = acc[x]! * norm;
   }
   return { data: out, width: w, height: h };
+}
+
+/** Adds to acc[x] the luma (0..255) of the samples `offs` (byte offsets) of block x of the frame row starting at byte `start`, blocks `blockBytes` apart. */
+function lumaRowSums(d: Uint8Array, start: number, blockBytes: number, offs: Int32Array, w: number, acc: Float64Array): void {
+  const k = offs.length;
+  for (let x = 0, b = start; x < w; x++, b += blockBytes) {
+    let sum = acc[x]!;
+    for (let i = 0; i < k; i++) {
+      const o = b + offs[i]!;
+      sum += 0.2126 * d[o]! + 0.7152 * d[o + 1]! + 0.0722 * d[o + 2]!;
+    }
+    acc[x] = sum;
+  }
 }
 
 /** Half size by 2×2 averages (an odd last row or column is dropped). */
@@ -84,22 +92,10 @@ export function gradientMagnitude(p: Plane): Plane {
   return { data: out, width: w, height: h };
 }
 
-/** One box blur pass of radius r along rows then columns, `channels` interleaved, edges clamped. */
-function boxPass(src: Float32Array, w: number, h: number, ch: number, r: number): Float32Array {
-  const tmp = new Float32Array(src.length);
-  const out = new Float32Array(src.length);
+/** One box blur pass of radius r along rows then columns, `channels` interleaved, edges clamped: src into out (tmp the rows' pass). */
+function boxPass(src: Float32Array, out: Float32Array, tmp: Float32Array, w: number, h: number, ch: number, r: number): void {
   const n = 2 * r + 1;
-  for (let y = 0; y < h; y++) {
-    for (let c = 0; c < ch; c++) {
-      let sum = 0;
-      for (let k = -r; k <= r; k++) sum += src[(y * w + Math.min(w - 1, Math.max(0, k))) * ch + c]!;
-      for (let x = 0; x < w; x++) {
-        tmp[(y * w + x) * ch + c] = sum / n;
-        const add = Math.min(w - 1, x + r + 1), sub = Math.max(0, x - r);
-        sum += src[(y * w + add) * ch + c]! - src[(y * w + sub) * ch + c]!;
-      }
-    }
-  }
+  for (let y = 0; y < h; y++) for (let c = 0; c < ch; c++) boxRow(src, tmp, y * w * ch + c, w, ch, r, n);
   // columns, row by row (a running sum per column keeps the reads in row order)
   const row = w * ch;
   const sums = new Float64Array(row);
@@ -113,7 +109,26 @@ function boxPass(src: Float32Array, w: number, h: number, ch: number, r: number)
     const add = Math.min(h - 1, y + r + 1) * row, sub = Math.max(0, y - r) * row;
     for (let j = 0; j < row; j++) sums[j]! += tmp[add + j]! - tmp[sub + j]!;
   }
-  return out;
+}
+
+/** One row's box blur (radius r, n = 2r + 1 taps) of one channel starting at `base`, `ch` apart, edges clamped, src into dst. */
+function boxRow(src: Float32Array, dst: Float32Array, base: number, w: number, ch: number, r: number, n: number): void {
+  let sum = 0;
+  for (let k = -r; k <= r; k++) sum += src[base + Math.min(w - 1, Math.max(0, k)) * ch]!;
+  let x = 0;
+  // the clamps bite only within r of the row's ends
+  for (const end = Math.min(w, r); x < end; x++) {
+    dst[base + x * ch] = sum / n;
+    sum += src[base + Math.min(w - 1, x + r + 1) * ch]! - src[base + Math.max(0, x - r) * ch]!;
+  }
+  for (const end = w - r - 1; x < end; x++) {
+    dst[base + x * ch] = sum / n;
+    sum += src[base + (x + r + 1) * ch]! - src[base + (x - r) * ch]!;
+  }
+  for (; x < w; x++) {
+    dst[base + x * ch] = sum / n;
+    sum += src[base + Math.min(w - 1, x + r + 1) * ch]! - src[base + Math.max(0, x - r) * ch]!;
+  }
 }
 
 /** About a gaussian of standard deviation `sigma` (three box passes), `channels` interleaved. */
@@ -121,7 +136,11 @@ export function blurField(src: Float32Array, w: number, h: number, ch: number, s
   if (sigma < 0.5) return src;
   // three boxes of radius r have variance 3·((2r+1)² − 1)/12 = r(r+1)
   const r = Math.max(1, Math.round(Math.sqrt(sigma * sigma + 0.25) - 0.5));
-  return boxPass(boxPass(boxPass(src, w, h, ch, r), w, h, ch, r), w, h, ch, r);
+  const a = new Float32Array(src.length), b = new Float32Array(src.length), tmp = new Float32Array(src.length);
+  boxPass(src, a, tmp, w, h, ch, r);
+  boxPass(a, b, tmp, w, h, ch, r);
+  boxPass(b, a, tmp, w, h, ch, r);
+  return a;
 }
 
 /** A blurred field kept shrunk by `k` (see smallBlur); read it with readSmall. */
