@@ -8,7 +8,7 @@ import { transformDistance } from '../../engine/lock/index.js';
 import type { Box, Rgb8 } from '../../engine/raster/types.js';
 import { PermanentTaskError } from '../../errors.js';
 import { paintLocked } from '../generative.js';
-import { hiapiUpstream, KEEP_PRODUCT, upstreamKey } from './index.js';
+import { hiapiUpstream, KEEP_PRODUCT, upstreamKey, WAKE } from './index.js';
 
 /**
  * hiapi as an upstream, against a fake hiapi on loopback (test/sdk/fake-hiapi.ts) whose model
@@ -195,5 +195,67 @@ describe('hiapi upstream: what the real hiapi accepts', () => {
     expect(err).toBeInstanceOf(PermanentTaskError);
     expect((err as PermanentTaskError).code).toBe('TASK_FAILED');
     expect((err as Error).message).toMatch(/^upstream hiapi failed the task: .*input_urls\[0\]: download failed \(HTTP 403\)$/);
+  });
+});
+
+describe('hiapi upstream: its final callback', () => {
+  // a fake whose tasks with a callback run 150 ms, then POST the task to callback.url; a receiver on
+  // loopback stands for reshoot's route and wakes the poller as the worker does
+  let cbFake: FakeHiapi;
+  let receiver: Server;
+  let receiverUrl = '';
+  let png: Buffer;
+  const wakes = new EventTarget();
+  let received = 0;
+  beforeAll(async () => {
+    png = await encodeImage(layout, 'png');
+    cbFake = await startFakeHiapi({ runMs: 150, paint: async ({ refs }) => refs[0]! });
+    receiver = createServer((req, res) => {
+      req.resume().on('end', () => {
+        received++;
+        wakes.dispatchEvent(new Event(WAKE));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/upstream/hiapi/callback/tk-ours?t=x`;
+  });
+  afterAll(async () => {
+    await cbFake?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+  const up = (callbackPollMs: number) => hiapiUpstream({ url: cbFake.url, apiKey: cbFake.apiKey, pollMs: 20, callbackPollMs, retryBaseMs: 20 });
+  const paintReq = (jobKey: string) => ({ model: MODEL, prompt: 'on a walnut desk', layout: png, aspectRatio: '1:1', resolution: '1K', jobKey, callbackUrl: receiverUrl, wakes });
+
+  it('asks for the callback in the create; its wake gets the answer with one GET more, long before the safety poll', async () => {
+    const t0 = Date.now();
+    const painted = await up(60_000).paint(paintReq('job-cb'));
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const body = JSON.parse(cbFake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks').at(-1)!.body) as { callback?: unknown };
+    expect(body.callback).toEqual({ url: receiverUrl, when: 'final' });
+    expect(painted.callback).toBe('received');
+    expect(cbFake.polls(painted.upstreamTaskId)).toBe(2);
+    expect(painted.image.equals(png)).toBe(true);
+  });
+
+  it('a callback that never comes: the safety poll finds the answer, and says so', async () => {
+    cbFake.holdCallbacks(true);
+    try {
+      const before = received;
+      const painted = await up(400).paint(paintReq('job-no-cb'));
+      expect(painted.callback).toBe('asked');
+      expect(received).toBe(before);
+      expect(cbFake.polls(painted.upstreamTaskId)).toBeGreaterThanOrEqual(2);
+    } finally {
+      cbFake.holdCallbacks(false);
+    }
+  });
+
+  it('without a callback URL: no callback field, polled every pollMs, nothing reported', async () => {
+    const painted = await up(60_000).paint({ ...paintReq('job-polled'), callbackUrl: undefined });
+    const body = JSON.parse(cbFake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/tasks').at(-1)!.body) as Record<string, unknown>;
+    expect(body).not.toHaveProperty('callback');
+    expect(painted).not.toHaveProperty('callback');
+    expect(cbFake.polls(painted.upstreamTaskId)).toBe(4);
   });
 });
