@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ScenePlan } from '../../contract/scene.js';
 import { kelvinToLinear, softenLight, SRGB_STEPS, srgbTable, srgbToLinearLut } from '../raster/color.js';
+import { kth } from '../raster/select.js';
 import { irradiance, type Sh9 } from '../raster/sh.js';
 import { mask8, type Mask8, type Rgba8 } from '../raster/types.js';
 
@@ -149,10 +150,9 @@ export function shadingField(matte: Mask8, o: RelightOptions): { gain: Float32Ar
   const cells: CellPass = { m, nxs, nys, nzs, gw, L, F, wrap, ambient, fill, rimSide, sh: env ? env.sh : null, cy, sy, envRef, e, basis, shade, hard, edge, inside, insideHard };
   for (let y = 0; y < gh; y++) shadeCellRow(cells, y);
   // the brightest part of the product keeps its photographed brightness; the rest falls off from it
-  inside.sort((a, b) => a - b);
-  insideHard.sort((a, b) => a - b);
-  const top = inside.length > 0 ? inside[Math.floor(inside.length * 0.9)]! : 1;
-  const topHard = insideHard.length > 0 ? Math.max(1e-6, insideHard[Math.floor(insideHard.length * 0.9)]!) : 1;
+  // (the 90th percentile: the value a sort puts there, picked by selection)
+  const top = inside.length > 0 ? kth(Float64Array.from(inside), Math.floor(inside.length * 0.9)) : 1;
+  const topHard = insideHard.length > 0 ? Math.max(1e-6, kth(Float64Array.from(insideHard), Math.floor(insideHard.length * 0.9))) : 1;
   const floor = 0.4 - 0.3 * drama;
   // a dramatic key lights one flank; the product as a whole stays about as bright as a product in
   // a moody shot is (its mean gain at least MIN_MEAN_GAIN, its lit flank at most 1.3): the ratio holds

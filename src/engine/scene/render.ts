@@ -177,13 +177,7 @@ export async function renderScene(input: SceneInput): Promise<Rgb8> {
   if (pattern && plan.backdrop.kind !== 'environment') {
     // the pattern also falls on the backdrop, more faintly (it is farther from the gobo's focus)
     for (let y = 0; y < Math.min(H, Math.ceil(edgeY + band)); y++) {
-      for (let x = 0; x < W; x++) {
-        const p = y * W + x;
-        const k = 0.55 + 0.45 * pattern[p]!;
-        const cover = sweep ? 1 - smoothstep(edgeY - band, edgeY + band * 0.3, y) : 1 - smoothstep(edgeY - band, edgeY + band, y);
-        const m = 1 + (k - 1) * cover;
-        scene[p * 3] = scene[p * 3]! * m; scene[p * 3 + 1] = scene[p * 3 + 1]! * m; scene[p * 3 + 2] = scene[p * 3 + 2]! * m;
-      }
+      patternRow(scene, pattern, y * W, W, sweep ? 1 - smoothstep(edgeY - band, edgeY + band * 0.3, y) : 1 - smoothstep(edgeY - band, edgeY + band, y));
     }
   }
 
@@ -471,4 +465,13 @@ function surfaceRow(c: SurfacePass, y: number, Z: number, cover: number): void {
 /** out[i] = a[i] + (b[i] − a[i]) · t over [from, to), rounded to bytes as a Buffer store rounds. */
 function mixRow(out: Buffer, a: Buffer, b: Buffer, from: number, to: number, t: number): void {
   for (let i = from; i < to; i++) out[i] = a[i]! + (b[i]! - a[i]!) * t;
+}
+
+/** The key's pattern on a row of the backdrop (pixels p0…p0+W), at `cover` of its strength. */
+function patternRow(scene: Float32Array, pattern: Float32Array, p0: number, W: number, cover: number): void {
+  for (let p = p0; p < p0 + W; p++) {
+    const k = 0.55 + 0.45 * pattern[p]!;
+    const m = 1 + (k - 1) * cover;
+    scene[p * 3] = scene[p * 3]! * m; scene[p * 3 + 1] = scene[p * 3 + 1]! * m; scene[p * 3 + 2] = scene[p * 3 + 2]! * m;
+  }
 }
