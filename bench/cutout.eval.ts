@@ -28,7 +28,8 @@ import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixture
  * With --models, the raw model's IoU at 768 and 1024, each alone and averaged with a mirrored pass, is printed
  * per image instead (how the model size was chosen).
  * With --errors, each image's wrong pixels (ours and the raw model's) are split by their distance to the true
- * edge, in IoU units: where the remaining error sits (a 1-2 px edge placement, or whole regions).
+ * edge, in IoU units: where the remaining error sits (a 1-2 px edge placement, or whole regions); with --out
+ * also a map of them (`NAME-errors.png`: missed product red, added background blue).
  * With --model-cache DIR, the model's answers are kept in DIR by input bytes and side, so a rerun that
  * changes only the steps after the model skips inference (for iterating; the ms column then omits the model).
  */
@@ -191,6 +192,20 @@ async function writeLooks(dir: string, it: Item, res: CutoutResult): Promise<voi
   }
 }
 
+/** The photo in grey with the product the matte misses in red and what it adds in blue (--errors with --out). */
+async function writeErrorMap(dir: string, it: Item, alpha: Buffer, rgba: Buffer): Promise<void> {
+  const n = it.width * it.height;
+  const out = Buffer.alloc(n * 3);
+  for (let i = 0; i < n; i++) {
+    const grey = Math.round((rgba[i * 4]! + rgba[i * 4 + 1]! + rgba[i * 4 + 2]!) / 6 + 40);
+    const p = alpha[i]! >= 128, t = it.alpha[i]! >= 128;
+    out[i * 3] = p === t ? grey : t ? 255 : 0;
+    out[i * 3 + 1] = p === t ? grey : 0;
+    out[i * 3 + 2] = p === t ? grey : t ? 0 : 255;
+  }
+  await writeFile(`${dir}/${it.name}-errors.png`, await encodeImage({ data: out, width: it.width, height: it.height, channels: 3 }, 'png'));
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const opt = (name: string) => { const i = args.indexOf(name); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
@@ -259,6 +274,7 @@ async function main(): Promise<void> {
     rows.push(row);
     console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${res.modelSize} | ${ms.toFixed(0)} |`);
     if (outDir) await writeLooks(outDir, it, res);
+    if (errors && outDir) await writeErrorMap(outDir, it, res.alpha, image.data);
     if (errors) {
       const o = splitErrors(res.alpha, it.alpha, it.width, it.height), r = splitErrors(rawMask.data, it.alpha, it.width, it.height);
       splits.push(errorRow(it.name, 'ours', o), errorRow(it.name, 'raw', r));

@@ -93,7 +93,7 @@ export interface Cutout {
 }
 
 /** Bump when the algorithm changes so cached mattes from an older version are not reused. */
-const ALGO_VERSION = 'cutout-7';
+const ALGO_VERSION = 'cutout-8';
 export const DEFAULT_MODEL_SIZE = 768;
 /** the free model's side for photos of scenes (RESHOOT_SCENE_MODEL_SIZE): the model's native side */
 export const DEFAULT_SCENE_MODEL_SIZE = 1024;
