@@ -10,7 +10,7 @@ import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/ind
 import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixtures/composite.js';
 
 /**
- * `npm run eval:cutout [-- --set fixtures|composite|all --size N --scene-size N --mirrored --out DIR --models NAME...]`
+ * `npm run eval:cutout [-- --set fixtures|composite|all --size N --scene-size N --mirrored --out DIR --models --errors --model-cache DIR NAME...]`
  *
  * Without --size it scores the free model's shipped setting: 768, and 1024 for a photo whose border is
  * not a plain backdrop (`side` says which ran). --size N alone runs N for every photo.
