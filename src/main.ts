@@ -134,7 +134,7 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
     // database is always closed; the first failure is reported once all have run.
     closing ??= (async () => {
       const steps: Array<() => unknown> = [
-        () => app?.close(),
+        () => app && closeApp(app),
         () => limiter?.close(),
         () => janitor?.stop(),
         () => reconciler && clearInterval(reconciler),
@@ -253,4 +253,19 @@ export async function startReshoot(config: Config, opts: { logger?: Logger } = {
   }
   logger.info({ url, role: config.role, dataDir: config.dataDir, blobs: blobs.location, version }, 'reshoot started');
   return { config, app, url, firstKey, keys, close };
+}
+
+/**
+ * Fastify's close waits for every open connection but closes only those idle when it starts: a
+ * keep-alive connection whose response (a download) ended a moment later stayed open until the
+ * client let it go (Fastify announces 72 s), and shutdown waited that long. Connections are closed
+ * as they turn idle; a response still being sent is let finish.
+ */
+async function closeApp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
