@@ -61,7 +61,7 @@ export interface GlassResult {
    * per small pixel: how much darker the backdrop just around the product is than its model (1 = not at
    * all): a glass foot stands in its contact shadow, and the shadow seen through it is not glass
    */
-  shade: Float32Array;
+  shade: Float32Array; // empty when no part is glass (only the glass's alpha reads it)
   cues: GlassCues[];
 }
 
@@ -115,7 +115,9 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
     cues.push(c);
     if (c.glass) for (let i = 0; i < n; i++) if (label[i] === id) mask[i] = 1;
   }
-  return { mask: dilate1(mask, S, H), shade: shadeAround(fg, data, bgImg, S, H, 3 * rw), cues };
+  // the shade map serves only the glass's alpha: no glass, no map (six window means saved per cutout)
+  const shade = cues.some((c) => c.glass) ? shadeAround(fg, data, bgImg, S, H, 3 * rw) : new Float32Array(0);
+  return { mask: dilate1(mask, S, H), shade, cues };
 }
 
 function judge(id: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
@@ -204,23 +206,47 @@ function chamfer(fg: Uint8Array, S: number, H: number): Float32Array {
   const BIG = 1e9;
   const d = new Float32Array(S * H);
   for (let i = 0; i < d.length; i++) d[i] = fg[i] ? BIG : 0;
-  const at = (x: number, y: number): number => (x < 0 || y < 0 || x >= S || y >= H ? 0 : d[y * S + x]!);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < S; x++) {
-      const i = y * S + x;
-      if (!d[i]) continue;
-      d[i] = Math.min(d[i]!, at(x - 1, y) + 3, at(x, y - 1) + 3, at(x - 1, y - 1) + 4, at(x + 1, y - 1) + 4);
-    }
-  }
-  for (let y = H - 1; y >= 0; y--) {
-    for (let x = S - 1; x >= 0; x--) {
-      const i = y * S + x;
-      if (!d[i]) continue;
-      d[i] = Math.min(d[i]!, at(x + 1, y) + 3, at(x, y + 1) + 3, at(x + 1, y + 1) + 4, at(x - 1, y + 1) + 4);
-    }
-  }
+  // a neighbour off the frame reads 0 (off the product)
+  for (let y = 0; y < H; y++) chamferForward(d, S, y);
+  for (let y = H - 1; y >= 0; y--) chamferBackward(d, S, H, y);
   for (let i = 0; i < d.length; i++) d[i] = d[i]! / 3;
   return d;
+}
+
+function chamferForward(d: Float32Array, S: number, y: number): void {
+  const row = y * S;
+  for (let x = 0; x < S; x++) {
+    const i = row + x;
+    let v = d[i]!;
+    if (!v) continue;
+    const l = x > 0 ? d[i - 1]! + 3 : 3;
+    if (l < v) v = l;
+    const u = y > 0 ? d[i - S]! + 3 : 3;
+    if (u < v) v = u;
+    const ul = y > 0 && x > 0 ? d[i - S - 1]! + 4 : 4;
+    if (ul < v) v = ul;
+    const ur = y > 0 && x < S - 1 ? d[i - S + 1]! + 4 : 4;
+    if (ur < v) v = ur;
+    d[i] = v;
+  }
+}
+
+function chamferBackward(d: Float32Array, S: number, H: number, y: number): void {
+  const row = y * S;
+  for (let x = S - 1; x >= 0; x--) {
+    const i = row + x;
+    let v = d[i]!;
+    if (!v) continue;
+    const r = x < S - 1 ? d[i + 1]! + 3 : 3;
+    if (r < v) v = r;
+    const b = y < H - 1 ? d[i + S]! + 3 : 3;
+    if (b < v) v = b;
+    const br = y < H - 1 && x < S - 1 ? d[i + S + 1]! + 4 : 4;
+    if (br < v) v = br;
+    const bl = y < H - 1 && x > 0 ? d[i + S - 1]! + 4 : 4;
+    if (bl < v) v = bl;
+    d[i] = v;
+  }
 }
 
 function dilate1(m: Uint8Array, S: number, H: number): Uint8Array {
