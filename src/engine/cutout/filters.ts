@@ -71,3 +71,13 @@ export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, 
   }
   return { A: boxMean(t, w, h, r, mIP, tmp), B: boxMean(mP, w, h, r, mII, tmp) };
 }
+
+/** A mask grown by r pixels: set wherever its (2r+1)^2 window, clamped at the borders, holds a set pixel. */
+export function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  const f = new Float32Array(m.length);
+  for (let i = 0; i < m.length; i++) f[i] = m[i]!;
+  const mean = boxMean(f, w, h, r);
+  const out = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) out[i] = mean[i]! > 1e-6 ? 1 : 0;
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { Field32, Raster8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
-import { boxMean, guidedCoefficients } from './filters.js';
+import { boxMean, dilateMask, guidedCoefficients } from './filters.js';
 import { applyClearGlass, clearGlass } from './transmission.js';
 
 /**
@@ -330,15 +330,6 @@ function addThinParts(near: Uint8Array, touching: Uint8Array, model: Float32Arra
     if (near[i] && m > 0.03 && notBg[i]! > 0.5) prior[i] = Math.max(prior[i]!, notBg[i]!);
     if (touching[i] && m > 0.1 && notBg[i]! > 0) prior[i] = Math.max(prior[i]!, 0.9);
   }
-}
-
-function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
-  const f = new Float32Array(m.length);
-  for (let i = 0; i < m.length; i++) f[i] = m[i]!;
-  const mean = boxMean(f, w, h, r);
-  const out = new Uint8Array(m.length);
-  for (let i = 0; i < m.length; i++) out[i] = mean[i]! > 1e-6 ? 1 : 0;
-  return out;
 }
 
 export interface RefineInput {

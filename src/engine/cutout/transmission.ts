@@ -1,6 +1,6 @@
 import type { Raster8 } from '../raster/types.js';
 import type { BackgroundModel } from './background.js';
-import { boxMean } from './filters.js';
+import { boxMean, dilateMask } from './filters.js';
 
 /**
  * Clear, untinted glass on a modelled plain backdrop. The model calls a clear wine glass product with
@@ -117,7 +117,7 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   }
   // the shade map serves only the glass's alpha: no glass, no map (six window means saved per cutout)
   const shade = cues.some((c) => c.glass) ? shadeAround(fg, data, bgImg, S, H, 3 * rw) : new Float32Array(0);
-  return { mask: dilate1(mask, S, H), shade, cues };
+  return { mask: dilateMask(mask, S, H, 1), shade, cues };
 }
 
 function judge(id: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
@@ -247,17 +247,6 @@ function chamferBackward(d: Float32Array, S: number, H: number, y: number): void
     if (bl < v) v = bl;
     d[i] = v;
   }
-}
-
-function dilate1(m: Uint8Array, S: number, H: number): Uint8Array {
-  const out = new Uint8Array(m.length);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < S; x++) {
-      if (!m[y * S + x]) continue;
-      for (let yy = Math.max(0, y - 1); yy <= Math.min(H - 1, y + 1); yy++) for (let xx = Math.max(0, x - 1); xx <= Math.min(S - 1, x + 1); xx++) out[yy * S + xx] = 1;
-    }
-  }
-  return out;
 }
 
 /**
