@@ -1,5 +1,6 @@
 import type { Raster8 } from '../raster/types.js';
 import type { BackgroundModel } from './background.js';
+import { kth } from '../raster/select.js';
 import { boxMean, dilateMask } from './filters.js';
 
 /**
@@ -109,7 +110,7 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   const cues: GlassCues[] = [];
   for (let id = 0; id < areas.length; id++) {
     if (areas[id]! < minArea) continue;
-    const c = judge(id, label, dist, nearCore, t, resid, trust, rw, tolN);
+    const c = judge(id, areas[id]!, label, dist, nearCore, t, resid, trust, rw, tolN);
     c.glass = c.trust >= trusted && c.neutral >= 0.9 && c.inside >= 0.6 && c.inside <= 0.97 && c.flat >= 0.85 &&
       c.rimDark >= 0.7 && c.inside - c.rim >= 0.12 && c.sharp >= 0.55;
     cues.push(c);
@@ -120,8 +121,9 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   return { mask: dilateMask(mask, S, H, 1), shade, cues };
 }
 
-function judge(id: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
-  const inside: number[] = [];
+function judge(id: number, areaOf: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
+  // the inside's transmissions, at most one per pixel of the part (exact: t holds float32 values)
+  const inside = new Float64Array(areaOf);
   let area = 0, coreAll = 0, coreNeutral = 0, trustSum = 0;
   for (let i = 0; i < label.length; i++) {
     if (label[i] !== id) continue;
@@ -129,17 +131,18 @@ function judge(id: number, label: Int32Array, dist: Float32Array, nearCore: Floa
     trustSum += trust ? trust[i]! : 1;
     if (dist[i]! <= 4 * rw) continue;
     coreAll++;
-    if (resid[i]! <= tolN) { coreNeutral++; inside.push(t[i]!); }
+    if (resid[i]! <= tolN) inside[coreNeutral++] = t[i]!;
   }
   const cues: GlassCues = { area, inside: 0, neutral: coreAll ? coreNeutral / coreAll : 0, flat: 0, rim: 0, rimDark: 0, sharp: 0, trust: area ? trustSum / area : 0, glass: false };
-  if (inside.length < 50) return cues;
-  inside.sort((a, b) => a - b);
-  const med = inside[Math.floor(inside.length / 2)]!;
+  if (coreNeutral < 50) return cues;
+  // the median by selection (a sort of a large part's inside took most of the check's time)
+  const values = inside.subarray(0, coreNeutral);
+  const med = kth(values, Math.floor(coreNeutral / 2));
   cues.inside = med;
   // highlights (brighter than the inside) are glass too; only the darker spread counts against flatness
   let flat = 0;
-  for (const v of inside) if (v - med <= FLAT && med - v <= FLAT || v > med) flat++;
-  cues.flat = flat / inside.length;
+  for (let j = 0; j < coreNeutral; j++) { const v = values[j]!; if (v - med <= FLAT && med - v <= FLAT || v > med) flat++; }
+  cues.flat = flat / coreNeutral;
   let rimN = 0, rimSum = 0, rimDark = 0, midN = 0, midFlat = 0;
   for (let i = 0; i < label.length; i++) {
     if (label[i] !== id) continue;
