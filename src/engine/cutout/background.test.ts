@@ -25,6 +25,26 @@ describe('fitBackground', () => {
     expect(Math.abs(img[(y * w + x) * 3]! - out[0]!)).toBeLessThan(0.01);
   });
 
+  it('reads the same backdrop per pixel from pixels() as from sample(), to the bit', () => {
+    // a sweep at one size, read at other sizes (the full-resolution image is larger than the fit)
+    const { rgb } = renderRaw({ product: 'mug', background: 'sweep', width: 240, height: 180, noise: 1 });
+    const bg = fitBackground(rgba(rgb, 240, 180));
+    const a = new Float32Array(3), b = new Float32Array(3);
+    for (const [w, h] of [[240, 180], [1001, 757], [37, 513]] as const) {
+      const px = bg.pixels(w, h);
+      let differ = 0, spread = 0;
+      for (let y = 0; y < h; y += 3) {
+        for (let x = 0; x < w; x += 2) {
+          bg.sample((x + 0.5) / w, (y + 0.5) / h, a);
+          px.at(x, y, b);
+          if (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2]) differ++;
+          spread = Math.max(spread, Math.abs(a[0]! - b[0]!), Math.abs(a[1]! - b[1]!));
+        }
+      }
+      expect(differ, `${w}x${h}, largest gap ${spread}`).toBe(0);
+    }
+  });
+
   it('calls a busy border not plain', () => {
     const w = 200, h = 200;
     const data = Buffer.alloc(w * h * 4);

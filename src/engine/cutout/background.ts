@@ -17,6 +17,28 @@ export interface BackgroundModel {
   sample(u: number, v: number, out: Float32Array): void;
   /** the whole background at w*h, RGB planes interleaved (w*h*3) */
   render(w: number, h: number): Float32Array;
+  /** {@link sample} at the pixel centres of a w*h image, for reading many of its pixels */
+  pixels(w: number, h: number): BackdropPixels;
+}
+
+/**
+ * The backdrop at the centres of a w*h image's pixels: {@link BackgroundModel.sample} with each side's
+ * interpolation done once per column and per row instead of once per pixel (the same sums, so the same
+ * values). `cols` holds per column u, 1-u and the top and bottom profiles there; `rows` per row v, 1-v
+ * and the left and right profiles.
+ */
+export class BackdropPixels {
+  constructor(private readonly cols: Float64Array, private readonly rows: Float64Array, private readonly corners: Float64Array) {}
+
+  at(x: number, y: number, out: Float32Array): void {
+    const { cols, rows, corners: k } = this;
+    const cq = x * 8, rq = y * 8;
+    const u = cols[cq]!, iu = cols[cq + 1]!, v = rows[rq]!, iv = rows[rq + 1]!;
+    for (let c = 0; c < 3; c++) {
+      out[c] = iv * cols[cq + 2 + c]! + v * cols[cq + 5 + c]! + iu * rows[rq + 2 + c]! + u * rows[rq + 5 + c]! -
+        (iu * iv * k[c]! + u * iv * k[3 + c]! + iu * v * k[6 + c]! + u * v * k[9 + c]!);
+    }
+  }
 }
 
 type Profile = Float32Array; // n*3, RGB per position
@@ -80,7 +102,27 @@ export function fitBackground(img: Raster8): BackgroundModel {
     render(w, h) {
       return renderCoons(T, B, L, R, c00, c10, c01, c11, w, h);
     },
+    pixels(w, h) {
+      return new BackdropPixels(sideTerms(T, B, w), sideTerms(L, R, h), Float64Array.from([...c00, ...c10, ...c01, ...c11]));
+    },
   };
+}
+
+/** Per position of n pixel centres along a pair of opposite sides: t, 1-t and both sides' colours there (8 numbers). */
+function sideTerms(a: Profile, b: Profile, n: number): Float64Array {
+  const np = a.length / 3;
+  const out = new Float64Array(n * 8);
+  for (let i = 0; i < n; i++) {
+    // as sample() finds its place on a side
+    const t = (i + 0.5) / n;
+    const xt = Math.min(np - 1, Math.max(0, t * (np - 1))), it = Math.min(np - 2, Math.floor(xt)), ft = xt - it;
+    out[i * 8] = t; out[i * 8 + 1] = 1 - t;
+    for (let c = 0; c < 3; c++) {
+      out[i * 8 + 2 + c] = a[it * 3 + c]! * (1 - ft) + a[(it + 1) * 3 + c]! * ft;
+      out[i * 8 + 5 + c] = b[it * 3 + c]! * (1 - ft) + b[(it + 1) * 3 + c]! * ft;
+    }
+  }
+  return out;
 }
 
 /** linear interpolation along a side profile at t in 0..1 */

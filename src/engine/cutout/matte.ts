@@ -565,6 +565,7 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
   const Bc = new Float32Array(3);
   const M = model?.data, S = model?.width ?? 1, SH = model?.height ?? 1;
   const tolBg = 4 * bg.noise + 8;
+  const backdrop = bg.plain ? bg.pixels(w, h) : null;
   for (let cj = 0; cj < cn; cj++) {
     if (band[cj]! <= 0) continue;
     // the backdrop steps act here only where the backdrop model explains the surroundings
@@ -587,7 +588,7 @@ function refineBand({ grid, data, alpha, fg, bg, band, A, Bq, shade, wB, BR, BG,
       let a = Math.min(1, Math.max(0, Av * lum + Bv));
       // backdrop colour here
       if (plain) {
-        bg.sample((x + x0 + 0.5) / w, (y + y0 + 0.5) / h, Bc);
+        backdrop!.at(x + x0, y + y0, Bc);
         const sh = shade![cj]!;
         Bc[0]! *= sh; Bc[1]! *= sh; Bc[2]! *= sh;
       }
@@ -972,6 +973,7 @@ function applySeeThrough(refined: Refined, image: Raster8, through: Float32Array
   const { alpha } = refined;
   const fg = refined.foreground.data;
   const Bc = new Float32Array(3);
+  const backdrop = bg.pixels(w, h);
   for (let y = 0; y < h; y++) {
     const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / h - 0.5));
     const ya = Math.floor(fy), yb = Math.min(sh - 1, ya + 1), ty = fy - ya;
@@ -986,7 +988,7 @@ function applySeeThrough(refined: Refined, image: Raster8, through: Float32Array
       const a8 = Math.round(a * 255);
       alpha[s] = a8;
       fg[s * 4 + 3] = a8;
-      bg.sample((x + 0.5) / w, (y + 0.5) / h, Bc);
+      backdrop.at(x, y, Bc);
       const aa = Math.max(a, 0.2);
       for (let c = 0; c < 3; c++) fg[s * 4 + c] = clamp255(Bc[c]! + (data[s * 4 + c]! - Bc[c]!) / aa);
     }

@@ -264,6 +264,7 @@ export function applyClearGlass(alpha: Buffer, fg: Buffer, image: Raster8, { mas
   const { width: w, height: h, data } = image;
   const Bc = new Float32Array(3);
   const tolN = 6 + 3 * bg.noise;
+  const backdrop = bg.pixels(w, h);
   let changed = 0;
   for (let y = 0; y < h; y++) {
     const sy = Math.min(SH - 1, Math.floor(((y + 0.5) * SH) / h));
@@ -272,7 +273,7 @@ export function applyClearGlass(alpha: Buffer, fg: Buffer, image: Raster8, { mas
       const a0 = alpha[s]!;
       const j = sy * S + Math.min(S - 1, Math.floor(((x + 0.5) * S) / w));
       if (a0 === 0 || !mask[j]) continue;
-      bg.sample((x + 0.5) / w, (y + 0.5) / h, Bc);
+      backdrop.at(x, y, Bc);
       const k = shade[j]!;
       Bc[0]! *= k; Bc[1]! *= k; Bc[2]! *= k;
       const C0 = data[s * 4]!, C1 = data[s * 4 + 1]!, C2 = data[s * 4 + 2]!;
