@@ -3,7 +3,7 @@ import { FIXTURES, renderRaw, shadowScore, type Background, type PackshotSpec, t
 import { mask8, type Raster8 } from '../raster/types.js';
 import { boxMean } from './filters.js';
 import { fitBackground } from './background.js';
-import { matteFromModel, seeThrough } from './matte.js';
+import { countHalfOpaque, matteFromModel, seeThrough } from './matte.js';
 import { scoreMatte } from './metrics.js';
 
 /**
@@ -125,6 +125,24 @@ describe('in place', () => {
       expect(own.foreground.data.equals(copy.foreground.data)).toBe(true);
       // the copy path leaves the source as it was
       expect(a.image.data.equals(b.image.data)).toBe(true);
+    }
+  });
+});
+
+describe('countHalfOpaque', () => {
+  it('counts the bytes of 128 or more in any range, aligned or not, with or without the word view', () => {
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const alpha = Buffer.alloc(4096);
+    // runs of background, product and edge, as a frame's rows have them
+    for (let i = 0; i < alpha.length; i++) alpha[i] = i % 700 < 300 ? 0 : i % 700 < 600 ? 255 : Math.floor(rnd() * 256);
+    const words = new Uint32Array(alpha.buffer, alpha.byteOffset, alpha.length >> 2);
+    for (let k = 0; k < 400; k++) {
+      const from = Math.floor(rnd() * alpha.length), to = Math.min(alpha.length, from + Math.floor(rnd() * (k % 2 ? 9 : 1500)));
+      let want = 0;
+      for (let i = from; i < to; i++) if (alpha[i]! >= 128) want++;
+      expect(countHalfOpaque(alpha, words, from, to), `${from}..${to}`).toBe(want);
+      expect(countHalfOpaque(alpha, null, from, to)).toBe(want);
     }
   });
 });

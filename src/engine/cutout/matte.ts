@@ -115,21 +115,33 @@ function countConfident(alpha: Buffer, w: number, h: number, model: Float32Array
     if (xa !== last) { runStart.push(x); runCol.push(xa); last = xa; }
   }
   runStart.push(w);
+  // the alpha read four bytes at a time where its buffer is aligned (it is: a frame-sized allocation)
+  const words = alpha.byteOffset % 4 === 0 ? new Uint32Array(alpha.buffer, alpha.byteOffset, alpha.length >> 2) : null;
+  // per pair of model rows: spans of neighbouring runs that are all confident product (1) or all
+  // confident background (2), and single runs to interpolate (0, with the run's index); the rows of a
+  // frame that share their model rows share these
+  const spanFrom = new Int32Array(runCol.length), spanTo = new Int32Array(runCol.length), spanKind = new Uint8Array(runCol.length), spanRun = new Int32Array(runCol.length);
+  let spans = 0, pairOf = -1;
   let fg = 0, bg = 0, removed = 0, added = 0;
   for (let y = 0; y < h; y++) {
     const fy = Math.min(SH - 1, Math.max(0, ((y + 0.5) * SH) / h - 0.5));
     const ya = Math.floor(fy), yb = Math.min(SH - 1, ya + 1), ty = fy - ya;
     const ra = ya * S, rb = yb * S, row = y * w;
-    for (let r = 0; r < runCol.length; r++) {
-      const xa = runCol[r]!, xb = Math.min(S - 1, xa + 1), x0 = runStart[r]!, x1 = runStart[r + 1]!;
-      const p00 = model[ra + xa]!, p01 = model[ra + xb]!, p10 = model[rb + xa]!, p11 = model[rb + xb]!;
-      if (p00 > 0.9 && p01 > 0.9 && p10 > 0.9 && p11 > 0.9) {
+    if (ya !== pairOf) {
+      pairOf = ya;
+      spans = confidentSpans(model, ra, rb, S, runStart, runCol, spanFrom, spanTo, spanKind, spanRun);
+    }
+    for (let q = 0; q < spans; q++) {
+      const x0 = spanFrom[q]!, x1 = spanTo[q]!, kind = spanKind[q]!;
+      if (kind === 1) {
         fg += x1 - x0;
-        for (let x = x0; x < x1; x++) if (alpha[row + x]! < 128) removed++;
-      } else if (p00 < 0.1 && p01 < 0.1 && p10 < 0.1 && p11 < 0.1) {
+        removed += x1 - x0 - countHalfOpaque(alpha, words, row + x0, row + x1);
+      } else if (kind === 2) {
         bg += x1 - x0;
-        for (let x = x0; x < x1; x++) if (alpha[row + x]! >= 128) added++;
+        added += countHalfOpaque(alpha, words, row + x0, row + x1);
       } else {
+        const xa = runCol[spanRun[q]!]!, xb = Math.min(S - 1, xa + 1);
+        const p00 = model[ra + xa]!, p01 = model[ra + xb]!, p10 = model[rb + xa]!, p11 = model[rb + xb]!;
         const top0 = p00 * (1 - ty) + p10 * ty, top1 = p01 * (1 - ty) + p11 * ty;
         for (let x = x0; x < x1; x++) {
           const tx = colT[x]!;
@@ -141,6 +153,44 @@ function countConfident(alpha: Buffer, w: number, h: number, model: Float32Array
     }
   }
   g.confidentForeground += fg; g.confidentBackground += bg; g.removed += removed; g.added += added;
+}
+
+/**
+ * {@link countConfident}'s spans for the model rows starting at ra and rb: a run whose four corners are
+ * all above 0.9 (kind 1) or all below 0.1 (kind 2) joins a neighbour of its kind; any other run is a
+ * span of its own (kind 0). Returns the number of spans.
+ */
+function confidentSpans(model: Float32Array, ra: number, rb: number, S: number, runStart: number[], runCol: number[], from: Int32Array, to: Int32Array, kind: Uint8Array, run: Int32Array): number {
+  let n = 0;
+  for (let r = 0; r < runCol.length; r++) {
+    const xa = runCol[r]!, xb = Math.min(S - 1, xa + 1);
+    const p00 = model[ra + xa]!, p01 = model[ra + xb]!, p10 = model[rb + xa]!, p11 = model[rb + xb]!;
+    const k = p00 > 0.9 && p01 > 0.9 && p10 > 0.9 && p11 > 0.9 ? 1 : p00 < 0.1 && p01 < 0.1 && p10 < 0.1 && p11 < 0.1 ? 2 : 0;
+    if (k !== 0 && n > 0 && kind[n - 1] === k) { to[n - 1] = runStart[r + 1]!; continue; }
+    from[n] = runStart[r]!; to[n] = runStart[r + 1]!; kind[n] = k; run[n] = r;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * How many of alpha[from..to) are at least 128: a byte's top bit. Whole aligned words are counted four
+ * bytes at once, and skipped when none of their four is set (most of a frame's background).
+ */
+export function countHalfOpaque(alpha: Buffer, words: Uint32Array | null, from: number, to: number): number {
+  let n = 0, i = from;
+  if (words) {
+    for (; i < to && (i & 3) !== 0; i++) if (alpha[i]! >= 128) n++;
+    const end = to & ~3;
+    for (let q = i >> 2, qe = end >> 2; q < qe; q++) {
+      const v = words[q]! & 0x80808080;
+      // the four top bits moved to the low bit of each byte and summed by the multiply into the top byte
+      if (v !== 0) n += Math.imul(v >>> 7, 0x01010101) >>> 24;
+    }
+    i = Math.max(i, end);
+  }
+  for (; i < to; i++) if (alpha[i]! >= 128) n++;
+  return n;
 }
 
 /** The model's faint background response (well under 2%) would otherwise leave a haze of alpha 1-2. */
