@@ -87,17 +87,23 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   const dist = chamfer(fg, S, H);
   // colours smoothed over a small window: the transmission differs from the inside's by a few levels
   const sr = Math.max(1, Math.round(S / 384));
-  const planes = [0, 1, 2].map((c) => { const p = new Float32Array(n); for (let i = 0; i < n; i++) p[i] = data[i * 4 + c]!; return boxMean(p, S, H, sr); }) as [Float32Array, Float32Array, Float32Array];
+  // only the product's pixels are read, so only its box (grown by the window) is smoothed: the window
+  // sums are of whole levels, exact in any order, so the means are those of the whole image
+  const box = boxOf(fg, S, H, sr);
+  const planes = [0, 1, 2].map((c) => boxMean(channelIn(data, S, box, c), box.w, box.h, sr)) as [Float32Array, Float32Array, Float32Array];
   const t = new Float32Array(n), resid = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    if (!fg[i]) continue;
-    const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
-    const C0 = planes[0][i]!, C1 = planes[1][i]!, C2 = planes[2][i]!;
-    const bb = B0 * B0 + B1 * B1 + B2 * B2 || 1;
-    const ti = (C0 * B0 + C1 * B1 + C2 * B2) / bb;
-    t[i] = ti;
-    const r0 = C0 - ti * B0, r1 = C1 - ti * B1, r2 = C2 - ti * B2;
-    resid[i] = Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3);
+  for (let y = box.y; y < box.y + box.h; y++) {
+    for (let x = box.x, q = (y - box.y) * box.w; x < box.x + box.w; x++, q++) {
+      const i = y * S + x;
+      if (!fg[i]) continue;
+      const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+      const C0 = planes[0][q]!, C1 = planes[1][q]!, C2 = planes[2][q]!;
+      const bb = B0 * B0 + B1 * B1 + B2 * B2 || 1;
+      const ti = (C0 * B0 + C1 * B1 + C2 * B2) / bb;
+      t[i] = ti;
+      const r0 = C0 - ti * B0, r1 = C1 - ti * B1, r2 = C2 - ti * B2;
+      resid[i] = Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3);
+    }
   }
   // the rim's width: the walls seen edge on are a few pixels at the model's size
   const rw = Math.max(2, Math.round(S * 0.006));
@@ -154,6 +160,33 @@ function judge(id: number, areaOf: number, label: Int32Array, dist: Float32Array
   cues.rimDark = rimN ? rimDark / rimN : 0;
   cues.sharp = midN ? midFlat / midN : 0;
   return cues;
+}
+
+interface Box { x: number; y: number; w: number; h: number }
+
+/** The bounding box of the set pixels of m, grown by `pad` and clipped to the image (empty m: the whole image). */
+function boxOf(m: Uint8Array, S: number, H: number, pad: number): Box {
+  let x0 = S, y0 = H, x1 = -1, y1 = -1;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0, i = y * S; x < S; x++, i++) {
+      if (!m[i]) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
+  }
+  if (x1 < 0) return { x: 0, y: 0, w: S, h: H };
+  x0 = Math.max(0, x0 - pad); y0 = Math.max(0, y0 - pad);
+  x1 = Math.min(S - 1, x1 + pad); y1 = Math.min(H - 1, y1 + pad);
+  return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+}
+
+/** Channel c of the RGBA image (S wide) within the box, as a float plane of the box's size. */
+function channelIn(data: Uint8Array, S: number, { x, y, w, h }: Box, c: number): Float32Array {
+  const out = new Float32Array(w * h);
+  for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) out[yy * w + xx] = data[((y + yy) * S + x + xx) * 4 + c]!;
+  return out;
 }
 
 /** {@link GlassResult.shade}: the backdrop's observed grey level over its model's, among the backdrop pixels within r. */
