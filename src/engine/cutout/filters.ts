@@ -75,27 +75,42 @@ export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, 
 /**
  * A mask grown by r pixels: set wherever its (2r+1)^2 window, clamped at the borders, holds a set pixel.
  * Two 1-D passes over bytes, each carrying the distance to the last set pixel seen from either side
- * (a float box mean of the mask answered the same question at several times the cost).
+ * (a float box mean of the mask answered the same question at several times the cost). The vertical
+ * pass walks whole rows, keeping one distance per column, so it reads memory in order.
  */
 export function dilateMask(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const rows = new Uint8Array(m.length);
-  for (let y = 0; y < h; y++) dilateLine(m, rows, y * w, 1, w, r);
+  for (let y = 0; y < h; y++) dilateRow(m, rows, y * w, w, r);
   const out = new Uint8Array(m.length);
-  for (let x = 0; x < w; x++) dilateLine(rows, out, x, w, h, r);
+  const since = new Int32Array(w);
+  // downwards: within r below a set pixel; upwards: within r above one
+  since.fill(r + 1);
+  for (let y = 0; y < h; y++) dilateDown(rows, out, since, y * w, w, r);
+  since.fill(r + 1);
+  for (let y = h - 1; y >= 0; y--) dilateDown(rows, out, since, y * w, w, r);
   return out;
 }
 
-/** One line of {@link dilateMask}: n pixels from `start`, `step` apart. */
-function dilateLine(src: Uint8Array, dst: Uint8Array, start: number, step: number, n: number, r: number): void {
+/** One row of {@link dilateMask}'s horizontal pass: w pixels from `start`. */
+function dilateRow(src: Uint8Array, dst: Uint8Array, start: number, w: number, r: number): void {
   // forward: within r after a set pixel; backward: within r before one
   let since = r + 1;
-  for (let k = 0, i = start; k < n; k++, i += step) {
+  for (let i = start, end = start + w; i < end; i++) {
     since = src[i] ? 0 : since + 1;
     if (since <= r) dst[i] = 1;
   }
   since = r + 1;
-  for (let k = n - 1, i = start + (n - 1) * step; k >= 0; k--, i -= step) {
+  for (let i = start + w - 1; i >= start; i--) {
     since = src[i] ? 0 : since + 1;
     if (since <= r) dst[i] = 1;
+  }
+}
+
+/** One row of {@link dilateMask}'s vertical pass, in whichever direction the caller walks the rows. */
+function dilateDown(src: Uint8Array, dst: Uint8Array, since: Int32Array, start: number, w: number, r: number): void {
+  for (let x = 0; x < w; x++) {
+    const d = src[start + x] ? 0 : since[x]! + 1;
+    since[x] = d;
+    if (d <= r) dst[start + x] = 1;
   }
 }

@@ -4,9 +4,9 @@ import type { Box } from '../raster/types.js';
 import { loadSegmenter, type Segmenter } from './session.js';
 import { resize } from '../codec.js';
 import { mask8, rgba8, type Raster8 } from '../raster/types.js';
-import { fitBackground } from './background.js';
+import { fitBackground, type BackgroundModel } from './background.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
-import { matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
+import { backdropOf, matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
 
 export { guardShares, type GuardReport } from './matte.js';
 
@@ -151,16 +151,24 @@ export function createCutout(opts: CutoutOptions): Cutout {
 
       // the side: the plain-backdrop one, unless the photo's border is a scene (background.ts `plain`)
       let small = await resize(rgba, size, size);
-      const side = sceneSize !== size && !fitBackground(small).plain ? sceneSize : size;
-      if (side !== size) small = await resize(rgba, side, side);
+      let bg: BackgroundModel | undefined = fitBackground(small);
+      const side = sceneSize !== size && !bg.plain ? sceneSize : size;
+      if (side !== size) { small = await resize(rgba, side, side); bg = undefined; }
       lap('resize');
       const s = await segmenter(side);
       lap('load');
-      const model = opts.mirrored ? await runMirrored(s, small) : await s.run(small.data);
+      const running = opts.mirrored ? runMirrored(s, small) : s.run(small.data);
+      // a failed run is thrown by the await below, not reported as unhandled while the backdrop is fitted
+      running.catch(() => undefined);
+      // what the matte steps need of the backdrop does not need the model: it is computed while the
+      // model runs (once the run has been handed to its threads, a turn of the event loop later)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const backdrop = backdropOf(small, bg);
+      const model = await running;
       lap('model');
       // everything from the model's output to the final alpha and foreground lives in matte.ts
       // a converted copy is ours to overwrite anyway
-      const { alpha, foreground, guard } = matteFromModel({ image: rgba, small, model, lap, inPlace: o.consume === true || rgba !== image });
+      const { alpha, foreground, guard } = matteFromModel({ image: rgba, small, model, lap, backdrop, inPlace: o.consume === true || rgba !== image });
       // the entry is encoded and written after this returns: the caller needs none of it, and a
       // failed write only costs a later miss
       const res = fromPlanes(alpha, foreground, timings, guard, s.size);

@@ -18,6 +18,8 @@ export interface MatteInput {
   model: Float32Array;
   /** records the time since the previous step under a step name (and checks for cancellation) */
   lap: (step: string) => void;
+  /** {@link backdropOf} the small image, when the caller fitted it already (while the model ran) */
+  backdrop?: Backdrop;
   /**
    * The source's buffer may become the foreground (its pixels are overwritten): for a caller that no
    * longer needs them. Saves a copy of the frame, most of whose cost is the fresh memory (about 150 ms
@@ -30,11 +32,10 @@ export interface MatteInput {
  * From the model's output to the final cutout: backdrop fit and fusion at the model's size, upsampling
  * to the source's size, then edge refinement and decontamination at full resolution.
  */
-export function matteFromModel({ image, small, model, lap, inPlace = false }: MatteInput): Refined & { guard: GuardReport } {
-  const bg = fitBackground(small);
-  const bgImg = bg.plain ? bg.render(small.width, small.height) : null;
+export function matteFromModel({ image, small, model, lap, inPlace = false, backdrop }: MatteInput): Refined & { guard: GuardReport } {
+  const { bg, bgImg, fit } = backdrop ?? backdropOf(small);
   const evidence: Evidence = { removable: new Uint8Array(model.length), addable: new Uint8Array(model.length), trust: new Float32Array(model.length) };
-  const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined }, evidence);
+  const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined, fit: fit ?? undefined }, evidence);
   snapPrior(prior);
   lap('fuse');
   const up = upsamplePrior({ data: prior, width: small.width, height: small.height }, image, inPlace);
@@ -51,6 +52,40 @@ export function matteFromModel({ image, small, model, lap, inPlace = false }: Ma
   countConfident(refined.alpha, image.width, image.height, model, small.width, small.height, guard);
   lap('refine');
   return { ...refined, guard };
+}
+
+/**
+ * What the matte steps know of the backdrop before the model answers: its model fitted to the small
+ * image's border, and on a plain one, the backdrop rendered at the small size and each small pixel's
+ * fit to it. None of it needs the model, so the cutout computes it while the model runs.
+ */
+export interface Backdrop {
+  bg: BackgroundModel;
+  /** bg rendered at the small size (RGB), on a plain backdrop */
+  bgImg: Float32Array | null;
+  /** each small pixel against bgImg (see backdropFit), on a plain backdrop */
+  fit: BackdropFit | null;
+}
+
+export interface BackdropFit {
+  /** 1 where the colour equals the backdrop within its noise */
+  matchBg: Uint8Array;
+  /** 0..1: how far the colour is from anything the backdrop or its shadow could be */
+  notBg: Float32Array;
+}
+
+/** {@link Backdrop} of the model's input; `bg` when the caller has fitted the border already. */
+export function backdropOf(small: Raster8, bg: BackgroundModel = fitBackground(small)): Backdrop {
+  if (!bg.plain) return { bg, bgImg: null, fit: null };
+  const bgImg = bg.render(small.width, small.height);
+  return { bg, bgImg, fit: fitTo(small, bgImg, bg) };
+}
+
+function fitTo(small: Raster8, bgImg: Float32Array, bg: BackgroundModel): BackdropFit {
+  const n = small.width * small.height;
+  const fit = { matchBg: new Uint8Array(n), notBg: new Float32Array(n) };
+  backdropFit(small.data, bgImg, 4 * bg.noise + 8, fit.matchBg, fit.notBg);
+  return fit;
 }
 
 /**
@@ -206,6 +241,8 @@ export interface FuseInput {
   bg: BackgroundModel;
   /** bg rendered at the small size, when the caller has it already */
   bgImg?: Float32Array;
+  /** the small image's fit to bgImg, when the caller has it already */
+  fit?: BackdropFit;
 }
 
 /**
@@ -216,19 +253,15 @@ export interface FuseInput {
  *   (thin stems, wires, saturated edges) are added back.
  * Returns a soft prior 0..1 at the small size.
  */
-export function fuseMattes({ small, model, bg, bgImg: given }: FuseInput, evidence?: Evidence): Float32Array {
-  const { width: S, height: H, data } = small;
+export function fuseMattes({ small, model, bg, bgImg: given, fit }: FuseInput, evidence?: Evidence): Float32Array {
+  const { width: S, height: H } = small;
   const n = S * H;
   const prior = new Float32Array(model);
   if (!bg.plain) return prior;
 
   // each pass is a small function of its own: V8 compiles a hot loop with the function around it, and
   // this runs once per image (see refineMatte)
-  const tol = 4 * bg.noise + 8;
-  const matchBg = new Uint8Array(n); // colour equals the backdrop within noise
-  const notBg = new Float32Array(n); // 0..1: colour cannot be the backdrop nor its shadow
-  const bgImg = given ?? bg.render(S, H);
-  backdropFit(data, bgImg, tol, matchBg, notBg);
+  const { matchBg, notBg } = fit ?? fitTo(small, given ?? bg.render(S, H), bg);
   const trust = evidence?.trust ?? new Float32Array(n);
   backdropTrust(model, notBg, S, H, trust);
 
@@ -863,6 +896,8 @@ export interface SeeThroughInput {
   bg: BackgroundModel;
   /** bg rendered at the small size, when the caller has it already */
   bgImg?: Float32Array;
+  /** the small image's fit to bgImg, when the caller has it already */
+  fit?: BackdropFit;
 }
 
 /**
