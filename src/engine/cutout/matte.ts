@@ -896,8 +896,6 @@ export interface SeeThroughInput {
   bg: BackgroundModel;
   /** bg rendered at the small size, when the caller has it already */
   bgImg?: Float32Array;
-  /** the small image's fit to bgImg, when the caller has it already */
-  fit?: BackdropFit;
 }
 
 /**
