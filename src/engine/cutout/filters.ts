@@ -1,10 +1,21 @@
 /** Small image filters on float planes, O(n) in the pixel count regardless of radius. */
 
 /**
- * Mean over a (2r+1)^2 window, clamped at the borders (window shrinks). Writes into `out`; `tmp` is
- * scratch of at least w*h (pass one to reuse: fresh large arrays cost page faults, not just time to fill).
+ * Scratch for {@link boxMean}'s horizontal pass when the caller passes none, kept between calls: fresh
+ * large arrays cost page faults and, counted as external memory, garbage collections (a cutout makes
+ * about twenty box means of model-sized planes). Each thread has its own module, and boxMean is synchronous.
  */
-export function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array = new Float32Array(w * h), tmp: Float32Array = new Float32Array(w * h)): Float32Array {
+let shared = new Float32Array(0);
+function scratch(n: number): Float32Array {
+  if (shared.length < n) shared = new Float32Array(n);
+  return shared;
+}
+
+/**
+ * Mean over a (2r+1)^2 window, clamped at the borders (window shrinks). Writes into `out`; `tmp` is
+ * scratch of at least w*h (by default one kept by this module).
+ */
+export function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array = new Float32Array(w * h), tmp: Float32Array = scratch(w * h)): Float32Array {
   // horizontal running sums: the window is clamped only within r of either end, so the middle of each
   // row runs without the clamps (the same sums in the same order as the clamped loop)
   const lead = Math.min(r, w - 1);
