@@ -79,8 +79,10 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   if (!bg.plain) return null;
   const { width: S, height: H, data } = small;
   const n = S * H;
+  // each pass over the pixels is a top-level function of its own: this runs once per image, and V8
+  // compiles a hot loop together with the function around it (see refineMatte in matte.ts)
   const fg = new Uint8Array(n);
-  for (let i = 0; i < n; i++) fg[i] = prior[i]! >= 0.5 ? 1 : 0;
+  markHalf(prior, fg);
   const { label, areas } = components(fg, S, H);
   const minArea = n * 0.005;
   if (!areas.some((a) => a >= minArea)) return null;
@@ -92,25 +94,13 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   const box = boxOf(fg, S, H, sr);
   const planes = [0, 1, 2].map((c) => boxMean(channelIn(data, S, box, c), box.w, box.h, sr)) as [Float32Array, Float32Array, Float32Array];
   const t = new Float32Array(n), resid = new Float32Array(n);
-  for (let y = box.y; y < box.y + box.h; y++) {
-    for (let x = box.x, q = (y - box.y) * box.w; x < box.x + box.w; x++, q++) {
-      const i = y * S + x;
-      if (!fg[i]) continue;
-      const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
-      const C0 = planes[0][q]!, C1 = planes[1][q]!, C2 = planes[2][q]!;
-      const bb = B0 * B0 + B1 * B1 + B2 * B2 || 1;
-      const ti = (C0 * B0 + C1 * B1 + C2 * B2) / bb;
-      t[i] = ti;
-      const r0 = C0 - ti * B0, r1 = C1 - ti * B1, r2 = C2 - ti * B2;
-      resid[i] = Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3);
-    }
-  }
+  transmissionIn(box, S, fg, bgImg, planes[0], planes[1], planes[2], t, resid);
   // the rim's width: the walls seen edge on are a few pixels at the model's size
   const rw = Math.max(2, Math.round(S * 0.006));
   const tolN = 2 + 1.5 * bg.noise;
   // the band right inside the rim is judged only next to the inside: a thin part (a stem, a foot) is all rim
   const core = new Float32Array(n);
-  for (let i = 0; i < n; i++) core[i] = dist[i]! > 4 * rw ? 1 : 0;
+  markBeyond(dist, 4 * rw, core);
   const nearCore = boxMean(core, S, H, 2 * rw);
   const mask = new Uint8Array(n);
   const cues: GlassCues[] = [];
@@ -120,16 +110,62 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
     c.glass = c.trust >= trusted && c.neutral >= 0.9 && c.inside >= 0.6 && c.inside <= 0.97 && c.flat >= 0.85 &&
       c.rimDark >= 0.7 && c.inside - c.rim >= 0.12 && c.sharp >= 0.55;
     cues.push(c);
-    if (c.glass) for (let i = 0; i < n; i++) if (label[i] === id) mask[i] = 1;
+    if (c.glass) markLabel(label, id, mask);
   }
   // the shade map serves only the glass's alpha: no glass, no map (six window means saved per cutout)
   const shade = cues.some((c) => c.glass) ? shadeAround(fg, data, bgImg, S, H, 3 * rw) : new Float32Array(0);
   return { mask: dilateMask(mask, S, H, 1), shade, cues };
 }
 
+function markHalf(prior: Float32Array, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = prior[i]! >= 0.5 ? 1 : 0;
+}
+
+function markBeyond(dist: Float32Array, d: number, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = dist[i]! > d ? 1 : 0;
+}
+
+function markLabel(label: Int32Array, id: number, out: Uint8Array): void {
+  for (let i = 0; i < label.length; i++) if (label[i] === id) out[i] = 1;
+}
+
+/**
+ * Within the box, at each product pixel: the transmission t that best scales the backdrop to the
+ * (smoothed) colour, and the colour's distance from that scaled backdrop (resid). P0..P2 are the box's planes.
+ */
+function transmissionIn(box: Box, S: number, fg: Uint8Array, bgImg: Float32Array, P0: Float32Array, P1: Float32Array, P2: Float32Array, t: Float32Array, resid: Float32Array): void {
+  for (let y = box.y; y < box.y + box.h; y++) {
+    for (let x = box.x, q = (y - box.y) * box.w; x < box.x + box.w; x++, q++) {
+      const i = y * S + x;
+      if (!fg[i]) continue;
+      const B0 = bgImg[i * 3]!, B1 = bgImg[i * 3 + 1]!, B2 = bgImg[i * 3 + 2]!;
+      const C0 = P0[q]!, C1 = P1[q]!, C2 = P2[q]!;
+      const bb = B0 * B0 + B1 * B1 + B2 * B2 || 1;
+      const ti = (C0 * B0 + C1 * B1 + C2 * B2) / bb;
+      t[i] = ti;
+      const r0 = C0 - ti * B0, r1 = C1 - ti * B1, r2 = C2 - ti * B2;
+      resid[i] = Math.sqrt((r0 * r0 + r1 * r1 + r2 * r2) / 3);
+    }
+  }
+}
+
 function judge(id: number, areaOf: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
   // the inside's transmissions, at most one per pixel of the part (exact: t holds float32 values)
   const inside = new Float64Array(areaOf);
+  const cues: GlassCues = { area: 0, inside: 0, neutral: 0, flat: 0, rim: 0, rimDark: 0, sharp: 0, trust: 0, glass: false };
+  const count = insideOf(id, label, dist, t, resid, trust, rw, tolN, inside, cues);
+  if (count < 50) return cues;
+  // the median by selection (a sort of a large part's inside took most of the check's time)
+  const values = inside.subarray(0, count);
+  const med = kth(values, Math.floor(count / 2));
+  cues.inside = med;
+  cues.flat = flatShare(values, med);
+  rimOf(id, label, dist, nearCore, t, rw, med, cues);
+  return cues;
+}
+
+/** The part's area, trust and neutral share into `cues`; the transmissions of its neutral inside into `inside`. Returns their count. */
+function insideOf(id: number, label: Int32Array, dist: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number, inside: Float64Array, cues: GlassCues): number {
   let area = 0, coreAll = 0, coreNeutral = 0, trustSum = 0;
   for (let i = 0; i < label.length; i++) {
     if (label[i] !== id) continue;
@@ -139,16 +175,21 @@ function judge(id: number, areaOf: number, label: Int32Array, dist: Float32Array
     coreAll++;
     if (resid[i]! <= tolN) inside[coreNeutral++] = t[i]!;
   }
-  const cues: GlassCues = { area, inside: 0, neutral: coreAll ? coreNeutral / coreAll : 0, flat: 0, rim: 0, rimDark: 0, sharp: 0, trust: area ? trustSum / area : 0, glass: false };
-  if (coreNeutral < 50) return cues;
-  // the median by selection (a sort of a large part's inside took most of the check's time)
-  const values = inside.subarray(0, coreNeutral);
-  const med = kth(values, Math.floor(coreNeutral / 2));
-  cues.inside = med;
-  // highlights (brighter than the inside) are glass too; only the darker spread counts against flatness
+  cues.area = area;
+  cues.neutral = coreAll ? coreNeutral / coreAll : 0;
+  cues.trust = area ? trustSum / area : 0;
+  return coreNeutral;
+}
+
+/** The share of the inside within FLAT of its median: highlights (brighter) are glass too, only the darker spread counts against it. */
+function flatShare(values: Float64Array, med: number): number {
   let flat = 0;
-  for (let j = 0; j < coreNeutral; j++) { const v = values[j]!; if (v - med <= FLAT && med - v <= FLAT || v > med) flat++; }
-  cues.flat = flat / coreNeutral;
+  for (let j = 0; j < values.length; j++) { const v = values[j]!; if (v - med <= FLAT && med - v <= FLAT || v > med) flat++; }
+  return flat / values.length;
+}
+
+/** The rim's cues and the sharpness of the fall-off right inside it, into `cues`. */
+function rimOf(id: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, rw: number, med: number, cues: GlassCues): void {
   let rimN = 0, rimSum = 0, rimDark = 0, midN = 0, midFlat = 0;
   for (let i = 0; i < label.length; i++) {
     if (label[i] !== id) continue;
@@ -159,7 +200,6 @@ function judge(id: number, areaOf: number, label: Int32Array, dist: Float32Array
   cues.rim = rimN ? rimSum / rimN : 1;
   cues.rimDark = rimN ? rimDark / rimN : 0;
   cues.sharp = midN ? midFlat / midN : 0;
-  return cues;
 }
 
 interface Box { x: number; y: number; w: number; h: number }
