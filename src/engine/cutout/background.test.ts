@@ -25,7 +25,7 @@ describe('fitBackground', () => {
     expect(Math.abs(img[(y * w + x) * 3]! - out[0]!)).toBeLessThan(0.01);
   });
 
-  it('reads the same backdrop per pixel from pixels() as from sample(), to the bit', () => {
+  it('reads the same backdrop from pixels() and grid() as from sample(), to the bit', () => {
     // a sweep at one size, read at other sizes (the full-resolution image is larger than the fit)
     const { rgb } = renderRaw({ product: 'mug', background: 'sweep', width: 240, height: 180, noise: 1 });
     const bg = fitBackground(rgba(rgb, 240, 180));
@@ -42,6 +42,16 @@ describe('fitBackground', () => {
         }
       }
       expect(differ, `${w}x${h}, largest gap ${spread}`).toBe(0);
+    }
+    // any grid of positions, the ends included (the refine step reads cell centres)
+    const us = [0, 0.013, 0.25, 0.5004, 0.77, 1], vs = [0, 0.1, 0.333, 0.9, 1];
+    const grid = bg.grid(us, vs);
+    for (let j = 0; j < vs.length; j++) {
+      for (let i = 0; i < us.length; i++) {
+        bg.sample(us[i]!, vs[j]!, a);
+        grid.at(i, j, b);
+        expect([...b], `${us[i]}, ${vs[j]}`).toEqual([...a]);
+      }
     }
   });
 

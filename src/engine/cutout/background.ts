@@ -19,13 +19,15 @@ export interface BackgroundModel {
   render(w: number, h: number): Float32Array;
   /** {@link sample} at the pixel centres of a w*h image, for reading many of its pixels */
   pixels(w: number, h: number): BackdropPixels;
+  /** {@link sample} on the grid of positions us (across) by vs (down), each 0..1 */
+  grid(us: ArrayLike<number>, vs: ArrayLike<number>): BackdropPixels;
 }
 
 /**
- * The backdrop at the centres of a w*h image's pixels: {@link BackgroundModel.sample} with each side's
- * interpolation done once per column and per row instead of once per pixel (the same sums, so the same
- * values). `cols` holds per column u, 1-u and the top and bottom profiles there; `rows` per row v, 1-v
- * and the left and right profiles.
+ * The backdrop on a grid of positions (the centres of an image's pixels, or of cells of them):
+ * {@link BackgroundModel.sample} with each side's interpolation done once per column and per row instead
+ * of once per point (the same sums, so the same values). `cols` holds per column u, 1-u and the top and
+ * bottom profiles there; `rows` per row v, 1-v and the left and right profiles.
  */
 export class BackdropPixels {
   constructor(private readonly cols: Float64Array, private readonly rows: Float64Array, private readonly corners: Float64Array) {}
@@ -103,18 +105,28 @@ export function fitBackground(img: Raster8): BackgroundModel {
       return renderCoons(T, B, L, R, c00, c10, c01, c11, w, h);
     },
     pixels(w, h) {
-      return new BackdropPixels(sideTerms(T, B, w), sideTerms(L, R, h), Float64Array.from([...c00, ...c10, ...c01, ...c11]));
+      return this.grid(centres(w), centres(h));
+    },
+    grid(us, vs) {
+      return new BackdropPixels(sideTerms(T, B, us), sideTerms(L, R, vs), Float64Array.from([...c00, ...c10, ...c01, ...c11]));
     },
   };
 }
 
-/** Per position of n pixel centres along a pair of opposite sides: t, 1-t and both sides' colours there (8 numbers). */
-function sideTerms(a: Profile, b: Profile, n: number): Float64Array {
-  const np = a.length / 3;
+/** The centres of n pixels across 0..1. */
+function centres(n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i + 0.5) / n;
+  return out;
+}
+
+/** Per position ts[i] along a pair of opposite sides: t, 1-t and both sides' colours there (8 numbers). */
+function sideTerms(a: Profile, b: Profile, ts: ArrayLike<number>): Float64Array {
+  const np = a.length / 3, n = ts.length;
   const out = new Float64Array(n * 8);
   for (let i = 0; i < n; i++) {
     // as sample() finds its place on a side
-    const t = (i + 0.5) / n;
+    const t = ts[i]!;
     const xt = Math.min(np - 1, Math.max(0, t * (np - 1))), it = Math.min(np - 2, Math.floor(xt)), ft = xt - it;
     out[i * 8] = t; out[i * 8 + 1] = 1 - t;
     for (let c = 0; c < 3; c++) {

@@ -83,6 +83,12 @@ export function guidedCoefficients(I: Float32Array, p: Float32Array, w: number, 
   return { A: boxMean(t, w, h, r, mIP, tmp), B: boxMean(mP, w, h, r, mII, tmp) };
 }
 
+/** out[i] = 1 where p[i] is at least one half (a probability or alpha plane thresholded as the IoU is). */
+export function markHalf(p: Float32Array, out: Uint8Array): Uint8Array {
+  for (let i = 0; i < out.length; i++) out[i] = p[i]! >= 0.5 ? 1 : 0;
+  return out;
+}
+
 /**
  * A mask grown by r pixels: set wherever its (2r+1)^2 window, clamped at the borders, holds a set pixel.
  * Two 1-D passes over bytes, each carrying the distance to the last set pixel seen from either side

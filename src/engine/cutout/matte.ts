@@ -1,6 +1,6 @@
 import type { Field32, Raster8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
-import { boxMean, dilateMask, guidedCoefficients } from './filters.js';
+import { boxMean, dilateMask, guidedCoefficients, markHalf } from './filters.js';
 import { applyClearGlass, clearGlass } from './transmission.js';
 
 /**
@@ -266,8 +266,7 @@ export function fuseMattes({ small, model, bg, bgImg: given, fit }: FuseInput, e
   backdropTrust(model, notBg, S, H, trust);
 
   // connected regions of "model says background"; those not touching the border are holes
-  const fg = new Uint8Array(n);
-  for (let i = 0; i < n; i++) fg[i] = model[i]! >= 0.5 ? 1 : 0;
+  const fg = markHalf(model, new Uint8Array(n));
   const regions = backgroundRegions(fg, matchBg, S, H);
   fillHoles(regions, matchBg, notBg, trust, prior);
 
@@ -288,15 +287,25 @@ export function fuseMattes({ small, model, bg, bgImg: given, fit }: FuseInput, e
 function backdropTrust(model: Float32Array, notBg: Float32Array, S: number, H: number, out: Float32Array): void {
   const n = S * H;
   const sure = new Float32Array(n), explained = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
+  sureBackground(model, notBg, sure, explained);
+  const r = Math.max(4, Math.round(S * 0.04));
+  const sNear = boxMean(sure, S, H, r), eNear = boxMean(explained, S, H, r);
+  const sWide = boxMean(sure, S, H, 4 * r), eWide = boxMean(explained, S, H, 4 * r);
+  explainedShare(sNear, eNear, sWide, eWide, out);
+}
+
+/** The model's sure background (p < 0.1), and the part of it whose colour the backdrop explains. */
+function sureBackground(model: Float32Array, notBg: Float32Array, sure: Float32Array, explained: Float32Array): void {
+  for (let i = 0; i < model.length; i++) {
     if (model[i]! >= 0.1) continue;
     sure[i] = 1;
     if (notBg[i]! === 0) explained[i] = 1;
   }
-  const r = Math.max(4, Math.round(S * 0.04));
-  const sNear = boxMean(sure, S, H, r), eNear = boxMean(explained, S, H, r);
-  const sWide = boxMean(sure, S, H, 4 * r), eWide = boxMean(explained, S, H, 4 * r);
-  for (let i = 0; i < n; i++) {
+}
+
+/** {@link backdropTrust} from its window means: the near window where it holds enough sure background, else the wide one, else 1. */
+function explainedShare(sNear: Float32Array, eNear: Float32Array, sWide: Float32Array, eWide: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) {
     if (sNear[i]! > 0.05) out[i] = eNear[i]! / sNear[i]!;
     else if (sWide[i]! > 0.02) out[i] = eWide[i]! / sWide[i]!;
     else out[i] = 1;
@@ -305,10 +314,19 @@ function backdropTrust(model: Float32Array, notBg: Float32Array, S: number, H: n
 
 /** See {@link Evidence}. `nearFg` is the reach within which thin parts the model dropped are added back. */
 function collectEvidence(fg: Uint8Array, nearFg: Uint8Array, { label, touches }: Regions, matchBg: Uint8Array, notBg: Float32Array, S: number, H: number, out: Evidence): void {
-  const bgMask = new Uint8Array(fg.length);
-  for (let i = 0; i < fg.length; i++) bgMask[i] = fg[i] ? 0 : 1;
-  const nearBg = dilateMask(bgMask, S, H, 2);
-  for (let i = 0; i < fg.length; i++) {
+  const nearBg = dilateMask(invertMask(fg), S, H, 2);
+  markEvidence(nearFg, nearBg, label, touches, matchBg, notBg, out);
+}
+
+function invertMask(m: Uint8Array): Uint8Array {
+  const out = new Uint8Array(m.length);
+  for (let i = 0; i < m.length; i++) out[i] = m[i] ? 0 : 1;
+  return out;
+}
+
+/** {@link Evidence.removable} and {@link Evidence.addable} per small pixel (see collectEvidence). */
+function markEvidence(nearFg: Uint8Array, nearBg: Uint8Array, label: Int32Array, touches: boolean[], matchBg: Uint8Array, notBg: Float32Array, out: Evidence): void {
+  for (let i = 0; i < nearFg.length; i++) {
     const trusted = out.trust[i]! >= TRUSTED;
     out.removable[i] = trusted && nearBg[i]! && matchBg[i] ? 1 : 0;
     const id = label[i]!;
@@ -562,6 +580,16 @@ function cellPrior({ w, h, x0, y0, bw, bh, k, cw, chh }: Grid, up: Upsampled, P:
   }
 }
 
+function markBelow(src: Float32Array, t: number, out: Float32Array): void {
+  for (let i = 0; i < src.length; i++) out[i] = src[i]! >= t ? 0 : 1;
+}
+
+function countZero(src: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < src.length; i++) if (src[i]! === 0) n++;
+  return n;
+}
+
 function markBetween(src: Float32Array, lo: number, hi: number, out: Float32Array): void {
   for (let j = 0; j < src.length; j++) out[j] = src[j]! > lo && src[j]! < hi ? 1 : 0;
 }
@@ -605,11 +633,15 @@ function maskedMean(c: Float32Array, m: Float32Array, { cw, chh }: Grid, r: numb
 
 /** The modelled backdrop's grey level at each cell within reach of the band. */
 function backdropLuminance({ w, h, x0, y0, k, cw, chh }: Grid, bg: BackgroundModel, reach: Float32Array, lm: Float32Array): void {
+  const us = new Float64Array(cw), vs = new Float64Array(chh);
+  for (let cx = 0; cx < cw; cx++) us[cx] = (x0 + (cx + 0.5) * k) / w;
+  for (let cy = 0; cy < chh; cy++) vs[cy] = (y0 + (cy + 0.5) * k) / h;
+  const cells = bg.grid(us, vs);
   const c3 = new Float32Array(3);
   for (let cy = 0; cy < chh; cy++) {
     for (let cx = 0; cx < cw; cx++) {
       if (reach[cy * cw + cx]! <= 0) continue;
-      bg.sample((x0 + (cx + 0.5) * k) / w, (y0 + (cy + 0.5) * k) / h, c3);
+      cells.at(cx, cy, c3);
       lm[cy * cw + cx] = (0.299 * c3[0]! + 0.587 * c3[1]! + 0.114 * c3[2]!) / 255;
     }
   }
@@ -913,12 +945,12 @@ export function seeThrough({ small, prior, bg, bgImg: given }: SeeThroughInput):
   const { width: S, height: H, data } = small;
   const n = S * H;
   // interior: confidently product, away from the outline (the edge band is refined elsewhere)
+  // (its first passes are functions of their own: most cutouts stop after them, see refineMatte)
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = prior[i]! >= 0.98 ? 0 : 1;
+  markBelow(prior, 0.98, out);
   const erode = Math.max(2, Math.round(S * 0.006));
   const nearOut = boxMean(out, S, H, erode);
-  let interior = 0;
-  for (let i = 0; i < n; i++) if (nearOut[i]! === 0) interior++;
+  const interior = countZero(nearOut);
   if (interior < n * 0.005) return null;
   const bgImg = given ?? bg.render(S, H);
   // colours smoothed over a small window: the tint is a few levels, the noise about one

@@ -1,7 +1,7 @@
 import type { Raster8 } from '../raster/types.js';
 import type { BackgroundModel } from './background.js';
 import { kth } from '../raster/select.js';
-import { boxMean, dilateMask } from './filters.js';
+import { boxMean, dilateMask, markHalf } from './filters.js';
 
 /**
  * Clear, untinted glass on a modelled plain backdrop. The model calls a clear wine glass product with
@@ -115,10 +115,6 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   // the shade map serves only the glass's alpha: no glass, no map (six window means saved per cutout)
   const shade = cues.some((c) => c.glass) ? shadeAround(fg, data, bgImg, S, H, 3 * rw) : new Float32Array(0);
   return { mask: dilateMask(mask, S, H, 1), shade, cues };
-}
-
-function markHalf(prior: Float32Array, out: Uint8Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = prior[i]! >= 0.5 ? 1 : 0;
 }
 
 function markBeyond(dist: Float32Array, d: number, out: Float32Array): void {
