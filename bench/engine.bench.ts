@@ -1,7 +1,7 @@
 /**
  * `npm run bench:engine`: per-stage median times of the studio engine at 1K, 2K and 4K for the two
  * seed prompts, with the cutout cached (the fixture's matte is handed in, as a mask-cache hit
- * would be), and the process's peak RSS. Targets (issue 4, on 2 cores): ≤ 400 ms at 1K,
+ * would be), and the process's peak RSS. Targets (on 2 cores): ≤ 400 ms at 1K,
  * ≤ 1.2 s at 2K, ≤ 3 s at 4K; peak RSS ≤ 1.5 GB at 4K. Options: --runs N (default 5); --pro adds
  * the Pro model's rows (1K and 2K, its resolutions; it may take up to 3× the free model's time).
  */

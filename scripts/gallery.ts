@@ -1,5 +1,5 @@
 /**
- * `npm run gallery`: renders the fixture packshots × the issue's prompts into one HTML contact
+ * `npm run gallery`: renders the fixture packshots × the gallery's prompts into one HTML contact
  * sheet (gallery/index.html), the source beside each result. The fixtures' exact mattes stand in
  * for the segmentation model unless `--engine-cutout` is given, so the sheet shows the studio
  * itself. Options: --fixtures a,b  --only N,M (prompt numbers)  --resolution 1K|2K  --engine-cutout

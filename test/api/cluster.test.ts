@@ -23,7 +23,7 @@ import { startTestS3, type TestS3 } from '../helpers/s3.js';
  * fetching its reference), later the other mid-render; a fresh worker replaces each. Everything must
  * still end exactly once.
  *
- * The issue's 200 tasks: 1024 px outputs from 256 px packshots through the tiny segmentation model
+ * 200 tasks: 1024 px outputs from 256 px packshots through the tiny segmentation model
  * (vitest.config.ts), one render at a time per worker, run in under 2 minutes on a 2-core machine.
  */
 const TASKS = 200;

@@ -11,7 +11,7 @@ import { buildChain, fresnel } from './reflection.js';
 import { renderScene } from './render.js';
 
 /**
- * Materials (issue 15, item 3): the surface's relief from the CC0 normal maps, lit by the key and
+ * Materials: the surface's relief from the CC0 normal maps, lit by the key and
  * the fill; its gloss mirroring the place around it through a prefiltered environment, by Fresnel.
  * Scenes are rendered with renderScene on a real layout and an empty (transparent) product, so
  * every pixel measured is the set's own.
