@@ -1121,7 +1121,8 @@ export function warmUpMatte(size = 256, runs = 6): number {
   const t0 = performance.now();
   // small and many: V8 tiers a function up by the work it has done, and six small runs cost a fraction of one at the model's size
   const S = size, W = Math.round(size * 1.5);
-  const render = (n: number): { img: Buffer; p: Float32Array } => {
+  // a tinted disc, and a neutral one (a white product on grey: the glass check then judges it in full)
+  const render = (n: number, [R, G, B]: readonly number[]): { img: Buffer; p: Float32Array } => {
     const img = Buffer.alloc(n * n * 4), p = new Float32Array(n * n);
     const c = n / 2, rad = n / 4, soft = n / 256 + 1;
     for (let y = 0; y < n; y++) {
@@ -1130,18 +1131,18 @@ export function warmUpMatte(size = 256, runs = 6): number {
         const d = Math.hypot(x + 0.5 - c, y + 0.5 - c);
         const a = Math.min(1, Math.max(0, (rad - d) / soft + 0.5));
         const shadeY = 1 - (0.2 * y) / n;
-        img[i * 4] = Math.round(a * 180 * shadeY + (1 - a) * 232);
-        img[i * 4 + 1] = Math.round(a * 120 * shadeY + (1 - a) * 232);
-        img[i * 4 + 2] = Math.round(a * 90 * shadeY + (1 - a) * 230);
+        img[i * 4] = Math.round(a * R! * shadeY + (1 - a) * 232);
+        img[i * 4 + 1] = Math.round(a * G! * shadeY + (1 - a) * 232);
+        img[i * 4 + 2] = Math.round(a * B! * shadeY + (1 - a) * 230);
         img[i * 4 + 3] = 255;
         p[i] = a;
       }
     }
     return { img, p };
   };
-  const small = render(S);
-  const big = render(W);
+  const discs = [[180, 120, 90], [214, 214, 212]].map((tint) => ({ small: render(S, tint), big: render(W, tint) }));
   for (let r = 0; r < runs; r++) {
+    const { small, big } = discs[r % discs.length]!;
     const image = { data: Buffer.from(big.img), width: W, height: W, channels: 4 as const };
     matteFromModel({ image, small: { data: small.img, width: S, height: S, channels: 4 }, model: new Float32Array(small.p), lap: noLap, inPlace: true });
   }
