@@ -83,7 +83,7 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   // compiles a hot loop together with the function around it (see refineMatte in matte.ts)
   const fg = new Uint8Array(n);
   markHalf(prior, fg);
-  const { label, areas } = components(fg, S, H);
+  const { label, areas, first, last } = components(fg, S, H);
   const minArea = n * 0.005;
   if (!areas.some((a) => a >= minArea)) return null;
   const dist = chamfer(fg, S, H);
@@ -106,11 +106,11 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   const cues: GlassCues[] = [];
   for (let id = 0; id < areas.length; id++) {
     if (areas[id]! < minArea) continue;
-    const c = judge(id, areas[id]!, label, dist, nearCore, t, resid, trust, rw, tolN);
+    const c = judge(id, areas[id]!, first[id]!, last[id]!, label, dist, nearCore, t, resid, trust, rw, tolN);
     c.glass = c.trust >= trusted && c.neutral >= 0.9 && c.inside >= 0.6 && c.inside <= 0.97 && c.flat >= 0.85 &&
       c.rimDark >= 0.7 && c.inside - c.rim >= 0.12 && c.sharp >= 0.55;
     cues.push(c);
-    if (c.glass) markLabel(label, id, mask);
+    if (c.glass) markLabel(label, id, first[id]!, last[id]!, mask);
   }
   // the shade map serves only the glass's alpha: no glass, no map (six window means saved per cutout)
   const shade = cues.some((c) => c.glass) ? shadeAround(fg, data, bgImg, S, H, 3 * rw) : new Float32Array(0);
@@ -121,8 +121,8 @@ function markBeyond(dist: Float32Array, d: number, out: Float32Array): void {
   for (let i = 0; i < out.length; i++) out[i] = dist[i]! > d ? 1 : 0;
 }
 
-function markLabel(label: Int32Array, id: number, out: Uint8Array): void {
-  for (let i = 0; i < label.length; i++) if (label[i] === id) out[i] = 1;
+function markLabel(label: Int32Array, id: number, from: number, to: number, out: Uint8Array): void {
+  for (let i = from; i <= to; i++) if (label[i] === id) out[i] = 1;
 }
 
 /**
@@ -145,25 +145,25 @@ function transmissionIn(box: Box, S: number, fg: Uint8Array, bgImg: Float32Array
   }
 }
 
-function judge(id: number, areaOf: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
+function judge(id: number, areaOf: number, from: number, to: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number): GlassCues {
   // the inside's transmissions, at most one per pixel of the part (exact: t holds float32 values)
   const inside = new Float64Array(areaOf);
   const cues: GlassCues = { area: 0, inside: 0, neutral: 0, flat: 0, rim: 0, rimDark: 0, sharp: 0, trust: 0, glass: false };
-  const count = insideOf(id, label, dist, t, resid, trust, rw, tolN, inside, cues);
+  const count = insideOf(id, from, to, label, dist, t, resid, trust, rw, tolN, inside, cues);
   if (count < 50) return cues;
   // the median by selection (a sort of a large part's inside took most of the check's time)
   const values = inside.subarray(0, count);
   const med = kth(values, Math.floor(count / 2));
   cues.inside = med;
   cues.flat = flatShare(values, med);
-  rimOf(id, label, dist, nearCore, t, rw, med, cues);
+  rimOf(id, from, to, label, dist, nearCore, t, rw, med, cues);
   return cues;
 }
 
 /** The part's area, trust and neutral share into `cues`; the transmissions of its neutral inside into `inside`. Returns their count. */
-function insideOf(id: number, label: Int32Array, dist: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number, inside: Float64Array, cues: GlassCues): number {
+function insideOf(id: number, from: number, to: number, label: Int32Array, dist: Float32Array, t: Float32Array, resid: Float32Array, trust: Float32Array | undefined, rw: number, tolN: number, inside: Float64Array, cues: GlassCues): number {
   let area = 0, coreAll = 0, coreNeutral = 0, trustSum = 0;
-  for (let i = 0; i < label.length; i++) {
+  for (let i = from; i <= to; i++) {
     if (label[i] !== id) continue;
     area++;
     trustSum += trust ? trust[i]! : 1;
@@ -185,9 +185,9 @@ function flatShare(values: Float64Array, med: number): number {
 }
 
 /** The rim's cues and the sharpness of the fall-off right inside it, into `cues`. */
-function rimOf(id: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, rw: number, med: number, cues: GlassCues): void {
+function rimOf(id: number, from: number, to: number, label: Int32Array, dist: Float32Array, nearCore: Float32Array, t: Float32Array, rw: number, med: number, cues: GlassCues): void {
   let rimN = 0, rimSum = 0, rimDark = 0, midN = 0, midFlat = 0;
-  for (let i = 0; i < label.length; i++) {
+  for (let i = from; i <= to; i++) {
     if (label[i] !== id) continue;
     const d = dist[i]!;
     if (d >= 1 && d <= rw) { rimN++; rimSum += t[i]!; if (t[i]! <= med - DARKER) rimDark++; }
@@ -247,30 +247,35 @@ function shadeAround(fg: Uint8Array, data: Buffer, bgImg: Float32Array, S: numbe
   return out;
 }
 
-/** 4-connected components of fg = 1: a label per pixel (-1 off the product) and each component's area. */
-function components(fg: Uint8Array, S: number, H: number): { label: Int32Array; areas: number[] } {
+/**
+ * 4-connected components of fg = 1: a label per pixel (-1 off the product), each component's area, and
+ * the range of pixel indices it lies in (first and last, inclusive: the passes over one part read only those).
+ */
+function components(fg: Uint8Array, S: number, H: number): { label: Int32Array; areas: number[]; first: number[]; last: number[] } {
   const n = S * H;
   const label = new Int32Array(n).fill(-1);
   const stack = new Int32Array(n);
-  const areas: number[] = [];
+  const areas: number[] = [], first: number[] = [], last: number[] = [];
   for (let start = 0; start < n; start++) {
     if (!fg[start] || label[start] !== -1) continue;
     const id = areas.length;
-    let sp = 0, count = 0;
+    let sp = 0, count = 0, end = start;
     label[start] = id;
     stack[sp++] = start;
     while (sp) {
       const i = stack[--sp]!;
       count++;
+      if (i > end) end = i;
       const x = i % S;
       if (x > 0 && fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack[sp++] = i - 1; }
       if (x < S - 1 && fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack[sp++] = i + 1; }
       if (i >= S && fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack[sp++] = i - S; }
       if (i + S < n && fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack[sp++] = i + S; }
     }
-    areas.push(count);
+    // the scan meets each component first at its smallest index
+    areas.push(count); first.push(start); last.push(end);
   }
-  return { label, areas };
+  return { label, areas, first, last };
 }
 
 /** Distance in pixels from each product pixel to the nearest pixel off the product (3-4 chamfer; the frame's edge counts as off). */
