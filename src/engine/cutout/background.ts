@@ -87,6 +87,8 @@ export function fitBackground(img: Raster8): BackgroundModel {
   const nT = T.length / 3, nL = L.length / 3;
   const c00 = [T[0]!, T[1]!, T[2]!], c10 = [T[(nT - 1) * 3]!, T[(nT - 1) * 3 + 1]!, T[(nT - 1) * 3 + 2]!];
   const c01 = [B[0]!, B[1]!, B[2]!], c11 = [B[(nT - 1) * 3]!, B[(nT - 1) * 3 + 1]!, B[(nT - 1) * 3 + 2]!];
+  const grid = (us: ArrayLike<number>, vs: ArrayLike<number>): BackdropPixels =>
+    new BackdropPixels(sideTerms(T, B, us), sideTerms(L, R, vs), Float64Array.from([...c00, ...c10, ...c01, ...c11]));
   return {
     plain,
     noise,
@@ -105,11 +107,9 @@ export function fitBackground(img: Raster8): BackgroundModel {
       return renderCoons(T, B, L, R, c00, c10, c01, c11, w, h);
     },
     pixels(w, h) {
-      return this.grid(centres(w), centres(h));
+      return grid(centres(w), centres(h));
     },
-    grid(us, vs) {
-      return new BackdropPixels(sideTerms(T, B, us), sideTerms(L, R, vs), Float64Array.from([...c00, ...c10, ...c01, ...c11]));
-    },
+    grid,
   };
 }
 
