@@ -497,7 +497,7 @@ export function refineMatte({ image, up, bg, scale, model, evidence, guard }: Re
   const cr = Math.max(2, Math.round((3 * r) / k));
   // cells whose colours the band's filters reach: the guided filter's two box passes (in front of a
   // scene the colour guide's, over the colour means' window on cells of COARSE x COARSE), the colour means
-  const rc = Math.max(1, Math.round(cr / COARSE)) + 1;
+  const rc = Math.max(1, Math.round(cr / COARSE)) + 2;
   markAbove(band, 0, mask);
   const reach = boxMean(mask, cw, chh, bg.plain ? Math.max(2 * rg, cr) + 1 : Math.max((2 * rc + 1) * COARSE, cr) + 1, undefined, scr);
   cellColours(grid, data, reach, cnt, R, G, Bl, I);
@@ -685,18 +685,20 @@ function colourAlpha({ A, AG, AB, B, f, w, h }: ColourGuide, u: number, v: numbe
  * colours' 3x3 covariance. A grey guide sees one tone per pixel, so it fails where the product's colours
  * differ from the scene's in hue more than in brightness, and on parts of two tones against a third (a
  * green stem with a dark rim over an olive wood: the rim is darker than the wood, the lit side lighter);
- * the colour form separates both. Its window is wider than the grey filter's (about 1.5x the colour
- * means' radius, on coarse cells: see colourGuide): on the composite set the mean IoU went 0.9912 ->
- * 0.9936 (stems 0.9629 -> 0.9835 and 0.9827 -> 0.9887, chair legs 0.9883 -> 0.9956 and 0.9667 ->
- * 0.9753; the fixtures, all on plain backdrops, keep the grey filter). Tried at full grid resolution:
- * the grey filter's radius 0.9926, the colour means' 0.9937, eps 2e-4 or 4e-4 (per channel, 0..1
- * units) 0.9935 either; on coarse cells of 2 or 3 with the colour means' radius 0.9934.
+ * the colour form separates both. Its window is wider than the grey filter's (twice the colour means'
+ * radius, on coarse cells: see colourGuide) and its regularisation light (eps 2e-5 per channel, in 0..1
+ * units): on the composite set the mean IoU went 0.9912 -> 0.9939 (stems 0.9629 -> 0.9862 and 0.9827 ->
+ * 0.9897, chair legs 0.9883 -> 0.9963 and 0.9667 -> 0.9753; the fixtures, all on plain backdrops, keep
+ * the grey filter). With eps 1e-4 and 1.5x the radius it was 0.9936, with the faint alpha left on the
+ * scene around the product (eval pixels with alpha under 50% where the truth is 0) higher on 12 of the 17
+ * scenes, 1.5-8x as much on 7. Tried at full grid resolution: the grey filter's radius 0.9926, the colour means'
+ * 0.9937, eps 2e-4 or 4e-4 0.9935 either; on coarse cells of 2 or 3 with the colour means' radius 0.9934.
  * Colours are 0..255 here, so the slopes are per level. Returns the window means of the slopes (A red,
  * AG green, AB blue) and of the offset (B).
  */
 function colourCoefficients(R: Float32Array, G: Float32Array, Bl: Float32Array, P: Float32Array, w: number, h: number, r: number, scr: Float32Array): { A: Float32Array; AG: Float32Array; AB: Float32Array; B: Float32Array } {
   const n = w * h;
-  const eps = 1e-4 * 255 * 255;
+  const eps = 2e-5 * 255 * 255;
   const t = new Float32Array(n);
   const mean = (a: Float32Array, b?: Float32Array): Float32Array => {
     if (!b) return boxMean(a, w, h, r, undefined, scr);

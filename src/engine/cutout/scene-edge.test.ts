@@ -88,6 +88,13 @@ function stemScene(): { image: Raster8; truth: Buffer; model: Float32Array } {
   return { image: { data, width: W, height: H, channels: 4 }, truth, model: boxMean(sharp, W, H, 1) };
 }
 
+/** The alpha on pixels the product does not touch, inside the wall (the frame's clutter excluded), in whole pixels. */
+function halo(alpha: Buffer, truth: Buffer): number {
+  let sum = 0;
+  for (let y = 24; y < H - 24; y++) for (let x = 24; x < W - 24; x++) if (truth[y * W + x] === 0) sum += alpha[y * W + x]!;
+  return sum / 255;
+}
+
 describe('edges in front of a scene', () => {
   it('keeps a thin two-tone stem whole where the grey level alone splits it (the colour is the guide)', () => {
     const { image, truth, model } = stemScene();
@@ -102,9 +109,9 @@ describe('edges in front of a scene', () => {
     const raw = scoreMatte(mask8(rows(modelOnly), W, H - 48), mask8(rows(truth), W, H - 48));
     // the model's stem is 0.7 px too wide on each side: IoU about 0.68
     expect(raw.iou).toBeLessThan(0.75);
-    // the colour guide puts both edges back (0.947 here; the grey guide left 0.820, the rim or the lit
+    // the colour guide puts both edges back (0.933 here; the grey guide left 0.820, the rim or the lit
     // side falling out of a row here and there and the model's overreach kept in others)
-    expect(ours.iou).toBeGreaterThan(0.93);
+    expect(ours.iou).toBeGreaterThan(0.92);
     expect(res.guard.removed).toBe(0);
     expect(res.guard.added).toBe(0);
   });
@@ -123,6 +130,9 @@ describe('edges in front of a scene', () => {
     // the colour puts it back on the disc's rim (the grey guided filter alone leaves it where the model put it)
     expect(ours.iou).toBeGreaterThan(0.985);
     expect(ours.boundaryF).toBeGreaterThan(0.95);
+    // and no faint halo around it on the wall: the alpha left on pixels the disc does not touch, summed
+    // (7.8 whole pixels' worth; 20.5 with the colour guide's regularisation 5x as strong, 1e-4 per channel)
+    expect(halo(res.alpha, truth)).toBeLessThan(12);
     // nothing the model was sure of was overruled: sure product stays, sure background stays out
     expect(res.guard.removed).toBe(0);
     expect(res.guard.added).toBe(0);
