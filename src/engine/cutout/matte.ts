@@ -34,7 +34,10 @@ export interface MatteInput {
  */
 export function matteFromModel({ image, small, model, lap, inPlace = false, backdrop }: MatteInput): Refined & { guard: GuardReport } {
   const { bg, bgImg, fit } = backdrop ?? backdropOf(small);
-  const evidence: Evidence = { removable: new Uint8Array(model.length), addable: new Uint8Array(model.length), trust: new Float32Array(model.length) };
+  const evidence: Evidence = {
+    removable: new Uint8Array(model.length), addable: new Uint8Array(model.length), trust: new Float32Array(model.length),
+    productNear: dilateMask(markHalf(model, new Uint8Array(model.length)), small.width, small.height, PRODUCT_REACH),
+  };
   const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined, fit: fit ?? undefined }, evidence);
   snapPrior(prior);
   lap('fuse');
@@ -108,7 +111,15 @@ export interface Evidence {
    * scores low where the room shows. The backdrop steps act only where it is at least TRUSTED.
    */
   trust: Float32Array;
+  /**
+   * 1 within PRODUCT_REACH model pixels of what the model calls product (p ≥ 0.5): where the backdrop steps
+   * do not act, the refinement keeps no alpha outside it
+   */
+  productNear?: Uint8Array;
 }
+
+/** How far (model pixels: the upsampling's footprint) from what the model calls product an edge may reach on a scene. */
+const PRODUCT_REACH = 2;
 
 /** The share of explained background nearby from which the backdrop steps may act on a pixel. */
 export const TRUSTED = 0.8;
@@ -877,6 +888,10 @@ function refineBand({ grid, data, alpha, fg, bg, band, grey, colour, shade, wB, 
           if (!explained) { a = p; restored = true; }
         } else if (p < 0.1 && a >= 0.5 && !(plain && evidence.addable[j])) { a = 0; restored = true; }
         if (restored) guard.restored++;
+        // where the backdrop steps do not act, alpha away from anything the model calls product is its
+        // faint answer to the scene behind (a lamp, a sign seen through an opening), which the refinement
+        // would turn into a ghost: none is kept there
+        else if (!plain && evidence.productNear && !evidence.productNear[j]) a = 0;
       }
       const a8 = Math.round(a * 255);
       alpha[s] = a8;
