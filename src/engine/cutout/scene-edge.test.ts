@@ -16,13 +16,16 @@ const W = 240, H = 240, CX = 120, CY = 120, R = 60;
 const RED = [200, 90, 80] as const; // luminance 121.7
 const GREEN = [70, 160, 60] as const; // luminance 121.6
 
+/** Clutter for the frame: the colours of its 6 px blocks, row by row, from a fixed sequence. */
+function clutter(seed: number): number[][] {
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  return Array.from({ length: (W / 6) * (H / 6) }, () => [rnd() * 255, rnd() * 255, rnd() * 255]);
+}
+
 function scene(): { image: Raster8; truth: Buffer; model: Float32Array } {
   const data = Buffer.alloc(W * H * 4);
   const truth = Buffer.alloc(W * H);
-  // clutter along the frame: 6 px blocks of colours from a fixed sequence
-  let seed = 7;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
-  const blocks = Array.from({ length: (W / 6) * (H / 6) }, () => [rnd() * 255, rnd() * 255, rnd() * 255]);
+  const blocks = clutter(7);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const i = y * W + x;
@@ -56,9 +59,7 @@ const WALL = [96, 104, 76] as const; // luminance 98
 function stemScene(): { image: Raster8; truth: Buffer; model: Float32Array } {
   const data = Buffer.alloc(W * H * 4);
   const truth = Buffer.alloc(W * H);
-  let seed = 11;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
-  const blocks = Array.from({ length: (W / 6) * (H / 6) }, () => [rnd() * 255, rnd() * 255, rnd() * 255]);
+  const blocks = clutter(11);
   // the stem's left side at height y: a slow curve, so its edges fall at every sub-pixel offset
   const left = (y: number) => 110 + 8 * Math.sin(y / 23);
   const sharp = new Float32Array(W * H);
