@@ -33,12 +33,15 @@ export interface MatteInput {
  * to the source's size, then edge refinement and decontamination at full resolution.
  */
 export function matteFromModel({ image, small, model, lap, inPlace = false, backdrop }: MatteInput): Refined & { guard: GuardReport } {
-  const { bg, bgImg, fit } = backdrop ?? backdropOf(small);
+  const fitted = backdrop ?? backdropOf(small);
+  const { bg, bgImg } = fitted;
+  // what the model calls product (p ≥ 0.5), read by fusion and by the scene edge's reach
+  const product = markHalf(model, new Uint8Array(model.length));
   const evidence: Evidence = {
     removable: new Uint8Array(model.length), addable: new Uint8Array(model.length), trust: new Float32Array(model.length),
-    productNear: dilateMask(markHalf(model, new Uint8Array(model.length)), small.width, small.height, PRODUCT_REACH),
+    productNear: dilateMask(product, small.width, small.height, PRODUCT_REACH),
   };
-  const prior = fuseMattes({ small, model, bg, bgImg: bgImg ?? undefined, fit: fit ?? undefined }, evidence);
+  const prior = fuseMattes({ small, model, product, backdrop: fitted }, evidence);
   snapPrior(prior);
   lap('fuse');
   const up = upsamplePrior({ data: prior, width: small.width, height: small.height }, image, inPlace);
@@ -249,11 +252,9 @@ export interface FuseInput {
   small: Raster8;
   /** model probabilities, size*size */
   model: Float32Array;
-  bg: BackgroundModel;
-  /** bg rendered at the small size, when the caller has it already */
-  bgImg?: Float32Array;
-  /** the small image's fit to bgImg, when the caller has it already */
-  fit?: BackdropFit;
+  /** 1 where the model says product (p ≥ 0.5) */
+  product: Uint8Array;
+  backdrop: Backdrop;
 }
 
 /**
@@ -264,20 +265,20 @@ export interface FuseInput {
  *   (thin stems, wires, saturated edges) are added back.
  * Returns a soft prior 0..1 at the small size.
  */
-export function fuseMattes({ small, model, bg, bgImg: given, fit }: FuseInput, evidence?: Evidence): Float32Array {
+export function fuseMattes({ small, model, product: fg, backdrop: { fit } }: FuseInput, evidence?: Evidence): Float32Array {
   const { width: S, height: H } = small;
   const n = S * H;
   const prior = new Float32Array(model);
-  if (!bg.plain) return prior;
+  // only a plain backdrop is fitted to the pixels
+  if (!fit) return prior;
 
   // each pass is a small function of its own: V8 compiles a hot loop with the function around it, and
   // this runs once per image (see refineMatte)
-  const { matchBg, notBg } = fit ?? fitTo(small, given ?? bg.render(S, H), bg);
+  const { matchBg, notBg } = fit;
   const trust = evidence?.trust ?? new Float32Array(n);
   backdropTrust(model, notBg, S, H, trust);
 
   // connected regions of "model says background"; those not touching the border are holes
-  const fg = markHalf(model, new Uint8Array(n));
   const regions = backgroundRegions(fg, matchBg, S, H);
   fillHoles(regions, matchBg, notBg, trust, prior);
 
