@@ -13,6 +13,8 @@ export default defineConfig({
     // Image and model work is CPU-bound on a 2-core machine; a few files at a time keeps it stable.
     maxWorkers: 2,
     fileParallelism: true,
+    // a memory check (test/api/fuzz.test.ts) collects garbage before it reads the process's footprint
+    execArgv: ['--expose-gc'],
     // every server and CLI the tests start shares one optimised model, made by whichever loads it first
     env: {
       RESHOOT_MODEL_CACHE_DIR: models,
