@@ -33,9 +33,12 @@ describe('dilateMask', () => {
   it('sets exactly the pixels whose clamped window holds a set pixel', () => {
     let seed = 11;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-    for (const [w, h, r, p] of [[1, 1, 0, 0.5], [9, 4, 1, 0.05], [13, 9, 2, 0.03], [5, 9, 1, 0.05], [30, 20, 3, 0.01], [17, 23, 7, 0.004], [40, 3, 1, 0.3]] as const) {
+    for (const [w, h, r, p] of [[1, 1, 0, 0.5], [9, 4, 1, 0.05], [13, 9, 2, 0.03], [5, 9, 1, 0.05], [30, 20, 3, 0.01], [17, 23, 7, 0.004], [40, 3, 1, 0.3], [64, 20, 5, 0.02], [8, 40, 2, 0.03]] as const) {
       const m = new Uint8Array(w * h).map(() => (rnd() < p ? 1 : 0));
       m[(w * h) >> 1] = 1;
+      // a run over the end of a row and on into the next (rows are widened apart), and a whole row
+      if (w * h > 1) m.fill(1, Math.max(0, w - 2), Math.min(w * h, w + 2));
+      if (h > 10) m.fill(1, 7 * w, 8 * w);
       const got = dilateMask(m, w, h, r);
       let set = 0;
       for (let y = 0; y < h; y++) {
