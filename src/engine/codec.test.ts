@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { solidImage } from '../../test/fixtures/solid.js';
-import { checkImage, decodeImage, MIN_IMAGE_SIDE, probeImage } from './codec.js';
+import { checkImage, decodeImage, MIN_IMAGE_SIDE, probeImage, opaqueResizer, resize } from './codec.js';
 
 const LIMIT = 50_000_000;
 
@@ -52,5 +52,27 @@ describe('decodeImage with a working size', () => {
     expect(image.height).toBeGreaterThan(1990);
     const small = await decodeImage(jpeg, { maxPixels: LIMIT, workingPixels: 24_000_000 });
     expect([small.image.width, small.image.height]).toEqual([3000, 4000]);
+  });
+});
+
+describe('opaqueResizer', () => {
+  it('resamples an opaque image to the same bytes as the premultiplied resize, and ignores alpha', async () => {
+    const width = 1203, height = 877;
+    const data = Buffer.alloc(width * height * 4);
+    let seed = 5;
+    for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    const img = { data, width, height, channels: 4 as const };
+    const resizeOpaque = opaqueResizer(img);
+    for (const [w, h] of [[384, 384], [1024, 1024], [500, 300]] as const) {
+      const want = await resize(img, w, h);
+      const got = await resizeOpaque(w, h);
+      expect([got.width, got.height, got.channels]).toEqual([w, h, 4]);
+      expect(got.data.equals(want.data), `${w}x${h}`).toBe(true);
+    }
+    // the alpha plays no part: a transparent copy of the same colours gives the same pixels
+    const clear = Buffer.from(data);
+    for (let i = 3; i < clear.length; i += 4) clear[i] = 0;
+    const fromClear = await opaqueResizer({ ...img, data: clear })(384, 384);
+    expect(fromClear.data.equals((await resize(img, 384, 384)).data)).toBe(true);
   });
 });

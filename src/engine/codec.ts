@@ -214,6 +214,24 @@ export async function resize<T extends Raster8>(img: T, width: number, height: n
   return pixels<T>(s, img.channels);
 }
 
+/**
+ * Resamples an RGBA raster to any size (lanczos3) as if it were opaque: its alpha is ignored and comes
+ * back 255 (the segmentation model's input). sharp resamples an image that has an alpha channel
+ * premultiplied, in floating point, and one without in its integer path at a fifth of the time (24 MP
+ * to 1024x1024: 105 ms against 22); on an opaque image the two agree to the bit (codec.test). So the
+ * colour planes are copied out once, on the first call, and the alpha is put back at the small size:
+ * 76 ms instead of 107 at 24 MP, 42 instead of 51 at 12 MP. The copy (three bytes a pixel) lives as
+ * long as the returned function.
+ */
+export function opaqueResizer(img: Rgba8): (width: number, height: number) => Promise<Rgba8> {
+  let colour: Promise<Buffer> | null = null;
+  return async (width, height) => {
+    colour ??= sharpLib(img.data, raw(img)).removeAlpha().raw().toBuffer();
+    const rgb = sharpLib(await colour, { raw: { width: img.width, height: img.height, channels: 3 } });
+    return pixels<Rgba8>(rgb.resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha());
+  };
+}
+
 /** The image without its alpha, cover-fitted to width × height (lanczos3): a photo used as the set. */
 export async function coverRgb(img: Raster8, width: number, height: number): Promise<Rgb8> {
   return pixels<Rgb8>(sharpLib(img.data, raw(img)).removeAlpha().resize(width, height, { fit: 'cover', kernel: 'lanczos3' }));

@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Box } from '../raster/types.js';
 import { loadSegmenter, type Segmenter } from './session.js';
-import { resize } from '../codec.js';
-import { mask8, rgba8, type Raster8 } from '../raster/types.js';
+import { opaqueResizer } from '../codec.js';
+import { mask8, rgba8, type Raster8, type Rgba8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
 import { backdropOf, matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
@@ -149,11 +149,8 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('cache');
       if (hit) return fromMatte(hit, rgba, timings);
 
-      // the side: the plain-backdrop one, unless the photo's border is a scene (background.ts `plain`)
-      let small = await resize(rgba, size, size);
-      let bg: BackgroundModel | undefined = fitBackground(small);
-      const side = sceneSize !== size && !bg.plain ? sceneSize : size;
-      if (side !== size) { small = await resize(rgba, side, side); bg = undefined; }
+      const { small, bg } = await modelInput(rgba, size, sceneSize);
+      const side = small.width;
       lap('resize');
       const s = await segmenter(side);
       lap('load');
@@ -190,6 +187,18 @@ export function createCutout(opts: CutoutOptions): Cutout {
       sessions.clear();
     },
   };
+}
+
+/**
+ * The model's input: the frame at the plain-backdrop side with its border's backdrop fitted, unless that
+ * border is a scene (background.ts `plain`): then at the scene side, sampled from the same copy.
+ */
+async function modelInput(rgba: Rgba8, size: number, sceneSize: number): Promise<{ small: Rgba8; bg?: BackgroundModel }> {
+  const sample = opaqueResizer(rgba);
+  const small = await sample(size, size);
+  const bg = fitBackground(small);
+  if (sceneSize === size || bg.plain) return { small, bg };
+  return { small: await sample(sceneSize, sceneSize) };
 }
 
 /** The model's answer averaged with its answer on the mirrored image (mirrored back). */
@@ -269,8 +278,8 @@ function meaningfulAlpha(img: Raster8): boolean {
   return clear > m * 0.005 && solid > m * 0.005;
 }
 
-function ensureRgba(img: Raster8): Raster8 {
-  if (img.channels === 4) return img;
+function ensureRgba(img: Raster8): Rgba8 {
+  if (img.channels === 4) return img as Rgba8;
   const n = img.width * img.height;
   const out = Buffer.alloc(n * 4);
   for (let i = 0; i < n; i++) {
