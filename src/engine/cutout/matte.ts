@@ -1,6 +1,7 @@
 import type { Field32, Raster8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
 import { boxMean, dilateMask, guidedCoefficients, markHalf } from './filters.js';
+import { labelRegions, type Regions } from '../raster/regions.js';
 import { applyClearGlass, clearGlass } from './transmission.js';
 
 /**
@@ -372,45 +373,25 @@ function backdropFit(data: Buffer, bgImg: Float32Array, tol: number, matchBg: Ui
   }
 }
 
-interface Regions {
-  /** region id per pixel, -1 on foreground */
-  label: Int32Array;
-  touches: boolean[];
-  counts: number[];
+/** The regions of what the model calls background, and how many of each region's pixels match the backdrop. */
+interface BackgroundRegions extends Regions {
   matching: number[];
 }
 
 /** 4-connected regions of background (fg = 0): whether each touches the border, its size, how much of it matches the backdrop. */
-function backgroundRegions(fg: Uint8Array, matchBg: Uint8Array, S: number, H: number): Regions {
-  const n = S * H;
-  const label = new Int32Array(n).fill(-1);
-  const stack = new Int32Array(n);
-  let sp = 0;
-  const touches: boolean[] = [], counts: number[] = [], matching: number[] = [];
-  for (let start = 0; start < n; start++) {
-    if (fg[start] || label[start] !== -1) continue;
-    const id = touches.length;
-    let touch = false, count = 0, match = 0;
-    label[start] = id;
-    stack[sp++] = start;
-    while (sp) {
-      const i = stack[--sp]!;
-      count++;
-      match += matchBg[i]!;
-      const x = i % S, y = (i - x) / S;
-      if (x === 0 || y === 0 || x === S - 1 || y === H - 1) touch = true;
-      if (x > 0 && !fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack[sp++] = i - 1; }
-      if (x < S - 1 && !fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack[sp++] = i + 1; }
-      if (y > 0 && !fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack[sp++] = i - S; }
-      if (y < H - 1 && !fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack[sp++] = i + S; }
-    }
-    touches.push(touch); counts.push(count); matching.push(match);
-  }
-  return { label, touches, counts, matching };
+function backgroundRegions(fg: Uint8Array, matchBg: Uint8Array, S: number, H: number): BackgroundRegions {
+  const regions = labelRegions(fg, 0, S, H);
+  return { ...regions, matching: matchingCounts(regions.label, matchBg, regions.counts.length) };
+}
+
+function matchingCounts(label: Int32Array, matchBg: Uint8Array, n: number): number[] {
+  const matching = new Array<number>(n).fill(0);
+  for (let i = 0; i < label.length; i++) if (label[i]! >= 0) matching[label[i]!]! += matchBg[i]!;
+  return matching;
 }
 
 /** Enclosed holes: product where the backdrop does not show through, product-coloured pixels in real holes. */
-function fillHoles({ label, touches, counts, matching }: Regions, matchBg: Uint8Array, notBg: Float32Array, trust: Float32Array, prior: Float32Array): void {
+function fillHoles({ label, touches, counts, matching }: BackgroundRegions, matchBg: Uint8Array, notBg: Float32Array, trust: Float32Array, prior: Float32Array): void {
   for (let i = 0; i < label.length; i++) {
     const id = label[i]!;
     if (id < 0 || touches[id] || trust[i]! < TRUSTED) continue;

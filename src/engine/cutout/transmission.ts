@@ -1,6 +1,7 @@
 import type { Raster8 } from '../raster/types.js';
 import type { BackgroundModel } from './background.js';
 import { kth } from '../raster/select.js';
+import { labelRegions } from '../raster/regions.js';
 import { boxMean, dilateMask, markHalf } from './filters.js';
 
 /**
@@ -83,7 +84,7 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   // compiles a hot loop together with the function around it (see refineMatte in matte.ts)
   const fg = new Uint8Array(n);
   markHalf(prior, fg);
-  const { label, areas, first, last } = components(fg, S, H);
+  const { label, counts: areas, first, last } = labelRegions(fg, 1, S, H);
   const minArea = n * 0.005;
   if (!areas.some((a) => a >= minArea)) return null;
   const dist = chamfer(fg, S, H);
@@ -245,37 +246,6 @@ function shadeAround(fg: Uint8Array, data: Buffer, bgImg: Float32Array, S: numbe
     out[i] = Math.min(1, Math.max(0.25, ratio));
   }
   return out;
-}
-
-/**
- * 4-connected components of fg = 1: a label per pixel (-1 off the product), each component's area, and
- * the range of pixel indices it lies in (first and last, inclusive: the passes over one part read only those).
- */
-function components(fg: Uint8Array, S: number, H: number): { label: Int32Array; areas: number[]; first: number[]; last: number[] } {
-  const n = S * H;
-  const label = new Int32Array(n).fill(-1);
-  const stack = new Int32Array(n);
-  const areas: number[] = [], first: number[] = [], last: number[] = [];
-  for (let start = 0; start < n; start++) {
-    if (!fg[start] || label[start] !== -1) continue;
-    const id = areas.length;
-    let sp = 0, count = 0, end = start;
-    label[start] = id;
-    stack[sp++] = start;
-    while (sp) {
-      const i = stack[--sp]!;
-      count++;
-      if (i > end) end = i;
-      const x = i % S;
-      if (x > 0 && fg[i - 1] && label[i - 1] === -1) { label[i - 1] = id; stack[sp++] = i - 1; }
-      if (x < S - 1 && fg[i + 1] && label[i + 1] === -1) { label[i + 1] = id; stack[sp++] = i + 1; }
-      if (i >= S && fg[i - S] && label[i - S] === -1) { label[i - S] = id; stack[sp++] = i - S; }
-      if (i + S < n && fg[i + S] && label[i + S] === -1) { label[i + S] = id; stack[sp++] = i + S; }
-    }
-    // the scan meets each component first at its smallest index
-    areas.push(count); first.push(start); last.push(end);
-  }
-  return { label, areas, first, last };
 }
 
 /** Distance in pixels from each product pixel to the nearest pixel off the product (3-4 chamfer; the frame's edge counts as off). */
