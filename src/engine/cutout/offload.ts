@@ -24,16 +24,19 @@ export interface CheckRequest {
 export type CheckAnswer = { id: number; result: ChecksResult } | { id: number; error: string };
 
 let thread: ChecksThread | null = null;
+/** threads that failed in this process; after MAX_FAILURES the checks stay inline rather than start another each time */
+let failures = 0;
+const MAX_FAILURES = 3;
 
 /** Starts the thread if it is not running (a cutout does so while its model loads, to have it warm). */
 export function startChecksThread(): void {
-  if (!thread || thread.broken) thread = new ChecksThread();
+  if ((!thread || thread.broken) && failures < MAX_FAILURES) thread = new ChecksThread(() => failures++);
 }
 
 /** The checks on the thread; rejects when the thread cannot answer. */
 export function checksInThread(input: ChecksInput): Promise<ChecksResult> {
   startChecksThread();
-  return thread!.run(input);
+  return thread && !thread.broken ? thread.run(input) : Promise.reject(new Error('the checks thread is not running'));
 }
 
 /**
@@ -53,7 +56,7 @@ class ChecksThread {
   private next = 0;
   private readonly waiting = new Map<number, { resolve: (r: ChecksResult) => void; reject: (e: Error) => void }>();
 
-  constructor() {
+  constructor(private readonly onFailure: () => void) {
     // from the TypeScript sources (tests, tsx) the thread registers tsx's loader before it imports its
     // module (a thread's --import in execArgv does not reach a module it imports itself)
     const fromSource = import.meta.url.endsWith('.ts');
@@ -76,7 +79,6 @@ class ChecksThread {
   }
 
   run({ small, prior, trust }: ChecksInput): Promise<ChecksResult> {
-    if (this.broken) return Promise.reject(new Error('the checks thread is not running'));
     const id = this.next++;
     return new Promise<ChecksResult>((resolve, reject) => {
       if (!this.waiting.size) this.worker.ref();
@@ -87,6 +89,7 @@ class ChecksThread {
   }
 
   private fail(err: Error): void {
+    if (!this.broken) this.onFailure();
     this.broken = true;
     for (const w of this.waiting.values()) w.reject(err);
     this.waiting.clear();
