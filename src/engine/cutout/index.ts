@@ -6,8 +6,7 @@ import { opaqueResizer } from '../codec.js';
 import { mask8, rgba8, type Raster8, type Rgba8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
 import { createMaskCache, decodeAlpha, decodeForeground, encodeMatte, matteBox, type EncodedMatte } from './cache.js';
-import { backdropOf, matteFromModelOffloaded, warmUpMatte, type GuardReport } from './matte.js';
-import { checksInThread, startChecksThread } from './offload.js';
+import { backdropOf, matteFromModel, warmUpMatte, type GuardReport } from './matte.js';
 
 export { guardShares, type GuardReport } from './matte.js';
 
@@ -120,8 +119,6 @@ export function createCutout(opts: CutoutOptions): Cutout {
   const segmenter = (side: number) => {
     let seg = sessions.get(side);
     if (!seg) {
-      // the thread for the see-through and glass checks starts (and compiles its steps) while the model loads
-      startChecksThread();
       // the matte steps are compiled on a synthetic image while loading (reported with the load time)
       seg = (opts.segmenter ? opts.segmenter(side) : loadSegmenter({ size: side, threads, cacheDir: opts.modelCacheDir, modelPath: opts.modelPath })).then((s) => { lastLoadMs ??= s.loadMs + warmUpMatte(); return s; });
       sessions.set(side, seg);
@@ -168,7 +165,7 @@ export function createCutout(opts: CutoutOptions): Cutout {
       lap('model');
       // everything from the model's output to the final alpha and foreground lives in matte.ts
       // a converted copy is ours to overwrite anyway
-      const { alpha, foreground, guard } = await matteFromModelOffloaded({ image: rgba, small, model, lap, backdrop, inPlace: o.consume === true || rgba !== image }, checksInThread);
+      const { alpha, foreground, guard } = matteFromModel({ image: rgba, small, model, lap, backdrop, inPlace: o.consume === true || rgba !== image });
       // the entry is encoded and written after this returns: the caller needs none of it, and a
       // failed write only costs a later miss
       const res = fromPlanes(alpha, foreground, timings, guard, s.size);

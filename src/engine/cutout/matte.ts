@@ -2,7 +2,7 @@ import type { Field32, Raster8 } from '../raster/types.js';
 import { fitBackground, type BackgroundModel } from './background.js';
 import { boxMean, dilateMask, guidedCoefficients, markHalf } from './filters.js';
 import { labelRegions, type Regions } from '../raster/regions.js';
-import { applyClearGlass, clearGlass, type GlassResult } from './transmission.js';
+import { applyClearGlass, clearGlass } from './transmission.js';
 
 /**
  * The matte steps after the model: fusing the model's matte with a classical matte from the modelled
@@ -33,34 +33,9 @@ export interface MatteInput {
  * From the model's output to the final cutout: backdrop fit and fusion at the model's size, upsampling
  * to the source's size, then edge refinement and decontamination at full resolution.
  */
-export function matteFromModel(input: MatteInput): Refined & { guard: GuardReport } {
-  const fused = fuse(input);
-  const refined = refine(input, fused);
-  return finish(input, fused, refined, transmissionChecks(fused.checks, fused.backdrop));
-}
-
-/**
- * {@link matteFromModel}, with the see-through and clear-glass checks handed to `offload` (another thread:
- * they read only the model-sized planes, so they run while this one refines the edge at full resolution).
- * The result is the same to the bit; where `offload` rejects, the checks run here after the refinement.
- */
-export async function matteFromModelOffloaded(input: MatteInput, offload: (checks: ChecksInput) => Promise<ChecksResult>): Promise<Refined & { guard: GuardReport }> {
-  const fused = fuse(input);
-  // only a modelled plain backdrop has anything to check; where the other thread cannot answer, they run here
-  const checks = fused.backdrop.bg.plain ? offload(fused.checks).catch(() => transmissionChecks(fused.checks, fused.backdrop)) : Promise.resolve({ through: null, glass: null });
-  const refined = refine(input, fused);
-  return finish(input, fused, refined, await checks);
-}
-
-interface Fused {
-  backdrop: Backdrop;
-  prior: Float32Array;
-  evidence: Evidence;
-  checks: ChecksInput;
-}
-
-function fuse({ small, model, lap, backdrop }: MatteInput): Fused {
+export function matteFromModel({ image, small, model, lap, inPlace = false, backdrop }: MatteInput): Refined & { guard: GuardReport } {
   const fitted = backdrop ?? backdropOf(small);
+  const { bg, bgImg } = fitted;
   // what the model calls product (p ≥ 0.5), read by fusion and by the scene edge's reach
   const product = markHalf(model, new Uint8Array(model.length));
   const evidence: Evidence = {
@@ -70,49 +45,20 @@ function fuse({ small, model, lap, backdrop }: MatteInput): Fused {
   const prior = fuseMattes({ small, model, product, backdrop: fitted }, evidence);
   snapPrior(prior);
   lap('fuse');
-  return { backdrop: fitted, prior, evidence, checks: { small, prior, trust: evidence.trust } };
-}
-
-function refine({ image, small, model, lap, inPlace = false }: MatteInput, { backdrop: { bg }, prior, evidence }: Fused): Refined & { guard: GuardReport } {
   const up = upsamplePrior({ data: prior, width: small.width, height: small.height }, image, inPlace);
   lap('upsample');
   const guard: GuardReport = { confidentForeground: 0, confidentBackground: 0, removed: 0, added: 0, restored: 0 };
   const refined = refineMatte({ image, up, bg, scale: Math.max(image.width, image.height) / small.width, model: { data: model, width: small.width, height: small.height }, evidence, guard });
-  return { ...refined, guard };
-}
-
-function finish({ image, small, model, lap }: MatteInput, { backdrop: { bg } }: Fused, refined: Refined & { guard: GuardReport }, { through, glass }: ChecksResult): Refined & { guard: GuardReport } {
-  if (through) applySeeThrough(refined, image, through, small.width, small.height, bg);
-  else if (glass) applyClearGlass(refined.alpha, refined.foreground.data, image, glass, small.width, small.height, bg);
-  countConfident(refined.alpha, image.width, image.height, model, small.width, small.height, refined.guard);
-  lap('refine');
-  return refined;
-}
-
-/** What the see-through and clear-glass checks read: the model's input, the fused prior and the backdrop trust, all at the model's size. */
-export interface ChecksInput {
-  small: Raster8;
-  prior: Float32Array;
-  trust: Float32Array;
-}
-
-/** The see-through parts' transmission (see {@link seeThrough}), or else the clear glass found (only when some part is glass). */
-export interface ChecksResult {
-  through: Float32Array | null;
-  glass: GlassResult | null;
-}
-
-/**
- * The see-through and clear-glass checks on a plain backdrop. `backdrop` is the small image's (backdropOf),
- * when the caller has it; a thread of its own fits it again from the same pixels, to the same model.
- */
-export function transmissionChecks({ small, prior, trust }: ChecksInput, backdrop: Backdrop = backdropOf(small)): ChecksResult {
-  const { bg, bgImg } = backdrop;
   const through = seeThrough({ small, prior, bg, bgImg: bgImg ?? undefined });
-  if (through || !bgImg) return { through, glass: null };
-  // clear glass has no tint for the see-through fit: its alpha comes from how it darkens the backdrop
-  const glass = clearGlass({ small, prior, bg, bgImg, trust, trusted: TRUSTED });
-  return { through: null, glass: glass?.cues.some((c) => c.glass) ? glass : null };
+  if (through) applySeeThrough(refined, image, through, small.width, small.height, bg);
+  else if (bgImg) {
+    // clear glass has no tint for the see-through fit: its alpha comes from how it darkens the backdrop
+    const glass = clearGlass({ small, prior, bg, bgImg, trust: evidence.trust, trusted: TRUSTED });
+    if (glass?.cues.some((c) => c.glass)) applyClearGlass(refined.alpha, refined.foreground.data, image, glass, small.width, small.height, bg);
+  }
+  countConfident(refined.alpha, image.width, image.height, model, small.width, small.height, guard);
+  lap('refine');
+  return { ...refined, guard };
 }
 
 /**
