@@ -87,22 +87,21 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   const { label, counts: areas, first, last } = labelRegions(fg, 1, S, H);
   const minArea = n * 0.005;
   if (!areas.some((a) => a >= minArea)) return null;
-  const dist = chamfer(fg, S, H);
+  // the rim's width: the walls seen edge on are a few pixels at the model's size
+  const rw = Math.max(2, Math.round(S * 0.006));
   // colours smoothed over a small window: the transmission differs from the inside's by a few levels
   const sr = Math.max(1, Math.round(S / 384));
-  // only the product's pixels are read, so only its box (grown by the window) is smoothed: the window
-  // sums are of whole levels, exact in any order, so the means are those of the whole image
-  const box = boxOf(fg, S, H, sr);
+  // only the product's pixels are read, so every pass below works in its box, grown by the widest window
+  // read around them: off the product the distance and the core are 0, and the window sums are of whole
+  // levels or of 0s and 1s, exact in any order, so the means are those of the whole image
+  const box = boxOf(fg, S, H, Math.max(sr, 2 * rw));
+  const dist = chamfer(fg, S, H, box);
   const planes = [0, 1, 2].map((c) => boxMean(channelIn(data, S, box, c), box.w, box.h, sr)) as [Float32Array, Float32Array, Float32Array];
   const t = new Float32Array(n), resid = new Float32Array(n);
   transmissionIn(box, S, fg, bgImg, planes[0], planes[1], planes[2], t, resid);
-  // the rim's width: the walls seen edge on are a few pixels at the model's size
-  const rw = Math.max(2, Math.round(S * 0.006));
   const tolN = 2 + 1.5 * bg.noise;
   // the band right inside the rim is judged only next to the inside: a thin part (a stem, a foot) is all rim
-  const core = new Float32Array(n);
-  markBeyond(dist, 4 * rw, core);
-  const nearCore = boxMean(core, S, H, 2 * rw);
+  const nearCore = coreNear(dist, 4 * rw, S, box, 2 * rw);
   const mask = new Uint8Array(n);
   const cues: GlassCues[] = [];
   for (let id = 0; id < areas.length; id++) {
@@ -118,8 +117,14 @@ export function clearGlass({ small, prior, bg, bgImg, trust, trusted = 0.8 }: Gl
   return { mask: dilateMask(mask, S, H, 1), shade, cues };
 }
 
-function markBeyond(dist: Float32Array, d: number, out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = dist[i]! > d ? 1 : 0;
+/** Within the box: the window mean (radius r) of the core, the pixels farther than d from the outline; 0 outside the box. */
+function coreNear(dist: Float32Array, d: number, S: number, { x, y, w, h }: Box, r: number): Float32Array {
+  const core = new Float32Array(w * h);
+  for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) core[yy * w + xx] = dist[(y + yy) * S + x + xx]! > d ? 1 : 0;
+  const near = boxMean(core, w, h, r);
+  const out = new Float32Array(dist.length);
+  for (let yy = 0; yy < h; yy++) out.set(near.subarray(yy * w, yy * w + w), (y + yy) * S + x);
+  return out;
 }
 
 function markLabel(label: Int32Array, id: number, from: number, to: number, out: Uint8Array): void {
@@ -248,21 +253,25 @@ function shadeAround(fg: Uint8Array, data: Buffer, bgImg: Float32Array, S: numbe
   return out;
 }
 
-/** Distance in pixels from each product pixel to the nearest pixel off the product (3-4 chamfer; the frame's edge counts as off). */
-function chamfer(fg: Uint8Array, S: number, H: number): Float32Array {
+/**
+ * Distance in pixels from each product pixel to the nearest pixel off the product (3-4 chamfer; the frame's
+ * edge counts as off), computed within `box`, which holds the product with a margin (0 outside it).
+ */
+function chamfer(fg: Uint8Array, S: number, H: number, box: Box): Float32Array {
   const BIG = 1e9;
   const d = new Float32Array(S * H);
-  for (let i = 0; i < d.length; i++) d[i] = fg[i] ? BIG : 0;
-  // a neighbour off the frame reads 0 (off the product)
-  for (let y = 0; y < H; y++) chamferForward(d, S, y);
-  for (let y = H - 1; y >= 0; y--) chamferBackward(d, S, H, y);
-  for (let i = 0; i < d.length; i++) d[i] = d[i]! / 3;
+  const x1 = box.x + box.w, y1 = box.y + box.h;
+  for (let y = box.y; y < y1; y++) for (let i = y * S + box.x, e = y * S + x1; i < e; i++) d[i] = fg[i] ? BIG : 0;
+  // a neighbour off the frame reads 0 (off the product), as does one outside the box
+  for (let y = box.y; y < y1; y++) chamferForward(d, S, y, box.x, x1);
+  for (let y = y1 - 1; y >= box.y; y--) chamferBackward(d, S, H, y, box.x, x1);
+  for (let y = box.y; y < y1; y++) for (let i = y * S + box.x, e = y * S + x1; i < e; i++) d[i] = d[i]! / 3;
   return d;
 }
 
-function chamferForward(d: Float32Array, S: number, y: number): void {
+function chamferForward(d: Float32Array, S: number, y: number, x0: number, x1: number): void {
   const row = y * S;
-  for (let x = 0; x < S; x++) {
+  for (let x = x0; x < x1; x++) {
     const i = row + x;
     let v = d[i]!;
     if (!v) continue;
@@ -278,9 +287,9 @@ function chamferForward(d: Float32Array, S: number, y: number): void {
   }
 }
 
-function chamferBackward(d: Float32Array, S: number, H: number, y: number): void {
+function chamferBackward(d: Float32Array, S: number, H: number, y: number, x0: number, x1: number): void {
   const row = y * S;
-  for (let x = S - 1; x >= 0; x--) {
+  for (let x = x1 - 1; x >= x0; x--) {
     const i = row + x;
     let v = d[i]!;
     if (!v) continue;
