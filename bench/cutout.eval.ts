@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createCutout, DEFAULT_MODEL_SIZE, DEFAULT_SCENE_MODEL_SIZE, modelLoadMs, type CutoutResult } from '../src/engine/cutout/index.js';
 import { scoreMatte } from '../src/engine/cutout/metrics.js';
+import { fitBackground } from '../src/engine/cutout/background.js';
 import { guardShares } from '../src/engine/cutout/matte.js';
 import { loadSegmenter, type Segmenter } from '../src/engine/cutout/session.js';
 import { mask8, rgba8, type Raster8 } from '../src/engine/raster/types.js';
@@ -24,7 +25,10 @@ import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixture
  * ours, and the label-free check, which needs no ground truth: the share of the model's confident
  * foreground (p > 0.9, at the size the cutout runs it) that the final matte removes, and of its confident
  * background (p < 0.1) that it adds. The regression signal is the number of images more than 0.005 IoU
- * below the raw model. With --out, each cut-out is written on dark and on light grey for inspection.
+ * below the raw model. In front of a scene, `ceiling` is the best IoU any matte can score while it keeps
+ * every pixel the model is sure is product (p > 0.9) as product, as the cutout must there: what is left
+ * between ours and it is the steps' to win, what is left above it is the model's own confident error.
+ * With --out, each cut-out is written on dark and on light grey for inspection.
  * With --models, the raw model's IoU at 768 and 1024, each alone and averaged with a mirrored pass, is printed
  * per image instead (how the model size was chosen).
  * With --errors, each image's wrong pixels (ours and the raw model's) are split by their distance to the true
@@ -78,6 +82,22 @@ async function modelAtFullSize(seg: Segmenter, image: Raster8, flip = false): Pr
     }
   }
   return out;
+}
+
+/**
+ * The best IoU a matte can score on a photo in front of a scene while every pixel the model is sure is
+ * product (p > 0.9, at the side the cutout ran) stays product: the truth joined with those pixels. On a
+ * scene nothing may remove them (rule 2 allows it only on a plain backdrop that explains the pixel, in an
+ * enclosed hole), while adding is left free, so this is an upper bound. null on a plain backdrop.
+ */
+function sureCeiling(p: Float32Array, truth: Buffer): number {
+  let t = 0, union = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const inT = truth[i]! >= 128;
+    if (inT) t++;
+    if (inT || p[i]! > 0.9) union++;
+  }
+  return union ? t / union : 1;
 }
 
 function thresholded(p: Float32Array, w: number, h: number): Raster8<1> {
@@ -252,13 +272,16 @@ async function main(): Promise<void> {
   }
 
   const cutout = createCutout({ cacheDir: '', maskCacheBytes: 0, modelSize: size, sceneModelSize: sceneSize, mirrored, segmenter: async (side) => keep(await loadSegmenter({ size: side })) });
-  interface Row { set: string; name: string; raw: number; iou: number; bf: number; removed: number; added: number; ms: number }
+  interface Row { set: string; name: string; raw: number; iou: number; bf: number; ceiling: number | null; removed: number; added: number; ms: number }
   const rows: Row[] = [];
   const splits: string[] = [];
   const totals: Array<{ set: string; ours: ErrorSplit; raw: ErrorSplit }> = [];
   console.log(`cutout at model size ${size}${sceneSize !== size ? ` (${sceneSize} for photos not on a plain backdrop)` : ''}${mirrored ? ' with a mirrored pass' : ''}; raw model = IS-Net at 1024, thresholded at 0.5`);
-  console.log('| set | image | raw IoU | ours IoU | Δ | ours bF | removed | added | side | ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('ceiling: the best IoU possible while the pixels the model is sure are product (p > 0.9) stay product, as they must in front of a scene (— on a plain backdrop)');
+  console.log('| set | image | raw IoU | ours IoU | Δ | ceiling | ours bF | removed | added | side | ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const sides = new Map<number, Promise<Segmenter>>([[1024, Promise.resolve(raw1024)]]);
+  const sideModel = (side: number) => { let seg = sides.get(side); if (!seg) { seg = loadSegmenter({ size: side }).then(keep); sides.set(side, seg); } return seg; };
   for (const it of list) {
     const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
     const truth = mask8(it.alpha, it.width, it.height);
@@ -270,9 +293,12 @@ async function main(): Promise<void> {
     const s = scoreMatte(mask8(res.alpha, it.width, it.height), truth);
     // the cache is off, so every result carries its tally
     const lf = guardShares(res.guard!);
-    const row = { set: it.set, name: it.name, raw, iou: s.iou, bf: s.boundaryF, ...lf, ms };
+    // the cutout's own test of the backdrop (at its first side) tells a scene from a plain backdrop
+    const plain = fitBackground(await resize(image, size, size)).plain;
+    const ceiling = plain ? null : sureCeiling(await modelAtFullSize(await sideModel(res.modelSize!), image, mirrored), it.alpha);
+    const row = { set: it.set, name: it.name, raw, iou: s.iou, bf: s.boundaryF, ceiling, ...lf, ms };
     rows.push(row);
-    console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${res.modelSize} | ${ms.toFixed(0)} |`);
+    console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${ceiling === null ? '—' : ceiling.toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${res.modelSize} | ${ms.toFixed(0)} |`);
     if (outDir) await writeLooks(outDir, it, res);
     if (errors && outDir) await writeErrorMap(outDir, it, res.alpha, image.data);
     if (errors) {
@@ -299,14 +325,14 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  console.log('| set | images | mean raw IoU | mean ours IoU | mean ours bF | below raw by > 0.005 | by > 0.01 | worst Δ | max removed | max added |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| set | images | mean raw IoU | mean ours IoU | mean ceiling (1 on a plain backdrop) | mean ours bF | below raw by > 0.005 | by > 0.01 | worst Δ | max removed | max added |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const name of ['fixtures', 'composite']) {
     const r = rows.filter((x) => x.set === name);
     if (!r.length) continue;
     const mean = (f: (x: Row) => number) => r.reduce((t, x) => t + f(x), 0) / r.length;
     const worst = Math.min(...r.map((x) => x.iou - x.raw));
-    console.log(`| ${name} | ${r.length} | ${mean((x) => x.raw).toFixed(4)} | ${mean((x) => x.iou).toFixed(4)} | ${mean((x) => x.bf).toFixed(4)} | ${r.filter((x) => x.iou < x.raw - 0.005).length} | ${r.filter((x) => x.iou < x.raw - 0.01).length} | ${worst.toFixed(4)} | ${(Math.max(...r.map((x) => x.removed)) * 100).toFixed(2)}% | ${(Math.max(...r.map((x) => x.added)) * 100).toFixed(2)}% |`);
+    console.log(`| ${name} | ${r.length} | ${mean((x) => x.raw).toFixed(4)} | ${mean((x) => x.iou).toFixed(4)} | ${mean((x) => x.ceiling ?? 1).toFixed(4)} | ${mean((x) => x.bf).toFixed(4)} | ${r.filter((x) => x.iou < x.raw - 0.005).length} | ${r.filter((x) => x.iou < x.raw - 0.01).length} | ${worst.toFixed(4)} | ${(Math.max(...r.map((x) => x.removed)) * 100).toFixed(2)}% | ${(Math.max(...r.map((x) => x.added)) * 100).toFixed(2)}% |`);
   }
   console.log(`\nmodel load ${modelLoadMs()?.toFixed(0)} ms (once, not in the per-image times)`);
   await cutout.close();
