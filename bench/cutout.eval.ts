@@ -7,11 +7,11 @@ import { guardShares } from '../src/engine/cutout/matte.js';
 import { loadSegmenter, type Segmenter } from '../src/engine/cutout/session.js';
 import { mask8, rgba8, type Raster8 } from '../src/engine/raster/types.js';
 import { decodeImage, encodeImage, initCodec, resize } from '../src/engine/codec.js';
-import { FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
+import { asJpeg, FIXTURES, renderPackshot, type FixtureName } from '../test/fixtures/index.js';
 import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixtures/composite.js';
 
 /**
- * `npm run eval:cutout [-- --set fixtures|composite|all --size N --scene-size N --mirrored --out DIR --models --errors --model-cache DIR NAME...]`
+ * `npm run eval:cutout [-- --set fixtures|composite|all --size N --scene-size N --mirrored --jpeg Q --out DIR --models --errors --model-cache DIR NAME...]`
  *
  * Without --size it scores the free model's shipped setting: 768, and 1024 for a photo whose border is
  * not a plain backdrop (`side` says which ran). --size N alone runs N for every photo.
@@ -34,28 +34,31 @@ import { COMPOSITES, renderComposite, type CompositeName } from '../test/fixture
  * With --errors, each image's wrong pixels (ours and the raw model's) are split by their distance to the true
  * edge, in IoU units: where the remaining error sits (a 1-2 px edge placement, or whole regions); with --out
  * also a map of them (`NAME-errors.png`: missed product red, added background blue).
+ * With --jpeg Q, every photo is first re-encoded as a JPEG of quality Q with 4:2:0 chroma, as most uploads
+ * arrive (block edges, colour at half resolution); the truth stays the same.
  * With --model-cache DIR, the model's answers are kept in DIR by input bytes and side, so a rerun that
  * changes only the steps after the model skips inference (for iterating; the ms column then omits the model).
  */
-interface Item { set: 'fixtures' | 'composite'; name: string; png: Buffer; alpha: Buffer; width: number; height: number }
+interface Item { set: 'fixtures' | 'composite'; name: string; photo: Buffer; alpha: Buffer; width: number; height: number }
 
-async function items(set: string, only: string[]): Promise<Item[]> {
+async function items(set: string, only: string[], jpeg?: number): Promise<Item[]> {
   const out: Item[] = [];
   const want = (n: string) => !only.length || only.includes(n);
   if (set === 'fixtures' || set === 'all') {
     for (const name of Object.keys(FIXTURES) as FixtureName[]) {
       if (!want(name)) continue;
       const shot = await renderPackshot(FIXTURES[name]);
-      out.push({ set: 'fixtures', name, png: shot.png, alpha: shot.alpha, width: shot.width, height: shot.height });
+      out.push({ set: 'fixtures', name, photo: shot.png, alpha: shot.alpha, width: shot.width, height: shot.height });
     }
   }
   if (set === 'composite' || set === 'all') {
     for (const name of Object.keys(COMPOSITES) as CompositeName[]) {
       if (!want(name)) continue;
       const c = await renderComposite(name);
-      out.push({ set: 'composite', name, png: c.png, alpha: c.alpha, width: c.width, height: c.height });
+      out.push({ set: 'composite', name, photo: c.png, alpha: c.alpha, width: c.width, height: c.height });
     }
   }
+  if (jpeg !== undefined) for (const it of out) it.photo = await asJpeg(it.photo, jpeg);
   return out;
 }
 
@@ -240,8 +243,11 @@ async function main(): Promise<void> {
   const mirrored = flag('--mirrored');
   const errors = flag('--errors');
   const modelCache = opt('--model-cache');
+  const jpegArg = opt('--jpeg');
+  const jpeg = jpegArg === undefined ? undefined : Number(jpegArg);
+  if (jpeg !== undefined && !(Number.isInteger(jpeg) && jpeg >= 1 && jpeg <= 100)) throw new Error(`--jpeg takes a quality from 1 to 100, not ${jpegArg}`);
   initCodec({ concurrency: 2 });
-  const list = await items(set, args);
+  const list = await items(set, args, jpeg);
   if (outDir) await mkdir(outDir, { recursive: true });
   if (modelCache) await mkdir(modelCache, { recursive: true });
   const keep = (s: Segmenter) => (modelCache ? cachedSegmenter(s, modelCache) : s);
@@ -253,7 +259,7 @@ async function main(): Promise<void> {
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     const sums = { a: 0, am: 0, b: 0, c: 0, ta: 0, tb: 0 };
     for (const it of list) {
-      const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
+      const { image } = await decodeImage(it.photo, { maxPixels: 100e6 });
       const truth = mask8(it.alpha, it.width, it.height);
       let t0 = performance.now();
       const a = scoreMatte(thresholded(await modelAtFullSize(raw768, image), it.width, it.height), truth).iou;
@@ -283,7 +289,7 @@ async function main(): Promise<void> {
   const sides = new Map<number, Promise<Segmenter>>([[1024, Promise.resolve(raw1024)]]);
   const sideModel = (side: number) => { let seg = sides.get(side); if (!seg) { seg = loadSegmenter({ size: side }).then(keep); sides.set(side, seg); } return seg; };
   for (const it of list) {
-    const { image } = await decodeImage(it.png, { maxPixels: 100e6 });
+    const { image } = await decodeImage(it.photo, { maxPixels: 100e6 });
     const truth = mask8(it.alpha, it.width, it.height);
     const rawMask = thresholded(await modelAtFullSize(raw1024, image), it.width, it.height);
     const raw = scoreMatte(rawMask, truth).iou;
