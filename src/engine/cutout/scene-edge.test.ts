@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mask8, type Raster8 } from '../raster/types.js';
 import { fitBackground } from './background.js';
-import { boxMean } from './filters.js';
-import { matteFromModel } from './matte.js';
+import { boxMean, markHalf } from './filters.js';
+import { anchoredProduct, matteFromModel } from './matte.js';
 import { scoreMatte } from './metrics.js';
 
 /**
@@ -100,7 +100,7 @@ function halo(alpha: Buffer, truth: Buffer): number {
  * The disc's scene with a lamp on the wall away from the disc, to which the "model" answers faintly (0.3
  * over a patch around it), as IS-Net does to a light or a sign seen through an opening in a product.
  */
-function sceneWithLamp(): { image: Raster8; truth: Buffer; model: Float32Array; lamp: (x: number, y: number) => boolean } {
+function sceneWithLamp(peak = 0): { image: Raster8; truth: Buffer; model: Float32Array; lamp: (x: number, y: number) => boolean } {
   const base = scene();
   const LX = 186, LY = 52;
   const lamp = (x: number, y: number) => Math.hypot(x + 0.5 - LX, y + 0.5 - LY) < 22;
@@ -112,7 +112,7 @@ function sceneWithLamp(): { image: Raster8; truth: Buffer; model: Float32Array; 
       const glow = Math.max(0, 1 - d / 9);
       const i = y * W + x;
       if (glow > 0) for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(glow * [250, 235, 190][c]! + (1 - glow) * data[i * 4 + c]!);
-      if (lamp(x, y)) base.model[i] = Math.max(base.model[i]!, 0.3 * Math.min(1, (22 - d) / 6));
+      if (lamp(x, y)) base.model[i] = Math.max(base.model[i]!, 0.3 * Math.min(1, (22 - d) / 6), peak * (1 - d / 10));
     }
   }
   return { ...base, lamp };
@@ -172,5 +172,58 @@ describe('edges in front of a scene', () => {
     expect(ghost / 255).toBe(0);
     // the disc's edge is as in the scene without the lamp
     expect(scoreMatte(mask8(res.alpha, W, H), mask8(truth, W, H)).iou).toBeGreaterThan(0.985);
+  });
+
+  it('leaves no ghost where the model answers a light just over one half, away from anything it is sure of', () => {
+    // the lamp's middle scores up to 0.62: a few pixels the model calls product, none it is sure of
+    const { image, truth, model, lamp } = sceneWithLamp(0.62);
+    const lit = model.filter((p, i) => p >= 0.5 && lamp(i % W, Math.floor(i / W))).length;
+    expect(lit).toBeGreaterThan(5);
+    const small: Raster8 = { data: Buffer.from(image.data), width: W, height: H, channels: 4 };
+    const res = matteFromModel({ image, small, model, lap: () => {} });
+    let ghost = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (lamp(x, y)) ghost += res.alpha[y * W + x]!;
+    // the refinement grew those pixels into a grey island before
+    expect(ghost / 255).toBe(0);
+    expect(scoreMatte(mask8(res.alpha, W, H), mask8(truth, W, H)).iou).toBeGreaterThan(0.985);
+    expect(res.guard.removed).toBe(0);
+  });
+});
+
+describe('anchoredProduct', () => {
+  const S = 64;
+  /** A model map with the given value over each box [x0, y0, x1, y1) (exclusive ends). */
+  function map(...boxes: Array<[number, number, number, number, number]>): { model: Float32Array; product: Uint8Array } {
+    const model = new Float32Array(S * S);
+    for (const [x0, y0, x1, y1, p] of boxes) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) model[y * S + x] = p;
+    return { model, product: markHalf(model, new Uint8Array(S * S)) };
+  }
+  const count = (m: Uint8Array, x0: number, y0: number, x1: number, y1: number) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) n += m[y * S + x]!;
+    return n;
+  };
+
+  it('drops a small part the model is unsure of, away from what it is sure of', () => {
+    const { model, product } = map([10, 10, 40, 40, 0.98], [50, 50, 54, 54, 0.6]);
+    const out = anchoredProduct(product, model, S, S);
+    expect(count(out, 10, 10, 40, 40)).toBe(900);
+    expect(count(out, 50, 50, 54, 54)).toBe(0);
+  });
+
+  it('keeps an unsure part that touches a sure one, by a corner or across one pixel', () => {
+    // a part meeting the sure square only at a corner, and one a single pixel away from it
+    const { model, product } = map([10, 10, 40, 40, 0.98], [40, 40, 44, 44, 0.6], [41, 10, 45, 14, 0.6]);
+    const out = anchoredProduct(product, model, S, S);
+    expect(count(out, 40, 40, 44, 44)).toBe(16);
+    expect(count(out, 41, 10, 45, 14)).toBe(16);
+  });
+
+  it('keeps an unsure part that is not small beside the sure ones, and everything when nothing is sure', () => {
+    // 10x10 unsure beside 30x30 sure: 11% of it
+    const big = map([10, 10, 40, 40, 0.98], [50, 50, 60, 60, 0.6]);
+    expect(count(anchoredProduct(big.product, big.model, S, S), 50, 50, 60, 60)).toBe(100);
+    const unsure = map([10, 10, 40, 40, 0.7], [50, 50, 54, 54, 0.6]);
+    expect(anchoredProduct(unsure.product, unsure.model, S, S)).toEqual(unsure.product);
   });
 });
