@@ -40,9 +40,13 @@ export function matteFromModel({ image, small, model, lap, inPlace = false, back
   const product = markHalf(model, new Uint8Array(model.length));
   const evidence: Evidence = {
     removable: new Uint8Array(model.length), addable: new Uint8Array(model.length), trust: new Float32Array(model.length),
-    productNear: dilateMask(anchoredProduct(product, model, small.width, small.height), small.width, small.height, PRODUCT_REACH),
   };
   const prior = fuseMattes({ small, model, product, backdrop: fitted }, evidence);
+  // the scene edge's reach, read only where the backdrop steps do not act: in front of a scene, or where
+  // the backdrop model does not explain the surroundings
+  if (!bg.plain || evidence.trust.some((t) => t < TRUSTED)) {
+    evidence.productNear = dilateMask(anchoredProduct(product, model, small.width, small.height), small.width, small.height, PRODUCT_REACH);
+  }
   snapPrior(prior);
   lap('fuse');
   const up = upsamplePrior({ data: prior, width: small.width, height: small.height }, image, inPlace);
