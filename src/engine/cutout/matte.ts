@@ -120,8 +120,9 @@ export interface Evidence {
    */
   trust: Float32Array;
   /**
-   * 1 within PRODUCT_REACH model pixels of what the model calls product (p ≥ 0.5): where the backdrop steps
-   * do not act, the refinement keeps no alpha outside it
+   * 1 within PRODUCT_REACH model pixels of what the model calls product (p ≥ 0.5, in the parts of it that
+   * {@link anchoredProduct} keeps): where the backdrop steps do not act, the refinement keeps no alpha
+   * outside it. Left unset where the backdrop steps act everywhere (nothing reads it there).
    */
   productNear?: Uint8Array;
 }
