@@ -286,12 +286,13 @@ async function main(): Promise<void> {
   console.log('ceiling: the best IoU possible while the pixels the model is sure are product (p > 0.9) stay product, as they must in front of a scene (— on a plain backdrop)');
   console.log('| set | image | raw IoU | ours IoU | Δ | ceiling | ours bF | removed | added | side | ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  const sides = new Map<number, Promise<Segmenter>>([[1024, Promise.resolve(raw1024)]]);
+  const sides = new Map<number, Promise<Segmenter>>([[raw1024.size, Promise.resolve(raw1024)]]);
   const sideModel = (side: number) => { let seg = sides.get(side); if (!seg) { seg = loadSegmenter({ size: side }).then(keep); sides.set(side, seg); } return seg; };
   for (const it of list) {
     const { image } = await decodeImage(it.photo, { maxPixels: 100e6 });
     const truth = mask8(it.alpha, it.width, it.height);
-    const rawMask = thresholded(await modelAtFullSize(raw1024, image), it.width, it.height);
+    const rawP = await modelAtFullSize(raw1024, image);
+    const rawMask = thresholded(rawP, it.width, it.height);
     const raw = scoreMatte(rawMask, truth).iou;
     const t0 = performance.now();
     const res = await cutout.cutout(rgba8(Buffer.from(image.data), image.width, image.height));
@@ -301,7 +302,9 @@ async function main(): Promise<void> {
     const lf = guardShares(res.guard!);
     // the cutout's own test of the backdrop (at its first side) tells a scene from a plain backdrop
     const plain = fitBackground(await resize(image, size, size)).plain;
-    const ceiling = plain ? null : sureCeiling(await modelAtFullSize(await sideModel(res.modelSize!), image, mirrored), it.alpha);
+    // at the raw model's side without a mirrored pass, the cutout's model answered as the raw one did
+    const sideP = async () => (res.modelSize === raw1024.size && !mirrored ? rawP : modelAtFullSize(await sideModel(res.modelSize!), image, mirrored));
+    const ceiling = plain ? null : sureCeiling(await sideP(), it.alpha);
     const row = { set: it.set, name: it.name, raw, iou: s.iou, bf: s.boundaryF, ceiling, ...lf, ms };
     rows.push(row);
     console.log(`| ${row.set} | ${row.name} | ${raw.toFixed(4)} | ${s.iou.toFixed(4)} | ${(s.iou - raw >= 0 ? '+' : '') + (s.iou - raw).toFixed(4)} | ${ceiling === null ? '—' : ceiling.toFixed(4)} | ${s.boundaryF.toFixed(4)} | ${(lf.removed * 100).toFixed(2)}% | ${(lf.added * 100).toFixed(2)}% | ${res.modelSize} | ${ms.toFixed(0)} |`);

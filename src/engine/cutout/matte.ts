@@ -135,16 +135,17 @@ export interface Evidence {
  * reach. Where no part holds a sure pixel, or an unsure one is not small, the model's answer stands.
  */
 export function anchoredProduct(product: Uint8Array, model: Float32Array, S: number, H: number): Uint8Array {
+  // every pixel of the product (and so every sure one) lies in a part of its dilation
   const { label, counts } = labelRegions(dilateMask(product, S, H, 1), 1, S, H);
-  const sure = new Uint8Array(counts.length);
-  for (let i = 0; i < model.length; i++) if (model[i]! > 0.9) { const id = label[i]!; if (id >= 0) sure[id] = 1; }
-  let anchored = 0;
-  for (let id = 0; id < counts.length; id++) if (sure[id]) anchored += counts[id]!;
-  if (anchored === 0) return product;
-  const keep = sure;
-  for (let id = 0; id < counts.length; id++) if (!sure[id] && counts[id]! >= UNSURE_PART * anchored) keep[id] = 1;
+  // the parts kept: first those holding a sure pixel, then the unsure ones that are not small beside them
+  const keep = new Uint8Array(counts.length);
+  for (let i = 0; i < model.length; i++) if (model[i]! > 0.9) keep[label[i]!] = 1;
+  let sureArea = 0;
+  for (let id = 0; id < counts.length; id++) if (keep[id]) sureArea += counts[id]!;
+  if (sureArea === 0) return product;
+  for (let id = 0; id < counts.length; id++) if (!keep[id] && counts[id]! >= UNSURE_PART * sureArea) keep[id] = 1;
   const out = new Uint8Array(product.length);
-  for (let i = 0; i < out.length; i++) if (product[i]) { const id = label[i]!; out[i] = id >= 0 && keep[id] ? 1 : 0; }
+  for (let i = 0; i < out.length; i++) if (product[i]) out[i] = keep[label[i]!]!;
   return out;
 }
 
